@@ -1,0 +1,8 @@
+/**
+ * Domain core of KEDA self-service autoscaling: pure functions and types
+ * shared by the scaffolder actions, the keda backend and the frontend.
+ *
+ * @packageDocumentation
+ */
+export * from './permissions';
+export * from './status';

@@ -1,0 +1,2 @@
+// Types of the keda backend's status API; owned by the status backend work.
+export {};
