@@ -1,0 +1,190 @@
+/*
+ * Cross-check: the stand-in's evaluator and @cloud-copilot/iam-simulate must
+ * reach the same decision on a matrix of principals × policies × requests.
+ * A disagreement means one of the two models AWS wrong; read the IAM user
+ * guide's evaluation logic before "fixing" either side.
+ */
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { PolicyDocument } from './policyDocument';
+import { EvalDecision, evaluatePolicies, RequestPrincipal } from './policyEvaluator';
+
+const A = '111111111111';
+const B = '222222222222';
+const QUEUE = `arn:aws:sqs:eu-west-1:${B}:orders`;
+const OTHER_QUEUE = `arn:aws:sqs:eu-west-1:${B}:billing`;
+const SCALER_ROLE = `arn:aws:iam::${B}:role/keda/orders-scaler`;
+const OPERATOR_ROLE = `arn:aws:iam::${A}:role/keda-operator`;
+
+const principals: Record<string, RequestPrincipal> = {
+  operatorSession: {
+    kind: 'assumed-role',
+    arn: `arn:aws:sts::${A}:assumed-role/keda-operator/KEDA`,
+    roleArn: OPERATOR_ROLE,
+    accountId: A,
+  },
+  scalerSession: {
+    kind: 'assumed-role',
+    arn: `arn:aws:sts::${B}:assumed-role/orders-scaler/KEDA`,
+    roleArn: SCALER_ROLE,
+    accountId: B,
+  },
+  userInB: { kind: 'user', arn: `arn:aws:iam::${B}:user/alice`, accountId: B },
+};
+
+const doc = (...Statement: any[]): PolicyDocument => ({ Version: '2012-10-17', Statement });
+
+const identitySets: Record<string, PolicyDocument[]> = {
+  none: [],
+  getAttrsOnQueue: [doc({ Effect: 'Allow', Action: 'sqs:GetQueueAttributes', Resource: QUEUE })],
+  sqsWildcard: [doc({ Effect: 'Allow', Action: 'sqs:*', Resource: 'arn:aws:sqs:*:*:*' })],
+  allowAllButDenyQueue: [
+    doc({ Effect: 'Allow', Action: '*', Resource: '*' }, { Effect: 'Deny', Action: 'sqs:Get*', Resource: QUEUE }),
+  ],
+  notActionDelete: [doc({ Effect: 'Allow', NotAction: 'sqs:Delete*', Resource: '*' })],
+  assumeKedaRoles: [doc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${B}:role/keda/*` })],
+  conditionalOnAccount: [
+    doc({
+      Effect: 'Allow',
+      Action: 'sqs:GetQueueAttributes',
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:ResourceAccount': B } },
+    }),
+  ],
+};
+
+const resourcePolicies: Record<string, PolicyDocument | undefined> = {
+  none: undefined,
+  queueAllowsOperatorRole: doc({
+    Effect: 'Allow',
+    Principal: { AWS: OPERATOR_ROLE },
+    Action: 'sqs:GetQueueAttributes',
+    Resource: QUEUE,
+  }),
+  queueAllowsAccountA: doc({ Effect: 'Allow', Principal: { AWS: A }, Action: 'sqs:*', Resource: QUEUE }),
+  queueAllowsUser: doc({
+    Effect: 'Allow',
+    Principal: { AWS: `arn:aws:iam::${B}:user/alice` },
+    Action: 'sqs:GetQueueAttributes',
+    Resource: QUEUE,
+  }),
+  queueDeniesEveryone: doc({ Effect: 'Deny', Principal: '*', Action: 'sqs:ReceiveMessage', Resource: QUEUE }),
+};
+
+const requests = [
+  { action: 'sqs:GetQueueAttributes', resource: QUEUE, account: B },
+  { action: 'sqs:GetQueueAttributes', resource: OTHER_QUEUE, account: B },
+  { action: 'sqs:ReceiveMessage', resource: QUEUE, account: B },
+  { action: 'sqs:DeleteQueue', resource: QUEUE, account: B },
+];
+
+const SIMULATE_DECISION: Record<string, EvalDecision> = {
+  Allowed: 'allowed',
+  ImplicitlyDenied: 'implicitDeny',
+  ExplicitlyDenied: 'explicitDeny',
+};
+
+async function simulate(
+  principal: RequestPrincipal,
+  identity: PolicyDocument[],
+  resourcePolicy: PolicyDocument | undefined,
+  request: { action: string; resource: string; account: string },
+): Promise<EvalDecision> {
+  const result = await runSimulation(
+    {
+      request: {
+        principal: principal.arn,
+        action: request.action,
+        resource: { resource: request.resource, accountId: request.account },
+        contextVariables: { 'aws:ResourceAccount': request.account },
+      },
+      identityPolicies: identity.map((policy, i) => ({ name: `p${i}`, policy })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy,
+    },
+    {},
+  );
+  if (result.resultType === 'error') {
+    throw new Error(`iam-simulate rejected the input: ${JSON.stringify(result.errors)}`);
+  }
+  return SIMULATE_DECISION[result.overallResult];
+}
+
+const matrix: Array<[string, string, string, (typeof requests)[number]]> = [];
+for (const p of Object.keys(principals)) {
+  for (const i of Object.keys(identitySets)) {
+    for (const r of Object.keys(resourcePolicies)) {
+      for (const q of requests) matrix.push([p, i, r, q]);
+    }
+  }
+}
+
+describe('policy evaluator agrees with @cloud-copilot/iam-simulate', () => {
+  it(`gives the same decision on ${matrix.length} requests`, async () => {
+    const disagreements: string[] = [];
+    const seen = new Set<EvalDecision>();
+    for (const [p, i, r, q] of matrix) {
+      const ours = evaluatePolicies({
+        principal: principals[p],
+        action: q.action,
+        resource: q.resource,
+        resourceAccountId: q.account,
+        context: { 'aws:ResourceAccount': q.account },
+        identityPolicies: identitySets[i].map((document, n) => ({ name: `p${n}`, document })),
+        resourcePolicy: resourcePolicies[r] ? { name: 'queue policy', document: resourcePolicies[r]! } : undefined,
+      }).decision;
+      const theirs = await simulate(principals[p], identitySets[i], resourcePolicies[r], q);
+      seen.add(theirs);
+      if (ours !== theirs) {
+        disagreements.push(`${p} / identity=${i} / resource=${r} / ${q.action} ${q.resource}: ours=${ours} iam-simulate=${theirs}`);
+      }
+    }
+    expect(disagreements).toEqual([]);
+    // The matrix must exercise every outcome, or agreement proves little.
+    expect([...seen].sort()).toEqual(['allowed', 'explicitDeny', 'implicitDeny']);
+  });
+
+  it('agrees on the KEDA AssumeRole trust with ExternalId', async () => {
+    const trustDoc = doc({
+      Effect: 'Allow',
+      Principal: { AWS: OPERATOR_ROLE },
+      Action: 'sts:AssumeRole',
+      Condition: { StringEquals: { 'sts:ExternalId': 'ext-1' } },
+    });
+    for (const externalId of ['ext-1', 'wrong', undefined]) {
+      for (const identity of [identitySets.assumeKedaRoles, identitySets.none]) {
+        const context: Record<string, string> = externalId ? { 'sts:ExternalId': externalId } : {};
+        const ours = evaluatePolicies({
+          principal: principals.operatorSession,
+          action: 'sts:AssumeRole',
+          resource: SCALER_ROLE,
+          resourceAccountId: B,
+          context,
+          identityPolicies: identity.map((document, n) => ({ name: `p${n}`, document })),
+          resourcePolicy: { name: 'trust', document: trustDoc },
+        }).decision;
+        const result = await runSimulation(
+          {
+            request: {
+              principal: principals.operatorSession.arn,
+              action: 'sts:AssumeRole',
+              resource: { resource: SCALER_ROLE, accountId: B },
+              contextVariables: context,
+            },
+            identityPolicies: identity.map((policy, n) => ({ name: `p${n}`, policy })),
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+            resourcePolicy: trustDoc,
+          },
+          {},
+        );
+        if (result.resultType === 'error') throw new Error(JSON.stringify(result.errors));
+        expect([externalId, identity.length, ours]).toEqual([
+          externalId,
+          identity.length,
+          SIMULATE_DECISION[result.overallResult],
+        ]);
+      }
+    }
+  });
+});
