@@ -1,0 +1,9 @@
+export {
+  createEksToken,
+  EKS_TOKEN_PREFIX,
+  type EksTokenOptions,
+} from './eksToken';
+export {
+  createClusterKubeConfig,
+  type ClusterKubeConfigOptions,
+} from './kubeConfig';
