@@ -1,0 +1,68 @@
+/**
+ * Label the Backstage Kubernetes plugin (and our status cache) uses to find
+ * an entity's objects: `backstage.io/kubernetes-id=<entity annotation value>`.
+ * @public
+ */
+export const KUBERNETES_ID_LABEL = 'backstage.io/kubernetes-id';
+
+/** Entity annotation holding the value of {@link KUBERNETES_ID_LABEL}. @public */
+export const KUBERNETES_ID_ANNOTATION = 'backstage.io/kubernetes-id';
+
+/** Entity annotation naming the namespace of its Kubernetes objects. @public */
+export const KUBERNETES_NAMESPACE_ANNOTATION =
+  'backstage.io/kubernetes-namespace';
+
+/** Annotation on generated objects: the KEDA request that produced them. @public */
+export const REQUEST_ID_ANNOTATION = 'keda.backstage.io/request-id';
+
+/** Annotation on generated objects: the catalog entity they scale. @public */
+export const ENTITY_REF_ANNOTATION = 'keda.backstage.io/entity-ref';
+
+/** Annotation on generated objects: the SQS queue ARN the trigger reads. @public */
+export const QUEUE_ARN_ANNOTATION = 'keda.backstage.io/queue-arn';
+
+/** Annotation on generated objects: the IAM role KEDA assumes for this trigger. @public */
+export const SCALER_ROLE_ARN_ANNOTATION = 'keda.backstage.io/scaler-role-arn';
+
+/** Annotation on generated objects: who asked for the autoscaling. @public */
+export const REQUESTED_BY_ANNOTATION = 'keda.backstage.io/requested-by';
+
+/** `app.kubernetes.io/managed-by` value on generated objects. @public */
+export const MANAGED_BY_VALUE = 'backstage-keda';
+
+/**
+ * ServiceAccount annotation IRSA reads; KEDA's deprecated `aws-eks` provider
+ * reads the scaler role from it on the workload's ServiceAccount.
+ * @public
+ */
+export const EKS_ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
+
+/** KEDA annotations that pause a ScaledObject. @public */
+export const KEDA_PAUSED_ANNOTATION = 'autoscaling.keda.sh/paused';
+/** @public */
+export const KEDA_PAUSED_REPLICAS_ANNOTATION =
+  'autoscaling.keda.sh/paused-replicas';
+
+/** Tag keys put on every scaler role, so roles can be traced back and cleaned up. @public */
+export const ROLE_TAG_KEYS = {
+  managedBy: 'backstage.io/managed-by',
+  entityRef: 'keda.backstage.io/entity-ref',
+  cluster: 'keda.backstage.io/cluster',
+  namespace: 'keda.backstage.io/namespace',
+  workload: 'keda.backstage.io/workload',
+  queueArn: 'keda.backstage.io/queue-arn',
+  requestId: 'keda.backstage.io/request-id',
+} as const;
+
+/** The STS audience IRSA tokens carry. @public */
+export const STS_AUDIENCE = 'sts.amazonaws.com';
+
+/** Service principal of EKS Pod Identity. @public */
+export const EKS_POD_IDENTITY_PRINCIPAL = 'pods.eks.amazonaws.com';
+
+/**
+ * Session name KEDA uses when it calls `sts:AssumeRole` for a TriggerAuthentication
+ * (pkg/scalers/aws/aws_config_cache.go).
+ * @public
+ */
+export const KEDA_ASSUME_ROLE_SESSION_NAME = 'KEDA';

@@ -1,0 +1,313 @@
+import type { KedaClusterSpec } from '../config';
+import { EKS_POD_IDENTITY_PRINCIPAL, STS_AUDIENCE } from '../constants';
+import {
+  partitionForRegion,
+  type AwsPartition,
+  type SqsQueue,
+} from '../queueUrl';
+import type { PolicyDocument, PolicyStatement } from './policyDocument';
+import { iamRoleArn, oidcIssuerHostPath, oidcProviderArn } from './roleNames';
+
+/**
+ * IAM's default quota for a role trust policy (characters, whitespace not
+ * counted). Raising it needs a Service Quotas request, so we stay under it.
+ * @public
+ */
+export const TRUST_POLICY_MAX_CHARS = 2048;
+
+/** The cluster's partition, defaulting to the one of its region. @public */
+export function clusterPartition(cluster: KedaClusterSpec): AwsPartition {
+  return cluster.partition ?? partitionForRegion(cluster.region);
+}
+
+/** `system:serviceaccount:<namespace>:<name>`, the `sub` of a projected token. @public */
+export function serviceAccountSubject(namespace: string, name: string) {
+  return `system:serviceaccount:${namespace}:${name}`;
+}
+
+/** ARN of the cluster's KEDA operator role (account A). @public */
+export function operatorRoleArn(cluster: KedaClusterSpec): string {
+  return iamRoleArn(
+    clusterPartition(cluster),
+    cluster.accountId,
+    cluster.operator.rolePath ?? '/',
+    cluster.operator.roleName,
+  );
+}
+
+/** `arn:<partition>:eks:<region>:<account>:cluster/<name>` @public */
+export function eksClusterArn(cluster: KedaClusterSpec): string {
+  return `arn:${clusterPartition(cluster)}:eks:${cluster.region}:${
+    cluster.accountId
+  }:cluster/${cluster.name}`;
+}
+
+function requireIssuer(cluster: KedaClusterSpec, why: string): string {
+  if (!cluster.oidcIssuer) {
+    throw new Error(
+      `keda.clusters[${cluster.name}].oidcIssuer is required ${why}; set it to the cluster's OIDC issuer URL (aws eks describe-cluster --query cluster.identity.oidc.issuer)`,
+    );
+  }
+  return cluster.oidcIssuer;
+}
+
+function webIdentityStatement(
+  sid: string,
+  partition: AwsPartition,
+  providerAccountId: string,
+  issuer: string,
+  subject: string,
+): PolicyStatement {
+  const hostPath = oidcIssuerHostPath(issuer);
+  return {
+    Sid: sid,
+    Effect: 'Allow',
+    Principal: {
+      Federated: oidcProviderArn(partition, providerAccountId, issuer),
+    },
+    Action: 'sts:AssumeRoleWithWebIdentity',
+    // Both sub and aud: without aud any token of the issuer for any audience
+    // would do (kedacore/keda#4764 is the AccessDenied from leaving it out).
+    Condition: {
+      StringEquals: {
+        [`${hostPath}:sub`]: subject,
+        [`${hostPath}:aud`]: STS_AUDIENCE,
+      },
+    },
+  };
+}
+
+/**
+ * Trust policy of the KEDA operator role in the cluster account.
+ * IRSA: only the operator's service account token from this cluster's OIDC
+ * issuer, with audience `sts.amazonaws.com`. EKS Pod Identity: the
+ * `pods.eks.amazonaws.com` service, only on behalf of this cluster (confused
+ * deputy protection via `aws:SourceAccount` / `aws:SourceArn`).
+ * @public
+ */
+export function operatorRoleTrustPolicy(
+  cluster: KedaClusterSpec,
+): PolicyDocument {
+  const partition = clusterPartition(cluster);
+  if (cluster.identity === 'pod-identity') {
+    return {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'EksPodIdentityForKedaOperator',
+          Effect: 'Allow',
+          Principal: { Service: EKS_POD_IDENTITY_PRINCIPAL },
+          // Pod Identity always tags the session, so both are needed.
+          Action: ['sts:AssumeRole', 'sts:TagSession'],
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': cluster.accountId },
+            ArnEquals: { 'aws:SourceArn': eksClusterArn(cluster) },
+          },
+        },
+      ],
+    };
+  }
+  const issuer = requireIssuer(cluster, 'for identity "irsa"');
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      webIdentityStatement(
+        'IrsaForKedaOperator',
+        partition,
+        cluster.accountId,
+        issuer,
+        serviceAccountSubject(
+          cluster.operator.namespace,
+          cluster.operator.serviceAccount,
+        ),
+      ),
+    ],
+  };
+}
+
+/**
+ * Permission policy of the KEDA operator role: it may assume only scaler
+ * roles — those under the configured path and name prefix — and only in the
+ * allowed queue accounts; not `Resource: "*"` as in the article.
+ * @public
+ */
+export function operatorRolePermissionPolicy(input: {
+  cluster: KedaClusterSpec;
+  queueAccountIds: string[];
+  scalerRolePath: string;
+  scalerRoleNamePrefix: string;
+  /** queue ARNs the operator reads directly (queue policy alternative) */
+  directQueueArns?: string[];
+}): PolicyDocument {
+  const { cluster, queueAccountIds } = input;
+  const accounts = [...new Set(queueAccountIds)].sort();
+  if (accounts.length === 0) {
+    throw new Error(
+      'keda.guardrails.allowedQueueAccounts is empty; list the AWS account ids whose queues KEDA may read',
+    );
+  }
+  const partition = clusterPartition(cluster);
+  const statements: PolicyStatement[] = [
+    {
+      Sid: 'AssumeKedaScalerRoles',
+      Effect: 'Allow',
+      // With Pod Identity the operator's session carries tags, which are
+      // transitive on role chaining: AssumeRole then also needs TagSession.
+      Action:
+        cluster.identity === 'pod-identity'
+          ? ['sts:AssumeRole', 'sts:TagSession']
+          : 'sts:AssumeRole',
+      Resource: accounts.map(accountId =>
+        iamRoleArn(
+          partition,
+          accountId,
+          input.scalerRolePath,
+          `${input.scalerRoleNamePrefix}*`,
+        ),
+      ),
+    },
+  ];
+  const direct = [...new Set(input.directQueueArns ?? [])].sort();
+  if (direct.length > 0) {
+    statements.push({
+      Sid: 'ReadQueueDepthDirectly',
+      Effect: 'Allow',
+      Action: 'sqs:GetQueueAttributes',
+      Resource: direct,
+    });
+  }
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+/**
+ * How KEDA obtains the scaler role, which decides who the role must trust.
+ * `aws`: TriggerAuthentication `provider: aws` + `roleArn` — the operator
+ * assumes the role (with the ExternalId when KEDA ≥ 2.20).
+ * `aws-eks`: the article's deprecated provider — KEDA reads the role from the
+ * workload ServiceAccount annotation and calls plain `sts:AssumeRole`; the
+ * article's trust also lets the workload pods themselves in.
+ * @public
+ */
+export type KedaProviderMode = 'aws' | 'aws-eks';
+
+/**
+ * Trust policy of a scaler role in the queue account.
+ * @public
+ */
+export function scalerRoleTrustPolicy(input: {
+  cluster: KedaClusterSpec;
+  /** the account the scaler role lives in (the queue's) */
+  queueAccountId: string;
+  providerMode: KedaProviderMode;
+  /** required with `sts:ExternalId` when set (mode `aws` on KEDA ≥ 2.20) */
+  externalId?: string;
+  /** mode `aws`: also trust the operator's web identity (see KedaRolesConfig) */
+  trustOperatorWebIdentity?: boolean;
+  /** mode `aws-eks`: the workload ServiceAccount the article trusts too */
+  workloadServiceAccount?: { namespace: string; name: string };
+}): PolicyDocument {
+  const { cluster } = input;
+  const partition = clusterPartition(cluster);
+  const operatorArn = operatorRoleArn(cluster);
+  const statements: PolicyStatement[] = [
+    {
+      Sid: 'KedaOperatorAssumesScalerRole',
+      Effect: 'Allow',
+      Principal: { AWS: operatorArn },
+      Action: 'sts:AssumeRole',
+      ...(input.externalId
+        ? {
+            Condition: {
+              StringEquals: { 'sts:ExternalId': input.externalId },
+            },
+          }
+        : {}),
+    },
+  ];
+  if (cluster.identity === 'pod-identity') {
+    // Pod Identity session tags are transitive, so the chained AssumeRole
+    // carries them and needs sts:TagSession. Its own statement: sts:ExternalId
+    // is not a condition key of sts:TagSession, and tagging alone never lets
+    // anyone in — sts:AssumeRole (with the ExternalId) still has to match.
+    statements.push({
+      Sid: 'KedaOperatorPassesSessionTags',
+      Effect: 'Allow',
+      Principal: { AWS: operatorArn },
+      Action: 'sts:TagSession',
+    });
+  }
+
+  if (input.providerMode === 'aws' && input.trustOperatorWebIdentity) {
+    // KEDA tries AssumeRoleWithWebIdentity with the operator's own token
+    // before AssumeRole; this needs the cluster's OIDC provider in the queue
+    // account.
+    statements.push(
+      webIdentityStatement(
+        'KedaOperatorWebIdentity',
+        partition,
+        input.queueAccountId,
+        requireIssuer(cluster, 'to trust the operator web identity'),
+        serviceAccountSubject(
+          cluster.operator.namespace,
+          cluster.operator.serviceAccount,
+        ),
+      ),
+    );
+  }
+  if (input.providerMode === 'aws-eks' && input.workloadServiceAccount) {
+    const sa = input.workloadServiceAccount;
+    statements.push(
+      webIdentityStatement(
+        'WorkloadServiceAccountWebIdentity',
+        partition,
+        input.queueAccountId,
+        requireIssuer(cluster, 'for the aws-eks provider mode'),
+        serviceAccountSubject(sa.namespace, sa.name),
+      ),
+    );
+  }
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+/**
+ * Permission policy of a scaler role: read the depth of exactly one queue.
+ * `GetQueueAttributes` is all KEDA's aws-sqs-queue scaler calls.
+ * @public
+ */
+export function scalerRolePermissionPolicy(queue: SqsQueue): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'ReadQueueDepth',
+        Effect: 'Allow',
+        Action: 'sqs:GetQueueAttributes',
+        Resource: queue.arn,
+      },
+    ],
+  };
+}
+
+/**
+ * The alternative without a scaler role: a queue policy letting the operator
+ * role itself read the queue depth (the operator role then also needs
+ * `sqs:GetQueueAttributes` on the queue, see `directQueueArns`).
+ * @public
+ */
+export function queueAccessPolicy(
+  queue: SqsQueue,
+  operatorArn: string,
+): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'KedaOperatorReadsQueueDepth',
+        Effect: 'Allow',
+        Principal: { AWS: operatorArn },
+        Action: 'sqs:GetQueueAttributes',
+        Resource: queue.arn,
+      },
+    ],
+  };
+}

@@ -1,0 +1,3 @@
+export * from './policyDocument';
+export * from './roleNames';
+export * from './documents';
