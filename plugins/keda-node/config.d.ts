@@ -25,35 +25,44 @@ export interface Config {
       caData?: string;
       caFile?: string;
       skipTLSVerify?: boolean;
-      aws?: {
-        /** Account A (12 digits, quoted). */
-        accountId?: string;
-        region?: string;
+      /** For `authProvider: aws`: how the EKS IAM token is minted. */
+      eks?: {
         /** EKS cluster name sent as `x-k8s-aws-id`; default: `name`. */
         clusterName?: string;
-        /** Role to assume before minting the EKS token. */
+        /** Role to assume before minting the token. */
         assumeRole?: string;
         /** @visibility secret */
         externalId?: string;
       };
+      /** Account A (12 digits, quoted). Derived from `operator.roleArn` when absent. */
+      accountId?: string;
+      /** The cluster's region, e.g. `eu-west-1`. */
+      region?: string;
+      /** Default: the partition of `region`. */
+      partition?: 'aws' | 'aws-cn' | 'aws-us-gov';
       /** The cluster's OIDC issuer URL (IRSA), e.g. `https://oidc.eks.<region>.amazonaws.com/id/<id>`. */
       oidcIssuer?: string;
       /** KEDA version installed, e.g. `2.20.2` (ExternalId needs >= 2.20). */
       kedaVersion?: string;
+      /** How the KEDA operator gets its AWS identity. Default `irsa`. */
+      identity?: 'irsa' | 'pod-identity';
       operator?: {
         /** Default `keda`. */
         namespace?: string;
         /** Default `keda-operator`. */
         serviceAccount?: string;
-        /** IRSA role ARN of the KEDA operator in account A. */
+        /** Default `keda-operator`. */
+        roleName?: string;
+        /** IAM path of the operator role. Default `/`. */
+        rolePath?: string;
+        /** Full operator role ARN; sets accountId, roleName and rolePath at once. */
         roleArn?: string;
       };
       gitops?: {
         /** Scaffolder repoUrl form, e.g. `github.com?owner=acme&repo=gitops`. */
         repoUrl: string;
-        /** Placeholders `{cluster}`, `{namespace}`, `{name}`. Default `{cluster}/{namespace}/{name}`. */
-        pathPattern?: string;
-        branch?: string;
+        /** Placeholders `{cluster}`, `{namespace}`, `{name}`. Default `clusters/{cluster}/{namespace}/{name}`. */
+        path?: string;
       };
     }>;
     /** How scaler roles in queue accounts are created. */
@@ -63,20 +72,23 @@ export interface Config {
       /** Role name prefix, default `keda-sqs-`. */
       namePrefix?: string;
       /** Policy ARN set as permissions boundary on created roles. */
-      permissionsBoundary?: string;
+      permissionsBoundaryArn?: string;
       tags?: { [key: string]: string };
+      /** Also trust the operator's web identity in scaler roles. Default false. */
+      trustOperatorWebIdentity?: boolean;
     };
     guardrails?: {
       /** Queue accounts (B) requests may target; empty allows none. */
       allowedQueueAccounts?: string[];
+      /** Clusters requests may target; default every configured cluster. */
+      allowedClusters?: string[];
       /** Largest maxReplicaCount a request may ask for. Default 100. */
       maxReplicas?: number;
       /** Requests inside these bounds need no approval. */
       autoApprove?: {
-        enabled?: boolean;
         maxReplicas?: number;
         queueAccounts?: string[];
-        namespaces?: string[];
+        clusters?: string[];
       };
     };
     approvals?: {

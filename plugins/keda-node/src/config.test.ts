@@ -1,5 +1,5 @@
 import { ConfigReader } from '@backstage/config';
-import { readKedaConfig } from './config';
+import { clusterSpecOf, readKedaConfig } from './config';
 
 const read = (data: object) => readKedaConfig(new ConfigReader(data));
 
@@ -11,16 +11,22 @@ describe('readKedaConfig', () => {
       path: '/keda/',
       namePrefix: 'keda-sqs-',
       tags: {},
+      trustOperatorWebIdentity: false,
+      permissionsBoundaryArn: undefined,
     });
-    expect(c.guardrails.maxReplicas).toBe(100);
-    expect(c.guardrails.autoApprove.enabled).toBe(false);
+    expect(c.guardrails).toEqual({
+      allowedQueueAccounts: [],
+      allowedClusters: undefined,
+      maxReplicas: 100,
+      autoApprove: undefined,
+    });
     expect(c.status).toEqual({
       eventsCacheTtlSeconds: 10,
       historyRetentionHours: 24,
     });
   });
 
-  it('reads keda.clusters with operator and AWS facts, deriving account A from the operator role', () => {
+  it('reads keda.clusters and derives account, partition and operator role from the operator role ARN', () => {
     const c = read({
       keda: {
         clusters: [
@@ -28,10 +34,11 @@ describe('readKedaConfig', () => {
             name: 'prod-eks',
             url: 'https://eks.example',
             authProvider: 'aws',
-            aws: { region: 'eu-west-1', clusterName: 'prod' },
+            region: 'us-gov-west-1',
+            eks: { clusterName: 'prod' },
             kedaVersion: '2.20.2',
             operator: {
-              roleArn: 'arn:aws:iam::111111111111:role/keda-operator',
+              roleArn: 'arn:aws-us-gov:iam::111111111111:role/platform/keda-op',
             },
             gitops: { repoUrl: 'github.com?owner=acme&repo=gitops' },
           },
@@ -41,15 +48,39 @@ describe('readKedaConfig', () => {
     expect(c.clusters[0]).toMatchObject({
       name: 'prod-eks',
       authProvider: 'aws',
-      aws: {
-        accountId: '111111111111',
-        region: 'eu-west-1',
-        clusterName: 'prod',
+      accountId: '111111111111',
+      partition: 'aws-us-gov',
+      eks: { clusterName: 'prod' },
+      identity: 'irsa',
+      operator: {
+        namespace: 'keda',
+        serviceAccount: 'keda-operator',
+        roleName: 'keda-op',
+        rolePath: '/platform/',
+        roleArn: 'arn:aws-us-gov:iam::111111111111:role/platform/keda-op',
       },
-      operator: { namespace: 'keda', serviceAccount: 'keda-operator' },
-      gitops: { pathPattern: '{cluster}/{namespace}/{name}' },
+      gitops: { path: 'clusters/{cluster}/{namespace}/{name}' },
       source: 'keda.clusters',
     });
+  });
+
+  it('builds the operator role ARN from accountId, rolePath and roleName', () => {
+    const c = read({
+      keda: {
+        clusters: [
+          {
+            name: 'a',
+            url: 'http://k',
+            accountId: '111111111111',
+            region: 'cn-north-1',
+            operator: { rolePath: '/keda/', roleName: 'op' },
+          },
+        ],
+      },
+    });
+    expect(c.clusters[0].operator.roleArn).toBe(
+      'arn:aws-cn:iam::111111111111:role/keda/op',
+    );
   });
 
   it("reuses the Kubernetes plugin's config locator, mapping its authMetadata", () => {
@@ -93,14 +124,14 @@ describe('readKedaConfig', () => {
       // The Kubernetes plugin reads the pod's own token when none is configured.
       ['pod', 'inCluster', 'kubernetes.clusterLocatorMethods'],
     ]);
-    expect(c.clusters[1].aws).toMatchObject({
+    expect(c.clusters[1].eks).toEqual({
       clusterName: 'eks-prod',
       assumeRole: 'arn:aws:iam::111111111111:role/backstage',
       externalId: 'ext',
     });
   });
 
-  it('lets a keda.clusters entry override the Kubernetes plugin entry of the same name', () => {
+  it('lets a keda.clusters entry win over the Kubernetes plugin entry of the same name', () => {
     const c = read({
       keda: {
         clusters: [
@@ -155,24 +186,49 @@ describe('readKedaConfig', () => {
     [
       {
         keda: {
-          clusters: [
-            { name: 'a', url: 'u', operator: { roleArn: 'keda-operator' } },
-          ],
+          clusters: [{ name: 'a', url: 'u', operator: { roleArn: 'keda-op' } }],
         },
       },
       /keda\.clusters\[0\]\.operator\.roleArn.*not an IAM role ARN/,
     ],
     [
+      {
+        keda: {
+          clusters: [
+            {
+              name: 'a',
+              url: 'u',
+              accountId: '111111111111',
+              operator: { roleArn: 'arn:aws:iam::999999999999:role/op' },
+            },
+          ],
+        },
+      },
+      /operator\.roleArn.*account 999999999999.*accountId is 111111111111/,
+    ],
+    [
+      { keda: { clusters: [{ name: 'a', url: 'u', identity: 'kiam' }] } },
+      /keda\.clusters\[0\]\.identity/,
+    ],
+    [
       { keda: { roles: { path: 'keda' } } },
-      /keda\.roles\.path.*starts and ends with '\/'/,
+      /keda\.roles\.path.*starts and ends/,
     ],
     [
       { keda: { roles: { namePrefix: 'bad prefix' } } },
       /keda\.roles\.namePrefix/,
     ],
     [
+      { keda: { roles: { permissionsBoundaryArn: 'boundary' } } },
+      /keda\.roles\.permissionsBoundaryArn.*not an IAM policy ARN/,
+    ],
+    [
       { keda: { guardrails: { allowedQueueAccounts: ['2222'] } } },
       /allowedQueueAccounts\[0\].*12-digit/,
+    ],
+    [
+      { keda: { guardrails: { allowedClusters: ['nope'] } } },
+      /allowedClusters\[0\].*cluster 'nope' is not configured/,
     ],
     [
       {
@@ -211,32 +267,84 @@ describe('readKedaConfig', () => {
   it('reads guardrails, auto-approval and approver groups', () => {
     const c = read({
       keda: {
+        clusters: [{ name: 'prod', url: 'http://k' }],
         roles: {
           path: '/platform/keda/',
-          permissionsBoundary: 'arn:aws:iam::222222222222:policy/boundary',
+          permissionsBoundaryArn: 'arn:aws:iam::222222222222:policy/boundary',
           tags: { team: 'platform' },
         },
         guardrails: {
           allowedQueueAccounts: ['222222222222'],
+          allowedClusters: ['prod'],
           maxReplicas: 50,
-          autoApprove: { maxReplicas: 10, queueAccounts: ['222222222222'] },
+          autoApprove: {
+            maxReplicas: 10,
+            queueAccounts: ['222222222222'],
+            clusters: ['prod'],
+          },
         },
         approvals: { approverGroups: ['group:default/platform-team'] },
       },
     });
-    expect(c.roles.permissionsBoundary).toBe(
+    expect(c.roles.permissionsBoundaryArn).toBe(
       'arn:aws:iam::222222222222:policy/boundary',
     );
     expect(c.guardrails).toEqual({
       allowedQueueAccounts: ['222222222222'],
+      allowedClusters: ['prod'],
       maxReplicas: 50,
       autoApprove: {
-        enabled: true,
         maxReplicas: 10,
         queueAccounts: ['222222222222'],
-        namespaces: undefined,
+        clusters: ['prod'],
       },
     });
     expect(c.approvals.approverGroups).toEqual(['group:default/platform-team']);
+  });
+});
+
+describe('clusterSpecOf', () => {
+  it('returns the plan facts of a fully configured cluster', () => {
+    const [cluster] = read({
+      keda: {
+        clusters: [
+          {
+            name: 'prod',
+            url: 'http://k',
+            accountId: '111111111111',
+            region: 'eu-west-1',
+            kedaVersion: '2.20.2',
+            oidcIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC',
+          },
+        ],
+      },
+    }).clusters;
+    expect(clusterSpecOf(cluster)).toEqual({
+      name: 'prod',
+      accountId: '111111111111',
+      region: 'eu-west-1',
+      partition: 'aws',
+      oidcIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC',
+      kedaVersion: '2.20.2',
+      identity: 'irsa',
+      operator: {
+        namespace: 'keda',
+        serviceAccount: 'keda-operator',
+        roleName: 'keda-operator',
+        rolePath: '/',
+      },
+      gitops: undefined,
+    });
+  });
+
+  it('names the missing key when a cluster lacks a fact the plan needs', () => {
+    const [cluster] = read({
+      keda: {
+        clusters: [{ name: 'dev', url: 'http://k', region: 'eu-west-1' }],
+      },
+    }).clusters;
+    expect(() => clusterSpecOf(cluster)).toThrow(
+      /keda\.clusters\[name=dev\]\.accountId/,
+    );
   });
 });

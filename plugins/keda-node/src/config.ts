@@ -1,5 +1,9 @@
 import type { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
+import {
+  partitionForRegion,
+  type AwsPartition,
+} from '@internal/plugin-keda-common';
 
 /**
  * How the backend authenticates to a cluster's Kubernetes API.
@@ -13,23 +17,26 @@ import { InputError } from '@backstage/errors';
  */
 export type KedaClusterAuthProvider = 'serviceAccount' | 'inCluster' | 'aws';
 
-/** AWS facts about an EKS cluster (account A). @public */
-export interface KedaClusterAwsConfig {
-  /** Account that owns the cluster (account A). */
-  accountId?: string;
-  region?: string;
+/** How the backend mints EKS IAM tokens for `authProvider: aws`. @public */
+export interface KedaClusterEksAuthConfig {
   /** EKS cluster name as sent in `x-k8s-aws-id`; defaults to the cluster name. */
   clusterName?: string;
-  /** Role to assume before minting the EKS token. */
+  /** Role to assume before minting the token. */
   assumeRole?: string;
   externalId?: string;
 }
 
-/** The KEDA operator identity in a cluster. @public */
+/**
+ * The KEDA operator identity in a cluster (matches keda-common's
+ * `KedaClusterSpec.operator`, plus the derived role ARN).
+ * @public
+ */
 export interface KedaOperatorConfig {
   namespace: string;
   serviceAccount: string;
-  /** IRSA role of the operator in account A. */
+  roleName: string;
+  rolePath: string;
+  /** `arn:<partition>:iam::<accountId>:role<rolePath><roleName>`, when accountId is known. */
   roleArn?: string;
 }
 
@@ -37,28 +44,35 @@ export interface KedaOperatorConfig {
 export interface KedaGitOpsConfig {
   /** Scaffolder repoUrl form: `github.com?owner=<o>&repo=<r>`. */
   repoUrl: string;
-  /** Path pattern, placeholders `{cluster}`, `{namespace}`, `{name}`. */
-  pathPattern: string;
-  branch?: string;
+  /** Path template with `{cluster}`, `{namespace}`, `{name}`. */
+  path: string;
 }
 
 /**
  * One cluster KEDA runs in, read from `keda.clusters[]` or from the Kubernetes
- * plugin's `kubernetes.clusterLocatorMethods[type=config].clusters[]`.
+ * plugin's `kubernetes.clusterLocatorMethods[type=config].clusters[]`. The
+ * AWS/KEDA fields mirror keda-common's `KedaClusterSpec`; the Kubernetes
+ * connection fields mirror the Kubernetes plugin's cluster config.
  * @public
  */
 export interface KedaClusterConfig {
   name: string;
   title?: string;
+  /** Kubernetes API server URL. */
   url: string;
   authProvider: KedaClusterAuthProvider;
   serviceAccountToken?: string;
   caData?: string;
   caFile?: string;
   skipTLSVerify: boolean;
-  aws: KedaClusterAwsConfig;
+  eks: KedaClusterEksAuthConfig;
+  /** Account A; derived from `operator.roleArn` when not set. */
+  accountId?: string;
+  region?: string;
+  partition?: AwsPartition;
   oidcIssuer?: string;
   kedaVersion?: string;
+  identity: 'irsa' | 'pod-identity';
   operator: KedaOperatorConfig;
   gitops?: KedaGitOpsConfig;
   /** Where the entry came from, for error messages and `GET /clusters`. */
@@ -69,24 +83,28 @@ export interface KedaClusterConfig {
 export interface KedaRolesConfig {
   path: string;
   namePrefix: string;
-  permissionsBoundary?: string;
+  permissionsBoundaryArn?: string;
   tags: Record<string, string>;
+  /** Also trust the operator's web identity in scaler roles (off by default). */
+  trustOperatorWebIdentity: boolean;
 }
 
 /** `keda.guardrails.autoApprove`: inside these bounds no approval is needed. @public */
 export interface KedaAutoApproveConfig {
-  enabled: boolean;
   maxReplicas?: number;
   queueAccounts?: string[];
-  namespaces?: string[];
+  clusters?: string[];
 }
 
 /** `keda.guardrails`. @public */
 export interface KedaGuardrailsConfig {
   /** Empty means: no account is allowed (explicit allow-list). */
   allowedQueueAccounts: string[];
+  /** Undefined means every configured cluster. */
+  allowedClusters?: string[];
   maxReplicas: number;
-  autoApprove: KedaAutoApproveConfig;
+  /** Undefined means: every request needs an approval. */
+  autoApprove?: KedaAutoApproveConfig;
 }
 
 /** `keda.approvals`. @public */
@@ -121,7 +139,11 @@ export const DEFAULT_KEDA_ROLES: KedaRolesConfig = {
   path: '/keda/',
   namePrefix: 'keda-sqs-',
   tags: {},
+  trustOperatorWebIdentity: false,
 };
+
+/** Default GitOps path template (same as keda-common's). @public */
+export const DEFAULT_KEDA_GITOPS_PATH = 'clusters/{cluster}/{namespace}/{name}';
 
 function fail(key: string, problem: string, fix: string): never {
   throw new InputError(`Invalid config '${key}': ${problem}. ${fix}`);
@@ -134,11 +156,9 @@ function readAuthProvider(
 ): KedaClusterAuthProvider {
   // The Kubernetes plugin treats `serviceAccount` without a token as "use the
   // pod's own account"; we keep that meaning so its config works unchanged.
-  if (raw === undefined) {
+  if (raw === undefined || raw === 'serviceAccount') {
     return hasToken ? 'serviceAccount' : 'inCluster';
   }
-  if (raw === 'serviceAccount')
-    return hasToken ? 'serviceAccount' : 'inCluster';
   if (raw === 'inCluster' || raw === 'aws') return raw;
   return fail(
     key,
@@ -169,62 +189,114 @@ function readRoleArn(value: string | undefined, key: string) {
   return value;
 }
 
-function accountOfRoleArn(arn: string | undefined): string | undefined {
-  return arn?.split(':')[4];
+function readIamPath(value: string, key: string) {
+  if (!value.startsWith('/') || !value.endsWith('/') || value.length > 512) {
+    fail(
+      key,
+      `'${value}' is not an IAM path`,
+      "An IAM path starts and ends with '/' and is at most 512 characters, e.g. '/keda/'",
+    );
+  }
+  return value;
+}
+
+/** Splits `arn:aws:iam::111:role/a/b/name` into account, path `/a/b/` and name. */
+function splitRoleArn(arn: string) {
+  const [, partition, , , accountId, resource] = arn.split(':');
+  const parts = resource.slice('role'.length).split('/');
+  const roleName = parts.pop()!;
+  return {
+    partition: partition as AwsPartition,
+    accountId,
+    rolePath: `${parts.join('/')}/`,
+    roleName,
+  };
 }
 
 function readKedaCluster(c: Config, key: string): KedaClusterConfig {
   const name = c.getString('name');
-  const url = c.getString('url');
   const token = c.getOptionalString('serviceAccountToken');
-  const authProvider = readAuthProvider(
-    c.getOptionalString('authProvider'),
-    token !== undefined,
-    `${key}.authProvider`,
-  );
-  const awsBlock = c.getOptionalConfig('aws');
-  const operatorRoleArn = readRoleArn(
+  const region = c.getOptionalString('region');
+  const explicitArn = readRoleArn(
     c.getOptionalString('operator.roleArn'),
     `${key}.operator.roleArn`,
   );
+  const fromArn = explicitArn ? splitRoleArn(explicitArn) : undefined;
+  const accountId =
+    readAccountId(c.getOptionalString('accountId'), `${key}.accountId`) ??
+    fromArn?.accountId;
+  if (fromArn && accountId !== fromArn.accountId) {
+    fail(
+      `${key}.operator.roleArn`,
+      `the operator role is in account ${fromArn.accountId} but the cluster's accountId is ${accountId}`,
+      'The KEDA operator role lives in the cluster account (A); fix one of them',
+    );
+  }
+  const partition =
+    (c.getOptionalString('partition') as AwsPartition | undefined) ??
+    fromArn?.partition ??
+    (region ? partitionForRegion(region) : undefined);
+  const rolePath = readIamPath(
+    c.getOptionalString('operator.rolePath') ?? fromArn?.rolePath ?? '/',
+    `${key}.operator.rolePath`,
+  );
+  const roleName =
+    c.getOptionalString('operator.roleName') ??
+    fromArn?.roleName ??
+    'keda-operator';
+  const identity = c.getOptionalString('identity') ?? 'irsa';
+  if (identity !== 'irsa' && identity !== 'pod-identity') {
+    fail(
+      `${key}.identity`,
+      `'${identity}' is not a KEDA operator identity`,
+      "Use 'irsa' (IAM roles for service accounts) or 'pod-identity' (EKS Pod Identity)",
+    );
+  }
   const gitops = c.getOptionalConfig('gitops');
   return {
     name,
     title: c.getOptionalString('title'),
-    url,
-    authProvider,
+    url: c.getString('url'),
+    authProvider: readAuthProvider(
+      c.getOptionalString('authProvider'),
+      token !== undefined,
+      `${key}.authProvider`,
+    ),
     serviceAccountToken: token,
     caData: c.getOptionalString('caData'),
     caFile: c.getOptionalString('caFile'),
     skipTLSVerify: c.getOptionalBoolean('skipTLSVerify') ?? false,
-    aws: {
-      accountId:
-        readAccountId(
-          awsBlock?.getOptionalString('accountId'),
-          `${key}.aws.accountId`,
-        ) ?? accountOfRoleArn(operatorRoleArn),
-      region: awsBlock?.getOptionalString('region'),
-      clusterName: awsBlock?.getOptionalString('clusterName'),
+    eks: {
+      clusterName: c.getOptionalString('eks.clusterName'),
       assumeRole: readRoleArn(
-        awsBlock?.getOptionalString('assumeRole'),
-        `${key}.aws.assumeRole`,
+        c.getOptionalString('eks.assumeRole'),
+        `${key}.eks.assumeRole`,
       ),
-      externalId: awsBlock?.getOptionalString('externalId'),
+      externalId: c.getOptionalString('eks.externalId'),
     },
+    accountId,
+    region,
+    partition,
     oidcIssuer: c.getOptionalString('oidcIssuer'),
     kedaVersion: c.getOptionalString('kedaVersion'),
+    identity,
     operator: {
       namespace: c.getOptionalString('operator.namespace') ?? 'keda',
       serviceAccount:
         c.getOptionalString('operator.serviceAccount') ?? 'keda-operator',
-      roleArn: operatorRoleArn,
+      roleName,
+      rolePath,
+      roleArn:
+        explicitArn ??
+        (accountId
+          ? `arn:${
+              partition ?? 'aws'
+            }:iam::${accountId}:role${rolePath}${roleName}`
+          : undefined),
     },
     gitops: gitops && {
       repoUrl: gitops.getString('repoUrl'),
-      pathPattern:
-        gitops.getOptionalString('pathPattern') ??
-        '{cluster}/{namespace}/{name}',
-      branch: gitops.getOptionalString('branch'),
+      path: gitops.getOptionalString('path') ?? DEFAULT_KEDA_GITOPS_PATH,
     },
     source: 'keda.clusters',
   };
@@ -239,16 +311,17 @@ function readKubernetesPluginCluster(
   c: Config,
   key: string,
 ): KedaClusterConfig {
-  const name = c.getString('name');
   const meta = c.getOptional<Record<string, string>>('authMetadata') ?? {};
   const token =
     c.getOptionalString('serviceAccountToken') ?? meta.serviceAccountToken;
   const rawProvider =
     meta['kubernetes.io/auth-provider'] ?? c.getOptionalString('authProvider');
-  const assumeRole =
-    c.getOptionalString('assumeRole') ?? meta['kubernetes.io/aws-assume-role'];
+  const accountId = readAccountId(
+    meta['kubernetes.io/aws-account-id'],
+    `${key}.authMetadata['kubernetes.io/aws-account-id']`,
+  );
   return {
-    name,
+    name: c.getString('name'),
     title: c.getOptionalString('title'),
     url: c.getString('url'),
     authProvider: readAuthProvider(
@@ -260,18 +333,25 @@ function readKubernetesPluginCluster(
     caData: c.getOptionalString('caData'),
     caFile: c.getOptionalString('caFile'),
     skipTLSVerify: c.getOptionalBoolean('skipTLSVerify') ?? false,
-    aws: {
-      accountId: readAccountId(
-        meta['kubernetes.io/aws-account-id'],
-        `${key}.authMetadata`,
-      ),
+    eks: {
       clusterName: meta['kubernetes.io/x-k8s-aws-id'],
-      assumeRole: readRoleArn(assumeRole, `${key}.assumeRole`),
+      assumeRole: readRoleArn(
+        c.getOptionalString('assumeRole') ??
+          meta['kubernetes.io/aws-assume-role'],
+        `${key}.assumeRole`,
+      ),
       externalId:
         c.getOptionalString('externalId') ??
         meta['kubernetes.io/aws-external-id'],
     },
-    operator: { namespace: 'keda', serviceAccount: 'keda-operator' },
+    accountId,
+    identity: 'irsa',
+    operator: {
+      namespace: 'keda',
+      serviceAccount: 'keda-operator',
+      roleName: 'keda-operator',
+      rolePath: '/',
+    },
     source: 'kubernetes.clusterLocatorMethods',
   };
 }
@@ -280,21 +360,6 @@ function readClusters(config: Config): KedaClusterConfig[] {
   const own = (config.getOptionalConfigArray('keda.clusters') ?? []).map(
     (c, i) => readKedaCluster(c, `keda.clusters[${i}]`),
   );
-  const fromKubernetesPlugin: KedaClusterConfig[] = [];
-  (
-    config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? []
-  ).forEach((method, m) => {
-    if (method.getString('type') !== 'config') return; // catalog/gke locators need their own plugin
-    (method.getOptionalConfigArray('clusters') ?? []).forEach((c, i) =>
-      fromKubernetesPlugin.push(
-        readKubernetesPluginCluster(
-          c,
-          `kubernetes.clusterLocatorMethods[${m}].clusters[${i}]`,
-        ),
-      ),
-    );
-  });
-
   const seen = new Set<string>();
   own.forEach((c, i) => {
     if (seen.has(c.name)) {
@@ -306,29 +371,36 @@ function readClusters(config: Config): KedaClusterConfig[] {
     }
     seen.add(c.name);
   });
-  // An entry in keda.clusters overrides the Kubernetes plugin's entry of the
+
+  // An entry in keda.clusters wins over the Kubernetes plugin's entry of the
   // same name: that is how a portal adds KEDA facts (operator role, OIDC
   // issuer) to a cluster it already configured for the Kubernetes plugin.
   const merged = [...own];
-  for (const c of fromKubernetesPlugin) {
-    if (!seen.has(c.name)) {
-      seen.add(c.name);
-      merged.push(c);
-    }
-  }
+  const methods =
+    config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? [];
+  methods.forEach((method, m) => {
+    // catalog/gke/localKubectlProxy locators are not read: they need the
+    // Kubernetes plugin's own services.
+    if (method.getString('type') !== 'config') return;
+    (method.getOptionalConfigArray('clusters') ?? []).forEach((c, i) => {
+      const cluster = readKubernetesPluginCluster(
+        c,
+        `kubernetes.clusterLocatorMethods[${m}].clusters[${i}]`,
+      );
+      if (!seen.has(cluster.name)) {
+        seen.add(cluster.name);
+        merged.push(cluster);
+      }
+    });
+  });
   return merged;
 }
 
 function readRoles(config: Config): KedaRolesConfig {
-  const path =
-    config.getOptionalString('keda.roles.path') ?? DEFAULT_KEDA_ROLES.path;
-  if (!path.startsWith('/') || !path.endsWith('/') || path.length > 512) {
-    fail(
-      'keda.roles.path',
-      `'${path}' is not an IAM path`,
-      "An IAM path starts and ends with '/' and is at most 512 characters, e.g. '/keda/'",
-    );
-  }
+  const path = readIamPath(
+    config.getOptionalString('keda.roles.path') ?? DEFAULT_KEDA_ROLES.path,
+    'keda.roles.path',
+  );
   const namePrefix =
     config.getOptionalString('keda.roles.namePrefix') ??
     DEFAULT_KEDA_ROLES.namePrefix;
@@ -339,13 +411,15 @@ function readRoles(config: Config): KedaRolesConfig {
       'Use letters, digits and +=,.@_- only',
     );
   }
-  const boundary = config.getOptionalString('keda.roles.permissionsBoundary');
+  const boundary = config.getOptionalString(
+    'keda.roles.permissionsBoundaryArn',
+  );
   if (
     boundary !== undefined &&
     !/^arn:aws(-cn|-us-gov)?:iam::(\d{12}|aws):policy\/.+$/.test(boundary)
   ) {
     fail(
-      'keda.roles.permissionsBoundary',
+      'keda.roles.permissionsBoundaryArn',
       `'${boundary}' is not an IAM policy ARN`,
       "Use 'arn:aws:iam::<account>:policy/<name>'",
     );
@@ -353,17 +427,39 @@ function readRoles(config: Config): KedaRolesConfig {
   return {
     path,
     namePrefix,
-    permissionsBoundary: boundary,
+    permissionsBoundaryArn: boundary,
     tags: config.getOptional<Record<string, string>>('keda.roles.tags') ?? {},
+    trustOperatorWebIdentity:
+      config.getOptionalBoolean('keda.roles.trustOperatorWebIdentity') ?? false,
   };
 }
 
-function readGuardrails(config: Config): KedaGuardrailsConfig {
+function readGuardrails(
+  config: Config,
+  clusters: KedaClusterConfig[],
+): KedaGuardrailsConfig {
   const allowed =
     config.getOptionalStringArray('keda.guardrails.allowedQueueAccounts') ?? [];
   allowed.forEach((a, i) =>
     readAccountId(a, `keda.guardrails.allowedQueueAccounts[${i}]`),
   );
+  const clusterNames = new Set(clusters.map(c => c.name));
+  const checkClusters = (names: string[] | undefined, key: string) =>
+    names?.forEach((n, i) => {
+      if (!clusterNames.has(n)) {
+        fail(
+          `${key}[${i}]`,
+          `cluster '${n}' is not configured`,
+          `Use one of: ${
+            [...clusterNames].join(', ') || '(no clusters configured)'
+          }`,
+        );
+      }
+    });
+  const allowedClusters = config.getOptionalStringArray(
+    'keda.guardrails.allowedClusters',
+  );
+  checkClusters(allowedClusters, 'keda.guardrails.allowedClusters');
   const maxReplicas =
     config.getOptionalNumber('keda.guardrails.maxReplicas') ??
     DEFAULT_MAX_REPLICAS;
@@ -375,34 +471,40 @@ function readGuardrails(config: Config): KedaGuardrailsConfig {
     );
   }
   const auto = config.getOptionalConfig('keda.guardrails.autoApprove');
-  const autoMax = auto?.getOptionalNumber('maxReplicas');
-  if (autoMax !== undefined && autoMax > maxReplicas) {
-    fail(
-      'keda.guardrails.autoApprove.maxReplicas',
-      `${autoMax} exceeds keda.guardrails.maxReplicas (${maxReplicas})`,
-      'Lower it; auto-approval must sit inside the guardrails',
-    );
-  }
-  const autoAccounts = auto?.getOptionalStringArray('queueAccounts');
-  autoAccounts?.forEach((a, i) => {
-    readAccountId(a, `keda.guardrails.autoApprove.queueAccounts[${i}]`);
-    if (!allowed.includes(a)) {
+  let autoApprove: KedaAutoApproveConfig | undefined;
+  if (auto) {
+    const autoMax = auto.getOptionalNumber('maxReplicas');
+    if (autoMax !== undefined && autoMax > maxReplicas) {
       fail(
-        `keda.guardrails.autoApprove.queueAccounts[${i}]`,
-        `account ${a} is not in keda.guardrails.allowedQueueAccounts`,
-        'Add it there first or remove it here',
+        'keda.guardrails.autoApprove.maxReplicas',
+        `${autoMax} exceeds keda.guardrails.maxReplicas (${maxReplicas})`,
+        'Lower it; auto-approval must sit inside the guardrails',
       );
     }
-  });
-  return {
-    allowedQueueAccounts: allowed,
-    maxReplicas,
-    autoApprove: {
-      enabled: auto?.getOptionalBoolean('enabled') ?? auto !== undefined,
+    const autoAccounts = auto.getOptionalStringArray('queueAccounts');
+    autoAccounts?.forEach((a, i) => {
+      readAccountId(a, `keda.guardrails.autoApprove.queueAccounts[${i}]`);
+      if (!allowed.includes(a)) {
+        fail(
+          `keda.guardrails.autoApprove.queueAccounts[${i}]`,
+          `account ${a} is not in keda.guardrails.allowedQueueAccounts`,
+          'Add it there first or remove it here',
+        );
+      }
+    });
+    const autoClusters = auto.getOptionalStringArray('clusters');
+    checkClusters(autoClusters, 'keda.guardrails.autoApprove.clusters');
+    autoApprove = {
       maxReplicas: autoMax,
       queueAccounts: autoAccounts,
-      namespaces: auto?.getOptionalStringArray('namespaces'),
-    },
+      clusters: autoClusters,
+    };
+  }
+  return {
+    allowedQueueAccounts: allowed,
+    allowedClusters,
+    maxReplicas,
+    autoApprove,
   };
 }
 
@@ -426,18 +528,20 @@ function readStatus(config: Config): KedaStatusConfig {
     config.getOptionalNumber('keda.status.eventsCacheTtlSeconds') ?? 10;
   const hours =
     config.getOptionalNumber('keda.status.historyRetentionHours') ?? 24;
-  if (!(ttl >= 0))
+  if (!(ttl >= 0)) {
     fail(
       'keda.status.eventsCacheTtlSeconds',
       `${ttl} is negative`,
       'Use 0 to disable or a number of seconds',
     );
-  if (!(hours > 0))
+  }
+  if (!(hours > 0)) {
     fail(
       'keda.status.historyRetentionHours',
       `${hours} is not positive`,
       'Use a number of hours, e.g. 24',
     );
+  }
   return { eventsCacheTtlSeconds: ttl, historyRetentionHours: hours };
 }
 
@@ -448,11 +552,48 @@ function readStatus(config: Config): KedaStatusConfig {
  * @public
  */
 export function readKedaConfig(config: Config): KedaConfig {
+  const clusters = readClusters(config);
   return {
-    clusters: readClusters(config),
+    clusters,
     roles: readRoles(config),
-    guardrails: readGuardrails(config),
+    guardrails: readGuardrails(config, clusters),
     approvals: readApprovals(config),
     status: readStatus(config),
+  };
+}
+
+/**
+ * The AWS/KEDA facts of a cluster in keda-common's `KedaClusterSpec` shape,
+ * for the plan builders. Throws when a fact the plan needs is missing,
+ * naming the config key to set.
+ * @public
+ */
+export function clusterSpecOf(cluster: KedaClusterConfig) {
+  const need = <T>(value: T | undefined, field: string, example: string): T => {
+    if (value === undefined) {
+      fail(
+        `keda.clusters[name=${cluster.name}].${field}`,
+        'is not set',
+        `Set it (e.g. ${example}); KEDA requests for this cluster need it`,
+      );
+    }
+    return value;
+  };
+  const region = need(cluster.region, 'region', "'eu-west-1'");
+  return {
+    name: cluster.name,
+    accountId: need(cluster.accountId, 'accountId', "'111111111111'"),
+    region,
+    partition: cluster.partition ?? partitionForRegion(region),
+    oidcIssuer: cluster.oidcIssuer,
+    kedaVersion: need(cluster.kedaVersion, 'kedaVersion', "'2.20.2'"),
+    identity: cluster.identity,
+    operator: {
+      namespace: cluster.operator.namespace,
+      serviceAccount: cluster.operator.serviceAccount,
+      roleName: cluster.operator.roleName,
+      rolePath: cluster.operator.rolePath,
+    },
+    gitops: cluster.gitops && { ...cluster.gitops },
   };
 }

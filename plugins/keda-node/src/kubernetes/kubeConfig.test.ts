@@ -12,8 +12,14 @@ function cluster(overrides: Partial<KedaClusterConfig>): KedaClusterConfig {
     url: 'https://k8s.example.com/',
     authProvider: 'serviceAccount',
     skipTLSVerify: false,
-    aws: {},
-    operator: { namespace: 'keda', serviceAccount: 'keda-operator' },
+    eks: {},
+    identity: 'irsa',
+    operator: {
+      namespace: 'keda',
+      serviceAccount: 'keda-operator',
+      roleName: 'keda-operator',
+      rolePath: '/',
+    },
     source: 'keda.clusters',
     ...overrides,
   };
@@ -59,11 +65,9 @@ describe('createClusterKubeConfig', () => {
       const kc = createClusterKubeConfig(
         cluster({
           authProvider: 'aws',
-          aws: {
-            accountId: '111111111111',
-            region: 'eu-west-1',
-            clusterName: 'prod',
-          },
+          accountId: '111111111111',
+          region: 'eu-west-1',
+          eks: { clusterName: 'prod' },
         }),
         { awsCredentialsManager: m },
       );
@@ -86,7 +90,7 @@ describe('createClusterKubeConfig', () => {
       const m = manager();
       let now = Date.parse('2026-11-28T06:00:00Z');
       const kc = createClusterKubeConfig(
-        cluster({ authProvider: 'aws', aws: { region: 'eu-west-1' } }),
+        cluster({ authProvider: 'aws', region: 'eu-west-1' }),
         { awsCredentialsManager: m, now: () => now },
       );
       const first = await authorization(kc);

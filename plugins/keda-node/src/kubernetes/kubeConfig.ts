@@ -25,7 +25,8 @@ async function eksCredentials(
   cluster: KedaClusterConfig,
   manager: AwsCredentialsManager,
 ): Promise<AwsCredentialIdentityProvider> {
-  const { accountId, assumeRole, externalId, region } = cluster.aws;
+  const { assumeRole, externalId } = cluster.eks;
+  const { accountId, region } = cluster;
   if (assumeRole) {
     // integration-aws-node knows the role when it is listed in aws.accounts;
     // otherwise assume it from the main account (with the ExternalId).
@@ -92,9 +93,9 @@ class EksIamAuthenticator {
       try {
         const mintedAt = this.now();
         const region =
-          this.cluster.aws.region ?? process.env.AWS_REGION ?? 'us-east-1';
+          this.cluster.region ?? process.env.AWS_REGION ?? 'us-east-1';
         const value = await createEksToken({
-          clusterName: this.cluster.aws.clusterName ?? this.cluster.name,
+          clusterName: this.cluster.eks.clusterName ?? this.cluster.name,
           region,
           credentials: await eksCredentials(this.cluster, this.manager),
           signingDate: new Date(mintedAt),
