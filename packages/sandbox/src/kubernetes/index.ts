@@ -1,0 +1,33 @@
+export {
+  startKubernetesStandIn,
+  defaultCrdDir,
+  type KubernetesStandIn,
+  type KubernetesStandInOptions,
+} from './server';
+export {
+  KubernetesObjectStore,
+  type KubernetesObject,
+  type WatchEvent,
+  type WatchHandle,
+  type AdmissionHook,
+  type ListOptions,
+  type WatchOptions,
+} from './store';
+export { KubernetesApiError } from './errors';
+export { ServiceAccountIssuer } from './oidc';
+export {
+  renderKubeconfig,
+  writeKubeconfig,
+  type KubeconfigOptions,
+} from './kubeconfig';
+export {
+  ResourceRegistry,
+  BUILTIN_RESOURCES,
+  loadCustomResourceDefinitions,
+  type ResourceType,
+} from './resources';
+export {
+  hpaNameOf,
+  validateScaledObject,
+  validateTriggerAuthenticationSpec,
+} from './admission';
