@@ -1,0 +1,276 @@
+/*
+ * One HTTP endpoint for IAM, STS, SQS and EKS that unmodified AWS SDK v3
+ * clients reach through `endpoint` (or AWS_ENDPOINT_URL). Requests are routed
+ * by the service in the SigV4 credential scope, like a real regional
+ * front end would by host name.
+ *
+ * Admin endpoints (not AWS): GET/POST/DELETE /_sandbox/faults,
+ * POST /_sandbox/reset, GET /_sandbox/health.
+ */
+import express, { Request, Response } from 'express';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { createEksCluster, describeCluster, EksClusterSeed } from './eks';
+import { FaultInjector, FaultRule, parseFaultRules, AwsServiceName } from './faults';
+import { IAM_NAMESPACE, iamHandlers, QueryHandler } from './iam';
+import { PolicyDocument } from './policyDocument';
+import { parseAuthorization, verifySignature } from './sigv4';
+import { SQS_ERROR_TYPES, sqsHandlers } from './sqs';
+import { ClusterRecord, loadState, ManagedPolicyRecord, rootCredentialsFor, StateData, UserRecord } from './state';
+import { STS_NAMESPACE, stsHandlers } from './sts';
+import { AwsError, newRequestId, QueryParams, queryErrorResponse, queryResponse } from './wire';
+import { AwsWorld, Caller, Credentials } from './world';
+
+export interface AwsStandInOptions {
+  /** Interface to bind; default 127.0.0.1 (never bind wider without need). */
+  host?: string;
+  /** Port; default 4566, use 0 in tests for an ephemeral port. */
+  port?: number;
+  /** JSON state file: loaded on start, written atomically after each change. */
+  stateFile?: string;
+  logger?: (msg: string) => void;
+  /** Verify SigV4 signatures with the stored secrets (default true). */
+  verifySignatures?: boolean;
+  /** Clock in epoch ms (tests advance it to expire visibility timeouts and sessions). */
+  clock?: () => number;
+}
+
+export interface AwsStandIn {
+  /** Base URL to use as the SDK `endpoint`, e.g. http://127.0.0.1:4566. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  /** The live state (read it in tests; mutate only through the helpers). */
+  readonly state: StateData;
+  /** Create an account (idempotent); returns its root credentials (deterministic, see rootCredentialsFor). */
+  createAccount(id: string, opts?: { alias?: string }): Credentials;
+  /** Access key for root, an IAM user or (for seeding) a role session. */
+  createAccessKey(principalArn: string, accessKeyId?: string, secretAccessKey?: string): Credentials;
+  /** IAM user with inline and attached policies (no IAM API for users in the stand-in). */
+  createUser(
+    accountId: string,
+    userName: string,
+    opts?: { path?: string; inlinePolicies?: Record<string, PolicyDocument>; attachedPolicyArns?: string[] },
+  ): UserRecord;
+  createManagedPolicy(accountId: string, name: string, document: PolicyDocument, path?: string): ManagedPolicyRecord;
+  createEksCluster(seed: EksClusterSeed): ClusterRecord;
+  setFaults(rules: FaultRule[]): void;
+  addFault(rule: FaultRule): void;
+  clearFaults(): void;
+  /** Forget everything (accounts, keys, queues …) and persist the empty state. */
+  reset(): void;
+}
+
+/** Operations AWS accepts without a signature. */
+const UNSIGNED_OPERATIONS = new Set(['sts:AssumeRoleWithWebIdentity', 'sts:AssumeRoleWithSAML']);
+
+interface Route {
+  service: AwsServiceName;
+  operation: string;
+  region: string;
+}
+
+export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<AwsStandIn> {
+  const log = opts.logger ?? (() => {});
+  const clock = opts.clock ?? Date.now;
+  const world = new AwsWorld(loadState(opts.stateFile), opts.stateFile, clock);
+  const faults = new FaultInjector();
+  const verify = opts.verifySignatures ?? true;
+  let closing = false;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.raw({ type: () => true, limit: '10mb' }));
+
+  app.get('/_sandbox/health', (_req, res) => {
+    res.json({ status: 'ok', accounts: Object.keys(world.data.accounts) });
+  });
+  app.get('/_sandbox/faults', (_req, res) => {
+    res.json({ faults: faults.list() });
+  });
+  app.post('/_sandbox/faults', (req, res) => {
+    try {
+      const body = req.body?.length ? JSON.parse(req.body.toString('utf8')) : {};
+      faults.set(parseFaultRules(body));
+      res.json({ faults: faults.list() });
+    } catch (e) {
+      res.status(400).json({ error: (e as Error).message });
+    }
+  });
+  app.delete('/_sandbox/faults', (_req, res) => {
+    faults.clear();
+    res.status(204).end();
+  });
+  app.post('/_sandbox/reset', (_req, res) => {
+    world.reset();
+    faults.clear();
+    res.status(204).end();
+  });
+
+  app.use((req, res) => {
+    handleAwsRequest(req, res).catch(err => {
+      log(`aws stand-in: unexpected error: ${(err as Error).stack ?? String(err)}`);
+      if (!res.headersSent) res.status(500).type('text/plain').send('internal error in AWS stand-in');
+    });
+  });
+
+  async function handleAwsRequest(req: Request, res: Response): Promise<void> {
+    const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const requestId = newRequestId();
+    const auth = parseAuthorization(req.header('authorization'));
+    const route = routeOf(req, body, auth?.service, auth?.region);
+    if (!route) {
+      res.status(400).type('text/plain').send('AWS stand-in: cannot tell the service of this request (no SigV4 credential scope)');
+      return;
+    }
+    const respondError = (error: AwsError) => sendError(res, route.service, error, requestId);
+    try {
+      const fault = faults.take(route.service, route.operation);
+      if (fault.latencyMs) await new Promise(r => setTimeout(r, fault.latencyMs));
+      if (fault.error) throw fault.error;
+
+      let caller: Caller | undefined;
+      if (auth) {
+        caller = world.resolveCaller(auth.accessKeyId, req.header('x-amz-security-token'));
+        if (verify) {
+          const ok = await verifySignature(
+            { method: req.method, url: req.originalUrl, headers: req.headers, body },
+            auth,
+            caller.key,
+          );
+          if (!ok) {
+            throw new AwsError(
+              'SignatureDoesNotMatch',
+              'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+              { status: 403 },
+            );
+          }
+        }
+      } else if (!UNSIGNED_OPERATIONS.has(`${route.service}:${route.operation}`)) {
+        throw new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', { status: 403 });
+      }
+      log(`aws ${route.service}:${route.operation} ${route.region} by ${caller?.principal.arn ?? 'anonymous'}`);
+
+      if (route.service === 'iam' || route.service === 'sts') {
+        const handlers = route.service === 'iam' ? iamHandlers : stsHandlers;
+        const handler: QueryHandler | undefined = handlers[route.operation];
+        if (!handler) {
+          throw new AwsError('InvalidAction', `Could not find operation ${route.operation} for version ${route.service === 'iam' ? '2010-05-08' : '2011-06-15'}`);
+        }
+        const params = QueryParams.fromBody(body.toString('utf8'));
+        const result = await handler({ world, caller, region: route.region, params });
+        const ns = route.service === 'iam' ? IAM_NAMESPACE : STS_NAMESPACE;
+        res.status(200).set('x-amzn-RequestId', requestId).type('text/xml').send(queryResponse(route.operation, ns, result, requestId));
+        return;
+      }
+      if (route.service === 'sqs') {
+        const handler = sqsHandlers[route.operation];
+        if (!handler) throw new AwsError('UnsupportedOperation', `Operation ${route.operation} is not supported by the AWS stand-in.`);
+        const input = body.length ? JSON.parse(body.toString('utf8')) : {};
+        const result = await handler({ world, caller: caller!, region: route.region, input, isClosing: () => closing });
+        res.status(200).set('x-amzn-RequestId', requestId).type('application/x-amz-json-1.0').send(JSON.stringify(result));
+        return;
+      }
+      const m = /^\/clusters\/([^/?]+)$/.exec(req.path);
+      if (req.method !== 'GET' || !m) {
+        throw new AwsError('InvalidRequestException', `${req.method} ${req.path} is not supported by the AWS stand-in (only DescribeCluster).`);
+      }
+      const result = describeCluster(world, caller!, route.region, decodeURIComponent(m[1]));
+      res.status(200).set('x-amzn-RequestId', requestId).json(result);
+    } catch (e) {
+      if (e instanceof AwsError) {
+        log(`aws ${route.service}:${route.operation} → ${e.code}: ${e.message}`);
+        respondError(e);
+        return;
+      }
+      throw e;
+    }
+  }
+
+  const server = http.createServer(app);
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', s => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 4566, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.address}:${address.port}`;
+  log(`AWS stand-in (IAM, STS, SQS, EKS) listening on ${url}`);
+
+  return {
+    url,
+    port: address.port,
+    get state() {
+      return world.data;
+    },
+    async close() {
+      closing = true;
+      await new Promise<void>(resolve => {
+        server.close(() => resolve());
+        // SDK clients keep connections alive; end idle ones so close() returns.
+        for (const s of sockets) s.destroy();
+      });
+    },
+    createAccount: (id, o) => world.createAccount(id, o),
+    createAccessKey: (arn, id, secret) => world.createAccessKey(arn, id, secret),
+    createUser: (account, name, o) => world.createUser(account, name, o),
+    createManagedPolicy: (account, name, doc, path) => world.createManagedPolicy(account, name, doc, path),
+    createEksCluster: seed => createEksCluster(world, seed),
+    setFaults: rules => faults.set(rules),
+    addFault: rule => faults.add(rule),
+    clearFaults: () => faults.clear(),
+    reset: () => world.reset(),
+  };
+}
+
+/** Decide service, operation and region of a request. */
+function routeOf(req: Request, body: Buffer, scopeService?: string, scopeRegion?: string): Route | undefined {
+  const target = req.header('x-amz-target');
+  let service = scopeService as AwsServiceName | undefined;
+  let params: QueryParams | undefined;
+  const isForm = (req.header('content-type') ?? '').includes('application/x-www-form-urlencoded');
+  if (isForm) params = QueryParams.fromBody(body.toString('utf8'));
+  if (!service) {
+    // Unsigned calls (AssumeRoleWithWebIdentity) carry no scope: infer from the payload.
+    if (target?.startsWith('AmazonSQS.')) service = 'sqs';
+    else if (params?.action && stsHandlers[params.action]) service = 'sts';
+    else if (params?.action && iamHandlers[params.action]) service = 'iam';
+    else if (req.path.startsWith('/clusters')) service = 'eks';
+  }
+  if (service !== 'iam' && service !== 'sts' && service !== 'sqs' && service !== 'eks') return undefined;
+  const region = scopeRegion ?? 'us-east-1';
+  if (service === 'sqs') {
+    return { service, operation: target?.replace(/^AmazonSQS\./, '') ?? 'Unknown', region };
+  }
+  if (service === 'eks') {
+    return { service, operation: req.method === 'GET' && /^\/clusters\/[^/]+$/.test(req.path) ? 'DescribeCluster' : 'Unknown', region };
+  }
+  return { service, operation: params?.action ?? (req.query.Action as string | undefined) ?? 'Unknown', region };
+}
+
+function sendError(res: Response, service: AwsServiceName, error: AwsError, requestId: string): void {
+  if (service === 'iam' || service === 'sts') {
+    const ns = service === 'iam' ? IAM_NAMESPACE : STS_NAMESPACE;
+    res.status(error.status).set('x-amzn-RequestId', requestId).type('text/xml').send(queryErrorResponse(error, ns, requestId));
+    return;
+  }
+  if (service === 'sqs') {
+    // JSON body plus the query-compatible code header the SDK maps to its error classes.
+    const mapped = SQS_ERROR_TYPES[error.code];
+    res
+      .status(error.status)
+      .set('x-amzn-RequestId', requestId)
+      .set('x-amzn-query-error', `${mapped?.queryCode ?? error.code};${error.fault}`)
+      .type('application/x-amz-json-1.0')
+      .send(JSON.stringify({ __type: mapped?.type ?? error.code, message: error.message }));
+    return;
+  }
+  const code = error.code === 'AccessDenied' ? 'AccessDeniedException' : error.code === 'InvalidClientTokenId' ? 'UnrecognizedClientException' : error.code;
+  res.status(error.status).set('x-amzn-RequestId', requestId).set('x-amzn-errortype', code).json({ message: error.message });
+}
+
+export { rootCredentialsFor };

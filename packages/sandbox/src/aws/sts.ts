@@ -1,0 +1,223 @@
+/*
+ * STS (awsQuery protocol, API version 2011-06-15): GetCallerIdentity,
+ * AssumeRole and AssumeRoleWithWebIdentity — the calls KEDA's aws pod
+ * identity makes. AssumeRole evaluates the target role's trust policy (as
+ * stored: principals by unique id) and, cross-account, the caller's own
+ * permission to sts:AssumeRole.
+ */
+import crypto from 'node:crypto';
+import { PolicyDocument } from './policyDocument';
+import { evaluatePolicies, RequestContext } from './policyEvaluator';
+import { newSecret, newSessionKeyId, OidcProviderRecord, parseArn, RoleRecord, sessionArn } from './state';
+import { QueryCallContext, QueryHandler } from './iam';
+import { AwsError, validationError, XmlValue } from './wire';
+import { Caller } from './world';
+
+export const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
+
+/** Role chaining caps sessions at one hour (domain-keda-iam.md, IAM trap 4). */
+const CHAINED_MAX_SECONDS = 3600;
+const MIN_SESSION_SECONDS = 900;
+
+function validateSessionName(name: string): void {
+  if (!/^[\w+=,.@-]{2,64}$/.test(name)) {
+    throw validationError(
+      `1 validation error detected: Value '${name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64`,
+    );
+  }
+}
+
+function sessionDuration(requested: number | undefined, role: RoleRecord, chained: boolean): number {
+  const seconds = requested ?? 3600;
+  if (seconds < MIN_SESSION_SECONDS) {
+    throw validationError(
+      `1 validation error detected: Value '${seconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to ${MIN_SESSION_SECONDS}`,
+    );
+  }
+  if (chained && seconds > CHAINED_MAX_SECONDS) {
+    throw validationError(
+      `The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.`,
+    );
+  }
+  if (seconds > role.maxSessionDuration) {
+    throw validationError(
+      `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`,
+    );
+  }
+  return seconds;
+}
+
+/** Look up the role an ARN names; `undefined` when it does not exist (AWS then says AccessDenied). */
+function targetRole(ctx: QueryCallContext, arn: string): RoleRecord | undefined {
+  const parsed = parseArn(arn);
+  if (!parsed || parsed.service !== 'iam' || !parsed.resource.startsWith('role/')) {
+    throw validationError(`${arn} is invalid`);
+  }
+  const role = ctx.world.account(parsed.account)?.roles[parsed.resource.split('/').pop()!.toLowerCase()];
+  return role && role.arn === arn ? role : undefined;
+}
+
+function issueSession(
+  ctx: QueryCallContext,
+  role: RoleRecord,
+  sessionName: string,
+  seconds: number,
+  extra: { chained: boolean; webIdentitySubject?: string },
+): Record<string, XmlValue> {
+  const accountId = parseArn(role.arn)!.account;
+  const accessKeyId = newSessionKeyId();
+  const secretAccessKey = newSecret();
+  const sessionToken = crypto.randomBytes(48).toString('base64');
+  const expiration = new Date(ctx.world.clock() + seconds * 1000).toISOString();
+  const arn = sessionArn(accountId, role.roleName, sessionName);
+  ctx.world.data.accessKeys[accessKeyId] = {
+    accessKeyId,
+    secretAccessKey,
+    sessionToken,
+    kind: 'assumed-role',
+    accountId,
+    principalArn: arn,
+    roleName: role.roleName,
+    roleId: role.roleId,
+    sessionName,
+    expiration,
+    chained: extra.chained,
+    ...(extra.webIdentitySubject ? { webIdentitySubject: extra.webIdentitySubject } : {}),
+  };
+  ctx.world.persist();
+  return {
+    Credentials: { AccessKeyId: accessKeyId, SecretAccessKey: secretAccessKey, SessionToken: sessionToken, Expiration: expiration },
+    AssumedRoleUser: { AssumedRoleId: `${role.roleId}:${sessionName}`, Arn: arn },
+    PackedPolicySize: 0,
+  };
+}
+
+function requireCaller(ctx: QueryCallContext): Caller {
+  if (!ctx.caller) throw new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', { status: 403 });
+  return ctx.caller;
+}
+
+interface WebIdentityClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp?: number;
+  [k: string]: unknown;
+}
+
+/**
+ * Decode (not verify) a JWT. Signature verification against the issuer's
+ * JWKS is deliberately out of scope for the stand-in; the issuer, audience
+ * and subject checks are what trust policies depend on.
+ */
+export function decodeWebIdentityToken(token: string): WebIdentityClaims {
+  const parts = token.split('.');
+  const invalid = () => new AwsError('InvalidIdentityToken', 'The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)');
+  if (parts.length !== 3) throw invalid();
+  let claims: WebIdentityClaims;
+  try {
+    claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (typeof claims.iss !== 'string' || typeof claims.sub !== 'string' || claims.aud === undefined) throw invalid();
+  return claims;
+}
+
+export const stsHandlers: Record<string, QueryHandler> = {
+  GetCallerIdentity(ctx) {
+    // Always allowed, even under an explicit deny (AWS documents this).
+    const caller = requireCaller(ctx);
+    return { UserId: caller.userId, Account: caller.accountId, Arn: caller.principal.arn };
+  },
+
+  AssumeRole(ctx) {
+    const caller = requireCaller(ctx);
+    const { params, world } = ctx;
+    const arn = params.required('RoleArn');
+    const sessionName = params.required('RoleSessionName');
+    validateSessionName(sessionName);
+    const externalId = params.optional('ExternalId');
+    if (externalId !== undefined && !/^[\w+=,.@:/-]{2,1224}$/.test(externalId)) {
+      throw validationError(
+        `1 validation error detected: Value '${externalId}' at 'externalId' failed to satisfy constraint: Member must have length between 2 and 1224`,
+      );
+    }
+    const denied = () =>
+      new AwsError('AccessDenied', `User: ${caller.principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${arn}`, {
+        status: 403,
+      });
+    if (caller.principal.kind === 'root') {
+      throw new AwsError('AccessDenied', 'Roles may not be assumed by root accounts.', { status: 403 });
+    }
+    const role = targetRole(ctx, arn);
+    if (!role) throw denied();
+    const context: RequestContext = { 'sts:RoleSessionName': sessionName };
+    if (externalId !== undefined) context['sts:ExternalId'] = externalId;
+    try {
+      world.authorize(caller, 'sts:AssumeRole', role.arn, {
+        region: ctx.region,
+        resourceAccountId: parseArn(role.arn)!.account,
+        resourcePolicy: { name: `trust policy of ${role.arn}`, document: JSON.parse(role.trustPolicy) as PolicyDocument },
+        context,
+      });
+    } catch (e) {
+      if (e instanceof AwsError && e.code === 'AccessDenied') throw denied();
+      throw e;
+    }
+    const chained = caller.key.kind === 'assumed-role';
+    const seconds = sessionDuration(params.optionalInt('DurationSeconds'), role, chained);
+    return issueSession(ctx, role, sessionName, seconds, { chained });
+  },
+
+  AssumeRoleWithWebIdentity(ctx) {
+    const { params, world } = ctx;
+    const arn = params.required('RoleArn');
+    const sessionName = params.required('RoleSessionName');
+    validateSessionName(sessionName);
+    const claims = decodeWebIdentityToken(params.required('WebIdentityToken'));
+    if (claims.exp !== undefined && claims.exp * 1000 <= world.clock()) {
+      throw new AwsError(
+        'ExpiredTokenException',
+        `Token expired: current date/time ${world.now().toISOString()} must be before the expiration date/time ${new Date(claims.exp * 1000).toISOString()}`,
+      );
+    }
+    const role = targetRole(ctx, arn);
+    const accountId = parseArn(arn)!.account;
+    const issuerHostPath = claims.iss.replace(/^https:\/\//, '').replace(/\/$/, '');
+    const provider: OidcProviderRecord | undefined = world.account(accountId)?.oidcProviders[
+      `arn:aws:iam::${accountId}:oidc-provider/${issuerHostPath}`
+    ];
+    if (!provider) {
+      throw new AwsError('InvalidIdentityToken', `No OpenIDConnect provider found in your account for ${claims.iss}`);
+    }
+    const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    const audience = audiences.find(a => provider.clientIds.includes(a));
+    if (!audience) throw new AwsError('InvalidIdentityToken', 'Incorrect token audience');
+    const denied = new AwsError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', { status: 403 });
+    if (!role) throw denied;
+    const result = evaluatePolicies({
+      principal: { kind: 'web-identity', arn: provider.arn, federatedProvider: provider.arn },
+      action: 'sts:AssumeRoleWithWebIdentity',
+      resource: role.arn,
+      resourceAccountId: accountId,
+      resourcePolicy: { name: `trust policy of ${role.arn}`, document: JSON.parse(role.trustPolicy) as PolicyDocument },
+      context: {
+        [`${issuerHostPath}:sub`]: claims.sub,
+        [`${issuerHostPath}:aud`]: audience,
+        [`${issuerHostPath}:oaud`]: audiences,
+        'aws:FederatedProvider': provider.arn,
+        'sts:RoleSessionName': sessionName,
+        'aws:RequestedRegion': ctx.region,
+      },
+    });
+    if (result.decision !== 'allowed') throw denied;
+    const seconds = sessionDuration(params.optionalInt('DurationSeconds'), role, false);
+    return {
+      ...issueSession(ctx, role, sessionName, seconds, { chained: false, webIdentitySubject: claims.sub }),
+      SubjectFromWebIdentityToken: claims.sub,
+      Provider: claims.iss,
+      Audience: audience,
+    };
+  },
+};
