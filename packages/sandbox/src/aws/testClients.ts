@@ -55,3 +55,42 @@ export function fakeServiceAccountToken(claims: { iss: string; sub: string; aud:
   const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
   return `${b64({ alg: 'RS256', kid: 'sandbox' })}.${b64({ iat: Math.floor(Date.now() / 1000), ...claims })}.c2lnbmF0dXJl`;
 }
+
+export const CLUSTER_ACCOUNT = '111111111111';
+export const QUEUE_ACCOUNT = '222222222222';
+export const REGION = 'eu-west-1';
+export const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/SANDBOX0000000000000000000000001';
+export const ISSUER_HOST_PATH = ISSUER.replace('https://', '');
+export const OPERATOR_SUBJECT = 'system:serviceaccount:keda:keda-operator';
+export const EXTERNAL_ID = 'keda-orders-7f3a';
+
+export const operatorTrust = () =>
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Federated: `arn:aws:iam::${CLUSTER_ACCOUNT}:oidc-provider/${ISSUER_HOST_PATH}` },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: { [`${ISSUER_HOST_PATH}:sub`]: OPERATOR_SUBJECT, [`${ISSUER_HOST_PATH}:aud`]: 'sts.amazonaws.com' },
+        },
+      },
+    ],
+  });
+
+export const scalerTrust = (operatorRoleArn: string, externalId = EXTERNAL_ID) =>
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: operatorRoleArn },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:ExternalId': externalId } },
+      },
+    ],
+  });
+
+export const allowDoc = (Action: string | string[], Resource: string | string[]) =>
+  JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action, Resource }] });
