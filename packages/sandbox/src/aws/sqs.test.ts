@@ -1,0 +1,195 @@
+import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  QueueDoesNotExist,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
+import { AwsStandIn, startAwsStandIn } from './server';
+import { allowDoc, CLUSTER_ACCOUNT, QUEUE_ACCOUNT, REGION, sdkClients, SdkClients } from './testClients';
+
+const ORDERS_ARN = `arn:aws:sqs:${REGION}:${QUEUE_ACCOUNT}:orders`;
+
+describe('SQS stand-in', () => {
+  let standIn: AwsStandIn;
+  let now: number;
+  let admin: SdkClients;
+  let ordersUrl: string;
+  const opened: SdkClients[] = [];
+  const clientsFor = (creds: Parameters<typeof sdkClients>[1], region = REGION) => {
+    const c = sdkClients(standIn, creds, { region });
+    opened.push(c);
+    return c;
+  };
+  const depth = async (clients: SdkClients, url = ordersUrl) =>
+    (
+      await clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        }),
+      )
+    ).Attributes;
+
+  /** A role session in the queue account with one inline policy. */
+  async function roleWith(name: string, policy: string, account = QUEUE_ACCOUNT) {
+    const adminOf = account === QUEUE_ACCOUNT ? admin : clientsFor(standIn.createAccount(account));
+    const role = await adminOf.iam.send(
+      new CreateRoleCommand({
+        RoleName: name,
+        AssumeRolePolicyDocument: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: account }, Action: 'sts:AssumeRole' }] }),
+      }),
+    );
+    await adminOf.iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: 'p', PolicyDocument: policy }));
+    return { arn: role.Role!.Arn!, clients: clientsFor(standIn.createAccessKey(role.Role!.Arn!)) };
+  }
+
+  beforeEach(async () => {
+    now = Date.parse('2026-11-28T06:00:00Z');
+    standIn = await startAwsStandIn({ port: 0, clock: () => now });
+    admin = clientsFor(standIn.createAccount(QUEUE_ACCOUNT));
+    ordersUrl = (await admin.sqs.send(new CreateQueueCommand({ QueueName: 'orders' }))).QueueUrl!;
+  });
+
+  afterEach(async () => {
+    opened.splice(0).forEach(c => c.destroy());
+    await standIn.close();
+  });
+
+  it('returns canonical queue URLs and finds them by name', async () => {
+    expect(ordersUrl).toBe(`https://sqs.${REGION}.amazonaws.com/${QUEUE_ACCOUNT}/orders`);
+    await expect(admin.sqs.send(new GetQueueUrlCommand({ QueueName: 'orders' }))).resolves.toMatchObject({ QueueUrl: ordersUrl });
+    // CreateQueue is idempotent with the same attributes, and refuses different ones.
+    await expect(admin.sqs.send(new CreateQueueCommand({ QueueName: 'orders' }))).resolves.toMatchObject({ QueueUrl: ordersUrl });
+    await expect(
+      admin.sqs.send(new CreateQueueCommand({ QueueName: 'orders', Attributes: { VisibilityTimeout: '5' } })),
+    ).rejects.toMatchObject({ name: 'QueueNameExists' });
+  });
+
+  it('counts visible, in-flight and delayed messages as the visibility timeout runs', async () => {
+    await admin.sqs.send(new SendMessageCommand({ QueueUrl: ordersUrl, MessageBody: 'a' }));
+    const batch = await admin.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: ordersUrl,
+        Entries: [
+          { Id: 'b', MessageBody: 'b' },
+          { Id: 'c', MessageBody: 'c', DelaySeconds: 60 },
+        ],
+      }),
+    );
+    expect(batch.Successful?.map(s => s.Id).sort()).toEqual(['b', 'c']);
+    expect(await depth(admin)).toEqual({
+      ApproximateNumberOfMessages: '2',
+      ApproximateNumberOfMessagesNotVisible: '0',
+      ApproximateNumberOfMessagesDelayed: '1',
+    });
+
+    const received = await admin.sqs.send(new ReceiveMessageCommand({ QueueUrl: ordersUrl, MaxNumberOfMessages: 1, VisibilityTimeout: 30 }));
+    expect(received.Messages).toHaveLength(1);
+    expect(await depth(admin)).toMatchObject({ ApproximateNumberOfMessages: '1', ApproximateNumberOfMessagesNotVisible: '1' });
+
+    now += 31_000; // visibility timeout over: back to visible
+    expect(await depth(admin)).toMatchObject({ ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '0' });
+
+    now += 30_000; // delay over
+    expect(await depth(admin)).toEqual({
+      ApproximateNumberOfMessages: '3',
+      ApproximateNumberOfMessagesNotVisible: '0',
+      ApproximateNumberOfMessagesDelayed: '0',
+    });
+  });
+
+  it('deletes a received message by receipt handle', async () => {
+    await admin.sqs.send(new SendMessageCommand({ QueueUrl: ordersUrl, MessageBody: 'order 1' }));
+    const { Messages } = await admin.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: ordersUrl, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+    );
+    expect(Messages?.[0]).toMatchObject({ Body: 'order 1', Attributes: { ApproximateReceiveCount: '1' } });
+    await admin.sqs.send(new DeleteMessageCommand({ QueueUrl: ordersUrl, ReceiptHandle: Messages![0].ReceiptHandle! }));
+    now += 60_000;
+    expect(await depth(admin)).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
+    await expect(admin.sqs.send(new DeleteMessageCommand({ QueueUrl: ordersUrl, ReceiptHandle: 'garbage' }))).rejects.toMatchObject({
+      name: 'ReceiptHandleIsInvalid',
+    });
+  });
+
+  it('delivers a message to a waiting long poll', async () => {
+    const poll = admin.sqs.send(new ReceiveMessageCommand({ QueueUrl: ordersUrl, WaitTimeSeconds: 10 }));
+    await admin.sqs.send(new SendMessageCommand({ QueueUrl: ordersUrl, MessageBody: 'late' }));
+    expect((await poll).Messages?.map(m => m.Body)).toEqual(['late']);
+  });
+
+  it('answers NonExistentQueue when the client region differs from the queue region, as KEDA sees it', async () => {
+    const wrongRegion = clientsFor(standIn.createAccount(QUEUE_ACCOUNT), 'us-east-1');
+    const error = await wrongRegion.sqs
+      .send(new GetQueueAttributesCommand({ QueueUrl: ordersUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))
+      .catch(e => e);
+    expect(error).toBeInstanceOf(QueueDoesNotExist);
+    expect(error.Code).toBe('AWS.SimpleQueueService.NonExistentQueue');
+    expect(error.message).toBe('The specified queue does not exist.');
+  });
+
+  describe('authorisation', () => {
+    it('allows GetQueueAttributes on the granted queue only', async () => {
+      await admin.sqs.send(new CreateQueueCommand({ QueueName: 'billing' }));
+      const { arn, clients } = await roleWith('orders-scaler', allowDoc('sqs:GetQueueAttributes', ORDERS_ARN));
+      await expect(depth(clients)).resolves.toMatchObject({ ApproximateNumberOfMessages: '0' });
+      await expect(depth(clients, ordersUrl.replace('orders', 'billing'))).rejects.toMatchObject({
+        name: 'AccessDenied',
+        message: expect.stringContaining(
+          `User: arn:aws:sts::${QUEUE_ACCOUNT}:assumed-role/orders-scaler/sandbox is not authorized to perform: sqs:GetQueueAttributes on resource: arn:aws:sqs:${REGION}:${QUEUE_ACCOUNT}:billing`,
+        ),
+      });
+      expect(arn).toBe(`arn:aws:iam::${QUEUE_ACCOUNT}:role/orders-scaler`);
+    });
+
+    it('denies a role without the permission', async () => {
+      const { clients } = await roleWith('nothing', allowDoc('sqs:ListQueues', '*'));
+      await expect(depth(clients)).rejects.toMatchObject({
+        name: 'AccessDenied',
+        message: expect.stringMatching(/is not authorized to perform: sqs:GetQueueAttributes on resource: .* because no identity-based policy allows/),
+      });
+    });
+
+    it('denies ReceiveMessage when only GetQueueAttributes is allowed', async () => {
+      const { clients } = await roleWith('orders-scaler', allowDoc('sqs:GetQueueAttributes', ORDERS_ARN));
+      await expect(clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: ordersUrl }))).rejects.toMatchObject({
+        name: 'AccessDenied',
+        message: expect.stringContaining('is not authorized to perform: sqs:ReceiveMessage'),
+      });
+    });
+
+    it('needs both the identity policy and the queue policy cross-account', async () => {
+      const { arn, clients } = await roleWith('keda-operator', allowDoc('sqs:GetQueueAttributes', ORDERS_ARN), CLUSTER_ACCOUNT);
+      await expect(depth(clients)).rejects.toMatchObject({
+        name: 'AccessDenied',
+        message: expect.stringContaining('because no resource-based policy allows the sqs:GetQueueAttributes action'),
+      });
+      await admin.sqs.send(
+        new SetQueueAttributesCommand({
+          QueueUrl: ordersUrl,
+          Attributes: {
+            Policy: JSON.stringify({
+              Version: '2012-10-17',
+              Statement: [{ Effect: 'Allow', Principal: { AWS: arn }, Action: 'sqs:GetQueueAttributes', Resource: ORDERS_ARN }],
+            }),
+          },
+        }),
+      );
+      await expect(depth(clients)).resolves.toMatchObject({ ApproximateNumberOfMessages: '0' });
+      const policy = await admin.sqs.send(new GetQueueAttributesCommand({ QueueUrl: ordersUrl, AttributeNames: ['Policy'] }));
+      expect(JSON.parse(policy.Attributes!.Policy!).Statement[0].Principal.AWS).toBe(arn);
+    });
+
+    it('rejects a queue policy that is not a resource policy', async () => {
+      await expect(
+        admin.sqs.send(new SetQueueAttributesCommand({ QueueUrl: ordersUrl, Attributes: { Policy: allowDoc('sqs:*', ORDERS_ARN) } })),
+      ).rejects.toMatchObject({ name: 'InvalidAttributeValue', message: expect.stringContaining('Missing required field Principal') });
+    });
+  });
+});
