@@ -15,6 +15,7 @@ export {
 } from './store';
 export { KubernetesApiError } from './errors';
 export { ServiceAccountIssuer } from './oidc';
+export { generateServingCertificate, type ServingCertificate } from './tls';
 export {
   renderKubeconfig,
   writeKubeconfig,

@@ -9,6 +9,8 @@ export interface KubeconfigOptions {
   /** Cluster/context/user name; default `sandbox`. */
   name?: string;
   namespace?: string;
+  /** PEM CA for an https server (the stand-in's `caCertificate`). */
+  caCertificate?: string;
 }
 
 /** A kubeconfig document (as YAML) for kubectl and `KubeConfig.loadFromString`. */
@@ -27,6 +29,13 @@ export function renderKubeconfig(options: KubeconfigOptions): string {
           // set or false"); the stand-in serves plain HTTP on 127.0.0.1.
           ...(options.server.startsWith('http:')
             ? { 'insecure-skip-tls-verify': true }
+            : {}),
+          ...(options.caCertificate
+            ? {
+                'certificate-authority-data': Buffer.from(
+                  options.caCertificate,
+                ).toString('base64'),
+              }
             : {}),
         },
       },

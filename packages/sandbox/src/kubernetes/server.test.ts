@@ -596,6 +596,38 @@ describe('Kubernetes API stand-in', () => {
     });
   });
 
+  describe('tls', () => {
+    it('serves HTTPS with a self-signed certificate that client-node trusts as CA', async () => {
+      const secure = await startKubernetesStandIn({
+        port: 0,
+        tokens: [TOKEN],
+        tls: true,
+      });
+      try {
+        expect(secure.url).toMatch(/^https:/);
+        const secureKc = new k8s.KubeConfig();
+        secureKc.loadFromOptions({
+          clusters: [
+            {
+              name: 's',
+              server: secure.url,
+              caData: Buffer.from(secure.caCertificate!).toString('base64'),
+            },
+          ],
+          users: [{ name: 's', token: TOKEN }],
+          contexts: [{ name: 's', cluster: 's', user: 's' }],
+          currentContext: 's',
+        });
+        const list = await secureKc
+          .makeApiClient(k8s.CoreV1Api)
+          .listNamespace();
+        expect(list.items.length).toBeGreaterThan(0);
+      } finally {
+        await secure.close();
+      }
+    });
+  });
+
   describe('persistence', () => {
     it('restores objects and the resourceVersion counter from the state file', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-state-'));

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -22,6 +23,7 @@ import {
 } from './store';
 import { IncludeObject, toTable } from './table';
 import { kedaAdmission } from './admission';
+import { generateServingCertificate, ServingCertificate } from './tls';
 
 /** Kubernetes version the stand-in reports (EKS 1.32 line). */
 const SERVER_VERSION = {
@@ -62,13 +64,20 @@ export interface KubernetesStandInOptions {
   bookmarkIntervalMs?: number;
   /** Namespaces that always exist (default: default, kube-system, kube-public, keda). */
   namespaces?: string[];
+  /**
+   * Serve HTTPS with a self-signed certificate (generated with openssl unless
+   * given). Needed for kubectl, which never sends a bearer token over HTTP.
+   */
+  tls?: boolean | ServingCertificate;
   /** Extra admission hooks after KEDA's (tests, demos). */
   admission?: AdmissionHook[];
 }
 
 export interface KubernetesStandIn {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`). */
   url: string;
+  /** With `tls`: the serving certificate (PEM), to trust as the cluster CA. */
+  caCertificate?: string;
   /** The first full-access bearer token. */
   token: string;
   /** In-process access to the same objects the HTTP API serves. */
@@ -617,21 +626,33 @@ export async function startKubernetesStandIn(
     await serveResource(req, res, match.route, url.searchParams);
   };
 
-  const server = http.createServer((req, res) => {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handle(req, res).catch(error => writeError(res, error));
-  });
+  };
+  let certificate: ServingCertificate | undefined;
+  if (options.tls) {
+    certificate =
+      options.tls === true ? generateServingCertificate() : options.tls;
+  }
+  const server = certificate
+    ? https.createServer(
+        { key: certificate.key, cert: certificate.cert },
+        listener,
+      )
+    : http.createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 6443, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
   serverAddress = `${host}:${address.port}`;
-  const url = `http://${serverAddress}`;
+  const url = `${certificate ? 'https' : 'http'}://${serverAddress}`;
   const issuer = new ServiceAccountIssuer(options.issuerUrl ?? url);
   issuerHolder.issuer = issuer;
 
   return {
     url,
+    caCertificate: certificate?.cert,
     token: tokens[0],
     store,
     issuer,

@@ -1,0 +1,137 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { writeKubeconfig } from './kubeconfig';
+import { startKubernetesStandIn, KubernetesStandIn } from './server';
+
+const run = promisify(execFile);
+
+function kubectlAvailable(): boolean {
+  return ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].some(p =>
+    fs.existsSync(p),
+  );
+}
+
+// kubectl is an independent client (Debian package `kubectl`); where it is
+// not installed these tests are skipped rather than faked.
+const describeWithKubectl = kubectlAvailable() ? describe : describe.skip;
+
+describeWithKubectl('kubectl against the stand-in', () => {
+  let standIn: KubernetesStandIn;
+  let dir: string;
+  let kubeconfig: string;
+
+  const kubectl = async (...args: string[]) => {
+    try {
+      const { stdout } = await run('kubectl', args, {
+        env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dir },
+        timeout: 30000,
+      });
+      return stdout;
+    } catch (e: any) {
+      throw new Error(
+        `kubectl ${args.join(' ')} failed: ${e.stderr || e.message}`,
+      );
+    }
+  };
+
+  beforeAll(async () => {
+    // kubectl sends bearer tokens only over TLS.
+    standIn = await startKubernetesStandIn({
+      port: 0,
+      tokens: ['kubectl-token'],
+      tls: true,
+    });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubectl-'));
+    kubeconfig = writeKubeconfig(path.join(dir, 'config'), {
+      server: standIn.url,
+      token: 'kubectl-token',
+      caCertificate: standIn.caCertificate,
+    });
+  });
+  afterAll(async () => {
+    await standIn.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gets, applies, scales and deletes', async () => {
+    expect(await kubectl('get', 'namespaces', '-o', 'name')).toContain(
+      'namespace/default',
+    );
+    const manifest = path.join(dir, 'orders.yaml');
+    fs.writeFileSync(
+      manifest,
+      `apiVersion: v1
+kind: Namespace
+metadata:
+  name: payments
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: orders
+  namespace: payments
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: orders}
+  template:
+    metadata:
+      labels: {app: orders}
+    spec:
+      containers:
+      - name: app
+        image: nginx:1.27
+---
+apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata:
+  name: sqs
+  namespace: payments
+spec:
+  podIdentity:
+    provider: aws
+    roleArn: arn:aws:iam::222222222222:role/keda/orders
+`,
+    );
+    const applied = await kubectl('apply', '--validate=false', '-f', manifest);
+    expect(applied).toContain('deployment.apps/orders created');
+    expect(applied).toContain('triggerauthentication.keda.sh/sqs created');
+    // A second apply with a changed image is a client-side strategic patch.
+    fs.writeFileSync(
+      manifest,
+      fs.readFileSync(manifest, 'utf8').replace('nginx:1.27', 'nginx:1.28'),
+    );
+    expect(
+      await kubectl('apply', '--validate=false', '-f', manifest),
+    ).toContain('deployment.apps/orders configured');
+    const image = await kubectl(
+      'get',
+      'deploy',
+      'orders',
+      '-n',
+      'payments',
+      '-o',
+      'jsonpath={.spec.template.spec.containers[0].image}',
+    );
+    expect(image).toBe('nginx:1.28');
+
+    await kubectl(
+      'scale',
+      'deployment/orders',
+      '-n',
+      'payments',
+      '--replicas=4',
+    );
+    const table = await kubectl('get', 'deployments', '-n', 'payments');
+    expect(table).toMatch(/orders\s+4\/4/);
+    expect(await kubectl('get', 'ta', '-n', 'payments')).toMatch(/sqs\s+aws/);
+
+    await kubectl('delete', 'deployment', 'orders', '-n', 'payments');
+    expect(
+      standIn.store.find('deployments.apps', 'payments', 'orders'),
+    ).toBeUndefined();
+  });
+});
