@@ -1,0 +1,22 @@
+import { createFrontendPlugin } from '@backstage/frontend-plugin-api';
+import ShowChartIcon from '@material-ui/icons/ShowChart';
+import { kedaRequestsRouteRef } from '../routes';
+import {
+  kedaApi,
+  kedaRequestsPage,
+  kedaScalingEntityCard,
+} from './extensions';
+
+/**
+ * The KEDA plugin for the new frontend system.
+ *
+ * @alpha
+ */
+export const kedaFrontendPlugin = createFrontendPlugin({
+  pluginId: 'keda',
+  title: 'KEDA',
+  icon: <ShowChartIcon />,
+  info: { packageJson: () => import('../../package.json') },
+  extensions: [kedaApi, kedaScalingEntityCard, kedaRequestsPage],
+  routes: { requests: kedaRequestsRouteRef },
+});

@@ -1,0 +1,3 @@
+export { kedaApiRef } from './KedaApi';
+export type { KedaApi } from './KedaApi';
+export { KedaClient } from './KedaClient';

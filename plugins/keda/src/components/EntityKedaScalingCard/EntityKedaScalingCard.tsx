@@ -1,0 +1,228 @@
+import { stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  InfoCard,
+  LinkButton,
+  Progress,
+  ResponseErrorPanel,
+} from '@backstage/core-components';
+import { configApiRef, useApi } from '@backstage/frontend-plugin-api';
+import { useEntity } from '@backstage/plugin-catalog-react';
+import type {
+  EntityKedaStatus,
+  KedaProvenance,
+} from '@internal/plugin-keda-common';
+import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
+import IconButton from '@material-ui/core/IconButton';
+import Tooltip from '@material-ui/core/Tooltip';
+import Typography from '@material-ui/core/Typography';
+import RefreshIcon from '@material-ui/icons/Refresh';
+import Alert from '@material-ui/lab/Alert';
+import AlertTitle from '@material-ui/lab/AlertTitle';
+import { useEffect, useState } from 'react';
+import { formatRelativeTime } from '../../lib/relativeTime';
+import { resolveRefreshIntervalMs } from '../../lib/refreshInterval';
+import { requestTemplateUrl } from '../../lib/requestTemplateUrl';
+import { Provenance, requestStateText } from './Provenance';
+import { ScaledObjectSection } from './ScaledObjectSection';
+import { useKedaStatus } from './useKedaStatus';
+
+/** Props of {@link EntityKedaScalingCard}. @public */
+export interface EntityKedaScalingCardProps {
+  /**
+   * Refresh period while the page is visible. Overrides the app config
+   * `keda.frontend.refreshIntervalSeconds` (default 15, minimum 5).
+   */
+  refreshIntervalSeconds?: number;
+  /** Card title; defaults to "Autoscaling". */
+  title?: string;
+}
+
+/** Ticks once a second-scale period so relative times ("4 minutes ago") stay true. */
+function useNow(periodMs: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), periodMs);
+    return () => clearInterval(timer);
+  }, [periodMs]);
+  return now;
+}
+
+function StaleClusterBanner(props: { status: EntityKedaStatus; now: number }) {
+  const stale = props.status.clusters.filter(c => c.stale);
+  const syncing = props.status.clusters.filter(c => !c.synced && !c.stale);
+  return (
+    <>
+      {stale.map(cluster => (
+        <Alert
+          key={cluster.cluster}
+          severity="warning"
+          data-testid="keda-stale-banner"
+        >
+          <AlertTitle>Cluster {cluster.cluster} is unreachable</AlertTitle>
+          Showing the last known state
+          {cluster.lastSyncTime
+            ? ` from ${formatRelativeTime(cluster.lastSyncTime, props.now)}`
+            : ''}
+          ; it may be out of date.
+          {cluster.error && (
+            <Typography variant="caption" display="block">
+              {cluster.error}
+            </Typography>
+          )}
+        </Alert>
+      ))}
+      {syncing.map(cluster => (
+        <Alert key={cluster.cluster} severity="info">
+          Cluster {cluster.cluster} is still loading its first snapshot; its
+          ScaledObjects may be missing for a moment.
+        </Alert>
+      ))}
+    </>
+  );
+}
+
+function PendingRequests(props: { requests: KedaProvenance[] }) {
+  return (
+    <Box display="flex" flexDirection="column" style={{ gap: 8 }}>
+      {props.requests.map((request, index) => (
+        <Alert
+          key={request.requestId ?? index}
+          severity="info"
+          data-testid="keda-pending-request"
+        >
+          <AlertTitle>
+            Autoscaling request {requestStateText(request.requestState)}
+          </AlertTitle>
+          <Provenance provenance={request} />
+          <Typography variant="body2">
+            Live scaling appears here once the pull request is merged and
+            applied to the cluster.
+          </Typography>
+        </Alert>
+      ))}
+    </Box>
+  );
+}
+
+function NoScaledObject(props: { entityRef: string; entityName: string }) {
+  return (
+    <Box textAlign="center" py={2} data-testid="keda-empty-state">
+      <Typography variant="h6" component="p" gutterBottom>
+        No autoscaling yet
+      </Typography>
+      <Typography variant="body2" color="textSecondary" paragraph>
+        {props.entityName} has no KEDA ScaledObject. Request autoscaling on the
+        depth of an SQS queue; the platform team reviews the IAM roles and
+        manifests before anything is created.
+      </Typography>
+      <LinkButton
+        to={requestTemplateUrl(props.entityRef)}
+        variant="contained"
+        color="primary"
+      >
+        Request autoscaling
+      </LinkButton>
+    </Box>
+  );
+}
+
+/**
+ * Entity page card with the live KEDA scaling state of the entity's
+ * workloads: health, replicas, triggers, role chain, history and provenance.
+ *
+ * @public
+ */
+export function EntityKedaScalingCard(props: EntityKedaScalingCardProps) {
+  const { entity } = useEntity();
+  const configApi = useApi(configApiRef);
+  const entityRef = stringifyEntityRef(entity);
+  const intervalMs = resolveRefreshIntervalMs(
+    props.refreshIntervalSeconds,
+    configApi.getOptionalNumber('keda.frontend.refreshIntervalSeconds'),
+  );
+  const { value, error, loading, receivedAt, retry } = useKedaStatus(
+    entityRef,
+    intervalMs,
+  );
+  const now = useNow(15_000);
+  const title = props.title ?? 'Autoscaling';
+  const refreshAction = (
+    <Tooltip title="Refresh now">
+      <IconButton aria-label="Refresh autoscaling status" onClick={retry}>
+        <RefreshIcon />
+      </IconButton>
+    </Tooltip>
+  );
+
+  let content;
+  if (loading && !value) {
+    content = <Progress />;
+  } else if (!value) {
+    content = (
+      <>
+        <ResponseErrorPanel
+          error={error ?? new Error('No status received')}
+          title="Could not load the autoscaling status"
+        />
+        <Box mt={1}>
+          <Button variant="outlined" onClick={retry}>
+            Try again
+          </Button>
+        </Box>
+      </>
+    );
+  } else {
+    const pending = value.pendingRequests ?? [];
+    content = (
+      <Box display="flex" flexDirection="column" style={{ gap: 12 }}>
+        {error && (
+          <Alert
+            severity="warning"
+            data-testid="keda-refresh-error"
+            action={
+              <Button color="inherit" size="small" onClick={retry}>
+                Retry
+              </Button>
+            }
+          >
+            Refreshing failed ({error.message}); showing data from{' '}
+            {formatRelativeTime(
+              new Date(receivedAt ?? now).toISOString(),
+              now,
+            )}
+            .
+          </Alert>
+        )}
+        <StaleClusterBanner status={value} now={now} />
+        {value.scaledObjects.map(so => (
+          <ScaledObjectSection
+            key={`${so.cluster}/${so.namespace}/${so.name}`}
+            scaledObject={so}
+            now={now}
+            showLocation
+          />
+        ))}
+        {pending.length > 0 && <PendingRequests requests={pending} />}
+        {value.scaledObjects.length === 0 && pending.length === 0 && (
+          <NoScaledObject
+            entityRef={entityRef}
+            entityName={entity.metadata.title ?? entity.metadata.name}
+          />
+        )}
+      </Box>
+    );
+  }
+
+  return (
+    <InfoCard
+      title={title}
+      subheader="KEDA · scaling on SQS queue depth"
+      action={refreshAction}
+    >
+      <div aria-busy={loading}>
+        {content}
+      </div>
+    </InfoCard>
+  );
+}

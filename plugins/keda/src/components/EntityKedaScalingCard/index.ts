@@ -1,0 +1,2 @@
+export { EntityKedaScalingCard } from './EntityKedaScalingCard';
+export type { EntityKedaScalingCardProps } from './EntityKedaScalingCard';

@@ -1,0 +1,113 @@
+import { useApi } from '@backstage/frontend-plugin-api';
+import type { EntityKedaStatus } from '@internal/plugin-keda-common';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { kedaApiRef } from '../../api';
+
+/** What the card renders from: the latest good answer and the latest error. */
+export interface KedaStatusState {
+  /** The last successful answer; kept while refetching and after a failed refetch. */
+  value?: EntityKedaStatus;
+  /** The error of the most recent attempt; cleared by the next success. */
+  error?: Error;
+  /** True until the first attempt for this entity has finished. */
+  loading: boolean;
+  /** When `value` was received (epoch ms). */
+  receivedAt?: number;
+}
+
+function documentHidden(): boolean {
+  return typeof document !== 'undefined' && document.visibilityState === 'hidden';
+}
+
+/**
+ * Fetches the entity's KEDA status and refreshes it every `intervalMs` while
+ * the document is visible.
+ *
+ * - The next fetch is scheduled after the previous one settles, so a slow
+ *   backend never sees overlapping requests from one card.
+ * - Previous data stays on screen while refetching (no spinner, no layout
+ *   jump); a failed refetch keeps the data and reports the error beside it.
+ * - Hidden tab: no timer runs; becoming visible fetches at once.
+ */
+export function useKedaStatus(
+  entityRef: string,
+  intervalMs: number,
+): KedaStatusState & { retry: () => void } {
+  const kedaApi = useApi(kedaApiRef);
+  const [state, setState] = useState<KedaStatusState & { entityRef: string }>(
+    { loading: true, entityRef },
+  );
+  const fetchNowRef = useRef<() => void>(() => {});
+
+  useEffect(() => {
+    let disposed = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let inFlight: AbortController | undefined;
+
+    setState(previous =>
+      previous.entityRef === entityRef
+        ? previous
+        : { loading: true, entityRef },
+    );
+
+    const schedule = () => {
+      clearTimeout(timer);
+      timer = undefined;
+      if (!disposed && !documentHidden()) {
+        timer = setTimeout(fetchNow, intervalMs);
+      }
+    };
+
+    async function fetchNow() {
+      clearTimeout(timer);
+      inFlight?.abort();
+      const controller = new AbortController();
+      inFlight = controller;
+      try {
+        const value = await kedaApi.getStatus(entityRef, {
+          signal: controller.signal,
+        });
+        if (disposed || controller.signal.aborted) return;
+        setState({
+          value,
+          error: undefined,
+          loading: false,
+          receivedAt: Date.now(),
+          entityRef,
+        });
+      } catch (e) {
+        if (disposed || controller.signal.aborted) return;
+        const error = e instanceof Error ? e : new Error(String(e));
+        setState(previous => ({ ...previous, error, loading: false, entityRef }));
+      }
+      schedule();
+    }
+
+    const onVisibilityChange = () => {
+      if (documentHidden()) {
+        clearTimeout(timer);
+        timer = undefined;
+      } else {
+        fetchNow();
+      }
+    };
+
+    fetchNowRef.current = fetchNow;
+    document.addEventListener('visibilitychange', onVisibilityChange);
+    fetchNow();
+
+    return () => {
+      disposed = true;
+      clearTimeout(timer);
+      inFlight?.abort();
+      document.removeEventListener('visibilitychange', onVisibilityChange);
+    };
+  }, [kedaApi, entityRef, intervalMs]);
+
+  const retry = useCallback(() => fetchNowRef.current(), []);
+  const { entityRef: stateRef, ...rest } = state;
+  // Between an entity change and the effect's reset, never show the old
+  // entity's data under the new entity's name.
+  if (stateRef !== entityRef) return { loading: true, retry };
+  return { ...rest, retry };
+}

@@ -1,0 +1,1 @@
+export { KedaRequestsPage } from './KedaRequestsPage';
