@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetQueueAttributesCommand, CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { AwsStandIn, startAwsStandIn } from './server';
-import { allowDoc, CLUSTER_ACCOUNT, ISSUER, QUEUE_ACCOUNT, REGION, scalerTrust, sdkClients, SdkClients } from './testClients';
+import { allowDoc, CLUSTER_ACCOUNT, ISSUER, QUEUE_ACCOUNT, REGION, scalerTrust, sdkClients, SdkClients } from './__testUtils__/sdkClients';
 
 const OPERATOR = `arn:aws:iam::${CLUSTER_ACCOUNT}:role/keda-operator`;
 const accountTrust = (account: string) =>

@@ -5,7 +5,7 @@
  */
 import { MalformedPolicyError, parsePolicyDocument, PolicyDocument } from './policyDocument';
 import { evaluatePolicies, NamedPolicy, RequestContext, RequestPrincipal } from './policyEvaluator';
-import { AccountRecord, OidcProviderRecord, parseArn, RoleRecord, roleArn, Tag, newRoleId } from './state';
+import { AccountRecord, OidcProviderRecord, parseArn, RoleRecord, roleArn, Tag, newRoleId, UserRecord } from './state';
 import { AwsError, QueryParams, validationError, XmlValue } from './wire';
 import { AwsWorld, Caller } from './world';
 
@@ -447,6 +447,9 @@ export const iamHandlers: Record<string, QueryHandler> = {
   },
 };
 
+/** PolicySourceType values IAM reports for matched statements. */
+const SOURCE_POLICY_TYPE = { boundary: 'user-managed', resource: 'resource' } as const;
+
 const SIMULATE_DECISION = { allowed: 'allowed', implicitDeny: 'implicitDeny', explicitDeny: 'explicitDeny' } as const;
 
 /**
@@ -462,7 +465,9 @@ function simulatePrincipalPolicy(ctx: QueryCallContext): Record<string, XmlValue
   const account = parsed ? world.account(parsed.account) : undefined;
   const [kind, ...rest] = parsed?.resource.split('/') ?? [];
   const name = rest.pop()?.toLowerCase() ?? '';
-  const entity = kind === 'role' ? account?.roles[name] : kind === 'user' ? account?.users[name] : undefined;
+  let entity: RoleRecord | UserRecord | undefined;
+  if (kind === 'role') entity = account?.roles[name];
+  else if (kind === 'user') entity = account?.users[name];
   if (!parsed || !account || !entity || entity.arn !== sourceArn) {
     throw new AwsError('NoSuchEntity', `PolicySourceArn ${sourceArn} does not name an existing user or role.`, { status: 404 });
   }
@@ -527,7 +532,7 @@ function simulatePrincipalPolicy(ctx: QueryCallContext): Record<string, XmlValue
         EvalDecision: SIMULATE_DECISION[result.decision],
         MatchedStatements: result.matchedStatements.map(m => ({
           SourcePolicyId: m.policy,
-          SourcePolicyType: m.source === 'resource' ? 'resource' : m.source === 'boundary' ? 'permissionsBoundary' : 'IAM Policy',
+          SourcePolicyType: m.source === 'identity' ? kind : SOURCE_POLICY_TYPE[m.source],
         })),
         MissingContextValues: [],
       };

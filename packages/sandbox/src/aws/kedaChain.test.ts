@@ -30,7 +30,7 @@ import {
   sdkClients,
   SdkClients,
   sessionCredentials,
-} from './testClients';
+} from './__testUtils__/sdkClients';
 
 describe('KEDA credential chain across accounts', () => {
   let standIn: AwsStandIn;

@@ -126,11 +126,9 @@ export function evaluatePolicies(req: EvaluationRequest): EvaluationResult {
   );
   const deniedIn = (hits: typeof identityHits) => hits.some(h => h.statement.Effect === 'Deny');
   if (denied) {
-    const where = deniedIn(identityHits)
-      ? 'identity-based policy'
-      : deniedIn(boundaryHits)
-        ? 'permissions boundary'
-        : 'resource-based policy';
+    let where = 'resource-based policy';
+    if (deniedIn(identityHits)) where = 'identity-based policy';
+    else if (deniedIn(boundaryHits)) where = 'permissions boundary';
     return {
       decision: 'explicitDeny',
       matchedStatements: matched,
@@ -189,11 +187,13 @@ function strongerMatch(a: PrincipalMatch, b: PrincipalMatch): PrincipalMatch {
 
 // ---------------------------------------------------------------- matching
 
+const GLOB_TOKENS: Record<string, string> = { '*': '.*', '?': '.' };
+
 /** Glob with `*` and `?` (IAM's only wildcards). */
 export function wildcardMatch(pattern: string, value: string, ignoreCase = false): boolean {
   const escaped = pattern
     .split('')
-    .map(c => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
+    .map(c => GLOB_TOKENS[c] ?? c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))
     .join('');
   return new RegExp(`^${escaped}$`, ignoreCase ? 'is' : 's').test(value);
 }

@@ -208,6 +208,7 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
       return world.data;
     },
     async close() {
+      if (closing) return;
       closing = true;
       await new Promise<void>(resolve => {
         server.close(() => resolve());
@@ -252,6 +253,12 @@ function routeOf(req: Request, body: Buffer, scopeService?: string, scopeRegion?
   return { service, operation: params?.action ?? (req.query.Action as string | undefined) ?? 'Unknown', region };
 }
 
+/** EKS names the shared auth errors differently from the query services. */
+const EKS_ERROR_CODES: Record<string, string> = {
+  AccessDenied: 'AccessDeniedException',
+  InvalidClientTokenId: 'UnrecognizedClientException',
+};
+
 function sendError(res: Response, service: AwsServiceName, error: AwsError, requestId: string): void {
   if (service === 'iam' || service === 'sts') {
     const ns = service === 'iam' ? IAM_NAMESPACE : STS_NAMESPACE;
@@ -269,7 +276,7 @@ function sendError(res: Response, service: AwsServiceName, error: AwsError, requ
       .send(JSON.stringify({ __type: mapped?.type ?? error.code, message: error.message }));
     return;
   }
-  const code = error.code === 'AccessDenied' ? 'AccessDeniedException' : error.code === 'InvalidClientTokenId' ? 'UnrecognizedClientException' : error.code;
+  const code = EKS_ERROR_CODES[error.code] ?? error.code;
   res.status(error.status).set('x-amzn-RequestId', requestId).set('x-amzn-errortype', code).json({ message: error.message });
 }
 

@@ -19,9 +19,9 @@ const AUTH_PATTERN =
   /^AWS4-HMAC-SHA256\s+Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request,\s*SignedHeaders=([^,]+),\s*Signature=([0-9a-f]+)$/;
 
 /** Parse an `Authorization: AWS4-HMAC-SHA256 …` header; undefined when absent or not SigV4. */
-export function parseAuthorization(header: string | undefined): SigV4Authorization | undefined {
-  if (!header) return undefined;
-  const m = AUTH_PATTERN.exec(header.trim());
+export function parseAuthorization(value: string | undefined): SigV4Authorization | undefined {
+  if (!value) return undefined;
+  const m = AUTH_PATTERN.exec(value.trim());
   if (!m) return undefined;
   return {
     accessKeyId: m[1],

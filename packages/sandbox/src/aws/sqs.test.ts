@@ -11,7 +11,7 @@ import {
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import { AwsStandIn, startAwsStandIn } from './server';
-import { allowDoc, CLUSTER_ACCOUNT, QUEUE_ACCOUNT, REGION, sdkClients, SdkClients } from './testClients';
+import { allowDoc, CLUSTER_ACCOUNT, QUEUE_ACCOUNT, REGION, sdkClients, SdkClients } from './__testUtils__/sdkClients';
 
 const ORDERS_ARN = `arn:aws:sqs:${REGION}:${QUEUE_ACCOUNT}:orders`;
 

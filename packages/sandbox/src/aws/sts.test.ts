@@ -20,7 +20,7 @@ import {
   sdkClients,
   SdkClients,
   sessionCredentials,
-} from './testClients';
+} from './__testUtils__/sdkClients';
 
 describe('STS stand-in', () => {
   let standIn: AwsStandIn;

@@ -66,6 +66,9 @@ const AWS_MANAGED_POLICIES: Record<string, PolicyDocument> = {
   },
 };
 
+/** Values of aws:PrincipalType. */
+const PRINCIPAL_TYPE: Partial<Record<RequestPrincipal['kind'], string>> = { root: 'Account', user: 'User', 'assumed-role': 'AssumedRole' };
+
 export class AwsWorld {
   data: StateData;
 
@@ -316,7 +319,7 @@ export class AwsWorld {
       'aws:PrincipalAccount': caller.accountId,
       'aws:PrincipalArn': p.kind === 'assumed-role' ? p.roleArn! : p.arn,
       'aws:userid': caller.userId,
-      'aws:PrincipalType': p.kind === 'root' ? 'Account' : p.kind === 'user' ? 'User' : 'AssumedRole',
+      'aws:PrincipalType': PRINCIPAL_TYPE[p.kind] ?? 'AssumedRole',
       'aws:SecureTransport': 'false',
       'aws:RequestedRegion': region,
       'aws:CurrentTime': this.now().toISOString(),
@@ -398,7 +401,9 @@ export class AwsWorld {
       const account = this.data.accounts[arn.account];
       const kind = arn.resource.split('/')[0];
       const name = arn.resource.split('/').pop()!.toLowerCase();
-      const entity = kind === 'role' ? account?.roles[name] : kind === 'user' ? account?.users[name] : undefined;
+      let entity: RoleRecord | UserRecord | undefined;
+      if (kind === 'role') entity = account?.roles[name];
+      else if (kind === 'user') entity = account?.users[name];
       if (!entity || entity.arn !== value) throw invalid;
       return 'roleId' in entity ? entity.roleId : entity.userId;
     });

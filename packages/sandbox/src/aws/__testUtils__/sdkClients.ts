@@ -6,8 +6,8 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
-import type { AwsStandIn } from './server';
-import type { Credentials } from './world';
+import type { AwsStandIn } from '../server';
+import type { Credentials } from '../world';
 
 export interface SdkClients {
   iam: IAMClient;
