@@ -1,12 +1,10 @@
 /*
- * Hi!
- *
- * Note that this is an EXAMPLE Backstage backend. Please check the README.
- *
- * Happy hacking!
+ * The KEDA self-service portal backend: the create-app backend plus the keda
+ * plugins, our permission policy and local sign-in personas.
  */
 
 import { createBackend } from '@backstage/backend-defaults';
+import { authModuleLocalPersonas } from './modules/localPersonas';
 
 const backend = createBackend();
 
@@ -27,7 +25,8 @@ backend.add(import('@backstage/plugin-techdocs-backend'));
 backend.add(import('@backstage/plugin-auth-backend'));
 // See https://backstage.io/docs/backend-system/building-backends/migrating#the-auth-plugin
 backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
-// See https://backstage.io/docs/auth/guest/provider
+backend.add(import('@backstage/plugin-auth-backend-module-github-provider'));
+backend.add(authModuleLocalPersonas);
 
 // catalog plugin
 backend.add(import('@backstage/plugin-catalog-backend'));
@@ -40,10 +39,8 @@ backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 
 // permission plugin
 backend.add(import('@backstage/plugin-permission-backend'));
-// See https://backstage.io/docs/permissions/getting-started for how to create your own permission policy
-backend.add(
-  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
-);
+// Our policy: platform-team approves KEDA requests and provisions IAM.
+backend.add(import('@internal/plugin-permission-backend-module-keda-policy'));
 
 // search plugin
 backend.add(import('@backstage/plugin-search-backend'));

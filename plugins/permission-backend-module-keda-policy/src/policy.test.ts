@@ -1,0 +1,135 @@
+import { ConfigReader } from '@backstage/config';
+import {
+  AuthorizeResult,
+  createPermission,
+  type PermissionCondition,
+  type PermissionCriteria,
+  type PolicyDecision,
+} from '@backstage/plugin-permission-common';
+import type { PolicyQueryUser } from '@backstage/plugin-permission-node';
+import { catalogEntityReadPermission } from '@backstage/plugin-catalog-common/alpha';
+import { actionExecutePermission } from '@backstage/plugin-scaffolder-common/alpha';
+import {
+  kedaIamProvisionPermission,
+  kedaRequestApprovePermission,
+  kedaRequestCreatePermission,
+  kedaStatusReadPermission,
+} from '@internal/plugin-keda-common';
+import { KedaPortalPermissionPolicy } from './policy';
+
+function user(ref: string, groups: string[]): PolicyQueryUser {
+  return {
+    identity: { type: 'user', userEntityRef: ref, ownershipEntityRefs: [ref, ...groups] },
+    token: 'token',
+    credentials: {} as PolicyQueryUser['credentials'],
+    info: { userEntityRef: ref, ownershipEntityRefs: [ref, ...groups] },
+  } as PolicyQueryUser;
+}
+
+const priya = user('user:default/priya', ['group:default/platform-team']);
+const dana = user('user:default/dana', ['group:default/orders-team']);
+
+type Step = { action: string; input?: Record<string, unknown> };
+
+/**
+ * Applies a conditional decision to one scaffolder step the way the
+ * scaffolder does: with the semantics of its `hasActionId` and
+ * `hasBooleanProperty` rules.
+ */
+function allowsStep(decision: PolicyDecision, step: Step): boolean {
+  if (decision.result === AuthorizeResult.ALLOW) return true;
+  if (decision.result === AuthorizeResult.DENY) return false;
+  if (decision.result !== AuthorizeResult.CONDITIONAL) throw new Error('unexpected decision');
+  const evaluate = (c: PermissionCriteria<PermissionCondition>): boolean => {
+    if ('allOf' in c) return c.allOf.every(evaluate);
+    if ('anyOf' in c) return c.anyOf.some(evaluate);
+    if ('not' in c) return !evaluate(c.not);
+    const params = c.params as Record<string, unknown>;
+    switch (c.rule) {
+      case 'HAS_ACTION_ID':
+        return step.action === params.actionId;
+      case 'HAS_BOOLEAN_PROPERTY':
+        return step.input?.[params.key as string] === params.value;
+      default:
+        throw new Error(`unexpected rule ${c.rule}`);
+    }
+  };
+  expect(decision.pluginId).toBe('scaffolder');
+  expect(decision.resourceType).toBe('scaffolder-action');
+  return evaluate(decision.conditions);
+}
+
+describe('KedaPortalPermissionPolicy', () => {
+  const policy = KedaPortalPermissionPolicy.fromConfig(new ConfigReader({}));
+
+  it.each([
+    ['approve', kedaRequestApprovePermission],
+    ['provision IAM', kedaIamProvisionPermission],
+  ])('lets the platform team %s and denies developers', async (_, permission) => {
+    expect((await policy.handle({ permission }, priya)).result).toBe(AuthorizeResult.ALLOW);
+    expect((await policy.handle({ permission }, dana)).result).toBe(AuthorizeResult.DENY);
+    expect((await policy.handle({ permission })).result).toBe(AuthorizeResult.DENY);
+  });
+
+  it('lets every signed-in user read status and create requests', async () => {
+    for (const permission of [kedaStatusReadPermission, kedaRequestCreatePermission]) {
+      expect((await policy.handle({ permission }, dana)).result).toBe(AuthorizeResult.ALLOW);
+    }
+  });
+
+  it('keeps the rest of the portal open to signed-in users', async () => {
+    const decision = await policy.handle({ permission: catalogEntityReadPermission }, dana);
+    expect(decision.result).toBe(AuthorizeResult.ALLOW);
+  });
+
+  it('lets the platform team run every KEDA IAM action', async () => {
+    const decision = await policy.handle({ permission: actionExecutePermission }, priya);
+    expect(allowsStep(decision, { action: 'keda:aws:operator-role:ensure' })).toBe(true);
+  });
+
+  describe('scaffolder actions run by a developer', () => {
+    let decision: PolicyDecision;
+    beforeAll(async () => {
+      decision = await policy.handle({ permission: actionExecutePermission }, dana);
+    });
+
+    it('allows actions that do not touch IAM', () => {
+      expect(allowsStep(decision, { action: 'keda:plan' })).toBe(true);
+      expect(allowsStep(decision, { action: 'publish:github:pull-request' })).toBe(true);
+    });
+
+    it('allows the scaler role for an auto-approved plan only', () => {
+      const action = 'keda:aws:scaler-role:ensure';
+      expect(allowsStep(decision, { action, input: { autoApproved: true } })).toBe(true);
+      expect(allowsStep(decision, { action, input: { autoApproved: false } })).toBe(false);
+      expect(allowsStep(decision, { action, input: {} })).toBe(false);
+      expect(allowsStep(decision, { action, input: { autoApproved: 'true' } })).toBe(false);
+    });
+
+    it('never allows the operator role or deleting scaler roles', () => {
+      for (const action of ['keda:aws:operator-role:ensure', 'keda:aws:scaler-role:delete']) {
+        expect(allowsStep(decision, { action, input: { autoApproved: true } })).toBe(false);
+      }
+    });
+  });
+
+  it('reads the approver groups from keda.approvals.approverGroups', async () => {
+    const custom = KedaPortalPermissionPolicy.fromConfig(
+      new ConfigReader({ keda: { approvals: { approverGroups: ['group:default/orders-team'] } } }),
+    );
+    const permission = kedaRequestApprovePermission;
+    expect((await custom.handle({ permission }, dana)).result).toBe(AuthorizeResult.ALLOW);
+    expect((await custom.handle({ permission }, priya)).result).toBe(AuthorizeResult.DENY);
+  });
+
+  it('matches group refs case-insensitively like the catalog', async () => {
+    const shouting = user('user:default/sam', ['group:default/Platform-Team']);
+    const decision = await policy.handle({ permission: kedaRequestApprovePermission }, shouting);
+    expect(decision.result).toBe(AuthorizeResult.ALLOW);
+  });
+
+  it('ignores a look-alike custom permission with another name', async () => {
+    const lookAlike = createPermission({ name: 'keda.request.approve.other', attributes: {} });
+    expect((await policy.handle({ permission: lookAlike }, dana)).result).toBe(AuthorizeResult.ALLOW);
+  });
+});

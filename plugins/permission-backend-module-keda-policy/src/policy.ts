@@ -1,0 +1,110 @@
+import type { Config } from '@backstage/config';
+import {
+  AuthorizeResult,
+  isPermission,
+  type PolicyDecision,
+} from '@backstage/plugin-permission-common';
+import type {
+  PermissionPolicy,
+  PolicyQuery,
+  PolicyQueryUser,
+} from '@backstage/plugin-permission-node';
+import { actionExecutePermission } from '@backstage/plugin-scaffolder-common/alpha';
+import {
+  createScaffolderActionConditionalDecision,
+  scaffolderActionConditions,
+} from '@backstage/plugin-scaffolder-backend/alpha';
+import {
+  KEDA_IAM_ACTION_IDS,
+  kedaIamProvisionPermission,
+  kedaRequestApprovePermission,
+} from '@internal/plugin-keda-common';
+
+/** Groups whose members approve KEDA requests and provision IAM by default. */
+export const DEFAULT_APPROVER_GROUPS = ['group:default/platform-team'];
+
+/**
+ * The scaffolder action that a requester's own template run may execute when
+ * (and only when) its plan is auto-approved. The action re-evaluates the
+ * guardrails server-side, so the `autoApproved` input is a hint the policy
+ * can see, not the only check.
+ */
+const SELF_SERVICE_IAM_ACTION = 'keda:aws:scaler-role:ensure';
+
+/** Actions that change IAM and are otherwise reserved to approvers. */
+const PLATFORM_ONLY_IAM_ACTIONS = KEDA_IAM_ACTION_IDS;
+
+/**
+ * The portal's permission policy.
+ *
+ * - KEDA approvals (`keda.request.approve`) and IAM provisioning
+ *   (`keda.iam.provision`) are allowed to members of the approver groups
+ *   (`keda.approvals.approverGroups`, default platform-team) only.
+ * - The scaffolder may run the IAM-changing KEDA actions for approvers; for
+ *   everyone else only `keda:aws:scaler-role:ensure` with `autoApproved: true`
+ *   (the requester's own run of an auto-approved plan), nothing else that
+ *   touches IAM.
+ * - Everything else is allowed to signed-in users, as in the default portal.
+ */
+export class KedaPortalPermissionPolicy implements PermissionPolicy {
+  static fromConfig(config: Config): KedaPortalPermissionPolicy {
+    const groups =
+      config.getOptionalStringArray('keda.approvals.approverGroups') ??
+      DEFAULT_APPROVER_GROUPS;
+    return new KedaPortalPermissionPolicy(groups);
+  }
+
+  constructor(private readonly approverGroups: string[]) {}
+
+  isApprover(user?: PolicyQueryUser): boolean {
+    const refs = user?.info.ownershipEntityRefs ?? [];
+    return refs.some(ref =>
+      this.approverGroups.some(g => g.toLocaleLowerCase('en-US') === ref.toLocaleLowerCase('en-US')),
+    );
+  }
+
+  async handle(
+    request: PolicyQuery,
+    user?: PolicyQueryUser,
+  ): Promise<PolicyDecision> {
+    const { permission } = request;
+
+    if (
+      isPermission(permission, kedaRequestApprovePermission) ||
+      isPermission(permission, kedaIamProvisionPermission)
+    ) {
+      return {
+        result: this.isApprover(user) ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
+      };
+    }
+
+    if (isPermission(permission, actionExecutePermission)) {
+      if (this.isApprover(user)) {
+        return { result: AuthorizeResult.ALLOW };
+      }
+      const { hasActionId, hasBooleanProperty } = scaffolderActionConditions;
+      return createScaffolderActionConditionalDecision(permission, {
+        anyOf: [
+          {
+            not: {
+              anyOf: [
+                hasActionId({ actionId: PLATFORM_ONLY_IAM_ACTIONS[0] }),
+                ...PLATFORM_ONLY_IAM_ACTIONS.slice(1).map(actionId =>
+                  hasActionId({ actionId }),
+                ),
+              ],
+            },
+          },
+          {
+            allOf: [
+              hasActionId({ actionId: SELF_SERVICE_IAM_ACTION }),
+              hasBooleanProperty({ key: 'autoApproved', value: true }),
+            ],
+          },
+        ],
+      });
+    }
+
+    return { result: AuthorizeResult.ALLOW };
+  }
+}

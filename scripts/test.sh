@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The test command (README): same bootstrap as the start command, then type
+# check, lint, every unit and integration test (Jest, SQLite always,
+# PostgreSQL when reachable), and the browser suite (Playwright + Chromium).
+# Ends with one line `N passed, N failed`: Jest tests + browser tests, plus
+# one each for the type check and the lint run. Exits non-zero on any failure.
+#   SKIP_BROWSER=1 scripts/test.sh   # without the browser suite
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh" || exit 1
+set +e
+
+export CI=true BACKSTAGE_TEST_DISABLE_DOCKER=1
+if node -e "require('net').connect(5432,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))"; then
+  export BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING="${BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING:-postgresql://postgres@127.0.0.1:5432}"
+  log "PostgreSQL reachable: database tests run on SQLite and PostgreSQL"
+else
+  log "PostgreSQL not reachable on 127.0.0.1:5432: database tests run on SQLite only"
+fi
+
+ARTIFACTS="$REPO_ROOT/artifacts"
+mkdir -p "$ARTIFACTS"
+passed=0; failed=0
+check() { # name, command...
+  local name="$1"; shift
+  log "== $name"
+  if "$@"; then passed=$((passed + 1)); log "$name: ok"; else failed=$((failed + 1)); log "$name: FAILED"; fi
+}
+count_json() { # file, passed-key, failed-key: adds a runner's own counts
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const get = k => k.split(".").reduce((o, p) => o?.[p], r) ?? 0;
+    console.log(get(process.argv[2]), get(process.argv[3]));' "$@"
+}
+
+check "type check (tsc)" yarn tsc
+check "lint (backstage-cli repo lint)" yarn backstage-cli repo lint
+
+log "== unit and integration tests (jest)"
+rm -f "$ARTIFACTS/jest.json"
+yarn backstage-cli repo test --json --outputFile="$ARTIFACTS/jest.json"
+jest_rc=$?
+if [[ -f "$ARTIFACTS/jest.json" ]]; then
+  read -r p f < <(count_json "$ARTIFACTS/jest.json" numPassedTests numFailedTests)
+  passed=$((passed + p)); failed=$((failed + f))
+  # a suite that fails to run (syntax error, crash) has no failing test of its own
+  read -r _ sf < <(count_json "$ARTIFACTS/jest.json" numPassedTestSuites numRuntimeErrorTestSuites)
+  failed=$((failed + sf))
+  [[ $jest_rc -ne 0 && $f -eq 0 && $sf -eq 0 ]] && failed=$((failed + 1))
+else
+  failed=$((failed + 1))
+fi
+
+if [[ "${SKIP_BROWSER:-0}" != 1 ]]; then
+  log "== browser suite (playwright, Chromium)"
+  if ! command -v chromium >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]]; then
+    log "installing Chromium (Debian package chromium) for the browser suite"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2
+  fi
+  rm -f "$ARTIFACTS/playwright.json"
+  PLAYWRIGHT_JSON_OUTPUT_NAME="$ARTIFACTS/playwright.json" yarn playwright test --reporter=list,json
+  pw_rc=$?
+  if [[ -f "$ARTIFACTS/playwright.json" ]]; then
+    read -r p f < <(count_json "$ARTIFACTS/playwright.json" stats.expected stats.unexpected)
+    passed=$((passed + p)); failed=$((failed + f))
+    [[ $pw_rc -ne 0 && $f -eq 0 ]] && failed=$((failed + 1))
+  else
+    failed=$((failed + 1))
+  fi
+fi
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
