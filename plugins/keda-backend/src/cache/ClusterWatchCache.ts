@@ -1,0 +1,260 @@
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import type { KedaClusterCacheState } from '@internal/plugin-keda-common';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import {
+  CACHED_SCALE_TARGET_KINDS,
+  SCALED_OBJECT_NAME_LABEL,
+  type CachedScaleTargetKind,
+  type HorizontalPodAutoscaler,
+  type ScaledObject,
+  type ScaleTarget,
+  type TriggerAuthentication,
+} from '../kubernetes/types';
+import {
+  DEFAULT_BACKOFF,
+  WatchedCollection,
+  type BackoffOptions,
+  type CollectionState,
+} from './WatchedCollection';
+
+const KEDA = { group: 'keda.sh', version: 'v1alpha1' };
+const TARGET_PLURALS: Record<CachedScaleTargetKind, string> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+};
+
+/** A change the cache saw, for history recording. */
+export type ClusterChange =
+  | { kind: 'ScaledObject'; object: ScaledObject; deleted: boolean }
+  | { kind: 'HorizontalPodAutoscaler'; object: HorizontalPodAutoscaler }
+  | { kind: CachedScaleTargetKind; object: ScaleTarget };
+
+export interface ClusterWatchCacheOptions {
+  cluster: string;
+  kubeConfig: KubeConfig;
+  logger: LoggerService;
+  backoff?: BackoffOptions;
+}
+
+function isCachedKind(kind: string): kind is CachedScaleTargetKind {
+  return (CACHED_SCALE_TARGET_KINDS as readonly string[]).includes(kind);
+}
+
+/**
+ * The watch cache of one cluster: every ScaledObject,
+ * (Cluster)TriggerAuthentication and KEDA-owned HPA (label
+ * `scaledobject.keda.sh/name`), plus the scale targets ScaledObjects point
+ * at. Scale targets are watched per namespace and kind, only in namespaces
+ * that hold a ScaledObject for that kind, so memory stays bounded by what
+ * KEDA scales rather than by the cluster's size.
+ */
+export class ClusterWatchCache {
+  readonly cluster: string;
+  private readonly kubeConfig: KubeConfig;
+  private readonly logger: LoggerService;
+  private readonly backoff: BackoffOptions;
+  private readonly scaledObjectsC: WatchedCollection<
+    ScaledObject & KubernetesObject
+  >;
+  private readonly triggerAuthsC: WatchedCollection<
+    TriggerAuthentication & KubernetesObject
+  >;
+  private readonly clusterTriggerAuthsC: WatchedCollection<
+    TriggerAuthentication & KubernetesObject
+  >;
+  private readonly hpasC: WatchedCollection<
+    HorizontalPodAutoscaler & KubernetesObject
+  >;
+  private readonly targets = new Map<
+    string,
+    WatchedCollection<ScaleTarget & KubernetesObject>
+  >();
+  private readonly listeners: Array<(change: ClusterChange) => void> = [];
+  private started = false;
+
+  constructor(options: ClusterWatchCacheOptions) {
+    this.cluster = options.cluster;
+    this.kubeConfig = options.kubeConfig;
+    this.logger = options.logger.child({ cluster: options.cluster });
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    const make = <T extends KubernetesObject>(
+      plural: string,
+      group = KEDA.group,
+      version = KEDA.version,
+      labelSelector?: string,
+    ) =>
+      new WatchedCollection<T>(
+        this.kubeConfig,
+        { group, version, plural, labelSelector },
+        this.logger,
+        this.backoff,
+      );
+    this.scaledObjectsC = make('scaledobjects');
+    this.triggerAuthsC = make('triggerauthentications');
+    this.clusterTriggerAuthsC = make('clustertriggerauthentications');
+    this.hpasC = make(
+      'horizontalpodautoscalers',
+      'autoscaling',
+      'v2',
+      SCALED_OBJECT_NAME_LABEL,
+    );
+
+    this.scaledObjectsC.onChange((object, change) => {
+      this.reconcileScaleTargetWatches();
+      this.emit({ kind: 'ScaledObject', object, deleted: change === 'delete' });
+    });
+    this.hpasC.onChange(object =>
+      this.emit({ kind: 'HorizontalPodAutoscaler', object }),
+    );
+  }
+
+  onChange(listener: (change: ClusterChange) => void) {
+    this.listeners.push(listener);
+  }
+
+  start() {
+    if (this.started) return;
+    this.started = true;
+    for (const c of this.fixedCollections()) c.start();
+    this.reconcileScaleTargetWatches();
+  }
+
+  async stop() {
+    this.started = false;
+    await Promise.all(
+      [...this.fixedCollections(), ...this.targets.values()].map(c => c.stop()),
+    );
+    this.targets.clear();
+  }
+
+  scaledObjects(): ReadonlyArray<ScaledObject> {
+    return this.scaledObjectsC.list();
+  }
+
+  triggerAuthentication(
+    kind: 'TriggerAuthentication' | 'ClusterTriggerAuthentication',
+    name: string,
+    namespace: string,
+  ): TriggerAuthentication | undefined {
+    return kind === 'ClusterTriggerAuthentication'
+      ? this.clusterTriggerAuthsC.get(name)
+      : this.triggerAuthsC.get(name, namespace);
+  }
+
+  /** The HPA KEDA created for a ScaledObject (`status.hpaName`, else by label). */
+  hpaFor(so: ScaledObject): HorizontalPodAutoscaler | undefined {
+    const ns = so.metadata.namespace;
+    const byName = so.status?.hpaName
+      ? this.hpasC.get(so.status.hpaName, ns)
+      : undefined;
+    return (
+      byName ??
+      this.hpasC
+        .list(ns)
+        .find(
+          h =>
+            h.metadata?.labels?.[SCALED_OBJECT_NAME_LABEL] === so.metadata.name,
+        )
+    );
+  }
+
+  /**
+   * The scale target of a ScaledObject. `undefined` when its kind is not
+   * cached or its namespace's watch has not listed yet (unknown, not missing).
+   */
+  scaleTargetFor(
+    so: ScaledObject,
+  ): { found: boolean; object?: ScaleTarget } | undefined {
+    const kind = so.spec.scaleTargetRef.kind ?? 'Deployment';
+    if (!isCachedKind(kind)) return undefined;
+    const collection = this.targets.get(`${kind}/${so.metadata.namespace}`);
+    if (
+      !collection ||
+      !collection.getState().synced ||
+      collection.getState().notServed
+    ) {
+      return undefined;
+    }
+    const object = collection.get(
+      so.spec.scaleTargetRef.name,
+      so.metadata.namespace,
+    );
+    return { found: object !== undefined, object };
+  }
+
+  state(): KedaClusterCacheState {
+    const states: CollectionState[] = [
+      ...this.fixedCollections().map(c => c.getState()),
+      // A kind the server does not serve (no StatefulSets) is not an outage.
+      ...[...this.targets.values()]
+        .map(c => c.getState())
+        .filter(s => !s.notServed),
+    ];
+    const times = states
+      .map(s => s.lastSyncTime?.getTime())
+      .filter((t): t is number => t !== undefined);
+    const error = states.find(s => s.error && s.stale)?.error;
+    return {
+      cluster: this.cluster,
+      synced: states.every(s => s.synced),
+      stale: states.some(s => s.stale),
+      // The oldest collection's last sync bounds how old any answer may be.
+      lastSyncTime:
+        times.length === states.length && times.length
+          ? new Date(Math.min(...times)).toISOString()
+          : undefined,
+      error,
+    };
+  }
+
+  private fixedCollections() {
+    return [
+      this.scaledObjectsC,
+      this.triggerAuthsC,
+      this.clusterTriggerAuthsC,
+      this.hpasC,
+    ] as WatchedCollection<any>[];
+  }
+
+  private emit(change: ClusterChange) {
+    for (const listener of this.listeners) listener(change);
+  }
+
+  /** Starts/stops per-namespace scale target watches to follow the ScaledObjects. */
+  private reconcileScaleTargetWatches() {
+    if (!this.started) return;
+    const wanted = new Set<string>();
+    for (const so of this.scaledObjectsC.list()) {
+      const kind = so.spec?.scaleTargetRef?.kind ?? 'Deployment';
+      if (isCachedKind(kind) && so.metadata.namespace)
+        wanted.add(`${kind}/${so.metadata.namespace}`);
+    }
+    for (const key of wanted) {
+      if (this.targets.has(key)) continue;
+      const [kind, namespace] = key.split('/') as [
+        CachedScaleTargetKind,
+        string,
+      ];
+      const collection = new WatchedCollection<ScaleTarget & KubernetesObject>(
+        this.kubeConfig,
+        {
+          group: 'apps',
+          version: 'v1',
+          plural: TARGET_PLURALS[kind],
+          namespace,
+        },
+        this.logger,
+        this.backoff,
+      );
+      collection.onChange(object => this.emit({ kind, object }));
+      this.targets.set(key, collection);
+      collection.start();
+    }
+    for (const [key, collection] of this.targets) {
+      if (!wanted.has(key)) {
+        this.targets.delete(key);
+        void collection.stop();
+      }
+    }
+  }
+}

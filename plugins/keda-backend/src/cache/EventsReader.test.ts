@@ -1,0 +1,147 @@
+import type { CoreV1Event } from '@kubernetes/client-node';
+import { EventsReader } from './EventsReader';
+
+function event(
+  name: string,
+  kind: string,
+  reason: string,
+  at: string,
+): CoreV1Event {
+  return {
+    metadata: { name: `${name}.${reason}` },
+    involvedObject: { kind, name },
+    reason,
+    message: `${reason} happened`,
+    type: reason === 'KEDAScalerFailed' ? 'Warning' : 'Normal',
+    lastTimestamp: new Date(at),
+  };
+}
+
+describe('EventsReader', () => {
+  let now = 0;
+  const subjects = [
+    { kind: 'ScaledObject', name: 'orders-worker' },
+    { kind: 'HorizontalPodAutoscaler', name: 'keda-hpa-orders-worker' },
+  ];
+
+  beforeEach(() => {
+    now = 1_000_000;
+  });
+
+  function reader(
+    listEvents = jest.fn(async (_c: string, _ns: string, selector: string) =>
+      selector.includes('ScaledObject')
+        ? [
+            event(
+              'orders-worker',
+              'ScaledObject',
+              'KEDAScalerFailed',
+              '2026-11-28T06:00:00Z',
+            ),
+          ]
+        : [
+            event(
+              'keda-hpa-orders-worker',
+              'HorizontalPodAutoscaler',
+              'SuccessfulRescale',
+              '2026-11-28T06:01:00Z',
+            ),
+          ],
+    ),
+  ) {
+    return {
+      listEvents,
+      events: new EventsReader({ listEvents, ttlMs: 10_000, now: () => now }),
+    };
+  }
+
+  it('reads events of the ScaledObject and its HPA by field selector, newest first', async () => {
+    const { listEvents, events } = reader();
+    const result = await events.read('demo', 'orders', subjects);
+    expect(listEvents.mock.calls.map(c => c.slice(0, 3))).toEqual([
+      [
+        'demo',
+        'orders',
+        'involvedObject.kind=ScaledObject,involvedObject.name=orders-worker',
+      ],
+      [
+        'demo',
+        'orders',
+        'involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=keda-hpa-orders-worker',
+      ],
+    ]);
+    expect(result.map(e => e.reason)).toEqual([
+      'SuccessfulRescale',
+      'KEDAScalerFailed',
+    ]);
+    expect(result[0]).toMatchObject({
+      type: 'Normal',
+      involvedObject: {
+        kind: 'HorizontalPodAutoscaler',
+        name: 'keda-hpa-orders-worker',
+      },
+      lastTimestamp: '2026-11-28T06:01:00.000Z',
+    });
+  });
+
+  it('reuses a read within the TTL and reads again after it', async () => {
+    const { listEvents, events } = reader();
+    await events.read('demo', 'orders', subjects);
+    now += 9_999;
+    await events.read('demo', 'orders', subjects);
+    expect(listEvents).toHaveBeenCalledTimes(2);
+    now += 2;
+    await events.read('demo', 'orders', subjects);
+    expect(listEvents).toHaveBeenCalledTimes(4);
+  });
+
+  it('shares one read between concurrent callers', async () => {
+    const { listEvents, events } = reader();
+    await Promise.all(
+      [1, 2, 3].map(() => events.read('demo', 'orders', subjects)),
+    );
+    expect(listEvents).toHaveBeenCalledTimes(2);
+  });
+
+  it('serves the previous answer when a read fails', async () => {
+    const listEvents = jest.fn(async () => [
+      event(
+        'orders-worker',
+        'ScaledObject',
+        'ScaledObjectReady',
+        '2026-11-28T06:00:00Z',
+      ),
+    ]);
+    const onError = jest.fn();
+    const events = new EventsReader({
+      listEvents,
+      ttlMs: 1,
+      now: () => now,
+      onError,
+    });
+    await events.read('demo', 'orders', subjects.slice(0, 1));
+    listEvents.mockRejectedValueOnce(new Error('connection refused'));
+    now += 10;
+    const result = await events.read('demo', 'orders', subjects.slice(0, 1));
+    expect(result.map(e => e.reason)).toEqual(['ScaledObjectReady']);
+    expect(onError).toHaveBeenCalledWith(
+      expect.any(Error),
+      'demo/orders/ScaledObject:orders-worker',
+    );
+  });
+
+  it('bounds the number of cached keys', async () => {
+    const listEvents = jest.fn(async () => []);
+    const events = new EventsReader({
+      listEvents,
+      ttlMs: 60_000,
+      now: () => now,
+      maxEntries: 2,
+    });
+    for (const name of ['a', 'b', 'c'])
+      await events.read('demo', 'ns', [{ kind: 'ScaledObject', name }]);
+    await events.read('demo', 'ns', [{ kind: 'ScaledObject', name: 'a' }]);
+    // 'a' was evicted, so it is read again.
+    expect(listEvents).toHaveBeenCalledTimes(4);
+  });
+});

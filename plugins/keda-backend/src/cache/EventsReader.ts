@@ -1,0 +1,132 @@
+import type { KedaEvent } from '@internal/plugin-keda-common';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import { toIso } from '../status/buildScaledObjectStatus';
+
+/** Lists core/v1 events of a namespace matching a field selector. */
+export type ListEvents = (
+  cluster: string,
+  namespace: string,
+  fieldSelector: string,
+) => Promise<CoreV1Event[]>;
+
+export interface EventsReaderOptions {
+  listEvents: ListEvents;
+  /** How long a read is reused. 0 reads on every request. */
+  ttlMs: number;
+  /** Most recent events returned per ScaledObject. Default 20. */
+  limit?: number;
+  /** Entries kept at most, oldest evicted first. Default 5,000. */
+  maxEntries?: number;
+  now?: () => number;
+  onError?: (error: unknown, key: string) => void;
+}
+
+interface Entry {
+  at: number;
+  events?: KedaEvent[];
+  pending?: Promise<KedaEvent[]>;
+}
+
+export interface EventSubject {
+  kind: string;
+  name: string;
+}
+
+function toKedaEvent(e: CoreV1Event): KedaEvent {
+  return {
+    type: e.type ?? 'Normal',
+    reason: e.reason ?? '',
+    message: e.message ?? '',
+    involvedObject: {
+      kind: e.involvedObject?.kind ?? '',
+      name: e.involvedObject?.name ?? '',
+    },
+    count: e.count ?? undefined,
+    firstTimestamp: toIso(e.firstTimestamp ?? e.eventTime),
+    lastTimestamp: toIso(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp),
+  };
+}
+
+/**
+ * Reads the events of a ScaledObject and its HPA on demand (events are not
+ * watched: they are many, short-lived and only wanted when someone looks),
+ * with a field selector on `involvedObject`, and reuses the answer for a
+ * few seconds so a page of cards or a polling UI costs one read per TTL.
+ * Concurrent readers of the same key share one request. A failed read
+ * serves the previous answer (or none) rather than failing the status.
+ */
+export class EventsReader {
+  private readonly entries = new Map<string, Entry>();
+  private readonly now: () => number;
+  private readonly limit: number;
+  private readonly maxEntries: number;
+
+  constructor(private readonly options: EventsReaderOptions) {
+    this.now = options.now ?? Date.now;
+    this.limit = options.limit ?? 20;
+    this.maxEntries = options.maxEntries ?? 5_000;
+  }
+
+  async read(
+    cluster: string,
+    namespace: string,
+    subjects: EventSubject[],
+  ): Promise<KedaEvent[]> {
+    const key = `${cluster}/${namespace}/${subjects
+      .map(s => `${s.kind}:${s.name}`)
+      .join(',')}`;
+    const entry = this.entries.get(key);
+    if (entry?.events && this.now() - entry.at < this.options.ttlMs)
+      return entry.events;
+    if (entry?.pending) return entry.pending;
+
+    const pending = this.fetch(cluster, namespace, subjects)
+      .then(events => {
+        this.store(key, { at: this.now(), events });
+        return events;
+      })
+      .catch(error => {
+        this.options.onError?.(error, key);
+        const previous = this.entries.get(key)?.events ?? [];
+        this.store(key, { at: this.now(), events: previous });
+        return previous;
+      });
+    this.entries.set(key, {
+      at: entry?.at ?? 0,
+      events: entry?.events,
+      pending,
+    });
+    return pending;
+  }
+
+  private store(key: string, entry: Entry) {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    while (this.entries.size > this.maxEntries) {
+      this.entries.delete(this.entries.keys().next().value!);
+    }
+  }
+
+  private async fetch(
+    cluster: string,
+    namespace: string,
+    subjects: EventSubject[],
+  ) {
+    const lists = await Promise.all(
+      subjects.map(s =>
+        this.options.listEvents(
+          cluster,
+          namespace,
+          `involvedObject.kind=${s.kind},involvedObject.name=${s.name}`,
+        ),
+      ),
+    );
+    return lists
+      .flat()
+      .map(toKedaEvent)
+      .sort((a, b) =>
+        (b.lastTimestamp ?? '').localeCompare(a.lastTimestamp ?? ''),
+      )
+      .slice(0, this.limit);
+  }
+}

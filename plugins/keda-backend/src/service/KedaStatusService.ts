@@ -1,0 +1,261 @@
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import { stringifyEntityRef, type Entity } from '@backstage/catalog-model';
+import type {
+  EntityKedaStatus,
+  KedaClusterCacheState,
+  KedaProvenance,
+  ScaledObjectStatus,
+} from '@internal/plugin-keda-common';
+import type { KedaClusterConfig } from '@internal/plugin-keda-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import {
+  ClusterWatchCache,
+  type ClusterChange,
+} from '../cache/ClusterWatchCache';
+import { EventsReader } from '../cache/EventsReader';
+import type { BackoffOptions } from '../cache/WatchedCollection';
+import {
+  SCALED_OBJECT_NAME_LABEL,
+  type ScaledObject,
+} from '../kubernetes/types';
+import {
+  buildScaledObjectStatus,
+  historyValues,
+  type StatusClusterFacts,
+} from '../status/buildScaledObjectStatus';
+import { entityObjectSelector, selects } from '../status/entitySelector';
+import { ScalingHistory } from '../status/history';
+
+/**
+ * Where provenance comes from beyond the ScaledObject's annotations: the
+ * approval store plugs in here (request state, PR URL, requests not yet
+ * applied). Optional; without it provenance is what the annotations say.
+ */
+export interface KedaProvenanceSource {
+  enrich(provenance: KedaProvenance): Promise<KedaProvenance>;
+  pendingFor(
+    entityRef: string,
+    visibleRequestIds: string[],
+  ): Promise<KedaProvenance[]>;
+}
+
+export interface KedaStatusServiceOptions {
+  clusters: KedaClusterConfig[];
+  kubeConfigFor: (cluster: KedaClusterConfig) => KubeConfig;
+  logger: LoggerService;
+  eventsCacheTtlMs: number;
+  historyRetentionMs: number;
+  historyResolutionMs?: number;
+  backoff?: BackoffOptions;
+  provenance?: KedaProvenanceSource;
+  now?: () => number;
+}
+
+interface ClusterEntry {
+  config: KedaClusterConfig;
+  facts: StatusClusterFacts;
+  cache: ClusterWatchCache;
+  events: CoreV1Api;
+}
+
+const key = (
+  cluster: string,
+  namespace: string | undefined,
+  name: string | undefined,
+) => `${cluster}/${namespace}/${name}`;
+
+/**
+ * The status side of the keda backend: one watch cache per cluster, history
+ * fed from watch events, events read on demand. `entityStatus` answers from
+ * memory; only the events of the entity's ScaledObjects may cost a request,
+ * at most once per TTL.
+ */
+export class KedaStatusService {
+  private readonly clusters = new Map<string, ClusterEntry>();
+  private readonly history: ScalingHistory;
+  private readonly events: EventsReader;
+  private readonly now: () => number;
+
+  constructor(private readonly options: KedaStatusServiceOptions) {
+    this.now = options.now ?? Date.now;
+    this.history = new ScalingHistory({
+      retentionMs: options.historyRetentionMs,
+      resolutionMs: options.historyResolutionMs,
+      now: this.now,
+    });
+    for (const config of options.clusters) {
+      const kubeConfig = options.kubeConfigFor(config);
+      const cache = new ClusterWatchCache({
+        cluster: config.name,
+        kubeConfig,
+        logger: options.logger,
+        backoff: options.backoff,
+      });
+      const entry: ClusterEntry = {
+        config,
+        facts: {
+          name: config.name,
+          accountId: config.accountId,
+          operatorRoleArn: config.operator.roleArn,
+        },
+        cache,
+        events: kubeConfig.makeApiClient(CoreV1Api),
+      };
+      cache.onChange(change => this.recordHistory(entry, change));
+      this.clusters.set(config.name, entry);
+    }
+    this.events = new EventsReader({
+      ttlMs: options.eventsCacheTtlMs,
+      now: this.now,
+      listEvents: async (cluster, namespace, fieldSelector) => {
+        const api = this.clusters.get(cluster)!.events;
+        const list = await api.listNamespacedEvent({
+          namespace,
+          fieldSelector,
+        });
+        return list.items;
+      },
+      onError: (error, eventsKey) =>
+        options.logger.warn(`Could not read events for ${eventsKey}: ${error}`),
+    });
+  }
+
+  start() {
+    for (const { cache } of this.clusters.values()) cache.start();
+  }
+
+  async stop() {
+    await Promise.all([...this.clusters.values()].map(c => c.cache.stop()));
+  }
+
+  clusterStates(): KedaClusterCacheState[] {
+    return [...this.clusters.values()].map(c => c.cache.state());
+  }
+
+  async entityStatus(entity: Entity): Promise<EntityKedaStatus> {
+    const entityRef = stringifyEntityRef(entity);
+    const selector = entityObjectSelector(entity);
+    const scaledObjects: ScaledObjectStatus[] = [];
+    if (selector) {
+      for (const entry of this.clusters.values()) {
+        for (const so of entry.cache.scaledObjects()) {
+          const target = entry.cache.scaleTargetFor(so);
+          const matches =
+            selects(selector, so.metadata) ||
+            // Objects labelled on the workload only (the Kubernetes plugin's
+            // usual setup) still find their ScaledObject.
+            (target?.object !== undefined &&
+              selects(selector, target.object.metadata ?? {}));
+          if (matches) scaledObjects.push(await this.statusOf(entry, so, true));
+        }
+      }
+    }
+    scaledObjects.sort((a, b) =>
+      `${a.cluster}/${a.namespace}/${a.name}`.localeCompare(
+        `${b.cluster}/${b.namespace}/${b.name}`,
+      ),
+    );
+
+    let pendingRequests: KedaProvenance[] | undefined;
+    if (this.options.provenance) {
+      for (const s of scaledObjects) {
+        if (s.provenance)
+          s.provenance = await this.options.provenance.enrich(s.provenance);
+      }
+      const visible = scaledObjects.flatMap(s =>
+        s.provenance?.requestId ? [s.provenance.requestId] : [],
+      );
+      pendingRequests = await this.options.provenance.pendingFor(
+        entityRef,
+        visible,
+      );
+    }
+
+    return {
+      entityRef,
+      scaledObjects,
+      clusters: this.clusterStates(),
+      ...(pendingRequests ? { pendingRequests } : {}),
+      generatedAt: new Date(this.now()).toISOString(),
+    };
+  }
+
+  private async statusOf(
+    entry: ClusterEntry,
+    so: ScaledObject,
+    withEvents: boolean,
+  ) {
+    const namespace = so.metadata.namespace ?? 'default';
+    const hpa = entry.cache.hpaFor(so);
+    const events = withEvents
+      ? await this.events.read(entry.config.name, namespace, [
+          { kind: 'ScaledObject', name: so.metadata.name! },
+          ...(hpa?.metadata?.name
+            ? [{ kind: 'HorizontalPodAutoscaler', name: hpa.metadata.name }]
+            : []),
+        ])
+      : [];
+    return buildScaledObjectStatus({
+      cluster: entry.facts,
+      scaledObject: so,
+      hpa,
+      scaleTarget: entry.cache.scaleTargetFor(so),
+      findTriggerAuthentication: (kind, name) =>
+        entry.cache.triggerAuthentication(kind, name, namespace),
+      events,
+      history: this.history.get(
+        key(entry.config.name, namespace, so.metadata.name),
+      ),
+    });
+  }
+
+  /** Finds the ScaledObjects a change affects and records their replicas and depth. */
+  private recordHistory(entry: ClusterEntry, change: ClusterChange) {
+    const ns = change.object.metadata?.namespace;
+    let affected: ScaledObject[] = [];
+    if (change.kind === 'ScaledObject') {
+      if (change.deleted) {
+        this.history.forget(
+          key(entry.config.name, ns, change.object.metadata.name),
+        );
+        return;
+      }
+      affected = [change.object];
+    } else if (change.kind === 'HorizontalPodAutoscaler') {
+      const owner = change.object.metadata?.labels?.[SCALED_OBJECT_NAME_LABEL];
+      affected = entry.cache
+        .scaledObjects()
+        .filter(
+          so => so.metadata.namespace === ns && so.metadata.name === owner,
+        );
+    } else {
+      affected = entry.cache
+        .scaledObjects()
+        .filter(
+          so =>
+            so.metadata.namespace === ns &&
+            so.spec.scaleTargetRef.name === change.object.metadata?.name &&
+            (so.spec.scaleTargetRef.kind ?? 'Deployment') === change.kind,
+        );
+    }
+    for (const so of affected) {
+      const hpa = entry.cache.hpaFor(so);
+      const status = buildScaledObjectStatus({
+        cluster: entry.facts,
+        scaledObject: so,
+        hpa,
+        scaleTarget: entry.cache.scaleTargetFor(so),
+        findTriggerAuthentication: () => undefined,
+        events: [],
+        history: [],
+      });
+      const values = historyValues(status);
+      if (values.replicas !== undefined || values.queueDepth !== undefined) {
+        this.history.record(
+          key(entry.config.name, so.metadata.namespace, so.metadata.name),
+          values,
+        );
+      }
+    }
+  }
+}

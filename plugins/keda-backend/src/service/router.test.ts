@@ -1,0 +1,235 @@
+import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
+import type { Entity } from '@backstage/catalog-model';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import type { BackstageCredentials } from '@backstage/backend-plugin-api';
+import type { EntityKedaStatus } from '@internal/plugin-keda-common';
+import express from 'express';
+import request from 'supertest';
+import { createRouter } from './router';
+
+const ORDERS: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name: 'orders-worker',
+    namespace: 'default',
+    annotations: { 'backstage.io/kubernetes-id': 'orders-worker' },
+  },
+  spec: { type: 'service', owner: 'team-orders', lifecycle: 'production' },
+};
+const SECRET: Entity = {
+  ...ORDERS,
+  metadata: { ...ORDERS.metadata, name: 'secret-worker' },
+};
+
+/** A catalog that hides `secret-worker` from everyone but the platform user. */
+function catalog() {
+  return catalogServiceMock.mock({
+    getEntityByRef: jest.fn(
+      async (
+        ref: any,
+        { credentials }: { credentials: BackstageCredentials },
+      ) => {
+        const principal = credentials.principal as { userEntityRef?: string };
+        if (ref === 'component:default/orders-worker') return ORDERS;
+        if (
+          ref === 'component:default/secret-worker' &&
+          principal.userEntityRef === 'user:default/platform'
+        ) {
+          return SECRET;
+        }
+        return undefined;
+      },
+    ) as any,
+  });
+}
+
+async function app(
+  options: {
+    decision?: AuthorizeResult;
+    defaultCredentials?: BackstageCredentials;
+  } = {},
+) {
+  const permissions = mockServices.permissions.mock({
+    authorize: jest.fn(async () => [
+      { result: options.decision ?? AuthorizeResult.ALLOW },
+    ]) as any,
+  });
+  const entityStatus = jest.fn(
+    async (entity: Entity): Promise<EntityKedaStatus> => ({
+      entityRef: `component:default/${entity.metadata.name}`,
+      scaledObjects: [],
+      clusters: [{ cluster: 'demo-eks', synced: true, stale: false }],
+      generatedAt: '2026-11-28T06:00:00.000Z',
+    }),
+  );
+  const router = await createRouter({
+    config: mockServices.rootConfig(),
+    logger: mockServices.logger.mock(),
+    httpAuth: mockServices.httpAuth({
+      defaultCredentials: options.defaultCredentials,
+    }),
+    permissions,
+    catalog: catalog(),
+    status: {
+      entityStatus,
+      clusterStates: () => [
+        { cluster: 'demo-eks', synced: true, stale: false },
+      ],
+    },
+  });
+  return { server: express().use(router), permissions, entityStatus };
+}
+
+describe('keda status router', () => {
+  it('serves the status of an entity the caller may read', async () => {
+    const { server, entityStatus, permissions } = await app();
+    const res = await request(server)
+      .get('/status')
+      .query({ entityRef: 'component:default/orders-worker' })
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      entityRef: 'component:default/orders-worker',
+      scaledObjects: [],
+    });
+    expect(entityStatus).toHaveBeenCalledWith(ORDERS);
+    expect(permissions.authorize).toHaveBeenCalledWith(
+      [{ permission: expect.objectContaining({ name: 'keda.status.read' }) }],
+      { credentials: expect.anything() },
+    );
+  });
+
+  it('normalises entity refs: kind in any case, namespace defaulting to default', async () => {
+    const { server } = await app();
+    const res = await request(server)
+      .get('/status')
+      .query({ entityRef: 'Component:orders-worker' })
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.status).toBe(200);
+  });
+
+  it('accepts service credentials', async () => {
+    const { server } = await app();
+    const res = await request(server)
+      .get('/clusters')
+      .set('Authorization', mockCredentials.service.header());
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      clusters: [{ cluster: 'demo-eks', synced: true, stale: false }],
+    });
+  });
+
+  it('answers 401 without credentials, before looking at the entity ref', async () => {
+    const { server, entityStatus } = await app({
+      defaultCredentials: mockCredentials.none(),
+    });
+    const res = await request(server)
+      .get('/status')
+      .query({ entityRef: 'not a ref' });
+    expect(res.status).toBe(401);
+    expect(res.body.error).toMatchObject({ name: 'AuthenticationError' });
+    expect(entityStatus).not.toHaveBeenCalled();
+    expect((await request(server).get('/clusters')).status).toBe(401);
+  });
+
+  it('answers 401 for an invalid token', async () => {
+    const { server } = await app();
+    const res = await request(server)
+      .get('/clusters')
+      .set('Authorization', mockCredentials.user.invalidHeader());
+    expect(res.status).toBe(401);
+  });
+
+  it.each([
+    [{}, /Query parameter 'entityRef' is required/],
+    [{ entityRef: '' }, /Query parameter 'entityRef' is required/],
+    [
+      { entityRef: 'orders-worker' },
+      /Query parameter 'entityRef' is not an entity ref/,
+    ],
+    [
+      { entityRef: 'component:default/' },
+      /Query parameter 'entityRef' is not an entity ref/,
+    ],
+  ])('answers 400 naming the parameter for %j', async (query, message) => {
+    const { server } = await app();
+    const res = await request(server)
+      .get('/status')
+      .query(query)
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.status).toBe(400);
+    expect(res.body.error.name).toBe('InputError');
+    expect(res.body.error.message).toMatch(message);
+    // The standard Backstage error shape.
+    expect(res.body).toMatchObject({
+      request: { method: 'GET', url: expect.stringContaining('/status') },
+      response: { statusCode: 400 },
+    });
+  });
+
+  it('answers 403 when keda.status.read is denied, without touching the catalog', async () => {
+    const { server, entityStatus } = await app({
+      decision: AuthorizeResult.DENY,
+    });
+    const res = await request(server)
+      .get('/status')
+      .query({ entityRef: 'component:default/orders-worker' })
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.status).toBe(403);
+    expect(res.body.error).toMatchObject({
+      name: 'NotAllowedError',
+      message: expect.stringContaining('keda.status.read'),
+    });
+    expect(entityStatus).not.toHaveBeenCalled();
+    expect(
+      (
+        await request(server)
+          .get('/clusters')
+          .set('Authorization', mockCredentials.user.header())
+      ).status,
+    ).toBe(403);
+  });
+
+  it('answers 404 for an entity that does not exist', async () => {
+    const { server } = await app();
+    const res = await request(server)
+      .get('/status')
+      .query({ entityRef: 'component:default/nope' })
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.status).toBe(404);
+    expect(res.body.error).toMatchObject({
+      name: 'NotFoundError',
+      message: expect.stringContaining('component:default/nope'),
+    });
+  });
+
+  it('answers 404 for an entity the catalog does not let the caller read, and 200 to one it does', async () => {
+    const { server } = await app();
+    const denied = await request(server)
+      .get('/status')
+      .query({ entityRef: 'component:default/secret-worker' })
+      .set('Authorization', mockCredentials.user.header('user:default/guest'));
+    expect(denied.status).toBe(404);
+    const allowed = await request(server)
+      .get('/status')
+      .query({ entityRef: 'component:default/secret-worker' })
+      .set(
+        'Authorization',
+        mockCredentials.user.header('user:default/platform'),
+      );
+    expect(allowed.status).toBe(200);
+  });
+
+  it('passes status errors through the standard error handler', async () => {
+    const { server, entityStatus } = await app();
+    entityStatus.mockRejectedValueOnce(new Error('boom'));
+    const res = await request(server)
+      .get('/status')
+      .query({ entityRef: 'component:default/orders-worker' })
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.status).toBe(500);
+    expect(res.body.error).toMatchObject({ name: 'Error', message: 'boom' });
+  });
+});
