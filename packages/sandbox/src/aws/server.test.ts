@@ -1,7 +1,7 @@
-import { DescribeClusterCommand } from '@aws-sdk/client-eks';
-import { CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
-import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { CreateRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -163,6 +163,33 @@ describe('AWS stand-in server', () => {
       fs.writeFileSync(stateFile, JSON.stringify({ version: 99 }));
       await expect(startAwsStandIn({ port: 0, stateFile })).rejects.toThrow(/has version 99, expected 1; delete it to start fresh/);
     });
+  });
+
+  it('serves every service to clients configured only through AWS_ENDPOINT_URL', async () => {
+    standIn = await startAwsStandIn({ port: 0, queueUrlStyle: 'endpoint' });
+    const root = standIn.createAccount(CLUSTER_ACCOUNT);
+    standIn.createEksCluster({ accountId: CLUSTER_ACCOUNT, region: REGION, name: 'platform' });
+    const previous = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = standIn.url;
+    const sqs = new SQSClient({ region: REGION, credentials: root, maxAttempts: 1 });
+    const sts = new STSClient({ region: REGION, credentials: root, maxAttempts: 1 });
+    const iam = new IAMClient({ region: 'us-east-1', credentials: root, maxAttempts: 1 });
+    const eks = new EKSClient({ region: REGION, credentials: root, maxAttempts: 1 });
+    try {
+      const url = (await sqs.send(new CreateQueueCommand({ QueueName: 'orders' }))).QueueUrl!;
+      expect(url).toBe(`${standIn.url}/${CLUSTER_ACCOUNT}/orders`);
+      await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'x' }));
+      await expect(sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }))).resolves.toMatchObject({
+        Attributes: { ApproximateNumberOfMessages: '1' },
+      });
+      await expect(sts.send(new GetCallerIdentityCommand({}))).resolves.toMatchObject({ Account: CLUSTER_ACCOUNT });
+      await expect(iam.send(new CreateRoleCommand({ RoleName: 'r', AssumeRolePolicyDocument: trust }))).resolves.toBeDefined();
+      await expect(eks.send(new DescribeClusterCommand({ name: 'platform' }))).resolves.toMatchObject({ cluster: { name: 'platform' } });
+    } finally {
+      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = previous;
+      [sqs, sts, iam, eks].forEach(c => c.destroy());
+    }
   });
 
   it('answers unsigned calls to signed operations with MissingAuthenticationToken', async () => {

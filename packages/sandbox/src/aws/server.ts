@@ -16,7 +16,7 @@ import { IAM_NAMESPACE, iamHandlers, QueryHandler } from './iam';
 import { PolicyDocument } from './policyDocument';
 import { parseAuthorization, verifySignature } from './sigv4';
 import { SQS_ERROR_TYPES, sqsHandlers } from './sqs';
-import { ClusterRecord, loadState, ManagedPolicyRecord, rootCredentialsFor, StateData, UserRecord } from './state';
+import { ClusterRecord, loadState, ManagedPolicyRecord, queueUrl, rootCredentialsFor, StateData, UserRecord } from './state';
 import { STS_NAMESPACE, stsHandlers } from './sts';
 import { AwsError, newRequestId, QueryParams, queryErrorResponse, queryResponse } from './wire';
 import { AwsWorld, Caller, Credentials } from './world';
@@ -31,6 +31,15 @@ export interface AwsStandInOptions {
   logger?: (msg: string) => void;
   /** Verify SigV4 signatures with the stored secrets (default true). */
   verifySignatures?: boolean;
+  /**
+   * Form of the queue URLs SQS returns. `aws` (default): the canonical
+   * `https://sqs.<region>.amazonaws.com/<account>/<name>` that keda-common
+   * parses and KEDA is given; clients must then set `endpoint` explicitly (or
+   * `useQueueUrlAsEndpoint: false`), because the SQS client otherwise sends
+   * to the queue URL's host. `endpoint`: `<stand-in url>/<account>/<name>`,
+   * for clients configured only through AWS_ENDPOINT_URL.
+   */
+  queueUrlStyle?: 'aws' | 'endpoint';
   /** Clock in epoch ms (tests advance it to expire visibility timeouts and sessions). */
   clock?: () => number;
 }
@@ -77,6 +86,11 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
   const faults = new FaultInjector();
   const verify = opts.verifySignatures ?? true;
   let closing = false;
+  let baseUrl = '';
+  const queueUrlFor =
+    opts.queueUrlStyle === 'endpoint'
+      ? (_region: string, accountId: string, name: string) => `${baseUrl}/${accountId}/${name}`
+      : queueUrl;
 
   const app = express();
   app.disable('x-powered-by');
@@ -167,7 +181,7 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
         const handler = sqsHandlers[route.operation];
         if (!handler) throw new AwsError('UnsupportedOperation', `Operation ${route.operation} is not supported by the AWS stand-in.`);
         const input = body.length ? JSON.parse(body.toString('utf8')) : {};
-        const result = await handler({ world, caller: caller!, region: route.region, input, isClosing: () => closing });
+        const result = await handler({ world, caller: caller!, region: route.region, input, isClosing: () => closing, queueUrl: queueUrlFor });
         res.status(200).set('x-amzn-RequestId', requestId).type('application/x-amz-json-1.0').send(JSON.stringify(result));
         return;
       }
@@ -199,6 +213,7 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
   });
   const address = server.address() as AddressInfo;
   const url = `http://${address.address}:${address.port}`;
+  baseUrl = url;
   log(`AWS stand-in (IAM, STS, SQS, EKS) listening on ${url}`);
 
   return {
@@ -210,11 +225,14 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
     async close() {
       if (closing) return;
       closing = true;
+      world.flush();
       await new Promise<void>(resolve => {
         server.close(() => resolve());
         // SDK clients keep connections alive; end idle ones so close() returns.
         for (const s of sockets) s.destroy();
       });
+      // Requests that were still running may have changed state after the first flush.
+      world.flush();
     },
     createAccount: (id, o) => world.createAccount(id, o),
     createAccessKey: (arn, id, secret) => world.createAccessKey(arn, id, secret),

@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import { MalformedPolicyError, parsePolicyDocument, PolicyDocument } from './policyDocument';
 import { NamedPolicy } from './policyEvaluator';
-import { MessageRecord, QueueRecord, queueArn, queueUrl } from './state';
+import { MessageRecord, QueueRecord, queueArn } from './state';
 import { AwsError } from './wire';
 import { AwsWorld, Caller } from './world';
 
@@ -19,6 +19,8 @@ export interface SqsCallContext {
   input: Record<string, any>;
   /** Resolves true when the server is closing, to end long polls early. */
   isClosing: () => boolean;
+  /** The URL clients get for a queue (canonical AWS form or on the stand-in's own host). */
+  queueUrl: (region: string, accountId: string, name: string) => string;
 }
 
 export type SqsHandler = (ctx: SqsCallContext) => Promise<Record<string, unknown>> | Record<string, unknown>;
@@ -271,7 +273,7 @@ export const sqsHandlers: Record<string, SqsHandler> = {
           throw new AwsError('QueueNameExists', `A queue already exists with the same name and a different value for attribute ${attr}`);
         }
       }
-      return { QueueUrl: queueUrl(ctx.region, account.id, name) };
+      return { QueueUrl: ctx.queueUrl(ctx.region, account.id, name) };
     }
     const now = ctx.world.clock();
     account.queues[key] = {
@@ -286,7 +288,7 @@ export const sqsHandlers: Record<string, SqsHandler> = {
       messages: [],
     };
     ctx.world.persist();
-    return { QueueUrl: queueUrl(ctx.region, account.id, name) };
+    return { QueueUrl: ctx.queueUrl(ctx.region, account.id, name) };
   },
 
   GetQueueUrl(ctx) {
@@ -295,7 +297,7 @@ export const sqsHandlers: Record<string, SqsHandler> = {
     const queue = ctx.world.account(owner)?.queues[`${ctx.region}/${name}`];
     if (!queue) throw nonExistentQueue();
     authorizeOnQueue(ctx, 'sqs:GetQueueUrl', queue);
-    return { QueueUrl: queueUrl(queue.region, queue.accountId, queue.name) };
+    return { QueueUrl: ctx.queueUrl(queue.region, queue.accountId, queue.name) };
   },
 
   ListQueues(ctx) {
@@ -307,7 +309,7 @@ export const sqsHandlers: Record<string, SqsHandler> = {
     });
     const urls = Object.values(account.queues)
       .filter(q => q.region === ctx.region && q.name.startsWith(prefix))
-      .map(q => queueUrl(q.region, q.accountId, q.name))
+      .map(q => ctx.queueUrl(q.region, q.accountId, q.name))
       .sort();
     return { QueueUrls: urls };
   },

@@ -137,6 +137,8 @@ export interface AccessKeyRecord {
   expiration?: string;
   /** The session was obtained with role credentials (role chaining: max 1 hour). */
   chained?: boolean;
+  /** Session tags passed to AssumeRole (visible as aws:PrincipalTag/<key>). */
+  sessionTags?: Record<string, string>;
   /** For web-identity sessions: the token's `sub`. */
   webIdentitySubject?: string;
 }

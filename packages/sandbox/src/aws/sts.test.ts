@@ -1,4 +1,10 @@
-import { CreateOpenIDConnectProviderCommand, CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  CreateOpenIDConnectProviderCommand,
+  CreateRoleCommand,
+  GetRoleCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import {
   AssumeRoleCommand,
   AssumeRoleWithWebIdentityCommand,
@@ -175,6 +181,38 @@ describe('STS stand-in', () => {
       await expect(
         deployer.sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${CLUSTER_ACCOUNT}:role/deploy`, RoleSessionName: 'ci' })),
       ).resolves.toMatchObject({ AssumedRoleUser: { Arn: `arn:aws:sts::${CLUSTER_ACCOUNT}:assumed-role/deploy/ci` } });
+    });
+
+    it('needs sts:TagSession in the trust to pass session tags, which then act as principal tags', async () => {
+      await grantAssume();
+      await adminA.iam.send(
+        new PutRolePolicyCommand({ RoleName: 'app', PolicyName: 'tag', PolicyDocument: allowDoc('sts:TagSession', `arn:aws:iam::${QUEUE_ACCOUNT}:role/keda/*`) }),
+      );
+      const trustFor = (actions: string[]) =>
+        JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: A_ROLE }, Action: actions }] });
+      const tagged = `arn:aws:iam::${QUEUE_ACCOUNT}:role/keda/tagged`;
+      await adminB.iam.send(new CreateRoleCommand({ RoleName: 'tagged', Path: '/keda/', AssumeRolePolicyDocument: trustFor(['sts:AssumeRole']) }));
+      await adminB.iam.send(
+        new PutRolePolicyCommand({
+          RoleName: 'tagged',
+          PolicyName: 'abac',
+          PolicyDocument: JSON.stringify({
+            Statement: [{ Effect: 'Allow', Action: 'iam:GetRole', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalTag/team': 'platform' } } }],
+          }),
+        }),
+      );
+      const app = appSession();
+      const assumeTagged = (team?: string) =>
+        app.sts.send(new AssumeRoleCommand({ RoleArn: tagged, RoleSessionName: 'KEDA', Tags: team ? [{ Key: 'team', Value: team }] : undefined }));
+      await expect(assumeTagged('platform')).rejects.toMatchObject({
+        name: 'AccessDenied',
+        message: `User: arn:aws:sts::${CLUSTER_ACCOUNT}:assumed-role/app/sandbox is not authorized to perform: sts:TagSession on resource: ${tagged}`,
+      });
+      await adminB.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'tagged', PolicyDocument: trustFor(['sts:AssumeRole', 'sts:TagSession']) }));
+      const withTag = clientsFor(sessionCredentials(await assumeTagged('platform')));
+      await expect(withTag.iam.send(new GetRoleCommand({ RoleName: 'tagged' }))).resolves.toMatchObject({ Role: { Arn: tagged } });
+      const withoutTag = clientsFor(sessionCredentials(await assumeTagged()));
+      await expect(withoutTag.iam.send(new GetRoleCommand({ RoleName: 'tagged' }))).rejects.toMatchObject({ name: 'AccessDenied' });
     });
 
     it('refuses root callers like AWS', async () => {

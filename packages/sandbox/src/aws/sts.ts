@@ -62,7 +62,7 @@ function issueSession(
   role: RoleRecord,
   sessionName: string,
   seconds: number,
-  extra: { chained: boolean; webIdentitySubject?: string },
+  extra: { chained: boolean; webIdentitySubject?: string; sessionTags?: Record<string, string> },
 ): Record<string, XmlValue> {
   const accountId = parseArn(role.arn)!.account;
   const accessKeyId = newSessionKeyId();
@@ -83,6 +83,7 @@ function issueSession(
     expiration,
     chained: extra.chained,
     ...(extra.webIdentitySubject ? { webIdentitySubject: extra.webIdentitySubject } : {}),
+    ...(extra.sessionTags && Object.keys(extra.sessionTags).length ? { sessionTags: extra.sessionTags } : {}),
   };
   ctx.world.persist();
   return {
@@ -154,20 +155,35 @@ export const stsHandlers: Record<string, QueryHandler> = {
     if (!role) throw denied();
     const context: RequestContext = { 'sts:RoleSessionName': sessionName };
     if (externalId !== undefined) context['sts:ExternalId'] = externalId;
-    try {
-      world.authorize(caller, 'sts:AssumeRole', role.arn, {
-        region: ctx.region,
-        resourceAccountId: parseArn(role.arn)!.account,
-        resourcePolicy: { name: `trust policy of ${role.arn}`, document: JSON.parse(role.trustPolicy) as PolicyDocument },
-        context,
-      });
-    } catch (e) {
-      if (e instanceof AwsError && e.code === 'AccessDenied') throw denied();
-      throw e;
+    const sessionTags: Record<string, string> = {};
+    for (const tag of params.structList('Tags')) sessionTags[tag.required('Key')] = tag.optional('Value') ?? '';
+    // Passing session tags needs sts:TagSession on both sides as well
+    // (what EKS Pod Identity does implicitly; domain-keda-iam.md).
+    const actions = Object.keys(sessionTags).length ? ['sts:AssumeRole', 'sts:TagSession'] : ['sts:AssumeRole'];
+    if (actions.length > 1) {
+      context['aws:TagKeys'] = Object.keys(sessionTags);
+      for (const [k, v] of Object.entries(sessionTags)) context[`aws:RequestTag/${k}`] = v;
+    }
+    for (const action of actions) {
+      try {
+        world.authorize(caller, action, role.arn, {
+          region: ctx.region,
+          resourceAccountId: parseArn(role.arn)!.account,
+          resourcePolicy: { name: `trust policy of ${role.arn}`, document: JSON.parse(role.trustPolicy) as PolicyDocument },
+          context,
+        });
+      } catch (e) {
+        if (e instanceof AwsError && e.code === 'AccessDenied') {
+          throw new AwsError('AccessDenied', `User: ${caller.principal.arn} is not authorized to perform: ${action} on resource: ${arn}`, {
+            status: 403,
+          });
+        }
+        throw e;
+      }
     }
     const chained = caller.key.kind === 'assumed-role';
     const seconds = sessionDuration(params.optionalInt('DurationSeconds'), role, chained);
-    return issueSession(ctx, role, sessionName, seconds, { chained });
+    return issueSession(ctx, role, sessionName, seconds, { chained, sessionTags });
   },
 
   AssumeRoleWithWebIdentity(ctx) {

@@ -84,14 +84,30 @@ export class AwsWorld {
     return new Date(this.clock());
   }
 
-  /** Persist after a mutation (no-op without a state file). */
+  private flushScheduled = false;
+
+  /**
+   * Persist after a mutation (no-op without a state file). Writes are
+   * coalesced to one per event-loop turn, so a burst of SendMessage calls
+   * does not rewrite the file once per message; close() flushes.
+   */
   persist(): void {
-    if (this.stateFile) saveState(this.stateFile, this.data);
+    if (!this.stateFile || this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Write the state file now if a change is pending. */
+  flush(): void {
+    if (!this.stateFile || !this.flushScheduled) return;
+    this.flushScheduled = false;
+    saveState(this.stateFile, this.data);
   }
 
   reset(): void {
     this.data = emptyState();
     this.persist();
+    this.flush();
   }
 
   // ---------------------------------------------------------------- accounts
@@ -325,6 +341,11 @@ export class AwsWorld {
       'aws:CurrentTime': this.now().toISOString(),
     };
     if (caller.key.kind === 'user') ctx['aws:username'] = caller.key.userName!;
+    // Role tags, overridden by session tags, are the session's principal tags.
+    const principalTags: Record<string, string> = {};
+    for (const t of this.sessionRole(caller)?.tags ?? []) principalTags[t.Key] = t.Value;
+    Object.assign(principalTags, caller.key.sessionTags);
+    for (const [k, v] of Object.entries(principalTags)) ctx[`aws:PrincipalTag/${k}`] = v;
     return ctx;
   }
 
