@@ -141,7 +141,9 @@ export class KubernetesManifestApplier implements ManifestApplier {
           server: options.url,
           ...(options.caCertificate
             ? { caData: Buffer.from(options.caCertificate).toString('base64') }
-            : { skipTLSVerify: options.url.startsWith('https:') }),
+            : // client-node refuses a bearer token over plain HTTP unless
+              // skipTLSVerify is set; without a CA there is nothing to verify.
+              { skipTLSVerify: true }),
         },
       ],
       users: [{ name: 'gitops', token: options.token }],
