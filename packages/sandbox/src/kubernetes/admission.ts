@@ -1,3 +1,4 @@
+import { validateKedaAdmission } from '@internal/plugin-keda-common';
 import { KubernetesApiError } from './errors';
 import {
   AdmissionHook,
@@ -7,14 +8,12 @@ import {
 
 /**
  * KEDA v2.20's validating admission webhooks (`apis/keda/v1alpha1/
- * scaledobject_webhook.go`, `triggerauthentication_webhook.go`), reduced to
- * the rules that matter for SQS scaling. `@internal/plugin-keda-common` did not
- * export a `validateKedaAdmission` when this was written, so the rules live
- * here, in the server, where a real cluster enforces them.
+ * scaledobject_webhook.go`, `triggerauthentication_webhook.go`) as the
+ * stand-in API server enforces them. Rules that need only the object come
+ * from the domain core's `validateKedaAdmission` (one source of truth with
+ * the plan step); the rules that need the cluster — another ScaledObject or
+ * a foreign HPA already scaling the workload — live here, where the cluster is.
  */
-
-/** Label values are ≤ 63 characters and KEDA uses the name as one. */
-const MAX_LABEL_VALUE_LENGTH = 63;
 
 /**
  * A webhook denial as the API server reports it: 403 Forbidden with
@@ -44,27 +43,6 @@ export function scaleTargetGvk(ref: {
   return `${ref.apiVersion || 'apps/v1'}.${ref.kind || 'Deployment'}`;
 }
 
-function isAwsProvider(provider: unknown) {
-  return provider === 'aws';
-}
-
-/** TriggerAuthentication / ClusterTriggerAuthentication `validateSpec`. */
-export function validateTriggerAuthenticationSpec(
-  spec: KubernetesObject['spec'],
-): string | undefined {
-  const podIdentity = spec?.podIdentity;
-  if (podIdentity && isAwsProvider(podIdentity.provider)) {
-    const workloadOwner = podIdentity.identityOwner === 'workload';
-    if (podIdentity.roleArn && workloadOwner) {
-      return "roleArn of PodIdentity can't be set if KEDA isn't identityOwner";
-    }
-    if (podIdentity.externalID && !podIdentity.roleArn) {
-      return 'externalID of PodIdentity requires roleArn to be set';
-    }
-  }
-  return undefined;
-}
-
 /** The ScaledObject rules; returns the denial reason or undefined. */
 export function validateScaledObject(
   scaledObject: KubernetesObject,
@@ -74,42 +52,9 @@ export function validateScaledObject(
   const namespace = scaledObject.metadata!.namespace;
   const spec = scaledObject.spec ?? {};
 
-  if (name.length > MAX_LABEL_VALUE_LENGTH) {
-    return `scaledobject name "${name}" is ${name.length} characters long; must be no more than ${MAX_LABEL_VALUE_LENGTH} characters because it is used as the "scaledobject.keda.sh/name" label value`;
-  }
+  const objectRules = validateKedaAdmission(scaledObject);
+  if (!objectRules.allowed) return objectRules.errors[0];
   const hpaName = hpaNameOf(scaledObject);
-  if (hpaName.length > MAX_LABEL_VALUE_LENGTH) {
-    return `HPA name "${hpaName}" derived from scaledobject is ${hpaName.length} characters long; must be no more than ${MAX_LABEL_VALUE_LENGTH} characters; set spec.advanced.horizontalPodAutoscalerConfig.name to a shorter name or shorten the scaledobject name`;
-  }
-
-  // Replica bounds (CheckReplicaCountBoundsAreValid): KEDA treats an unset
-  // or zero minReplicaCount as 1 for the HPA, but 0 for the idle check.
-  const max = spec.maxReplicaCount ?? 100;
-  let min = 0;
-  if (spec.minReplicaCount !== undefined) {
-    min = spec.minReplicaCount > 0 ? spec.minReplicaCount : 1;
-  }
-  if (min > max) {
-    return `MinReplicaCount=${min} must be less than MaxReplicaCount=${max}`;
-  }
-  if (spec.idleReplicaCount !== undefined && spec.idleReplicaCount >= min) {
-    return `IdleReplicaCount=${spec.idleReplicaCount} must be less than MinReplicaCount=${min}`;
-  }
-
-  if (spec.fallback) {
-    const { failureThreshold, replicas } = spec.fallback;
-    if (failureThreshold < 0 || replicas < 0) {
-      return `FailureThreshold=${failureThreshold} & Replicas=${replicas} must both be greater than or equal to 0`;
-    }
-    for (const trigger of spec.triggers ?? []) {
-      if (trigger.type === 'cpu' || trigger.type === 'memory') {
-        return `type is ${trigger.type}, but fallback it is not supported by the CPU & memory scalers`;
-      }
-      if (trigger.metricType && trigger.metricType !== 'AverageValue') {
-        return `MetricType=${trigger.metricType}, but Fallback can only be enabled for triggers with metric of type AverageValue`;
-      }
-    }
-  }
 
   const target = spec.scaleTargetRef ?? {};
   const targetGvk = scaleTargetGvk(target);
@@ -156,14 +101,6 @@ export function validateScaledObject(
     }
   }
 
-  const triggerNames = new Set<string>();
-  for (const trigger of spec.triggers ?? []) {
-    if (!trigger.name) continue;
-    if (triggerNames.has(trigger.name)) {
-      return `triggerName '${trigger.name}' is defined multiple times in the ScaledObject/ScaledJob, but it must be unique`;
-    }
-    triggerNames.add(trigger.name);
-  }
   return undefined;
 }
 
@@ -194,12 +131,13 @@ export const kedaAdmission: AdmissionHook = ({
     const reason = validateScaledObject(object, store);
     if (reason) throw denied('vscaledobject.kb.io', reason);
   }
-  if (type.kind === 'TriggerAuthentication') {
-    const reason = validateTriggerAuthenticationSpec(object.spec);
-    if (reason) throw denied('vstriggerauthentication.kb.io', reason);
-  }
-  if (type.kind === 'ClusterTriggerAuthentication') {
-    const reason = validateTriggerAuthenticationSpec(object.spec);
-    if (reason) throw denied('vsclustertriggerauthentication.kb.io', reason);
+  if (
+    type.kind === 'TriggerAuthentication' ||
+    type.kind === 'ClusterTriggerAuthentication'
+  ) {
+    const result = validateKedaAdmission(object);
+    if (!result.allowed) {
+      throw denied(`vs${type.kind.toLowerCase()}.kb.io`, result.errors[0]);
+    }
   }
 };

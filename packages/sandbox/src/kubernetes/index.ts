@@ -27,8 +27,4 @@ export {
   loadCustomResourceDefinitions,
   type ResourceType,
 } from './resources';
-export {
-  hpaNameOf,
-  validateScaledObject,
-  validateTriggerAuthenticationSpec,
-} from './admission';
+export { hpaNameOf, validateScaledObject, kedaAdmission } from './admission';

@@ -1,0 +1,330 @@
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  AssumeRoleCommand,
+  AssumeRoleWithWebIdentityCommand,
+  STSClient,
+} from '@aws-sdk/client-sts';
+import { ServiceAccountIssuer } from '../kubernetes/oidc';
+import { depthAttributes, queueDepth, SqsTriggerMetadata } from './sqsTrigger';
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+export interface KedaAwsIdentityOptions {
+  /** AWS endpoint for STS and (unless a trigger sets awsEndpoint) SQS. */
+  endpoint: string;
+  issuer: ServiceAccountIssuer;
+  /** Helm `podIdentity.aws.irsa.roleArn`: the operator's own role. */
+  operatorRoleArn: string;
+  operatorNamespace: string;
+  operatorServiceAccount: string;
+  /** Helm `podIdentity.aws.irsa.audience`. */
+  audience: string;
+  now: () => number;
+}
+
+/** How KEDA's shared config cache decided to get a role's credentials. */
+export type RoleCredentialMethod = 'web-identity' | 'assume-role';
+
+/** The AWS SDK v3 error fields the Go-style messages are made from. */
+interface SdkError {
+  name?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number; requestId?: string };
+}
+
+/**
+ * `https response error StatusCode: 403, RequestID: …, api error
+ * AccessDenied: …` — the text aws-sdk-go-v2 (which KEDA uses) puts in its
+ * errors, so events read like a real cluster's.
+ */
+export function describeAwsError(
+  service: string,
+  operation: string,
+  error: unknown,
+): string {
+  const e = error as SdkError;
+  if (e?.$metadata?.httpStatusCode) {
+    return `operation error ${service}: ${operation}, https response error StatusCode: ${
+      e.$metadata.httpStatusCode
+    }, RequestID: ${e.$metadata.requestId ?? ''}, api error ${e.name}: ${
+      e.message
+    }`;
+  }
+  return `operation error ${service}: ${operation}, ${
+    e?.message ?? String(error)
+  }`;
+}
+
+class CredentialError extends Error {}
+
+interface CachedRole {
+  method: RoleCredentialMethod;
+  credentials?: AwsCredentials;
+  usages: Set<string>;
+}
+
+/**
+ * The KEDA operator's AWS identity (IRSA) and the role credentials it
+ * derives, following `pkg/scalers/aws/aws_config_cache.go` (v2.20):
+ *
+ * - base identity: `AssumeRoleWithWebIdentity(operatorRoleArn)` with the
+ *   operator service account's projected token (aud sts.amazonaws.com);
+ * - `provider: aws` + roleArn: first `AssumeRoleWithWebIdentity(roleArn)`
+ *   with the operator's token, else `AssumeRole(roleArn)` with the operator's
+ *   credentials, session name `KEDA`, `ExternalId` when set; the choice is
+ *   made once per (roleArn, externalId, region) and then cached and shared;
+ * - `aws-eks` (deprecated): plain `AssumeRole` from the operator identity.
+ */
+export class KedaAwsIdentity {
+  private readonly options: KedaAwsIdentityOptions;
+  private readonly stsClients = new Map<string, STSClient>();
+  private readonly operatorCredentialsByRegion = new Map<
+    string,
+    AwsCredentials
+  >();
+  private readonly roleCache = new Map<string, CachedRole>();
+
+  constructor(options: KedaAwsIdentityOptions) {
+    this.options = options;
+  }
+
+  private sts(region: string): STSClient {
+    let client = this.stsClients.get(region);
+    if (!client) {
+      client = new STSClient({
+        region,
+        endpoint: this.options.endpoint,
+        maxAttempts: 1,
+      });
+      this.stsClients.set(region, client);
+    }
+    return client;
+  }
+
+  private fresh(credentials?: AwsCredentials): credentials is AwsCredentials {
+    // Refresh five minutes before expiry, like the SDK's credential cache.
+    return Boolean(
+      credentials &&
+        (!credentials.expiration ||
+          credentials.expiration.getTime() - 5 * 60_000 > this.options.now()),
+    );
+  }
+
+  operatorToken(): string {
+    return this.options.issuer.mintToken(
+      {
+        namespace: this.options.operatorNamespace,
+        serviceAccountName: this.options.operatorServiceAccount,
+        audience: this.options.audience,
+      },
+      new Date(this.options.now()),
+    );
+  }
+
+  private async webIdentity(
+    roleArn: string,
+    sessionName: string,
+    region: string,
+  ) {
+    const out = await this.sts(region).send(
+      new AssumeRoleWithWebIdentityCommand({
+        RoleArn: roleArn,
+        RoleSessionName: sessionName,
+        WebIdentityToken: this.operatorToken(),
+      }),
+    );
+    return toCredentials(out.Credentials);
+  }
+
+  /** The operator's own credentials (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE). */
+  async operatorCredentials(region: string): Promise<AwsCredentials> {
+    const cached = this.operatorCredentialsByRegion.get(region);
+    if (this.fresh(cached)) return cached;
+    try {
+      // aws-sdk-go-v2 names web identity sessions with a nanosecond timestamp.
+      const credentials = await this.webIdentity(
+        this.options.operatorRoleArn,
+        `${this.options.now()}000000`,
+        region,
+      );
+      this.operatorCredentialsByRegion.set(region, credentials);
+      return credentials;
+    } catch (e) {
+      throw new CredentialError(
+        `get identity: get credentials: failed to refresh cached credentials, failed to retrieve credentials, ${describeAwsError(
+          'STS',
+          'AssumeRoleWithWebIdentity',
+          e,
+        )}`,
+      );
+    }
+  }
+
+  private async assumeRole(
+    roleArn: string,
+    region: string,
+    sessionName: string,
+    externalId?: string,
+  ): Promise<AwsCredentials> {
+    const base = await this.operatorCredentials(region);
+    try {
+      const sts = new STSClient({
+        region,
+        endpoint: this.options.endpoint,
+        credentials: base,
+        maxAttempts: 1,
+      });
+      try {
+        const out = await sts.send(
+          new AssumeRoleCommand({
+            RoleArn: roleArn,
+            RoleSessionName: sessionName,
+            ...(externalId ? { ExternalId: externalId } : {}),
+          }),
+        );
+        return toCredentials(out.Credentials);
+      } finally {
+        sts.destroy();
+      }
+    } catch (e) {
+      throw new CredentialError(
+        `get identity: get credentials: failed to refresh cached credentials, ${describeAwsError(
+          'STS',
+          'AssumeRole',
+          e,
+        )}`,
+      );
+    }
+  }
+
+  /**
+   * Credentials for `provider: aws` with a role: KEDA's shared cache entry
+   * for (roleArn, externalId, region), created on first use.
+   */
+  async podIdentityRoleCredentials(
+    usage: string,
+    roleArn: string,
+    region: string,
+    externalId?: string,
+  ): Promise<{ credentials: AwsCredentials; method: RoleCredentialMethod }> {
+    const key = `${roleArn}-${externalId ?? ''}-${region}`;
+    let entry = this.roleCache.get(key);
+    if (!entry) {
+      let method: RoleCredentialMethod = 'assume-role';
+      let credentials: AwsCredentials | undefined;
+      try {
+        // ExternalId only applies to the AssumeRole fallback; web identity
+        // has no such parameter.
+        credentials = await this.webIdentity(roleArn, 'KEDA', region);
+        method = 'web-identity';
+      } catch {
+        method = 'assume-role';
+      }
+      entry = { method, credentials, usages: new Set() };
+      this.roleCache.set(key, entry);
+    }
+    entry.usages.add(usage);
+    if (!this.fresh(entry.credentials)) {
+      entry.credentials =
+        entry.method === 'web-identity'
+          ? await this.webIdentity(roleArn, 'KEDA', region).catch(e => {
+              throw new CredentialError(
+                `get identity: get credentials: failed to refresh cached credentials, failed to retrieve credentials, ${describeAwsError(
+                  'STS',
+                  'AssumeRoleWithWebIdentity',
+                  e,
+                )}`,
+              );
+            })
+          : await this.assumeRole(roleArn, region, 'KEDA', externalId);
+    }
+    return { credentials: entry.credentials, method: entry.method };
+  }
+
+  /** `aws-eks`: AssumeRole from the operator identity, SDK-default session name. */
+  async awsEksRoleCredentials(
+    roleArn: string,
+    region: string,
+  ): Promise<AwsCredentials> {
+    return this.assumeRole(
+      roleArn,
+      region,
+      `aws-go-sdk-${this.options.now()}000000`,
+    );
+  }
+
+  /** Drops a ScaledObject's use of cached role credentials (KEDA's RemoveCachedEntry). */
+  release(usage: string) {
+    for (const [key, entry] of this.roleCache) {
+      entry.usages.delete(usage);
+      if (entry.usages.size === 0) this.roleCache.delete(key);
+    }
+  }
+
+  /** GetQueueAttributes with the given credentials; returns the depth. */
+  async queueDepth(
+    meta: SqsTriggerMetadata,
+    credentials: AwsCredentials,
+  ): Promise<number> {
+    const sqs = new SQSClient({
+      region: meta.awsRegion,
+      endpoint: meta.awsEndpoint ?? this.options.endpoint,
+      credentials,
+      maxAttempts: 1,
+    });
+    try {
+      const out = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: meta.queueUrl,
+          AttributeNames: depthAttributes(meta) as any,
+        }),
+      );
+      return queueDepth(meta, out.Attributes ?? {});
+    } catch (e) {
+      throw new Error(describeAwsError('SQS', 'GetQueueAttributes', e));
+    } finally {
+      sqs.destroy();
+    }
+  }
+
+  close() {
+    for (const client of this.stsClients.values()) client.destroy();
+    this.stsClients.clear();
+  }
+}
+
+/** Wraps a credential failure the way the SDK reports it from the SQS call. */
+export function sqsCallError(error: unknown): Error {
+  if (error instanceof CredentialError) {
+    return new Error(
+      `operation error SQS: GetQueueAttributes, ${error.message}`,
+    );
+  }
+  return error as Error;
+}
+
+function toCredentials(
+  c:
+    | {
+        AccessKeyId?: string;
+        SecretAccessKey?: string;
+        SessionToken?: string;
+        Expiration?: Date;
+      }
+    | undefined,
+): AwsCredentials {
+  if (!c?.AccessKeyId || !c.SecretAccessKey) {
+    throw new Error('STS answered without credentials');
+  }
+  return {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+    expiration: c.Expiration,
+  };
+}
