@@ -42,6 +42,17 @@ const identitySets: Record<string, PolicyDocument[]> = {
   ],
   notActionDelete: [doc({ Effect: 'Allow', NotAction: 'sqs:Delete*', Resource: '*' })],
   assumeKedaRoles: [doc({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${B}:role/keda/*` })],
+  likeConditions: [
+    doc({
+      Effect: 'Allow',
+      Action: 'sqs:*',
+      Resource: '*',
+      Condition: {
+        ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/keda*' },
+        StringNotEquals: { 'aws:ResourceAccount': '333333333333' },
+      },
+    }),
+  ],
   conditionalOnAccount: [
     doc({
       Effect: 'Allow',
@@ -67,7 +78,25 @@ const resourcePolicies: Record<string, PolicyDocument | undefined> = {
     Action: 'sqs:GetQueueAttributes',
     Resource: QUEUE,
   }),
+  queueAllowsScalerRole: doc({
+    Effect: 'Allow',
+    Principal: { AWS: SCALER_ROLE },
+    Action: ['sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+    Resource: QUEUE,
+  }),
+  queueAllowsScalerSession: doc({
+    Effect: 'Allow',
+    Principal: { AWS: `arn:aws:sts::${B}:assumed-role/orders-scaler/KEDA` },
+    Action: 'sqs:*',
+    Resource: QUEUE,
+  }),
   queueDeniesEveryone: doc({ Effect: 'Deny', Principal: '*', Action: 'sqs:ReceiveMessage', Resource: QUEUE }),
+};
+
+const boundaries: Record<string, PolicyDocument | undefined> = {
+  none: undefined,
+  onlyGetAttributes: doc({ Effect: 'Allow', Action: ['sqs:GetQueueAttributes', 'sts:AssumeRole'], Resource: '*' }),
+  denyReceive: doc({ Effect: 'Allow', Action: '*', Resource: '*' }, { Effect: 'Deny', Action: 'sqs:ReceiveMessage', Resource: '*' }),
 };
 
 const requests = [
@@ -87,6 +116,7 @@ async function simulate(
   principal: RequestPrincipal,
   identity: PolicyDocument[],
   resourcePolicy: PolicyDocument | undefined,
+  boundary: PolicyDocument | undefined,
   request: { action: string; resource: string; account: string },
 ): Promise<EvalDecision> {
   const result = await runSimulation(
@@ -95,12 +125,13 @@ async function simulate(
         principal: principal.arn,
         action: request.action,
         resource: { resource: request.resource, accountId: request.account },
-        contextVariables: { 'aws:ResourceAccount': request.account },
+        contextVariables: principalContext(principal, request.account),
       },
       identityPolicies: identity.map((policy, i) => ({ name: `p${i}`, policy })),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       resourcePolicy,
+      permissionBoundaryPolicies: boundary ? [{ name: 'boundary', policy: boundary }] : undefined,
     },
     {},
   );
@@ -110,11 +141,22 @@ async function simulate(
   return SIMULATE_DECISION[result.overallResult];
 }
 
-const matrix: Array<[string, string, string, (typeof requests)[number]]> = [];
+/** The context keys both engines see: the ones the stand-in sets for every request. */
+function principalContext(principal: RequestPrincipal, resourceAccount: string): Record<string, string> {
+  return {
+    'aws:ResourceAccount': resourceAccount,
+    'aws:PrincipalArn': principal.roleArn ?? principal.arn,
+    'aws:PrincipalAccount': principal.accountId!,
+  };
+}
+
+const matrix: Array<[string, string, string, string, (typeof requests)[number]]> = [];
 for (const p of Object.keys(principals)) {
   for (const i of Object.keys(identitySets)) {
     for (const r of Object.keys(resourcePolicies)) {
-      for (const q of requests) matrix.push([p, i, r, q]);
+      for (const b of Object.keys(boundaries)) {
+        for (const q of requests) matrix.push([p, i, r, b, q]);
+      }
     }
   }
 }
@@ -123,26 +165,30 @@ describe('policy evaluator agrees with @cloud-copilot/iam-simulate', () => {
   it(`gives the same decision on ${matrix.length} requests`, async () => {
     const disagreements: string[] = [];
     const seen = new Set<EvalDecision>();
-    for (const [p, i, r, q] of matrix) {
+    for (const [p, i, r, b, q] of matrix) {
       const ours = evaluatePolicies({
         principal: principals[p],
         action: q.action,
         resource: q.resource,
         resourceAccountId: q.account,
-        context: { 'aws:ResourceAccount': q.account },
+        context: principalContext(principals[p], q.account),
         identityPolicies: identitySets[i].map((document, n) => ({ name: `p${n}`, document })),
         resourcePolicy: resourcePolicies[r] ? { name: 'queue policy', document: resourcePolicies[r]! } : undefined,
+        permissionsBoundary: boundaries[b] ? { name: 'boundary', document: boundaries[b]! } : undefined,
       }).decision;
-      const theirs = await simulate(principals[p], identitySets[i], resourcePolicies[r], q);
+      const theirs = await simulate(principals[p], identitySets[i], resourcePolicies[r], boundaries[b], q);
       seen.add(theirs);
       if (ours !== theirs) {
-        disagreements.push(`${p} / identity=${i} / resource=${r} / ${q.action} ${q.resource}: ours=${ours} iam-simulate=${theirs}`);
+        disagreements.push(
+          `${p} / identity=${i} / resource=${r} / boundary=${b} / ${q.action} ${q.resource}: ours=${ours} iam-simulate=${theirs}`,
+        );
       }
     }
     expect(disagreements).toEqual([]);
     // The matrix must exercise every outcome, or agreement proves little.
     expect([...seen].sort()).toEqual(['allowed', 'explicitDeny', 'implicitDeny']);
-  });
+    // Thousands of simulations: generous limit for a shared 2-core CI machine.
+  }, 120_000);
 
   it('agrees on the KEDA AssumeRole trust with ExternalId', async () => {
     const trustDoc = doc({
