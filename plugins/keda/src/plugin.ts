@@ -10,7 +10,9 @@ import {
 import { KedaClient, kedaApiRef } from './api';
 
 /** Legacy route ref of the KEDA requests page. */
-export const legacyKedaRequestsRouteRef = createRouteRef({ id: 'keda:requests' });
+export const legacyKedaRequestsRouteRef = createRouteRef({
+  id: 'keda:requests',
+});
 
 /**
  * The KEDA plugin for apps on the legacy frontend system

@@ -1,11 +1,7 @@
 import { createFrontendPlugin } from '@backstage/frontend-plugin-api';
 import ShowChartIcon from '@material-ui/icons/ShowChart';
 import { kedaRequestsRouteRef } from '../routes';
-import {
-  kedaApi,
-  kedaRequestsPage,
-  kedaScalingEntityCard,
-} from './extensions';
+import { kedaApi, kedaRequestsPage, kedaScalingEntityCard } from './extensions';
 
 /**
  * The KEDA plugin for the new frontend system.

@@ -15,13 +15,14 @@ describe('KedaClient', () => {
   });
 
   it('asks the keda backend for the status of the URL-encoded entity ref', async () => {
-    const fetch = jest.fn(async (_url: RequestInfo | URL, _init?: RequestInit) =>
-      jsonResponse(200, {
-        entityRef: 'component:default/orders-worker',
-        scaledObjects: [],
-        clusters: [],
-        generatedAt: '2026-11-28T05:00:00.000Z',
-      }),
+    const fetch = jest.fn(
+      async (_url: RequestInfo | URL, _init?: RequestInit) =>
+        jsonResponse(200, {
+          entityRef: 'component:default/orders-worker',
+          scaledObjects: [],
+          clusters: [],
+          generatedAt: '2026-11-28T05:00:00.000Z',
+        }),
     );
     const client = new KedaClient({ discoveryApi, fetchApi: { fetch } });
 
@@ -42,8 +43,9 @@ describe('KedaClient', () => {
   });
 
   it('passes the abort signal through so a hidden card can cancel its request', async () => {
-    const fetch = jest.fn(async (_url: RequestInfo | URL, _init?: RequestInit) =>
-      jsonResponse(200, { scaledObjects: [], clusters: [] }),
+    const fetch = jest.fn(
+      async (_url: RequestInfo | URL, _init?: RequestInit) =>
+        jsonResponse(200, { scaledObjects: [], clusters: [] }),
     );
     const client = new KedaClient({ discoveryApi, fetchApi: { fetch } });
     const controller = new AbortController();

@@ -12,9 +12,23 @@ function component(annotations?: Record<string, string>): Entity {
 }
 
 const cases: Array<[string, Entity, boolean]> = [
-  ['a kubernetes-id annotation', component({ 'backstage.io/kubernetes-id': 'orders-worker' }), true],
-  ['a label selector annotation', component({ 'backstage.io/kubernetes-label-selector': 'app=orders-worker' }), true],
-  ['only a namespace annotation', component({ 'backstage.io/kubernetes-namespace': 'orders' }), false],
+  [
+    'a kubernetes-id annotation',
+    component({ 'backstage.io/kubernetes-id': 'orders-worker' }),
+    true,
+  ],
+  [
+    'a label selector annotation',
+    component({
+      'backstage.io/kubernetes-label-selector': 'app=orders-worker',
+    }),
+    true,
+  ],
+  [
+    'only a namespace annotation',
+    component({ 'backstage.io/kubernetes-namespace': 'orders' }),
+    false,
+  ],
   ['no annotations at all', component(), false],
 ];
 

@@ -11,7 +11,9 @@ describe('requestTemplateUrl', () => {
     const url = requestTemplateUrl('component:default/orders-worker');
     // useFormDataFromQuery (@backstage/plugin-scaffolder-react) percent-decodes
     // the `formData` parameter and JSON.parses it; URLSearchParams decodes alike.
-    const formData = new URL(url, 'http://backstage.test').searchParams.get('formData');
+    const formData = new URL(url, 'http://backstage.test').searchParams.get(
+      'formData',
+    );
     expect(JSON.parse(formData!)).toEqual({
       entityRef: 'component:default/orders-worker',
     });
@@ -22,9 +24,9 @@ describe('requestTemplateUrl', () => {
 
   it('keeps characters that are special in URLs inside the JSON value', () => {
     const url = requestTemplateUrl('component:team&a/b#c');
-    const formData = new URL(url, 'http://backstage.test').searchParams.get('formData');
-    expect(JSON.parse(formData!).entityRef).toBe(
-      'component:team&a/b#c',
+    const formData = new URL(url, 'http://backstage.test').searchParams.get(
+      'formData',
     );
+    expect(JSON.parse(formData!).entityRef).toBe('component:team&a/b#c');
   });
 });

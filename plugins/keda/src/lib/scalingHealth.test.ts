@@ -45,7 +45,12 @@ describe('describeScalingHealth', () => {
       ...healthy,
       conditions: healthy.conditions.map(c =>
         c.type === 'Fallback'
-          ? { ...c, status: 'True' as const, message: 'At least one trigger is falling back on this scaled object' }
+          ? {
+              ...c,
+              status: 'True' as const,
+              message:
+                'At least one trigger is falling back on this scaled object',
+            }
           : c,
       ),
     });

@@ -55,7 +55,9 @@ export function describeScalingHealth(
       tone: 'paused',
       summary:
         replicas.paused !== undefined
-          ? `Autoscaling is paused; the workload is held at ${replicas.paused} replica${replicas.paused === 1 ? '' : 's'}.`
+          ? `Autoscaling is paused; the workload is held at ${
+              replicas.paused
+            } replica${replicas.paused === 1 ? '' : 's'}.`
           : 'Autoscaling is paused; replicas stay where they are until the pause annotation is removed.',
     };
   }
@@ -101,7 +103,9 @@ export function describeScalingHealth(
     tone: 'ok',
     summary:
       replicas.idle !== undefined
-        ? `Idle: the queue is at or below its activation threshold, held at ${replicas.idle} replica${replicas.idle === 1 ? '' : 's'}.`
+        ? `Idle: the queue is at or below its activation threshold, held at ${
+            replicas.idle
+          } replica${replicas.idle === 1 ? '' : 's'}.`
         : 'Idle: the queue is at or below its activation threshold.',
   };
 }

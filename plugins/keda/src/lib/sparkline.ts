@@ -62,7 +62,9 @@ export function sparklineSeries(
 export function historySpanText(history: KedaHistorySample[]): string {
   const times = history.map(s => Date.parse(s.time)).filter(t => !isNaN(t));
   if (times.length < 2) return 'the last sample';
-  const minutes = Math.round((Math.max(...times) - Math.min(...times)) / 60_000);
+  const minutes = Math.round(
+    (Math.max(...times) - Math.min(...times)) / 60_000,
+  );
   if (minutes < 1) return 'the last minute';
   if (minutes < 120) return `the last ${minutes} minutes`;
   return `the last ${Math.round(minutes / 60)} hours`;

@@ -33,9 +33,10 @@ function renderCard(
 }
 
 function answering(status: EntityKedaStatus) {
-  return jest.fn<ReturnType<KedaApi['getStatus']>, Parameters<KedaApi['getStatus']>>(
-    async () => status,
-  );
+  return jest.fn<
+    ReturnType<KedaApi['getStatus']>,
+    Parameters<KedaApi['getStatus']>
+  >(async () => status);
 }
 
 describe('EntityKedaScalingCard', () => {
@@ -43,7 +44,10 @@ describe('EntityKedaScalingCard', () => {
     const getStatus = answering(fixtures.healthy);
     await renderCard(getStatus);
     await screen.findByTestId('keda-health-badge');
-    expect(getStatus).toHaveBeenCalledWith(ORDERS_WORKER_REF, expect.anything());
+    expect(getStatus).toHaveBeenCalledWith(
+      ORDERS_WORKER_REF,
+      expect.anything(),
+    );
   });
 
   it('healthy: shows Active, replicas in range, the trigger, role chain and provenance', async () => {
@@ -56,13 +60,17 @@ describe('EntityKedaScalingCard', () => {
     expect(screen.getByTestId('keda-current-replicas')).toHaveTextContent('3');
     expect(screen.getByText(/at desired count/)).toBeInTheDocument();
     expect(
-      screen.getByRole('img', { name: 'Replicas: 3 running, 3 desired, range 1–10' }),
+      screen.getByRole('img', {
+        name: 'Replicas: 3 running, 3 desired, range 1–10',
+      }),
     ).toBeInTheDocument();
 
     const triggers = screen.getByRole('table', { name: 'Triggers' });
     const row = within(triggers).getAllByRole('row')[1];
     expect(within(row).getByText('orders-queue')).toBeInTheDocument();
-    expect(within(row).getByText('222222222222 / eu-west-1')).toBeInTheDocument();
+    expect(
+      within(row).getByText('222222222222 / eu-west-1'),
+    ).toBeInTheDocument();
     expect(within(row).getByText('50')).toBeInTheDocument();
     expect(within(row).getByText('≈ 120')).toBeInTheDocument();
     expect(within(row).getByText('0')).toBeInTheDocument();
@@ -83,7 +91,9 @@ describe('EntityKedaScalingCard', () => {
 
     expect(screen.getByText(/Last scale:/)).toHaveTextContent('4 minutes ago');
     expect(
-      screen.getByRole('img', { name: /^Over the last 30 minutes: replicas 1–3, queue depth 0–150\.$/ }),
+      screen.getByRole('img', {
+        name: /^Over the last 30 minutes: replicas 1–3, queue depth 0–150\.$/,
+      }),
     ).toBeInTheDocument();
     expect(screen.queryByTestId('keda-stale-banner')).not.toBeInTheDocument();
   });
@@ -94,7 +104,9 @@ describe('EntityKedaScalingCard', () => {
     await screen.findByTestId('keda-health-badge');
     expect(screen.getByText(/scaling up/)).toBeInTheDocument();
     expect(
-      screen.getByRole('img', { name: 'Replicas: 3 running, 7 desired, range 1–10' }),
+      screen.getByRole('img', {
+        name: 'Replicas: 3 running, 7 desired, range 1–10',
+      }),
     ).toBeInTheDocument();
     expect(screen.getByText('≈ 330')).toBeInTheDocument();
   });
@@ -114,13 +126,19 @@ describe('EntityKedaScalingCard', () => {
       ),
     ).toBeInTheDocument();
 
-    const diagnosis = screen.getByTestId('keda-diagnosis-AssumeRoleAccessDenied');
+    const diagnosis = screen.getByTestId(
+      'keda-diagnosis-AssumeRoleAccessDenied',
+    );
     expect(diagnosis).toHaveTextContent(
       'The KEDA operator role in account 111111111111 may not assume the scaler role',
     );
     expect(diagnosis).toHaveTextContent(/Fix:\s*Re-run the provisioning step/);
-    expect(within(diagnosis).getByText(/Message from AWS \/ KEDA/)).toBeInTheDocument();
-    expect(diagnosis).toHaveTextContent('not authorized to perform: sts:AssumeRole');
+    expect(
+      within(diagnosis).getByText(/Message from AWS \/ KEDA/),
+    ).toBeInTheDocument();
+    expect(diagnosis).toHaveTextContent(
+      'not authorized to perform: sts:AssumeRole',
+    );
     expect(screen.getByText('unknown (14 failed reads)')).toBeInTheDocument();
   });
 
@@ -141,9 +159,13 @@ describe('EntityKedaScalingCard', () => {
     expect(items[0]).toHaveTextContent('×14');
     expect(within(items[0]).getByTitle('Warning')).toBeInTheDocument();
 
-    expect(within(drawer).getByRole('button', { name: 'Close events' })).toBeInTheDocument();
+    expect(
+      within(drawer).getByRole('button', { name: 'Close events' }),
+    ).toBeInTheDocument();
     await userEvent.keyboard('{Escape}');
-    await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+    await waitFor(() =>
+      expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
+    );
   });
 
   it('paused: shows Paused with the held replica count', async () => {
@@ -164,7 +186,9 @@ describe('EntityKedaScalingCard', () => {
     expect(await screen.findByTestId('keda-empty-state')).toBeInTheDocument();
     const link = screen.getByRole('button', { name: 'Request autoscaling' });
     const href = link.getAttribute('href')!;
-    expect(href).toMatch(/^\/create\/templates\/default\/keda-sqs-autoscaling\?formData=/);
+    expect(href).toMatch(
+      /^\/create\/templates\/default\/keda-sqs-autoscaling\?formData=/,
+    );
     const formData = new URL(href, 'http://x').searchParams.get('formData');
     expect(JSON.parse(formData!)).toEqual({ entityRef: ORDERS_WORKER_REF });
   });
@@ -175,7 +199,9 @@ describe('EntityKedaScalingCard', () => {
     const pending = await screen.findByTestId('keda-pending-request');
     expect(pending).toHaveTextContent('Autoscaling request pending approval');
     expect(pending).toHaveTextContent('kr-9b41d0');
-    expect(within(pending).getByRole('link', { name: /pull request #42/ })).toBeInTheDocument();
+    expect(
+      within(pending).getByRole('link', { name: /pull request #42/ }),
+    ).toBeInTheDocument();
     expect(screen.queryByTestId('keda-empty-state')).not.toBeInTheDocument();
   });
 
@@ -183,7 +209,9 @@ describe('EntityKedaScalingCard', () => {
     await renderCard(answering(fixtures.staleCluster));
 
     const banner = await screen.findByTestId('keda-stale-banner');
-    expect(banner).toHaveTextContent('Cluster eks-prod-eu-west-1 is unreachable');
+    expect(banner).toHaveTextContent(
+      'Cluster eks-prod-eu-west-1 is unreachable',
+    );
     expect(banner).toHaveTextContent('from 9 minutes ago');
     expect(banner).toHaveTextContent('connect ETIMEDOUT');
     expect(screen.getByTestId('keda-health-badge')).toHaveTextContent('Active');
@@ -192,7 +220,10 @@ describe('EntityKedaScalingCard', () => {
   it('loading: shows a progress indicator until the first answer', async () => {
     let resolve: (status: EntityKedaStatus) => void = () => {};
     const getStatus = jest.fn(
-      () => new Promise<EntityKedaStatus>(r => { resolve = r; }),
+      () =>
+        new Promise<EntityKedaStatus>(r => {
+          resolve = r;
+        }),
     );
     await renderCard(getStatus);
 
@@ -207,11 +238,18 @@ describe('EntityKedaScalingCard', () => {
   it('error: shows the server error and recovers on "Try again"', async () => {
     const response = new Response(
       JSON.stringify({
-        error: { name: 'NotAllowedError', message: 'Missing permission keda.status.read' },
+        error: {
+          name: 'NotAllowedError',
+          message: 'Missing permission keda.status.read',
+        },
         request: { method: 'GET', url: '/api/keda/status' },
         response: { statusCode: 403 },
       }),
-      { status: 403, statusText: 'Forbidden', headers: { 'Content-Type': 'application/json' } },
+      {
+        status: 403,
+        statusText: 'Forbidden',
+        headers: { 'Content-Type': 'application/json' },
+      },
     );
     const failure = await ResponseError.fromResponse(response);
     const getStatus = jest
@@ -223,10 +261,14 @@ describe('EntityKedaScalingCard', () => {
     expect(
       await screen.findByText(/Could not load the autoscaling status/),
     ).toBeInTheDocument();
-    expect(screen.getAllByText(/Missing permission keda.status.read/).length).toBeGreaterThan(0);
+    expect(
+      screen.getAllByText(/Missing permission keda.status.read/).length,
+    ).toBeGreaterThan(0);
 
     fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
-    expect(await screen.findByTestId('keda-health-badge')).toHaveTextContent('Active');
+    expect(await screen.findByTestId('keda-health-badge')).toHaveTextContent(
+      'Active',
+    );
     expect(getStatus).toHaveBeenCalledTimes(2);
   });
 });

@@ -187,10 +187,7 @@ export function EntityKedaScalingCard(props: EntityKedaScalingCardProps) {
             }
           >
             Refreshing failed ({error.message}); showing data from{' '}
-            {formatRelativeTime(
-              new Date(receivedAt ?? now).toISOString(),
-              now,
-            )}
+            {formatRelativeTime(new Date(receivedAt ?? now).toISOString(), now)}
             .
           </Alert>
         )}
@@ -220,9 +217,7 @@ export function EntityKedaScalingCard(props: EntityKedaScalingCardProps) {
       subheader="KEDA · scaling on SQS queue depth"
       action={refreshAction}
     >
-      <div aria-busy={loading}>
-        {content}
-      </div>
+      <div aria-busy={loading}>{content}</div>
     </InfoCard>
   );
 }

@@ -35,7 +35,8 @@ export function EventsDrawer(props: {
   const [open, setOpen] = useState(false);
   const titleId = useId();
   const events = [...props.events].sort(
-    (a, b) => Date.parse(eventTime(b) ?? '') - Date.parse(eventTime(a) ?? '') || 0,
+    (a, b) =>
+      Date.parse(eventTime(b) ?? '') - Date.parse(eventTime(a) ?? '') || 0,
   );
   const warnings = events.filter(e => e.type === 'Warning').length;
 
@@ -50,7 +51,11 @@ export function EventsDrawer(props: {
       >
         {events.length === 0
           ? 'No recent events'
-          : `Recent events (${events.length}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''})`}
+          : `Recent events (${events.length}${
+              warnings
+                ? `, ${warnings} warning${warnings === 1 ? '' : 's'}`
+                : ''
+            })`}
       </Button>
       <Drawer
         anchor="right"
@@ -69,10 +74,17 @@ export function EventsDrawer(props: {
         </Box>
         <List dense>
           {events.map((event, index) => (
-            <ListItem key={`${event.reason}-${index}`} alignItems="flex-start" divider>
+            <ListItem
+              key={`${event.reason}-${index}`}
+              alignItems="flex-start"
+              divider
+            >
               <ListItemIcon>
                 {event.type === 'Warning' ? (
-                  <ReportProblemIcon className={classes.warning} titleAccess="Warning" />
+                  <ReportProblemIcon
+                    className={classes.warning}
+                    titleAccess="Warning"
+                  />
                 ) : (
                   <InfoOutlinedIcon titleAccess="Normal" />
                 )}
@@ -80,8 +92,8 @@ export function EventsDrawer(props: {
               <ListItemText
                 primary={
                   <>
-                    <strong>{event.reason}</strong> · {event.involvedObject.kind}{' '}
-                    {event.involvedObject.name}
+                    <strong>{event.reason}</strong> ·{' '}
+                    {event.involvedObject.kind} {event.involvedObject.name}
                     {event.count && event.count > 1 ? ` · ×${event.count}` : ''}
                   </>
                 }
@@ -89,7 +101,11 @@ export function EventsDrawer(props: {
                   <>
                     <span className={classes.message}>{event.message}</span>
                     <br />
-                    <RelativeTime iso={eventTime(event)} now={props.now} fallback="time unknown" />
+                    <RelativeTime
+                      iso={eventTime(event)}
+                      now={props.now}
+                      fallback="time unknown"
+                    />
                   </>
                 }
               />

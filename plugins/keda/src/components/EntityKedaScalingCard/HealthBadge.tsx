@@ -20,11 +20,26 @@ const useStyles = makeStyles(theme => ({
     // the border and icon carry the colour, the word carries the meaning.
     color: theme.palette.text.primary,
   },
-  ok: { borderColor: theme.palette.success.main, '& svg': { color: theme.palette.success.main } },
-  warning: { borderColor: theme.palette.warning.main, '& svg': { color: theme.palette.warning.main } },
-  error: { borderColor: theme.palette.error.main, '& svg': { color: theme.palette.error.main } },
-  paused: { borderColor: theme.palette.text.secondary, '& svg': { color: theme.palette.text.secondary } },
-  progressing: { borderColor: theme.palette.info.main, '& svg': { color: theme.palette.info.main } },
+  ok: {
+    borderColor: theme.palette.success.main,
+    '& svg': { color: theme.palette.success.main },
+  },
+  warning: {
+    borderColor: theme.palette.warning.main,
+    '& svg': { color: theme.palette.warning.main },
+  },
+  error: {
+    borderColor: theme.palette.error.main,
+    '& svg': { color: theme.palette.error.main },
+  },
+  paused: {
+    borderColor: theme.palette.text.secondary,
+    '& svg': { color: theme.palette.text.secondary },
+  },
+  progressing: {
+    borderColor: theme.palette.info.main,
+    '& svg': { color: theme.palette.info.main },
+  },
 }));
 
 const ICONS: Record<ScalingTone, typeof CheckCircleIcon> = {

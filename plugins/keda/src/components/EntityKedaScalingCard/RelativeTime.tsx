@@ -17,7 +17,7 @@ export function RelativeTime(props: {
   }
   return (
     <Tooltip title={absolute}>
-      <time dateTime={props.iso} tabIndex={0} aria-label={`${relative} (${absolute})`}>
+      <time dateTime={props.iso} aria-label={`${relative} (${absolute})`}>
         {relative}
       </time>
     </Tooltip>

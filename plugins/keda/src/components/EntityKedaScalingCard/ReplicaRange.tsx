@@ -54,9 +54,7 @@ export function ReplicaRange(props: { replicas: KedaReplicas }) {
   return (
     <Box>
       <Typography variant="body1" component="p">
-        <strong data-testid="keda-current-replicas">
-          {current ?? '–'}
-        </strong>{' '}
+        <strong data-testid="keda-current-replicas">{current ?? '–'}</strong>{' '}
         replica{current === 1 ? '' : 's'}
         {moving && (
           <>
@@ -67,12 +65,22 @@ export function ReplicaRange(props: { replicas: KedaReplicas }) {
         )}
         {!moving && desired !== undefined && ' (at desired count)'}
       </Typography>
-      <div className={classes.track} role="img" aria-label={`Replicas: ${label}`}>
+      <div
+        className={classes.track}
+        role="img"
+        aria-label={`Replicas: ${label}`}
+      >
         {current !== undefined && (
-          <div className={classes.fill} style={{ width: `${share(current, max)}%` }} />
+          <div
+            className={classes.fill}
+            style={{ width: `${share(current, max)}%` }}
+          />
         )}
         {desired !== undefined && (
-          <div className={classes.desired} style={{ left: `${share(desired, max)}%` }} />
+          <div
+            className={classes.desired}
+            style={{ left: `${share(desired, max)}%` }}
+          />
         )}
       </div>
       <div className={classes.scale}>

@@ -29,9 +29,10 @@ const useStyles = makeStyles(theme => ({
 }));
 
 /** `arn:aws:iam::111111111111:role/keda/keda-operator` → account and role name. */
-export function parseRoleArn(
-  arn?: string,
-): { accountId?: string; name?: string } {
+export function parseRoleArn(arn?: string): {
+  accountId?: string;
+  name?: string;
+} {
   const match = arn?.match(/^arn:[\w-]+:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/);
   return match ? { accountId: match[1], name: match[2] } : {};
 }
@@ -46,7 +47,7 @@ function RoleBox(props: { title: string; arn?: string; missing: string }) {
       </Typography>
       {props.arn ? (
         <Tooltip title={props.arn}>
-          <Typography variant="body2" component="span" tabIndex={0}>
+          <Typography variant="body2" component="span">
             {name ?? props.arn}
             {accountId && ` (${accountId})`}
           </Typography>
@@ -79,9 +80,10 @@ export function RoleChain(props: { auth?: KedaAuthChain; namespace: string }) {
     return (
       <Alert severity="error">
         {auth.kind} <strong>{auth.name}</strong> was not found
-        {auth.kind === 'TriggerAuthentication' && ` in namespace ${props.namespace}`}
-        . KEDA cannot authenticate to AWS until it exists; check that the
-        merged pull request applied it.
+        {auth.kind === 'TriggerAuthentication' &&
+          ` in namespace ${props.namespace}`}
+        . KEDA cannot authenticate to AWS until it exists; check that the merged
+        pull request applied it.
       </Alert>
     );
   }
@@ -114,7 +116,11 @@ export function RoleChain(props: { auth?: KedaAuthChain; namespace: string }) {
           label={`${auth.kind} ${auth.name}`}
         />
         {auth.provider && (
-          <Chip size="small" variant="outlined" label={`provider ${auth.provider}`} />
+          <Chip
+            size="small"
+            variant="outlined"
+            label={`provider ${auth.provider}`}
+          />
         )}
         {auth.crossAccount !== undefined && (
           <Chip
@@ -144,9 +150,9 @@ export function RoleChain(props: { auth?: KedaAuthChain; namespace: string }) {
       {auth.crossAccount && auth.externalIdSet === false && (
         <Box mt={1}>
           <Alert severity="info">
-            The scaler role is assumed across accounts without an ExternalId.
-            On KEDA 2.20 or later, re-request to add one so other namespaces
-            cannot borrow this role.
+            The scaler role is assumed across accounts without an ExternalId. On
+            KEDA 2.20 or later, re-request to add one so other namespaces cannot
+            borrow this role.
           </Alert>
         </Box>
       )}

@@ -30,7 +30,10 @@ const useStyles = makeStyles(theme => ({
     color: theme.palette.text.secondary,
     margin: theme.spacing(2, 0, 0.5),
   },
-  conditions: { margin: theme.spacing(0.5, 0, 0), paddingLeft: theme.spacing(2.5) },
+  conditions: {
+    margin: theme.spacing(0.5, 0, 0),
+    paddingLeft: theme.spacing(2.5),
+  },
   times: {
     display: 'flex',
     flexWrap: 'wrap',
@@ -142,13 +145,16 @@ export function ScaledObjectSection(props: {
       <Section title="Activity">
         <div className={classes.times}>
           <Typography variant="body2">
-            Last scale:{' '}
-            <RelativeTime iso={so.hpa?.lastScaleTime} now={now} />
+            Last scale: <RelativeTime iso={so.hpa?.lastScaleTime} now={now} />
           </Typography>
           <Typography variant="body2">
             Last active: <RelativeTime iso={so.lastActiveTime} now={now} />
           </Typography>
-          <EventsDrawer events={so.events} scaledObjectName={so.name} now={now} />
+          <EventsDrawer
+            events={so.events}
+            scaledObjectName={so.name}
+            now={now}
+          />
         </div>
       </Section>
 

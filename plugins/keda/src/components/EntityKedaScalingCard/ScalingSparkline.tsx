@@ -47,7 +47,10 @@ export function ScalingSparkline(props: { history: KedaHistorySample[] }) {
   const replicas = sparklineSeries(history, 'replicas', WIDTH, HEIGHT);
   const depth = sparklineSeries(history, 'queueDepth', WIDTH, HEIGHT);
   const span = historySpanText(history);
-  const description = `Over ${span}: replicas ${range(replicas.min, replicas.max)}, queue depth ${range(depth.min, depth.max)}.`;
+  const description = `Over ${span}: replicas ${range(
+    replicas.min,
+    replicas.max,
+  )}, queue depth ${range(depth.min, depth.max)}.`;
   const replicaColour = theme.palette.primary.main;
   const depthColour = theme.palette.secondary.main;
 
@@ -88,7 +91,10 @@ export function ScalingSparkline(props: { history: KedaHistorySample[] }) {
       </svg>
       <figcaption className={classes.legend}>
         <Typography variant="caption">
-          <span className={classes.swatch} style={{ borderColor: replicaColour }} />
+          <span
+            className={classes.swatch}
+            style={{ borderColor: replicaColour }}
+          />
           Replicas {range(replicas.min, replicas.max)}
         </Typography>
         <Typography variant="caption">

@@ -42,10 +42,14 @@ export function TriggerTable(props: { triggers: KedaTriggerStatus[] }) {
           <TableRow key={trigger.metricName ?? index}>
             <TableCell>
               <Tooltip title={trigger.queueUrl ?? trigger.type}>
-                <span tabIndex={0}>{trigger.queueName ?? trigger.type}</span>
+                <span>{trigger.queueName ?? trigger.type}</span>
               </Tooltip>
               {trigger.type !== 'aws-sqs-queue' && (
-                <Typography variant="caption" display="block" color="textSecondary">
+                <Typography
+                  variant="caption"
+                  display="block"
+                  color="textSecondary"
+                >
                   {trigger.type}
                 </Typography>
               )}
@@ -59,7 +63,11 @@ export function TriggerTable(props: { triggers: KedaTriggerStatus[] }) {
             <TableCell align="right">
               {depthText(trigger)}
               {trigger.currentValuePerReplica !== undefined && (
-                <Typography variant="caption" display="block" color="textSecondary">
+                <Typography
+                  variant="caption"
+                  display="block"
+                  color="textSecondary"
+                >
                   {trigger.currentValuePerReplica} per replica
                 </Typography>
               )}

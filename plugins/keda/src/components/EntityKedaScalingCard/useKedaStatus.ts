@@ -16,7 +16,9 @@ export interface KedaStatusState {
 }
 
 function documentHidden(): boolean {
-  return typeof document !== 'undefined' && document.visibilityState === 'hidden';
+  return (
+    typeof document !== 'undefined' && document.visibilityState === 'hidden'
+  );
 }
 
 /**
@@ -34,9 +36,10 @@ export function useKedaStatus(
   intervalMs: number,
 ): KedaStatusState & { retry: () => void } {
   const kedaApi = useApi(kedaApiRef);
-  const [state, setState] = useState<KedaStatusState & { entityRef: string }>(
-    { loading: true, entityRef },
-  );
+  const [state, setState] = useState<KedaStatusState & { entityRef: string }>({
+    loading: true,
+    entityRef,
+  });
   const fetchNowRef = useRef<() => void>(() => {});
 
   useEffect(() => {
@@ -78,7 +81,12 @@ export function useKedaStatus(
       } catch (e) {
         if (disposed || controller.signal.aborted) return;
         const error = e instanceof Error ? e : new Error(String(e));
-        setState(previous => ({ ...previous, error, loading: false, entityRef }));
+        setState(previous => ({
+          ...previous,
+          error,
+          loading: false,
+          entityRef,
+        }));
       }
       schedule();
     }

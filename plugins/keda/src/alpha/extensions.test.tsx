@@ -1,0 +1,211 @@
+import type { Entity } from '@backstage/catalog-model';
+import {
+  ApiBlueprint,
+  coreExtensionData,
+} from '@backstage/frontend-plugin-api';
+import {
+  createExtensionTester,
+  mockApis,
+  renderInTestApp,
+  renderTestApp,
+} from '@backstage/frontend-test-utils';
+import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import { createTestEntityPage } from '@backstage/plugin-catalog-react/testUtils';
+import { screen, waitFor, within } from '@testing-library/react';
+import { KedaApi, KedaClient, kedaApiRef } from '../api';
+import { createKedaStatusFixtures, ordersWorkerEntity } from '../fixtures';
+import kedaPlugin from '../alpha';
+import { kedaApi, kedaRequestsPage, kedaScalingEntityCard } from './extensions';
+
+jest.setTimeout(30_000);
+
+// Lazy extension loaders compile their modules on first use under Jest, which
+// can take seconds on a busy machine: poll for the first paint with a deadline.
+const LAZY = { timeout: 15_000 };
+
+const fixtures = createKedaStatusFixtures(new Date());
+
+function statusApi() {
+  return jest.fn<
+    ReturnType<KedaApi['getStatus']>,
+    Parameters<KedaApi['getStatus']>
+  >(async () => fixtures.healthy);
+}
+
+describe('kedaScalingEntityCard', () => {
+  it('is shown on the entity page of an entity with a Kubernetes id', async () => {
+    const getStatus = statusApi();
+    renderTestApp({
+      extensions: [
+        createTestEntityPage({ entity: ordersWorkerEntity }),
+        kedaScalingEntityCard,
+      ],
+      apis: [[kedaApiRef, { getStatus }]],
+    });
+
+    expect(
+      await screen.findByText('Autoscaling', {}, LAZY),
+    ).toBeInTheDocument();
+    expect(await screen.findByTestId('keda-health-badge')).toHaveTextContent(
+      'Active',
+    );
+  });
+
+  it('is left out for an entity without Kubernetes annotations', async () => {
+    const getStatus = statusApi();
+    const website: Entity = {
+      ...ordersWorkerEntity,
+      metadata: { name: 'marketing-site', annotations: {} },
+    };
+    renderTestApp({
+      extensions: [
+        createTestEntityPage({ entity: website }),
+        kedaScalingEntityCard,
+        EntityCardBlueprint.make({
+          name: 'marker',
+          params: { loader: async () => <div>other card</div> },
+        }),
+      ],
+      apis: [[kedaApiRef, { getStatus }]],
+    });
+
+    expect(await screen.findByText('other card', {}, LAZY)).toBeInTheDocument();
+    expect(screen.queryByText('Autoscaling')).not.toBeInTheDocument();
+    expect(getStatus).not.toHaveBeenCalled();
+  });
+
+  it('outputs an entity filter that matches the label-selector annotation too', () => {
+    const tester = createExtensionTester(kedaScalingEntityCard);
+    const filter = tester.get(EntityCardBlueprint.dataRefs.filterFunction)!;
+    expect(filter(ordersWorkerEntity)).toBe(true);
+    expect(
+      filter({
+        ...ordersWorkerEntity,
+        metadata: {
+          name: 'x',
+          annotations: {
+            'backstage.io/kubernetes-label-selector': 'app=x',
+          },
+        },
+      }),
+    ).toBe(true);
+    expect(filter({ ...ordersWorkerEntity, metadata: { name: 'y' } })).toBe(
+      false,
+    );
+  });
+
+  it('accepts a refreshIntervalSeconds card option and rejects a negative one', () => {
+    expect(() =>
+      createExtensionTester(kedaScalingEntityCard, {
+        config: { refreshIntervalSeconds: 30, title: 'Scaling' },
+      }).get(coreExtensionData.reactElement),
+    ).not.toThrow();
+    const reported: string[] = [];
+    expect(() =>
+      createExtensionTester(kedaScalingEntityCard, {
+        config: { refreshIntervalSeconds: -1 },
+        isExpectedError: error => {
+          reported.push(error.message);
+          return true;
+        },
+      }).get(coreExtensionData.reactElement),
+    ).toThrow();
+    expect(reported.join('\n')).toMatch(/refreshIntervalSeconds/);
+  });
+
+  it('takes its title from the extension config in app-config', async () => {
+    renderTestApp({
+      // Installed through the plugin so the card gets its app-config id.
+      features: [kedaPlugin],
+      extensions: [createTestEntityPage({ entity: ordersWorkerEntity })],
+      apis: [[kedaApiRef, { getStatus: statusApi() }]],
+      config: {
+        app: {
+          extensions: [
+            {
+              'entity-card:keda/scaling': {
+                config: {
+                  title: 'Queue autoscaling',
+                  refreshIntervalSeconds: 60,
+                },
+              },
+            },
+          ],
+        },
+      },
+    });
+
+    expect(
+      await screen.findByText('Queue autoscaling', {}, LAZY),
+    ).toBeInTheDocument();
+  });
+});
+
+describe('kedaApi', () => {
+  it('builds a KedaClient from the discovery and fetch APIs', async () => {
+    const tester = createExtensionTester(kedaApi);
+    const factory = tester.get(ApiBlueprint.dataRefs.factory);
+    expect(factory.api.id).toBe(kedaApiRef.id);
+
+    const fetch = jest.fn(
+      async () => new Response(JSON.stringify(fixtures.healthy)),
+    );
+    const client = factory.factory({
+      discoveryApi: mockApis.discovery({ baseUrl: 'http://backstage.test' }),
+      fetchApi: { fetch },
+    }) as KedaClient;
+    expect(client).toBeInstanceOf(KedaClient);
+    await client.getStatus('component:default/orders-worker');
+    expect(fetch).toHaveBeenCalledWith(
+      'http://backstage.test/api/keda/status?entityRef=component%3Adefault%2Forders-worker',
+      expect.anything(),
+    );
+  });
+});
+
+describe('kedaRequestsPage', () => {
+  it('renders the requests page with the approval-flow empty state and a link to the template', async () => {
+    const tester = createExtensionTester(kedaRequestsPage);
+    expect(tester.get(coreExtensionData.routePath)).toBe('/keda');
+    expect(tester.get(coreExtensionData.title)).toBe('KEDA requests');
+
+    await renderInTestApp(tester.reactElement());
+    expect(
+      await screen.findByText(
+        'KEDA requests are coming with the approval flow',
+        {},
+        LAZY,
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByRole('button', { name: 'Request autoscaling' }),
+    ).toHaveAttribute('href', '/create/templates/default/keda-sqs-autoscaling');
+  });
+});
+
+describe('the keda frontend plugin', () => {
+  it('has the pluginId keda and provides the card, the API and the page', () => {
+    expect(kedaPlugin.pluginId).toBe('keda');
+    expect(kedaPlugin.getExtension('entity-card:keda/scaling')).toBeDefined();
+    expect(kedaPlugin.getExtension('api:keda')).toBeDefined();
+    expect(kedaPlugin.getExtension('page:keda')).toBeDefined();
+  });
+
+  it('mounts the requests page in an app with a nav entry titled "KEDA requests"', async () => {
+    renderTestApp({
+      features: [kedaPlugin],
+      initialRouteEntries: ['/keda'],
+    });
+    await waitFor(
+      () =>
+        expect(
+          screen.getByText('KEDA requests are coming with the approval flow'),
+        ).toBeInTheDocument(),
+      LAZY,
+    );
+    const sidebar = screen.getByRole('navigation', { name: 'sidebar nav' });
+    expect(
+      within(sidebar).getByRole('link', { name: 'KEDA requests' }),
+    ).toHaveAttribute('href', '/keda');
+  });
+});
