@@ -63,6 +63,12 @@ export interface AwsStandIn {
   ): UserRecord;
   createManagedPolicy(accountId: string, name: string, document: PolicyDocument, path?: string): ManagedPolicyRecord;
   createEksCluster(seed: EksClusterSeed): ClusterRecord;
+  /**
+   * Register an OIDC issuer's signing keys (JWKS); from then on
+   * AssumeRoleWithWebIdentity rejects tokens of that issuer whose signature
+   * does not verify. Issuers without keys are trusted unverified.
+   */
+  setIssuerKeys(issuer: string, jwks: { keys: JsonWebKey[] }): void;
   setFaults(rules: FaultRule[]): void;
   addFault(rule: FaultRule): void;
   clearFaults(): void;
@@ -239,6 +245,10 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
     createUser: (account, name, o) => world.createUser(account, name, o),
     createManagedPolicy: (account, name, doc, path) => world.createManagedPolicy(account, name, doc, path),
     createEksCluster: seed => createEksCluster(world, seed),
+    setIssuerKeys: (issuer, jwks) => {
+      world.data.issuerKeys = { ...world.data.issuerKeys, [issuer.replace(/\/$/, '')]: { keys: jwks.keys } };
+      world.persist();
+    },
     setFaults: rules => faults.set(rules),
     addFault: rule => faults.add(rule),
     clearFaults: () => faults.clear(),

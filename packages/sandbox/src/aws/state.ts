@@ -147,6 +147,12 @@ export interface StateData {
   version: 1;
   accounts: Record<string, AccountRecord>;
   accessKeys: Record<string, AccessKeyRecord>;
+  /**
+   * Signing keys (JWKS) per OIDC issuer URL. When an issuer has keys here,
+   * AssumeRoleWithWebIdentity verifies token signatures against them; the
+   * stand-in never fetches keys over the network.
+   */
+  issuerKeys?: Record<string, { keys: JsonWebKey[] }>;
 }
 
 export function emptyState(): StateData {

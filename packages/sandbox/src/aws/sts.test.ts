@@ -11,6 +11,7 @@ import {
   GetCallerIdentityCommand,
   STSClient,
 } from '@aws-sdk/client-sts';
+import crypto from 'node:crypto';
 import { AwsStandIn, startAwsStandIn } from './server';
 import {
   allowDoc,
@@ -278,6 +279,40 @@ describe('STS stand-in', () => {
 
       it('rejects an expired token', async () => {
         await expect(assume(token({ exp: Math.floor(now / 1000) - 10 }))).rejects.toMatchObject({ name: 'ExpiredTokenException' });
+      });
+
+      describe('with the issuer signing keys registered', () => {
+        const signingKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+        const otherKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+        const signedToken = (privateKey: crypto.KeyObject, claims: object = {}) => {
+          const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+          const input = `${b64({ alg: 'RS256', kid: 'k1' })}.${b64({ iss: ISSUER, sub: OPERATOR_SUBJECT, aud: 'sts.amazonaws.com', ...claims })}`;
+          return `${input}.${crypto.sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
+        };
+        beforeEach(() => {
+          standIn.setIssuerKeys(ISSUER, { keys: [{ ...signingKey.publicKey.export({ format: 'jwk' }), kid: 'k1' } as JsonWebKey] });
+        });
+
+        it('accepts a token signed by the issuer key', async () => {
+          await expect(assume(signedToken(signingKey.privateKey))).resolves.toMatchObject({ SubjectFromWebIdentityToken: OPERATOR_SUBJECT });
+        });
+
+        it('rejects a token signed by another key', async () => {
+          await expect(assume(signedToken(otherKey.privateKey))).rejects.toMatchObject({
+            name: 'InvalidIdentityTokenException',
+            message: expect.stringContaining('could not be validated by AWS'),
+          });
+        });
+
+        it('rejects a token whose claims were changed after signing', async () => {
+          const [header, , signature] = signedToken(signingKey.privateKey).split('.');
+          const forged = Buffer.from(JSON.stringify({ iss: ISSUER, sub: 'system:serviceaccount:keda:keda-operator', aud: 'sts.amazonaws.com', extra: 1 })).toString('base64url');
+          await expect(assume(`${header}.${forged}.${signature}`)).rejects.toMatchObject({ name: 'InvalidIdentityTokenException' });
+        });
+
+        it('rejects an unsigned token', async () => {
+          await expect(assume(token())).rejects.toMatchObject({ name: 'InvalidIdentityTokenException' });
+        });
       });
 
       it('rejects something that is not a JWT', async () => {

@@ -107,9 +107,8 @@ interface WebIdentityClaims {
 }
 
 /**
- * Decode (not verify) a JWT. Signature verification against the issuer's
- * JWKS is deliberately out of scope for the stand-in; the issuer, audience
- * and subject checks are what trust policies depend on.
+ * Decode a JWT without verifying it. Verification happens separately, and
+ * only for issuers whose keys were registered (see verifyWebIdentitySignature).
  */
 export function decodeWebIdentityToken(token: string): WebIdentityClaims {
   const parts = token.split('.');
@@ -123,6 +122,41 @@ export function decodeWebIdentityToken(token: string): WebIdentityClaims {
   }
   if (typeof claims.iss !== 'string' || typeof claims.sub !== 'string' || claims.aud === undefined) throw invalid();
   return claims;
+}
+
+const JWT_ALGORITHMS: Record<string, { hash: string; dsaEncoding?: 'ieee-p1363' }> = {
+  RS256: { hash: 'sha256' },
+  RS384: { hash: 'sha384' },
+  RS512: { hash: 'sha512' },
+  ES256: { hash: 'sha256', dsaEncoding: 'ieee-p1363' },
+  ES384: { hash: 'sha384', dsaEncoding: 'ieee-p1363' },
+};
+
+/**
+ * Verify a JWT's signature against the issuer's registered JWKS (the key
+ * named by `kid`, or any key when the token has none).
+ */
+export function verifyWebIdentitySignature(token: string, jwks: { keys: JsonWebKey[] }): boolean {
+  const [headerPart, payloadPart, signaturePart] = token.split('.');
+  let header: { alg?: string; kid?: string };
+  try {
+    header = JSON.parse(Buffer.from(headerPart, 'base64url').toString('utf8'));
+  } catch {
+    return false;
+  }
+  const algorithm = header.alg ? JWT_ALGORITHMS[header.alg] : undefined;
+  if (!algorithm) return false;
+  const candidates = jwks.keys.filter(k => !header.kid || (k as { kid?: string }).kid === header.kid);
+  const signed = Buffer.from(`${headerPart}.${payloadPart}`);
+  const signature = Buffer.from(signaturePart ?? '', 'base64url');
+  return candidates.some(jwk => {
+    try {
+      const key = crypto.createPublicKey({ key: jwk, format: 'jwk' });
+      return crypto.verify(algorithm.hash, signed, algorithm.dsaEncoding ? { key, dsaEncoding: algorithm.dsaEncoding } : key, signature);
+    } catch {
+      return false;
+    }
+  });
 }
 
 export const stsHandlers: Record<string, QueryHandler> = {
@@ -191,7 +225,15 @@ export const stsHandlers: Record<string, QueryHandler> = {
     const arn = params.required('RoleArn');
     const sessionName = params.required('RoleSessionName');
     validateSessionName(sessionName);
-    const claims = decodeWebIdentityToken(params.required('WebIdentityToken'));
+    const token = params.required('WebIdentityToken');
+    const claims = decodeWebIdentityToken(token);
+    const jwks = world.data.issuerKeys?.[claims.iss.replace(/\/$/, '')];
+    if (jwks && !verifyWebIdentitySignature(token, jwks)) {
+      throw new AwsError(
+        'InvalidIdentityToken',
+        'The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.',
+      );
+    }
     if (claims.exp !== undefined && claims.exp * 1000 <= world.clock()) {
       throw new AwsError(
         'ExpiredTokenException',
