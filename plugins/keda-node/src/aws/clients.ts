@@ -1,0 +1,79 @@
+import { EKSClient } from '@aws-sdk/client-eks';
+import { IAMClient } from '@aws-sdk/client-iam';
+import type { Config } from '@backstage/config';
+import {
+  DefaultAwsCredentialsManager,
+  type AwsCredentialsManager,
+} from '@backstage/integration-aws-node';
+
+/**
+ * Retry policy for every client: the SDK's standard strategy (exponential
+ * backoff with jitter on throttling, 5xx and transient network errors) with
+ * more attempts than the default 3, because IAM's control plane throttles
+ * bursts of CreateRole/PutRolePolicy across an organisation.
+ */
+export const KEDA_AWS_MAX_ATTEMPTS = 6;
+
+/** @public */
+export interface KedaAwsClientFactoryOptions {
+  credentialsManager: AwsCredentialsManager;
+  /** Default `KEDA_AWS_MAX_ATTEMPTS`. */
+  maxAttempts?: number;
+  /**
+   * Region for the IAM client. IAM is global; the region only selects the
+   * signing region and endpoint (`us-east-1` for the `aws` partition).
+   */
+  iamRegion?: string;
+}
+
+/**
+ * Creates AWS SDK v3 clients for one account at a time, with credentials
+ * from `@backstage/integration-aws-node` (`aws.accounts[]`, `aws.mainAccount`).
+ * Endpoints are the SDK's own: `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_IAM`
+ * redirect them (VPC endpoints, a local stand-in) without code paths here.
+ * @public
+ */
+export class KedaAwsClientFactory {
+  static fromConfig(
+    config: Config,
+    options?: Omit<KedaAwsClientFactoryOptions, 'credentialsManager'>,
+  ): KedaAwsClientFactory {
+    return new KedaAwsClientFactory({
+      credentialsManager: DefaultAwsCredentialsManager.fromConfig(config),
+      ...options,
+    });
+  }
+
+  private readonly maxAttempts: number;
+
+  constructor(private readonly options: KedaAwsClientFactoryOptions) {
+    this.maxAttempts = options.maxAttempts ?? KEDA_AWS_MAX_ATTEMPTS;
+  }
+
+  private async credentials(accountId: string) {
+    const provider = await this.options.credentialsManager.getCredentialProvider({
+      accountId,
+    });
+    return provider.sdkCredentialProvider;
+  }
+
+  /** IAM client acting in `accountId`. */
+  async iam(accountId: string): Promise<IAMClient> {
+    return new IAMClient({
+      region: this.options.iamRegion ?? 'us-east-1',
+      credentials: await this.credentials(accountId),
+      maxAttempts: this.maxAttempts,
+      retryMode: 'standard',
+    });
+  }
+
+  /** EKS client acting in `accountId` and `region`. */
+  async eks(accountId: string, region: string): Promise<EKSClient> {
+    return new EKSClient({
+      region,
+      credentials: await this.credentials(accountId),
+      maxAttempts: this.maxAttempts,
+      retryMode: 'standard',
+    });
+  }
+}
