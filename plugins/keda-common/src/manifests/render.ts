@@ -5,13 +5,17 @@ import type { KedaProviderMode } from '../iam/documents';
 /** API group/version of KEDA's custom resources. @public */
 export const KEDA_API_VERSION = 'keda.sh/v1alpha1';
 
-/** Metadata of a generated object. @public */
-export interface ManifestMetadata {
+/**
+ * Metadata of a generated object. A type alias rather than an interface so it
+ * stays assignable to Kubernetes client types with index signatures.
+ * @public
+ */
+export type ManifestMetadata = {
   name: string;
   namespace: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-}
+};
 
 /** A Kubernetes object as plain data. @public */
 export interface KubernetesObject {
