@@ -18,3 +18,4 @@ export * from './health';
 export * from './manifests';
 export * from './plan';
 export * from './summary';
+export * from './requests';

@@ -1,0 +1,343 @@
+import { TestDatabases } from '@backstage/backend-test-utils';
+import { ConflictError, NotFoundError } from '@backstage/errors';
+import knexFactory, { type Knex } from 'knex';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { newOrdersRequest } from './__fixtures__/requests';
+import { KedaRequestStore, migrateKedaRequestStore } from './KedaRequestStore';
+
+jest.setTimeout(60_000);
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+
+async function storeOn(knex: Knex, now?: () => Date) {
+  await migrateKedaRequestStore(knex);
+  return new KedaRequestStore(knex, now);
+}
+
+/** A second, independent connection pool to the same database. */
+function secondConnection(knex: Knex): Knex {
+  return knexFactory({ ...(knex.client as any).config });
+}
+
+const JANE = 'user:default/jane.doe';
+const PLATFORM = 'user:default/pat.platform';
+
+describe.each(databases.eachSupportedId())('KedaRequestStore on %s', id => {
+  let knex: Knex;
+  let store: KedaRequestStore;
+  // TestDatabases' SQLite is in memory: a second connection would see a
+  // different database, so the shared-database cases run on PostgreSQL here
+  // and on an on-disk SQLite file below.
+  const itShared = id.startsWith('POSTGRES') ? it : it.skip;
+
+  beforeEach(async () => {
+    knex = await databases.init(id);
+    store = await storeOn(knex);
+  });
+
+  it('records a request with its plan and first decisions', async () => {
+    const { record, created } = await store.insert(newOrdersRequest('r-1'), [
+      { actor: JANE, decision: 'created' },
+    ]);
+    expect(created).toBe(true);
+    expect(record).toMatchObject({
+      id: 'r-1',
+      entityRef: 'component:default/orders-worker',
+      requester: JANE,
+      owner: 'group:default/team-orders',
+      state: 'pending',
+      autoApproved: false,
+      decisions: [{ actor: JANE, decision: 'created' }],
+    });
+    expect(record.plan.scalerRole.arn).toBe(
+      'arn:aws:iam::222222222222:role/keda/keda-sqs-prod-eu-shop-orders-worker',
+    );
+    expect(record.approvalReasons.length).toBeGreaterThan(0);
+    expect(record.provisioning).toBeUndefined();
+    expect(await store.get('r-1')).toEqual(record);
+  });
+
+  it('returns the existing request when the recording task runs again', async () => {
+    const first = await store.insert(
+      newOrdersRequest('r-1', { createdByTaskId: 'task-1' }),
+      [{ actor: JANE, decision: 'created' }],
+    );
+    const again = await store.insert(
+      newOrdersRequest('r-2', { createdByTaskId: 'task-1' }),
+      [{ actor: JANE, decision: 'created' }],
+    );
+    expect(again.created).toBe(false);
+    expect(again.record.id).toBe(first.record.id);
+    expect(await store.list()).toHaveLength(1);
+  });
+
+  it('refuses a second request with the same id', async () => {
+    await store.insert(newOrdersRequest('r-1'), []);
+    await expect(store.insert(newOrdersRequest('r-1'), [])).rejects.toThrow(
+      ConflictError,
+    );
+  });
+
+  it('moves along a transition and appends to the decision log', async () => {
+    await store.insert(newOrdersRequest('r-1'), [
+      { actor: JANE, decision: 'created' },
+    ]);
+    await store.transition({
+      id: 'r-1',
+      from: ['pending'],
+      to: 'approved',
+      decision: { actor: PLATFORM, decision: 'approved', comment: 'ok' },
+    });
+    const provisioning = await store.transition({
+      id: 'r-1',
+      from: ['approved'],
+      to: 'provisioning',
+      decision: { actor: PLATFORM, decision: 'provisioning' },
+      set: { taskId: 'task-9' },
+    });
+    expect(provisioning.provisioning).toEqual({
+      taskId: 'task-9',
+      taskUrl: '/create/tasks/task-9',
+    });
+    const done = await store.transition({
+      id: 'r-1',
+      from: ['provisioning'],
+      to: 'provisioned',
+      taskId: 'task-9',
+      decision: { actor: PLATFORM, decision: 'provisioned' },
+      set: { roleArns: { scaler: 'arn:aws:iam::222222222222:role/keda/x' } },
+    });
+    expect(done.state).toBe('provisioned');
+    expect(done.provisioning?.roleArns).toEqual({
+      scaler: 'arn:aws:iam::222222222222:role/keda/x',
+    });
+    expect(done.decisions.map(d => d.decision)).toEqual([
+      'created',
+      'approved',
+      'provisioning',
+      'provisioned',
+    ]);
+    expect(done.decisions[1].comment).toBe('ok');
+  });
+
+  it('refuses a transition from the wrong state and names the state it is in', async () => {
+    await store.insert(newOrdersRequest('r-1'), []);
+    await store.transition({
+      id: 'r-1',
+      from: ['pending'],
+      to: 'rejected',
+      decision: { actor: PLATFORM, decision: 'rejected', comment: 'no' },
+    });
+    const attempt = store.transition({
+      id: 'r-1',
+      from: ['pending'],
+      to: 'approved',
+      decision: { actor: PLATFORM, decision: 'approved' },
+    });
+    await expect(attempt).rejects.toThrow(ConflictError);
+    await expect(attempt).rejects.toThrow(
+      /is rejected \(rejected by user:default\/pat.platform/,
+    );
+    const record = await store.get('r-1');
+    expect(record!.state).toBe('rejected');
+    expect(record!.decisions).toHaveLength(1);
+  });
+
+  it('ignores the report of a task that no longer provisions the request', async () => {
+    await store.insert(newOrdersRequest('r-1', { state: 'provisioning' }), []);
+    await store.transition({
+      id: 'r-1',
+      from: ['provisioning'],
+      to: 'provisioning',
+      decision: { actor: PLATFORM, decision: 'provisioning' },
+      set: { taskId: 'task-new' },
+    });
+    await expect(
+      store.transition({
+        id: 'r-1',
+        from: ['provisioning'],
+        to: 'failed',
+        taskId: 'task-old',
+        decision: { actor: PLATFORM, decision: 'failed' },
+        set: { error: 'late' },
+      }),
+    ).rejects.toThrow(/provisioned by task task-new, not task-old/);
+  });
+
+  it('says so when the request does not exist', async () => {
+    await expect(
+      store.transition({
+        id: 'nope',
+        from: ['pending'],
+        to: 'approved',
+        decision: { actor: PLATFORM, decision: 'approved' },
+      }),
+    ).rejects.toThrow(NotFoundError);
+  });
+
+  it('lists with filters, newest first', async () => {
+    let t = Date.parse('2026-11-28T06:00:00Z');
+    const clock = () => new Date((t += 1000));
+    store = new KedaRequestStore(knex, clock);
+    await store.insert(newOrdersRequest('a'), []);
+    await store.insert(
+      newOrdersRequest('b', {
+        entityRef: 'component:default/billing',
+        owner: 'group:default/team-billing',
+      }),
+      [],
+    );
+    await store.insert(newOrdersRequest('c', { state: 'provisioning' }), []);
+    expect((await store.list()).map(r => r.id)).toEqual(['c', 'b', 'a']);
+    expect((await store.list({ state: 'pending' })).map(r => r.id)).toEqual([
+      'b',
+      'a',
+    ]);
+    expect(
+      (await store.list({ state: ['provisioning', 'failed'] })).map(r => r.id),
+    ).toEqual(['c']);
+    expect(
+      (await store.list({ entityRef: 'component:default/billing' })).map(
+        r => r.id,
+      ),
+    ).toEqual(['b']);
+    expect(
+      (await store.list({ team: 'group:default/team-orders' })).map(r => r.id),
+    ).toEqual(['c', 'a']);
+    expect(await store.list({ cluster: 'other' })).toEqual([]);
+  });
+
+  itShared('lets exactly one of two concurrent decisions apply, across two connections', async () => {
+    const other = secondConnection(knex);
+    try {
+      const replicaB = new KedaRequestStore(other);
+      for (let round = 0; round < 5; round++) {
+        const reqId = `race-${round}`;
+        await store.insert(newOrdersRequest(reqId), []);
+        const results = await Promise.allSettled([
+          store.transition({
+            id: reqId,
+            from: ['pending'],
+            to: 'approved',
+            decision: { actor: PLATFORM, decision: 'approved' },
+          }),
+          replicaB.transition({
+            id: reqId,
+            from: ['pending'],
+            to: round % 2 ? 'withdrawn' : 'approved',
+            decision: {
+              actor: round % 2 ? JANE : 'user:default/sam.platform',
+              decision: round % 2 ? 'withdrawn' : 'approved',
+            },
+          }),
+        ]);
+        const won = results.filter(r => r.status === 'fulfilled');
+        const lost = results.filter(
+          (r): r is PromiseRejectedResult => r.status === 'rejected',
+        );
+        expect(won).toHaveLength(1);
+        expect(lost).toHaveLength(1);
+        expect(lost[0].reason).toBeInstanceOf(ConflictError);
+        const record = await replicaB.get(reqId);
+        expect(record!.decisions).toHaveLength(1);
+        expect(record!.state).toBe(
+          (won[0] as PromiseFulfilledResult<any>).value.state,
+        );
+      }
+    } finally {
+      await other.destroy();
+    }
+  });
+
+  itShared('keeps every request and decision across a backend restart', async () => {
+    const before = secondConnection(knex);
+    const first = await storeOn(before);
+    await first.insert(newOrdersRequest('r-1'), [
+      { actor: JANE, decision: 'created' },
+    ]);
+    await first.transition({
+      id: 'r-1',
+      from: ['pending'],
+      to: 'approved',
+      decision: { actor: PLATFORM, decision: 'approved' },
+    });
+    await before.destroy();
+
+    const after = secondConnection(knex);
+    try {
+      // Migrations run again at start-up and change nothing.
+      const restarted = await storeOn(after);
+      const record = await restarted.get('r-1');
+      expect(record!.state).toBe('approved');
+      expect(record!.decisions.map(d => d.decision)).toEqual([
+        'created',
+        'approved',
+      ]);
+      // The flow continues where it stopped.
+      const next = await restarted.transition({
+        id: 'r-1',
+        from: ['approved'],
+        to: 'provisioning',
+        decision: { actor: PLATFORM, decision: 'provisioning' },
+        set: { taskId: 't' },
+      });
+      expect(next.state).toBe('provisioning');
+    } finally {
+      await after.destroy();
+    }
+  });
+});
+
+describe('KedaRequestStore on an on-disk SQLite file', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keda-requests-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const open = () =>
+    knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: path.join(dir, 'keda.sqlite') },
+      useNullAsDefault: true,
+    });
+
+  it('keeps state across a restart and serialises two writers', async () => {
+    const a = open();
+    const storeA = await storeOn(a);
+    await storeA.insert(newOrdersRequest('r-1'), [
+      { actor: JANE, decision: 'created' },
+    ]);
+    await a.destroy();
+
+    const b = open();
+    const c = open();
+    try {
+      const storeB = await storeOn(b);
+      const storeC = new KedaRequestStore(c);
+      expect((await storeB.get('r-1'))!.state).toBe('pending');
+      const results = await Promise.allSettled([
+        storeB.transition({
+          id: 'r-1',
+          from: ['pending'],
+          to: 'approved',
+          decision: { actor: PLATFORM, decision: 'approved' },
+        }),
+        storeC.transition({
+          id: 'r-1',
+          from: ['pending'],
+          to: 'withdrawn',
+          decision: { actor: JANE, decision: 'withdrawn' },
+        }),
+      ]);
+      expect(results.filter(r => r.status === 'fulfilled')).toHaveLength(1);
+      const record = await storeC.get('r-1');
+      expect(record!.decisions).toHaveLength(2);
+    } finally {
+      await b.destroy();
+      await c.destroy();
+    }
+  });
+});

@@ -1,0 +1,377 @@
+import {
+  resolvePackagePath,
+  type DatabaseService,
+} from '@backstage/backend-plugin-api';
+import { ConflictError, NotFoundError } from '@backstage/errors';
+import type {
+  KedaDecision,
+  KedaDecisionKind,
+  KedaPlan,
+  KedaProvisionedRoles,
+  KedaPullRequestRef,
+  KedaRequestListFilter,
+  KedaRequestRecord,
+  KedaRequestState,
+} from '@internal/plugin-keda-common';
+import { scaffolderTaskPagePath } from '@internal/plugin-keda-common';
+import type { Knex } from 'knex';
+
+const REQUESTS = 'keda_requests';
+const DECISIONS = 'keda_request_decisions';
+
+/**
+ * Applies the package's knex migrations (shipped in `migrations/`).
+ * @public
+ */
+export async function migrateKedaRequestStore(knex: Knex): Promise<void> {
+  await knex.migrate.latest({
+    directory: resolvePackagePath(
+      '@internal/plugin-keda-backend',
+      'migrations',
+    ),
+  });
+}
+
+interface RequestRow {
+  id: string;
+  entity_ref: string;
+  requester: string;
+  owner: string | null;
+  cluster: string;
+  queue_url: string;
+  state: KedaRequestState;
+  auto_approved: boolean | number;
+  approval_reasons: string;
+  plan: string;
+  pull_request: string | null;
+  task_id: string | null;
+  role_arns: string | null;
+  error: string | null;
+  created_by_task_id: string | null;
+  idempotency_key: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface DecisionRow {
+  seq: number;
+  request_id: string;
+  actor: string;
+  decision: KedaDecisionKind;
+  comment: string | null;
+  at: string;
+}
+
+/** A decision to append; `at` is set by the store. */
+export interface NewDecision {
+  actor: string;
+  decision: KedaDecisionKind;
+  comment?: string;
+}
+
+/** What `insert` needs to record a new request. */
+export interface NewKedaRequest {
+  id: string;
+  entityRef: string;
+  requester: string;
+  owner?: string;
+  cluster: string;
+  queueUrl: string;
+  state: Extract<KedaRequestState, 'pending' | 'provisioning'>;
+  autoApproved: boolean;
+  approvalReasons: string[];
+  plan: KedaPlan;
+  pullRequest?: KedaPullRequestRef;
+  taskId?: string;
+  createdByTaskId?: string;
+  idempotencyKey?: string;
+}
+
+/**
+ * A state change. Applied only when the request is currently in one of
+ * `from`; otherwise a ConflictError names the state it is in.
+ */
+export interface KedaRequestTransition {
+  id: string;
+  from: readonly KedaRequestState[];
+  to: KedaRequestState;
+  decision: NewDecision;
+  /** fields to set with the state; `null` clears */
+  set?: {
+    taskId?: string | null;
+    roleArns?: KedaProvisionedRoles | null;
+    error?: string | null;
+  };
+  /** only apply when the request is provisioned by this task (or none yet) */
+  taskId?: string;
+}
+
+const json = <T>(value: string | null): T | undefined =>
+  value === null || value === undefined ? undefined : (JSON.parse(value) as T);
+
+/**
+ * The request store in the keda plugin's database. Every state change is a
+ * conditional UPDATE (`WHERE state IN (...)`) in a transaction together
+ * with its decision-log entry, and succeeds only when it changed exactly one
+ * row: with several backend replicas on one database, of two concurrent
+ * decisions on the same request exactly one applies and the other gets a
+ * ConflictError. The decision log is only ever appended to.
+ */
+export class KedaRequestStore {
+  static async create(options: {
+    database: DatabaseService;
+    now?: () => Date;
+  }): Promise<KedaRequestStore> {
+    const knex = await options.database.getClient();
+    if (!options.database.migrations?.skip) {
+      await migrateKedaRequestStore(knex);
+    }
+    return new KedaRequestStore(knex, options.now);
+  }
+
+  constructor(
+    private readonly db: Knex,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Records a new request with its first decisions. When the creating task
+   * or idempotency key was seen before, returns that request instead
+   * (`created: false`), so re-running a template step records nothing twice.
+   */
+  async insert(
+    request: NewKedaRequest,
+    decisions: NewDecision[],
+  ): Promise<{ record: KedaRequestRecord; created: boolean }> {
+    const existing = await this.findByIdempotency(request);
+    if (existing) return { record: existing, created: false };
+    const at = this.now().toISOString();
+    try {
+      await this.db.transaction(async tx => {
+        await tx<RequestRow>(REQUESTS).insert({
+          id: request.id,
+          entity_ref: request.entityRef,
+          requester: request.requester,
+          owner: request.owner ?? null,
+          cluster: request.cluster,
+          queue_url: request.queueUrl,
+          state: request.state,
+          auto_approved: request.autoApproved,
+          approval_reasons: JSON.stringify(request.approvalReasons),
+          plan: JSON.stringify(request.plan),
+          pull_request: request.pullRequest
+            ? JSON.stringify(request.pullRequest)
+            : null,
+          task_id: request.taskId ?? null,
+          role_arns: null,
+          error: null,
+          created_by_task_id: request.createdByTaskId ?? null,
+          idempotency_key: request.idempotencyKey ?? null,
+          created_at: at,
+          updated_at: at,
+        });
+        await this.appendDecisions(tx, request.id, decisions, at);
+      });
+    } catch (e) {
+      // Two replicas recording the same task at once: the unique index lets
+      // one insert win; the loser returns the winner's record.
+      const raced = await this.findByIdempotency(request);
+      if (raced) return { record: raced, created: false };
+      if (await this.get(request.id)) {
+        throw new ConflictError(
+          `A KEDA request with id '${request.id}' already exists; choose another requestId`,
+        );
+      }
+      throw e;
+    }
+    return { record: (await this.get(request.id))!, created: true };
+  }
+
+  private async findByIdempotency(
+    request: Pick<NewKedaRequest, 'createdByTaskId' | 'idempotencyKey'>,
+  ): Promise<KedaRequestRecord | undefined> {
+    if (!request.createdByTaskId && !request.idempotencyKey) return undefined;
+    const row = await this.db<RequestRow>(REQUESTS)
+      .where(builder => {
+        if (request.createdByTaskId) {
+          builder.orWhere('created_by_task_id', request.createdByTaskId);
+        }
+        if (request.idempotencyKey) {
+          builder.orWhere('idempotency_key', request.idempotencyKey);
+        }
+      })
+      .first();
+    return row ? this.toRecord(this.db, row) : undefined;
+  }
+
+  async get(id: string): Promise<KedaRequestRecord | undefined> {
+    const row = await this.db<RequestRow>(REQUESTS).where({ id }).first();
+    return row ? this.toRecord(this.db, row) : undefined;
+  }
+
+  async list(filter: KedaRequestListFilter = {}): Promise<KedaRequestRecord[]> {
+    const query = this.db<RequestRow>(REQUESTS).orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'asc' },
+    ]);
+    if (filter.state) {
+      query.whereIn(
+        'state',
+        Array.isArray(filter.state) ? filter.state : [filter.state],
+      );
+    }
+    if (filter.entityRef) query.where('entity_ref', filter.entityRef);
+    if (filter.cluster) query.where('cluster', filter.cluster);
+    if (filter.requester) query.where('requester', filter.requester);
+    if (filter.team) query.where('owner', filter.team);
+    const rows = await query;
+    if (rows.length === 0) return [];
+    const decisions = await this.db<DecisionRow>(DECISIONS)
+      .whereIn(
+        'request_id',
+        rows.map(r => r.id),
+      )
+      .orderBy('seq', 'asc');
+    const byRequest = new Map<string, DecisionRow[]>();
+    for (const d of decisions) {
+      byRequest.set(d.request_id, [...(byRequest.get(d.request_id) ?? []), d]);
+    }
+    return rows.map(r => this.rowToRecord(r, byRequest.get(r.id) ?? []));
+  }
+
+  /**
+   * Moves a request from one of `from` to `to` and appends the decision,
+   * atomically. Throws NotFoundError for an unknown id and ConflictError when
+   * the request is no longer in one of `from` (someone else decided first).
+   */
+  async transition(change: KedaRequestTransition): Promise<KedaRequestRecord> {
+    const at = this.now().toISOString();
+    await this.db.transaction(async tx => {
+      const update: Partial<RequestRow> = { state: change.to, updated_at: at };
+      if (change.set?.taskId !== undefined) update.task_id = change.set.taskId;
+      if (change.set?.roleArns !== undefined) {
+        update.role_arns = change.set.roleArns
+          ? JSON.stringify(change.set.roleArns)
+          : null;
+      }
+      if (change.set?.error !== undefined) update.error = change.set.error;
+      const query = tx<RequestRow>(REQUESTS)
+        .where('id', change.id)
+        .whereIn('state', [...change.from]);
+      if (change.taskId) {
+        query.where(b =>
+          b.whereNull('task_id').orWhere('task_id', change.taskId!),
+        );
+      }
+      const affected = await query.update(update);
+      if (affected !== 1) {
+        throw await this.conflict(tx, change);
+      }
+      await this.appendDecisions(tx, change.id, [change.decision], at);
+    });
+    return (await this.get(change.id))!;
+  }
+
+  private async conflict(
+    tx: Knex.Transaction,
+    change: KedaRequestTransition,
+  ): Promise<Error> {
+    const row = await tx<RequestRow>(REQUESTS).where('id', change.id).first();
+    if (!row) {
+      return new NotFoundError(`KEDA request '${change.id}' does not exist`);
+    }
+    if (
+      change.taskId &&
+      row.task_id &&
+      row.task_id !== change.taskId &&
+      change.from.includes(row.state)
+    ) {
+      return new ConflictError(
+        `KEDA request '${change.id}' is provisioned by task ${row.task_id}, not ${change.taskId}; the report of the older task is ignored`,
+      );
+    }
+    const last = await tx<DecisionRow>(DECISIONS)
+      .where('request_id', change.id)
+      .orderBy('seq', 'desc')
+      .first();
+    const by = last ? ` (${last.decision} by ${last.actor} at ${last.at})` : '';
+    return new ConflictError(
+      `KEDA request '${change.id}' is ${row.state}${by}; it cannot become ${
+        change.to
+      } from there (only from ${change.from.join(
+        ' or ',
+      )}). Reload the request to see the current state`,
+    );
+  }
+
+  private async appendDecisions(
+    tx: Knex.Transaction,
+    requestId: string,
+    decisions: NewDecision[],
+    at: string,
+  ) {
+    if (decisions.length === 0) return;
+    await tx<DecisionRow>(DECISIONS).insert(
+      decisions.map(d => ({
+        request_id: requestId,
+        actor: d.actor,
+        decision: d.decision,
+        comment: d.comment ?? null,
+        at,
+      })),
+    );
+  }
+
+  private async toRecord(db: Knex, row: RequestRow) {
+    const decisions = await db<DecisionRow>(DECISIONS)
+      .where('request_id', row.id)
+      .orderBy('seq', 'asc');
+    return this.rowToRecord(row, decisions);
+  }
+
+  private rowToRecord(
+    row: RequestRow,
+    decisions: DecisionRow[],
+  ): KedaRequestRecord {
+    const pullRequest = json<KedaPullRequestRef>(row.pull_request);
+    const roleArns = json<KedaProvisionedRoles>(row.role_arns);
+    const provisioning =
+      row.task_id || roleArns || row.error
+        ? {
+            ...(row.task_id
+              ? {
+                  taskId: row.task_id,
+                  taskUrl: scaffolderTaskPagePath(row.task_id),
+                }
+              : {}),
+            ...(roleArns ? { roleArns } : {}),
+            ...(row.error ? { error: row.error } : {}),
+          }
+        : undefined;
+    return {
+      id: row.id,
+      entityRef: row.entity_ref,
+      requester: row.requester,
+      ...(row.owner ? { owner: row.owner } : {}),
+      cluster: row.cluster,
+      queueUrl: row.queue_url,
+      state: row.state,
+      // SQLite returns booleans as 0/1.
+      autoApproved: Boolean(row.auto_approved),
+      approvalReasons: json<string[]>(row.approval_reasons) ?? [],
+      plan: json<KedaPlan>(row.plan)!,
+      ...(pullRequest ? { pullRequest } : {}),
+      ...(provisioning ? { provisioning } : {}),
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      decisions: decisions.map(
+        (d): KedaDecision => ({
+          actor: d.actor,
+          decision: d.decision,
+          ...(d.comment ? { comment: d.comment } : {}),
+          at: d.at,
+        }),
+      ),
+    };
+  }
+}

@@ -1,0 +1,197 @@
+import type { KedaPlan } from './plan';
+import type { KedaRequestInput } from './request';
+
+/**
+ * Life cycle of a KEDA autoscaling request record.
+ *
+ * pending → approved → provisioning → provisioned | failed;
+ * pending → rejected | withdrawn; failed → approved (retry, a new task);
+ * provisioned → decommissioned. Auto-approved requests are created in
+ * `provisioning` (their own template run provisions).
+ * @public
+ */
+export type KedaRequestState =
+  | 'pending'
+  | 'approved'
+  | 'provisioning'
+  | 'provisioned'
+  | 'failed'
+  | 'rejected'
+  | 'withdrawn'
+  | 'decommissioned';
+
+/** @public */
+export const KEDA_REQUEST_STATES: readonly KedaRequestState[] = [
+  'pending',
+  'approved',
+  'provisioning',
+  'provisioned',
+  'failed',
+  'rejected',
+  'withdrawn',
+  'decommissioned',
+];
+
+/**
+ * Which state may follow which. The store only moves a request along these
+ * edges, each with a conditional UPDATE on the current state, so two
+ * concurrent decisions cannot both apply.
+ * @public
+ */
+export const KEDA_REQUEST_TRANSITIONS: Readonly<
+  Record<KedaRequestState, readonly KedaRequestState[]>
+> = {
+  pending: ['approved', 'rejected', 'withdrawn'],
+  // A provisioning task may report before the backend has recorded that it
+  // started it, hence approved → provisioned | failed as well.
+  approved: ['provisioning', 'provisioned', 'failed'],
+  provisioning: ['provisioning', 'provisioned', 'failed'],
+  // retry: an approver approves provisioning again, which starts a new task
+  failed: ['approved'],
+  provisioned: ['decommissioned'],
+  rejected: [],
+  withdrawn: [],
+  decommissioned: [],
+};
+
+/** True when `to` may follow `from`. @public */
+export function canTransition(
+  from: KedaRequestState,
+  to: KedaRequestState,
+): boolean {
+  return KEDA_REQUEST_TRANSITIONS[from].includes(to);
+}
+
+/** States in which nothing more happens to a request. @public */
+export function isFinalRequestState(state: KedaRequestState): boolean {
+  return KEDA_REQUEST_TRANSITIONS[state].length === 0;
+}
+
+/** @public */
+export type KedaDecisionKind =
+  | 'created'
+  | 'auto-approved'
+  | 'approved'
+  | 'rejected'
+  | 'withdrawn'
+  | 'provisioning'
+  | 'provisioned'
+  | 'failed'
+  | 'retried'
+  | 'decommissioned';
+
+/**
+ * One entry of a request's append-only decision log. `actor` is a user
+ * entity ref, or `policy` for automatic decisions.
+ * @public
+ */
+export interface KedaDecision {
+  actor: string;
+  decision: KedaDecisionKind;
+  comment?: string;
+  /** ISO 8601 */
+  at: string;
+}
+
+/** The pull request that carries the request's manifests. @public */
+export interface KedaPullRequestRef {
+  url: string;
+  number: number;
+  /** scaffolder form, e.g. `github.com?owner=acme&repo=gitops` */
+  repoUrl: string;
+}
+
+/** IAM roles a provisioning run created or converged. @public */
+export interface KedaProvisionedRoles {
+  scaler: string;
+  operator?: string;
+}
+
+/** @public */
+export interface KedaProvisioning {
+  /** scaffolder task that provisions (or provisioned) the request */
+  taskId?: string;
+  /** path of the task's log page in the portal, `/create/tasks/<taskId>` */
+  taskUrl?: string;
+  roleArns?: KedaProvisionedRoles;
+  /** why the last provisioning failed */
+  error?: string;
+}
+
+/**
+ * A request as the keda backend stores and serves it
+ * (`GET /api/keda/requests/:id`).
+ * @public
+ */
+export interface KedaRequestRecord {
+  id: string;
+  entityRef: string;
+  /** user entity ref of whoever ran the request template */
+  requester: string;
+  /** owner of the entity when the request was made, from the catalog */
+  owner?: string;
+  cluster: string;
+  queueUrl: string;
+  state: KedaRequestState;
+  autoApproved: boolean;
+  /** why a platform engineer has to approve; empty when auto-approved */
+  approvalReasons: string[];
+  /** recomputed by the backend from the request and its own config */
+  plan: KedaPlan;
+  pullRequest?: KedaPullRequestRef;
+  provisioning?: KedaProvisioning;
+  createdAt: string;
+  updatedAt: string;
+  /** oldest first */
+  decisions: KedaDecision[];
+}
+
+/** Body of `POST /requests`. @public */
+export interface CreateKedaRequestBody {
+  request: KedaRequestInput;
+  /** the ExternalId the template run planned with (and wrote into the PR) */
+  externalId?: string;
+  pullRequest?: KedaPullRequestRef;
+  /** scaffolder task that recorded the request; a re-run with it is idempotent */
+  taskId?: string;
+  /** any other idempotency key of the caller */
+  idempotencyKey?: string;
+}
+
+/** Body of `POST /requests/:id/progress`. @public */
+export interface KedaRequestProgressBody {
+  state: 'provisioning' | 'provisioned' | 'failed';
+  taskId?: string;
+  roleArns?: KedaProvisionedRoles;
+  error?: string;
+}
+
+/** Body of approve / reject / withdraw. @public */
+export interface KedaDecisionBody {
+  comment?: string;
+}
+
+/** Query of `GET /requests`. @public */
+export interface KedaRequestListFilter {
+  state?: KedaRequestState | KedaRequestState[];
+  entityRef?: string;
+  cluster?: string;
+  requester?: string;
+  /** owner of the entity (as the catalog said when the request was made), e.g. group:default/team-orders */
+  team?: string;
+}
+
+/** Response of `GET /requests`. @public */
+export interface KedaRequestList {
+  items: KedaRequestRecord[];
+}
+
+/** Path of a request on the portal's KEDA requests page. @public */
+export function kedaRequestPagePath(id: string): string {
+  return `/keda/requests/${encodeURIComponent(id)}`;
+}
+
+/** Path of a scaffolder task's log page. @public */
+export function scaffolderTaskPagePath(taskId: string): string {
+  return `/create/tasks/${encodeURIComponent(taskId)}`;
+}
