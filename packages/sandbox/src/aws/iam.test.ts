@@ -173,6 +173,13 @@ describe('IAM stand-in', () => {
       await expect(adminA.iam.send(new CreateOpenIDConnectProviderCommand({ Url: ISSUER, ClientIDList: ['x'] }))).rejects.toMatchObject({
         name: 'EntityAlreadyExistsException',
       });
+      // Plain http is accepted on loopback only (a local issuer without TLS).
+      await expect(
+        adminA.iam.send(new CreateOpenIDConnectProviderCommand({ Url: 'http://127.0.0.1:6443', ClientIDList: ['sts.amazonaws.com'] })),
+      ).resolves.toMatchObject({ OpenIDConnectProviderArn: `arn:aws:iam::${CLUSTER_ACCOUNT}:oidc-provider/127.0.0.1:6443` });
+      await expect(
+        adminA.iam.send(new CreateOpenIDConnectProviderCommand({ Url: 'http://oidc.example.com', ClientIDList: ['sts.amazonaws.com'] })),
+      ).rejects.toMatchObject({ name: 'InvalidInputException', message: expect.stringContaining('it must start with https://') });
       // Providers are per account.
       await expect(adminB.iam.send(new ListOpenIDConnectProvidersCommand({}))).resolves.toMatchObject({ OpenIDConnectProviderList: [] });
     });

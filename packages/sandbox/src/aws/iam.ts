@@ -175,6 +175,11 @@ function oidcProvider(ctx: QueryCallContext, action: string): OidcProviderRecord
   return provider;
 }
 
+/** Issuer URL → the `host/path` IAM keys OIDC providers and trust conditions by. */
+export function issuerHostPath(url: string): string {
+  return url.replace(/^https?:\/\//, '').replace(/\/$/, '');
+}
+
 export const iamHandlers: Record<string, QueryHandler> = {
   CreateRole(ctx) {
     const { params, world } = ctx;
@@ -392,10 +397,13 @@ export const iamHandlers: Record<string, QueryHandler> = {
 
   CreateOpenIDConnectProvider(ctx) {
     const url = ctx.params.required('Url');
-    if (!/^https:\/\/[^\s/]+(\/[^\s]*)?$/.test(url)) {
+    // AWS demands https; the stand-in also accepts plain http on loopback so a
+    // local Kubernetes stand-in without TLS can be the cluster's issuer.
+    const loopbackHttp = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
+    if (!/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(url) || (url.startsWith('http:') && !loopbackHttp)) {
       throw new AwsError('InvalidInput', `Invalid value for parameter Url: ${url}; it must start with https://`);
     }
-    const hostPath = url.replace(/^https:\/\//, '').replace(/\/$/, '');
+    const hostPath = issuerHostPath(url);
     const account = ownAccount(ctx);
     const arn = `arn:aws:iam::${account.id}:oidc-provider/${hostPath}`;
     const tags = parseTags(ctx.params);

@@ -68,7 +68,7 @@ export interface AwsStandIn {
    * AssumeRoleWithWebIdentity rejects tokens of that issuer whose signature
    * does not verify. Issuers without keys are trusted unverified.
    */
-  setIssuerKeys(issuer: string, jwks: { keys: JsonWebKey[] }): void;
+  setIssuerKeys(issuer: string, jwks: { keys: ReadonlyArray<object> }): void;
   setFaults(rules: FaultRule[]): void;
   addFault(rule: FaultRule): void;
   clearFaults(): void;
@@ -246,7 +246,7 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
     createManagedPolicy: (account, name, doc, path) => world.createManagedPolicy(account, name, doc, path),
     createEksCluster: seed => createEksCluster(world, seed),
     setIssuerKeys: (issuer, jwks) => {
-      world.data.issuerKeys = { ...world.data.issuerKeys, [issuer.replace(/\/$/, '')]: { keys: jwks.keys } };
+      world.data.issuerKeys = { ...world.data.issuerKeys, [issuer.replace(/\/$/, '')]: { keys: jwks.keys.map(k => ({ ...k }) as JsonWebKey) } };
       world.persist();
     },
     setFaults: rules => faults.set(rules),

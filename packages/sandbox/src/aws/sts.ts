@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { PolicyDocument } from './policyDocument';
 import { evaluatePolicies, RequestContext } from './policyEvaluator';
 import { newSecret, newSessionKeyId, OidcProviderRecord, parseArn, RoleRecord, sessionArn } from './state';
-import { QueryCallContext, QueryHandler } from './iam';
+import { issuerHostPath, QueryCallContext, QueryHandler } from './iam';
 import { AwsError, validationError, XmlValue } from './wire';
 import { Caller } from './world';
 
@@ -242,9 +242,9 @@ export const stsHandlers: Record<string, QueryHandler> = {
     }
     const role = targetRole(ctx, arn);
     const accountId = parseArn(arn)!.account;
-    const issuerHostPath = claims.iss.replace(/^https:\/\//, '').replace(/\/$/, '');
+    const hostPath = issuerHostPath(claims.iss);
     const provider: OidcProviderRecord | undefined = world.account(accountId)?.oidcProviders[
-      `arn:aws:iam::${accountId}:oidc-provider/${issuerHostPath}`
+      `arn:aws:iam::${accountId}:oidc-provider/${hostPath}`
     ];
     if (!provider) {
       throw new AwsError('InvalidIdentityToken', `No OpenIDConnect provider found in your account for ${claims.iss}`);
@@ -261,9 +261,9 @@ export const stsHandlers: Record<string, QueryHandler> = {
       resourceAccountId: accountId,
       resourcePolicy: { name: `trust policy of ${role.arn}`, document: JSON.parse(role.trustPolicy) as PolicyDocument },
       context: {
-        [`${issuerHostPath}:sub`]: claims.sub,
-        [`${issuerHostPath}:aud`]: audience,
-        [`${issuerHostPath}:oaud`]: audiences,
+        [`${hostPath}:sub`]: claims.sub,
+        [`${hostPath}:aud`]: audience,
+        [`${hostPath}:oaud`]: audiences,
         'aws:FederatedProvider': provider.arn,
         'sts:RoleSessionName': sessionName,
         'aws:RequestedRegion': ctx.region,
