@@ -1,0 +1,112 @@
+import { ConfigReader } from '@backstage/config';
+import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import type { TemplateAction } from '@backstage/plugin-scaffolder-node';
+import type { JsonObject } from '@backstage/types';
+import yaml from 'yaml';
+
+export const CLUSTER_ACCOUNT = '111111111111';
+export const QUEUE_ACCOUNT = '222222222222';
+export const OTHER_ACCOUNT = '333333333333';
+export const OIDC_ISSUER =
+  'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
+
+/** `keda.*` the way the sandbox portal configures it, with overrides. */
+export function kedaConfigData(overrides: { oidcIssuer?: string | null; keda?: object } = {}) {
+  const oidcIssuer = overrides.oidcIssuer === null ? undefined : overrides.oidcIssuer ?? OIDC_ISSUER;
+  return {
+    clusters: [
+      {
+        name: 'demo-eks',
+        url: 'http://127.0.0.1:6443',
+        serviceAccountToken: 'token',
+        accountId: CLUSTER_ACCOUNT,
+        region: 'eu-west-1',
+        ...(oidcIssuer ? { oidcIssuer } : {}),
+        kedaVersion: '2.20.2',
+        gitops: { repoUrl: 'github.com?owner=platform&repo=gitops' },
+      },
+    ],
+    roles: { path: '/keda/', namePrefix: 'keda-sqs-', tags: { 'cost-center': 'platform' } },
+    guardrails: {
+      allowedQueueAccounts: [QUEUE_ACCOUNT, OTHER_ACCOUNT],
+      maxReplicas: 50,
+      autoApprove: { maxReplicas: 20, queueAccounts: [QUEUE_ACCOUNT] },
+    },
+    approvals: { approverGroups: ['group:default/platform-team'] },
+    ...overrides.keda,
+  };
+}
+
+export function testConfig(overrides: Parameters<typeof kedaConfigData>[0] = {}, extra: object = {}) {
+  return new ConfigReader({
+    app: { baseUrl: 'http://localhost:3000' },
+    keda: kedaConfigData(overrides),
+    ...extra,
+  });
+}
+
+export const ordersRequest = {
+  entityRef: 'component:default/orders-worker',
+  cluster: 'demo-eks',
+  namespace: 'orders',
+  workload: { kind: 'Deployment' as const, name: 'orders-worker' },
+  kubernetesId: 'orders-worker',
+  queueUrl: `https://sqs.eu-west-1.amazonaws.com/${QUEUE_ACCOUNT}/orders-queue`,
+  minReplicas: 0,
+  maxReplicas: 10,
+  queueLength: 5,
+};
+
+export interface RunResult {
+  outputs: Record<string, any>;
+}
+
+/**
+ * Runs an action's handler with a mock context. `createMockActionContext`
+ * drops `isDryRun` and `signal`, so they are spread on afterwards; the
+ * checkpoint records its keys so tests can assert them.
+ */
+export async function runAction(
+  action: TemplateAction<any, any, any>,
+  input: JsonObject,
+  options: {
+    dryRun?: boolean;
+    workspacePath?: string;
+    userRef?: string;
+    taskId?: string;
+    checkpoints?: string[];
+  } = {},
+): Promise<RunResult> {
+  const outputs: Record<string, any> = {};
+  const ctx = createMockActionContext({
+    input,
+    workspacePath: options.workspacePath,
+    user: { ref: options.userRef ?? 'user:default/dana' },
+    task: { id: options.taskId ?? 'task-0001' },
+  });
+  await action.handler({
+    ...ctx,
+    isDryRun: options.dryRun ?? false,
+    signal: new AbortController().signal,
+    output: (name: string, value: unknown) => {
+      outputs[name] = value;
+    },
+    checkpoint: async ({ key, fn }: { key: string; fn: () => Promise<any> }) => {
+      options.checkpoints?.push(key);
+      return fn();
+    },
+  } as any);
+  return { outputs };
+}
+
+/** The `input` of every step of every example of an action. */
+export function exampleInputs(action: TemplateAction<any, any, any>) {
+  return (action.examples ?? []).flatMap(example =>
+    (yaml.parse(example.example).steps as Array<{ action: string; input: JsonObject }>).map(
+      step => {
+        expect(step.action).toBe(action.id);
+        return { description: example.description, input: step.input };
+      },
+    ),
+  );
+}

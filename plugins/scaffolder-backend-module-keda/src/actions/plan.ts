@@ -1,0 +1,113 @@
+import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import type { JsonObject } from '@backstage/types';
+import type { KedaPlanner } from '../lib/planner';
+import { kedaRequestInput, plannedFilesSchema } from '../lib/schemas';
+import { examples } from './plan.examples';
+
+/** Action id of {@link createKedaPlanAction}. */
+export const KEDA_PLAN_ACTION_ID = 'keda:plan';
+
+/**
+ * `keda:plan`: validates a KEDA request, resolves the cluster and the queue,
+ * applies the guardrails and outputs the complete plan from keda-common
+ * (role names/ARNs, IAM documents, manifests, summary, approval decision).
+ * Pure apart from `eks:DescribeCluster` when a cluster's OIDC issuer is not
+ * configured; under dry run not even that.
+ */
+export function createKedaPlanAction(options: { planner: KedaPlanner }) {
+  return createTemplateAction({
+    id: KEDA_PLAN_ACTION_ID,
+    description:
+      'Plans KEDA SQS autoscaling: validates the request, applies the guardrails and renders the IAM documents, manifests and summary. Fails listing every blocking problem.',
+    examples,
+    supportsDryRun: true,
+    schema: {
+      input: {
+        request: z => kedaRequestInput(z),
+        externalId: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              'Pin the ExternalId (re-runs of the same request); a fresh random one is generated per scaler role otherwise',
+            ),
+      },
+      output: {
+        autoApproved: z =>
+          z.boolean().describe('true when the plan is inside the auto-approve guardrails'),
+        approvalRequired: z => z.boolean().describe('true when a platform engineer must approve'),
+        approvalReasons: z =>
+          z.array(z.string()).describe('Why approval is required (empty when auto-approved)'),
+        warnings: z => z.array(z.string()).describe('Non-blocking findings worth reading'),
+        externalId: z =>
+          z
+            .string()
+            .optional()
+            .describe('ExternalId the scaler role trust requires (absent for KEDA < 2.20 and aws-eks)'),
+        request: z =>
+          z.record(z.any()).describe('The validated request with defaults applied; pass it to later steps'),
+        clusterAccountId: z => z.string().describe('Account A (EKS cluster, KEDA operator role)'),
+        queueAccountId: z => z.string().describe('Account B (SQS queue, scaler role)'),
+        region: z => z.string().describe('Region of the queue (the trigger awsRegion)'),
+        queueArn: z => z.string().describe('ARN of the queue'),
+        scalerRoleName: z => z.string().describe('Name of the scaler role in the queue account'),
+        scalerRoleArn: z => z.string().describe('ARN of the scaler role'),
+        operatorRoleArn: z => z.string().describe("ARN of the cluster's KEDA operator role"),
+        oidcIssuerSource: z =>
+          z.string().describe('Where the OIDC issuer came from: config, eks:DescribeCluster, dry-run placeholder'),
+        manifestDirectory: z =>
+          z.string().describe('Folder of the manifests in the GitOps repository'),
+        gitopsRepoUrl: z =>
+          z.string().optional().describe("The cluster's GitOps repository (repoUrl form), when configured"),
+        branchName: z => z.string().describe('Suggested branch for the pull request'),
+        manifests: z => plannedFilesSchema(z),
+        summary: z => z.string().describe('Markdown summary: pull request body and approval page'),
+        plan: z => z.record(z.any()).describe('The whole plan (keda-common KedaPlan) as JSON'),
+      },
+    },
+    async handler(ctx) {
+      const dryRun = Boolean(ctx.isDryRun);
+      const { plan: result, cluster } = await options.planner.plan({
+        request: ctx.input.request,
+        externalId: ctx.input.externalId,
+        requester: ctx.user?.ref,
+        dryRun,
+      });
+      const { guardrails } = result;
+      for (const warning of guardrails.warnings) {
+        ctx.logger.warn(warning.message);
+      }
+      ctx.logger.info(
+        guardrails.approvalRequired
+          ? `Plan needs approval: ${guardrails.reasons.map(r => r.message).join('; ')}`
+          : 'Plan is inside the auto-approve guardrails',
+      );
+
+      ctx.output('autoApproved', !guardrails.approvalRequired);
+      ctx.output('approvalRequired', guardrails.approvalRequired);
+      ctx.output('approvalReasons', guardrails.reasons.map(r => r.message));
+      ctx.output('warnings', guardrails.warnings.map(w => w.message));
+      if (result.scalerRole.externalId) {
+        ctx.output('externalId', result.scalerRole.externalId);
+      }
+      ctx.output('request', result.request as unknown as JsonObject);
+      ctx.output('clusterAccountId', result.cluster.accountId);
+      ctx.output('queueAccountId', result.queue.accountId);
+      ctx.output('region', result.queue.region);
+      ctx.output('queueArn', result.queue.arn);
+      ctx.output('scalerRoleName', result.scalerRole.name);
+      ctx.output('scalerRoleArn', result.scalerRole.arn);
+      ctx.output('operatorRoleArn', result.operatorRole.arn);
+      ctx.output('oidcIssuerSource', cluster.oidcIssuerSource);
+      ctx.output('manifestDirectory', result.manifestDirectory);
+      if (result.gitops) ctx.output('gitopsRepoUrl', result.gitops.repoUrl);
+      ctx.output(
+        'branchName',
+        `keda/${result.cluster.name}/${result.request.namespace}/${result.names.scaledObject}`,
+      );
+      ctx.output('manifests', result.manifests);
+      ctx.output('summary', result.summaryMarkdown);
+      ctx.output('plan', result as unknown as JsonObject);
+    },
+  });
+}

@@ -1,0 +1,167 @@
+import type {
+  LoggerService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
+import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import type { JsonObject } from '@backstage/types';
+import {
+  describeChainFailure,
+  desiredScalerRole,
+  reconcileRole,
+  verifyScalerChain,
+  type ChainVerification,
+  type KedaAwsClientFactory,
+} from '@internal/plugin-keda-node';
+import type { KedaPlanner } from '../lib/planner';
+import { checkpointRunner, requireIamProvisionPermission } from '../lib/provisioning';
+import { kedaRequestInput, verificationSchema } from '../lib/schemas';
+import { examples } from './scalerRoleEnsure.examples';
+
+/** Action id of {@link createKedaScalerRoleEnsureAction}. */
+export const KEDA_SCALER_ROLE_ENSURE_ACTION_ID = 'keda:aws:scaler-role:ensure';
+
+/**
+ * `keda:aws:scaler-role:ensure`: creates or converges the scaler role in the
+ * queue account and proves the chain with `iam:SimulatePrincipalPolicy`.
+ *
+ * SECURITY: it takes the request (and its ExternalId), never IAM documents,
+ * and recomputes the plan from the portal's config. `autoApproved: true` is
+ * what the permission policy sees to let a requester's own run through;
+ * the action does not believe it: when the recomputed plan needs approval
+ * (or the input does not claim auto-approval) the initiator must hold
+ * `keda.iam.provision`.
+ */
+export function createKedaScalerRoleEnsureAction(options: {
+  planner: KedaPlanner;
+  aws: KedaAwsClientFactory;
+  permissions: PermissionsService;
+  logger?: LoggerService;
+}) {
+  return createTemplateAction({
+    id: KEDA_SCALER_ROLE_ENSURE_ACTION_ID,
+    description:
+      'Creates or converges the KEDA scaler role in the queue account from the server-side plan, then verifies the role chain',
+    examples,
+    supportsDryRun: true,
+    schema: {
+      input: {
+        request: z => kedaRequestInput(z),
+        externalId: z =>
+          z
+            .string()
+            .optional()
+            .describe('The ExternalId of the plan (steps.plan.output.externalId or the stored request); required for KEDA >= 2.20 in provider mode aws'),
+        autoApproved: z =>
+          z
+            .boolean()
+            .optional()
+            .describe(
+              "true in the requester's own run of an auto-approved plan (the permission policy allows the step on it); the action re-checks the guardrails",
+            ),
+        requester: z =>
+          z
+            .string()
+            .optional()
+            .describe('User entity ref of the original requester (provisioning after approval); default: the task initiator'),
+        verify: z =>
+          z.boolean().optional().describe('Verify the chain with iam:SimulatePrincipalPolicy (default true)'),
+      },
+      output: {
+        roleArn: z => z.string().describe('ARN of the scaler role'),
+        roleName: z => z.string().describe('Name of the scaler role'),
+        accountId: z => z.string().describe('Queue account the role lives in'),
+        created: z => z.boolean().describe('true when this run created the role'),
+        changes: z =>
+          z.array(z.string()).describe('Mutating IAM calls made (empty on a converged re-run; planned calls in dry run)'),
+        verification: z => verificationSchema(z).optional(),
+      },
+    },
+    async handler(ctx) {
+      const dryRun = Boolean(ctx.isDryRun);
+      const { plan } = await options.planner.plan({
+        request: ctx.input.request,
+        externalId: ctx.input.externalId,
+        requester: ctx.input.requester ?? ctx.user?.ref,
+        dryRun,
+      });
+      if (plan.scalerRole.externalId && !ctx.input.externalId) {
+        // A fresh id here would differ from the one in the pull request's
+        // TriggerAuthentication, and KEDA would be denied.
+        throw new InputError(
+          'externalId is required for this cluster (KEDA >= 2.20, provider mode aws): pass steps.plan.output.externalId, or the stored request’s externalId',
+        );
+      }
+
+      const { approvalRequired, reasons } = plan.guardrails;
+      if (approvalRequired || ctx.input.autoApproved !== true) {
+        await requireIamProvisionPermission({
+          permissions: options.permissions,
+          credentials: await ctx.getInitiatorCredentials(),
+          why: approvalRequired
+            ? `The recomputed plan needs approval (${reasons.map(r => r.message).join('; ')})${
+                ctx.input.autoApproved ? ' although the step claims autoApproved: true' : ''
+              }`
+            : 'The step does not claim an auto-approved plan',
+        });
+      }
+
+      ctx.output('roleArn', plan.scalerRole.arn);
+      ctx.output('roleName', plan.scalerRole.name);
+      ctx.output('accountId', plan.scalerRole.accountId);
+
+      if (dryRun) {
+        ctx.logger.info(
+          `Dry run: would create or converge ${plan.scalerRole.arn} (trust: ${plan.operatorRole.arn}, inline ${plan.scalerRole.permissionPolicyName})`,
+        );
+        ctx.output('created', false);
+        ctx.output('changes', []);
+        return;
+      }
+
+      const iam = await options.aws.iam(plan.scalerRole.accountId);
+      const result = await reconcileRole({
+        iam,
+        role: desiredScalerRole(plan, {
+          requester: ctx.input.requester ?? ctx.user?.ref,
+          taskId: ctx.task.id,
+        }),
+        adoptUnmanaged: options.planner.adoptExistingRoles(),
+        runEffect: checkpointRunner(ctx),
+      });
+      ctx.logger.info(
+        result.changes.length
+          ? `${result.created ? 'Created' : 'Converged'} ${result.arn}: ${result.changes.join(', ')}`
+          : `${result.arn} already matches the plan; nothing changed`,
+      );
+      ctx.output('created', result.created);
+      ctx.output('changes', result.changes);
+
+      if (ctx.input.verify === false) return;
+      let verification: ChainVerification;
+      try {
+        verification = await verifyScalerChain({
+          queueAccountIam: iam,
+          clusterAccountIam: await options.aws.iam(plan.operatorRole.accountId),
+          plan,
+        });
+      } catch (error) {
+        // The operator half needs credentials for the cluster account; the
+        // role itself is fine, so verify what can be verified.
+        ctx.logger.warn(`Could not simulate the operator role: ${error}`);
+        verification = await verifyScalerChain({ queueAccountIam: iam, plan });
+      }
+      ctx.output('verification', verification as unknown as JsonObject);
+      if (!verification.ok) {
+        throw new Error(
+          `The scaler role was ${result.created ? 'created' : 'converged'} but the chain does not work: ${describeChainFailure(
+            verification,
+          )}`,
+        );
+      }
+      ctx.logger.info(
+        `Verified: ${verification.decisions.map(d => `${d.action} ${d.decision}`).join(', ')}`,
+      );
+    },
+  });
+}
