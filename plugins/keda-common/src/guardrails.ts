@@ -101,6 +101,14 @@ export function evaluateGuardrails(
       field: 'cluster',
       message: `Cluster "${cluster.name}" uses IRSA but has no oidcIssuer configured (keda.clusters[].oidcIssuer); the platform team must set it`,
     });
+  } else if (request.providerMode === 'aws-eks' && !cluster.oidcIssuer) {
+    // The article's trust lets the workload's pods in through the cluster's
+    // OIDC provider; without an issuer that statement cannot be written.
+    violations.push({
+      code: 'oidc-issuer-missing',
+      field: 'providerMode',
+      message: `providerMode aws-eks trusts the workload's service account through the cluster's OIDC issuer, which cluster "${cluster.name}" does not configure; use providerMode aws`,
+    });
   }
   if (request.providerMode === 'aws-eks') {
     if (!kedaSupportsAwsEksProvider(cluster.kedaVersion)) {

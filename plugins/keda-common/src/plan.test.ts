@@ -338,3 +338,81 @@ describe('plan variants', () => {
     );
   });
 });
+
+describe('plan edge cases', () => {
+  it('adds the operator web identity only when asked, and warns that it skips the ExternalId', () => {
+    const p = plan({
+      ...articleInput,
+      roles: { ...articleInput.roles, trustOperatorWebIdentity: true },
+    });
+    expect(p.scalerRole.trustPolicy.Statement.map(s => s.Sid)).toEqual([
+      'KedaOperatorAssumesScalerRole',
+      'KedaOperatorWebIdentity',
+    ]);
+    expect(p.guardrails.warnings.map(w => w.code)).toEqual([
+      'web-identity-bypasses-external-id',
+    ]);
+  });
+
+  it('leaves the web identity out for a Pod Identity cluster without an issuer', () => {
+    const p = plan({
+      ...articleInput,
+      cluster: {
+        ...articleCluster,
+        identity: 'pod-identity',
+        oidcIssuer: undefined,
+      },
+      roles: { ...articleInput.roles, trustOperatorWebIdentity: true },
+    });
+    expect(p.scalerRole.trustPolicy.Statement.map(s => s.Sid)).toEqual([
+      'KedaOperatorAssumesScalerRole',
+      'KedaOperatorPassesSessionTags',
+    ]);
+    expect(p.guardrails.warnings.map(w => w.code)).toEqual([
+      'web-identity-without-issuer',
+    ]);
+  });
+
+  it('blocks aws-eks mode on a cluster without an OIDC issuer instead of throwing', () => {
+    const p = plan({
+      ...articleInput,
+      cluster: {
+        ...articleCluster,
+        identity: 'pod-identity',
+        oidcIssuer: undefined,
+      },
+      request: {
+        ...articleInput.request,
+        providerMode: 'aws-eks',
+        serviceAccountName: 'orders-worker',
+      },
+    });
+    expect(p.guardrails.violations).toEqual([
+      expect.objectContaining({
+        code: 'oidc-issuer-missing',
+        field: 'providerMode',
+      }),
+    ]);
+  });
+
+  it('refuses tags IAM would refuse, naming keda.roles.tags', () => {
+    expect(() =>
+      plan({
+        ...articleInput,
+        roles: { ...articleInput.roles, tags: { team: 'a&b' } },
+      }),
+    ).toThrow(/characters IAM refuses .* keda\.roles\.tags/);
+    const many = Object.fromEntries(
+      Array.from({ length: 45 }, (_, i) => [`t${i}`, 'v']),
+    );
+    expect(() =>
+      plan({ ...articleInput, roles: { ...articleInput.roles, tags: many } }),
+    ).toThrow(/IAM allows 50/);
+  });
+
+  it('writes an IAM-safe role description', () => {
+    expect(plan(articleInput).scalerRole.description).toMatch(
+      /^[\x20-\x7E]{1,1000}$/,
+    );
+  });
+});

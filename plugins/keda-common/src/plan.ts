@@ -150,7 +150,9 @@ export interface KedaPlanInput {
   requester?: string;
 }
 
-// IAM tag limits: 50 tags, keys ≤ 128, values ≤ 256 characters.
+// IAM tag limits: 50 tags, keys ≤ 128, values ≤ 256 characters, letters,
+// digits, spaces and _ . : / = + - @ only.
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 function checkTags(tags: Record<string, string>): void {
   const entries = Object.entries(tags);
   if (entries.length > 50) {
@@ -159,12 +161,20 @@ function checkTags(tags: Record<string, string>): void {
     );
   }
   for (const [key, value] of entries) {
-    if (key.length > 128 || value.length > 256) {
+    if (key.length < 1 || key.length > 128 || value.length > 256) {
       throw new Error(
         `Tag "${key.slice(
           0,
           40,
-        )}" exceeds IAM's limits (key ≤ 128, value ≤ 256 characters); shorten it in keda.roles.tags`,
+        )}" exceeds IAM's limits (key 1–128, value ≤ 256 characters); shorten it in keda.roles.tags`,
+      );
+    }
+    if (!TAG_CHARS.test(key) || !TAG_CHARS.test(value)) {
+      throw new Error(
+        `Tag "${key.slice(
+          0,
+          40,
+        )}" has characters IAM refuses in tags; use letters, digits, spaces and _ . : / = + - @ in keda.roles.tags`,
       );
     }
   }
@@ -276,16 +286,34 @@ export function plan(input: KedaPlanInput): KedaPlan {
     roles.path,
     roleName,
   );
+  // Statements that need the cluster's OIDC issuer are left out without one;
+  // the guardrails (or the warning below) already say why.
+  const trustOperatorWebIdentity =
+    Boolean(roles.trustOperatorWebIdentity) && Boolean(cluster.oidcIssuer);
   const trustPolicy = scalerRoleTrustPolicy({
     cluster,
     queueAccountId: queue.accountId,
     providerMode: request.providerMode,
     externalId,
-    trustOperatorWebIdentity: roles.trustOperatorWebIdentity,
-    workloadServiceAccount: serviceAccountName
-      ? { namespace: request.namespace, name: serviceAccountName }
-      : undefined,
+    trustOperatorWebIdentity,
+    workloadServiceAccount:
+      serviceAccountName && cluster.oidcIssuer
+        ? { namespace: request.namespace, name: serviceAccountName }
+        : undefined,
   });
+  if (request.providerMode === 'aws' && roles.trustOperatorWebIdentity) {
+    evaluation.warnings.push(
+      trustOperatorWebIdentity
+        ? {
+            code: 'web-identity-bypasses-external-id',
+            message: `keda.roles.trustOperatorWebIdentity lets KEDA reach the scaler role with AssumeRoleWithWebIdentity, which checks no ExternalId, and needs the cluster's OIDC provider registered in account ${queue.accountId}`,
+          }
+        : {
+            code: 'web-identity-without-issuer',
+            message: `keda.roles.trustOperatorWebIdentity is set but cluster "${cluster.name}" has no oidcIssuer; the web identity statement is left out`,
+          },
+    );
+  }
   if (policySize(trustPolicy) > TRUST_POLICY_MAX_CHARS) {
     throw new Error(
       `The scaler role trust policy would be ${policySize(
