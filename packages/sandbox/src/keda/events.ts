@@ -7,15 +7,25 @@ export interface EventSpec {
   message: string;
 }
 
+/** client-go's EventAggregator: 10 similar events within 10 minutes… */
+const AGGREGATE_AFTER = 10;
+const AGGREGATE_WINDOW_MS = 10 * 60_000;
+/** …and kube-apiserver's default `--event-ttl`. */
+const EVENT_TTL_MS = 60 * 60_000;
+const COMBINED_PREFIX = '(combined from similar events): ';
+
 function timestamp(ms: number) {
   return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 /**
- * A core/v1 Event recorder like client-go's: the event is named
- * `<object>.<hex nanos>`, and an identical event (same object, type, reason,
- * message, source) is not duplicated but counted — client-go's correlator,
- * which keeps a failing scaler from flooding the namespace every poll.
+ * A core/v1 Event recorder that behaves like client-go's: events are named
+ * `<object>.<hex nanos>`; an identical event (object, type, reason, message,
+ * source) is counted instead of duplicated; after ten similar events (same
+ * but for the message) within ten minutes, further ones are folded into one
+ * "(combined from similar events)" event; events expire after an hour. So a
+ * scaler failing every poll (each AWS error has its own RequestID) leaves a
+ * bounded, readable trail.
  */
 export class EventRecorder {
   constructor(
@@ -24,31 +34,68 @@ export class EventRecorder {
     private readonly now: () => number,
   ) {}
 
+  private expire(namespace: string, at: number) {
+    for (const event of this.store.list('events', { namespace }).items) {
+      const last = Date.parse(
+        event.lastTimestamp ?? event.metadata?.creationTimestamp ?? '',
+      );
+      if (Number.isFinite(last) && last < at - EVENT_TTL_MS) {
+        this.store.delete('events', namespace, event.metadata!.name!);
+      }
+    }
+  }
+
+  private bump(event: KubernetesObject, at: string, message?: string) {
+    return this.store.patch(
+      'events',
+      event.metadata!.namespace,
+      event.metadata!.name!,
+      {
+        count: (event.count ?? 1) + 1,
+        lastTimestamp: at,
+        ...(message ? { message } : {}),
+      },
+      'merge',
+    );
+  }
+
   record(involved: KubernetesObject, event: EventSpec): KubernetesObject {
     const namespace = involved.metadata!.namespace ?? 'default';
-    const at = timestamp(this.now());
-    const existing = this.store
-      .list('events', {
-        namespace,
-        fieldSelector: `involvedObject.uid=${involved.metadata!.uid},reason=${
-          event.reason
-        },type=${event.type}`,
-      })
-      .items.find(
-        e =>
-          e.message === event.message && e.source?.component === this.component,
-      );
-    if (existing) {
-      return this.store.patch(
-        'events',
-        namespace,
-        existing.metadata!.name!,
-        { count: (existing.count ?? 1) + 1, lastTimestamp: at },
-        'merge',
-      );
+    const nowMs = this.now();
+    const at = timestamp(nowMs);
+    this.expire(namespace, nowMs);
+    const similar = this.store.list('events', {
+      namespace,
+      fieldSelector: `involvedObject.uid=${involved.metadata!.uid},reason=${
+        event.reason
+      },type=${event.type},source.component=${this.component}`,
+    }).items;
+    const identical = similar.find(e => e.message === event.message);
+    if (identical) return this.bump(identical, at);
+    const recent = similar.filter(
+      e => Date.parse(e.lastTimestamp) >= nowMs - AGGREGATE_WINDOW_MS,
+    );
+    if (recent.length >= AGGREGATE_AFTER) {
+      const combined = recent.find(e => e.message.startsWith(COMBINED_PREFIX));
+      if (combined)
+        return this.bump(combined, at, COMBINED_PREFIX + event.message);
+      return this.create(involved, namespace, nowMs, at, {
+        ...event,
+        message: COMBINED_PREFIX + event.message,
+      });
     }
+    return this.create(involved, namespace, nowMs, at, event);
+  }
+
+  private create(
+    involved: KubernetesObject,
+    namespace: string,
+    nowMs: number,
+    at: string,
+    event: EventSpec,
+  ) {
     const nanos =
-      BigInt(this.now()) * 1_000_000n + BigInt(crypto.randomInt(1_000_000));
+      BigInt(nowMs) * 1_000_000n + BigInt(crypto.randomInt(1_000_000));
     return this.store.create('events', namespace, {
       metadata: {
         name: `${involved.metadata!.name}.${nanos.toString(16)}`,

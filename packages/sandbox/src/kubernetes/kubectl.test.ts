@@ -6,6 +6,9 @@ import { promisify } from 'node:util';
 import { writeKubeconfig } from './kubeconfig';
 import { startKubernetesStandIn, KubernetesStandIn } from './server';
 
+// Real servers and (for kubectl) child processes on a shared 2-core machine.
+jest.setTimeout(90_000);
+
 const run = promisify(execFile);
 
 function kubectlAvailable(): boolean {

@@ -4,6 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { startKubernetesStandIn, KubernetesStandIn } from './server';
 
+// Real servers and (for kubectl) child processes on a shared 2-core machine.
+jest.setTimeout(30_000);
+
 const TOKEN = 'sandbox-test-token';
 
 function kubeConfigFor(url: string, token = TOKEN): k8s.KubeConfig {

@@ -301,11 +301,15 @@ export class KubernetesObjectStore {
   create(
     typeRef: ResourceType | string,
     namespace: string | undefined,
-    body: KubernetesObject,
+    body: object,
     options: WriteOptions = {},
   ): KubernetesObject {
     const type = this.resolve(typeRef);
-    const obj = this.normalise(type, namespace, clone(body));
+    const obj = this.normalise(
+      type,
+      namespace,
+      clone(body) as KubernetesObject,
+    );
     const metadata = obj.metadata!;
     if (!metadata.name && metadata.generateName) {
       metadata.name =
@@ -341,7 +345,7 @@ export class KubernetesObjectStore {
     typeRef: ResourceType | string,
     namespace: string | undefined,
     name: string,
-    body: KubernetesObject,
+    body: object,
     options: WriteOptions = {},
   ): KubernetesObject {
     const type = this.resolve(typeRef);
@@ -349,7 +353,11 @@ export class KubernetesObjectStore {
       return this.updateScale(type, namespace, name, body, options);
     }
     const old = this.get(type, namespace, name);
-    const incoming = this.normalise(type, namespace, clone(body));
+    const incoming = this.normalise(
+      type,
+      namespace,
+      clone(body) as KubernetesObject,
+    );
     if (incoming.metadata!.name && incoming.metadata!.name !== name) {
       throw badRequest(
         `the name of the object (${

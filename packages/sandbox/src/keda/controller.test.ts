@@ -1,0 +1,494 @@
+import {
+  CreateOpenIDConnectProviderCommand,
+  CreateRoleCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import {
+  CreateQueueCommand,
+  PurgeQueueCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import {
+  buildScaledObject,
+  buildTriggerAuthentication,
+  KedaClusterSpec,
+  operatorRolePermissionPolicy,
+  operatorRoleTrustPolicy,
+  parseQueueUrl,
+  scalerRolePermissionPolicy,
+  scalerRoleTrustPolicy,
+} from '@internal/plugin-keda-common';
+import { AwsStandIn, startAwsStandIn } from '../aws';
+import { KubernetesStandIn, startKubernetesStandIn } from '../kubernetes';
+import { KedaLoop, startKedaLoop } from './controller';
+
+// Real servers and (for kubectl) child processes on a shared 2-core machine.
+jest.setTimeout(60_000);
+
+const CLUSTER_ACCOUNT = '111111111111';
+const QUEUE_ACCOUNT = '222222222222';
+const REGION = 'eu-west-1';
+const ISSUER =
+  'https://oidc.eks.eu-west-1.amazonaws.com/id/5ANDB0XC1U5TER0000000000000001';
+const EXTERNAL_ID = 'keda-payments-orders-7f3a';
+const QUEUE_URL = `https://sqs.${REGION}.amazonaws.com/${QUEUE_ACCOUNT}/orders`;
+const SCALER_ROLE_ARN = `arn:aws:iam::${QUEUE_ACCOUNT}:role/keda/keda-sqs-payments-orders`;
+
+const cluster: KedaClusterSpec = {
+  name: 'sandbox',
+  accountId: CLUSTER_ACCOUNT,
+  region: REGION,
+  oidcIssuer: ISSUER,
+  kedaVersion: '2.20.2',
+  identity: 'irsa',
+  operator: {
+    namespace: 'keda',
+    serviceAccount: 'keda-operator',
+    roleName: 'keda-operator',
+  },
+};
+const OPERATOR_ROLE_ARN = `arn:aws:iam::${CLUSTER_ACCOUNT}:role/keda-operator`;
+
+describe('KEDA loop against the AWS stand-in', () => {
+  let aws: AwsStandIn;
+  let k8s: KubernetesStandIn;
+  let loop: KedaLoop | undefined;
+  let clock: number;
+  let iamA: IAMClient;
+  let iamB: IAMClient;
+  let sqsB: SQSClient;
+
+  /** The IAM chain the plan step would provision, built by the domain core. */
+  async function seedIamChain() {
+    const a = aws.createAccount(CLUSTER_ACCOUNT);
+    const b = aws.createAccount(QUEUE_ACCOUNT);
+    iamA = new IAMClient({
+      endpoint: aws.url,
+      region: 'us-east-1',
+      credentials: a,
+      maxAttempts: 1,
+    });
+    iamB = new IAMClient({
+      endpoint: aws.url,
+      region: 'us-east-1',
+      credentials: b,
+      maxAttempts: 1,
+    });
+    sqsB = new SQSClient({
+      endpoint: aws.url,
+      region: REGION,
+      credentials: b,
+      maxAttempts: 1,
+    });
+    await iamA.send(
+      new CreateOpenIDConnectProviderCommand({
+        Url: ISSUER,
+        ClientIDList: ['sts.amazonaws.com'],
+        ThumbprintList: ['9e99a48a9960b14926bb7f3b02e22da2b0ab7280'],
+      }),
+    );
+    await iamA.send(
+      new CreateRoleCommand({
+        RoleName: 'keda-operator',
+        AssumeRolePolicyDocument: JSON.stringify(
+          operatorRoleTrustPolicy(cluster),
+        ),
+      }),
+    );
+    await iamA.send(
+      new PutRolePolicyCommand({
+        RoleName: 'keda-operator',
+        PolicyName: 'assume-keda-scaler-roles',
+        PolicyDocument: JSON.stringify(
+          operatorRolePermissionPolicy({
+            cluster,
+            queueAccountIds: [QUEUE_ACCOUNT],
+            scalerRolePath: '/keda/',
+            scalerRoleNamePrefix: 'keda-sqs-',
+          }),
+        ),
+      }),
+    );
+    await sqsB.send(new CreateQueueCommand({ QueueName: 'orders' }));
+    await iamB.send(
+      new CreateRoleCommand({
+        RoleName: 'keda-sqs-payments-orders',
+        Path: '/keda/',
+        AssumeRolePolicyDocument: JSON.stringify(
+          scalerRoleTrustPolicy({
+            cluster,
+            queueAccountId: QUEUE_ACCOUNT,
+            providerMode: 'aws',
+            externalId: EXTERNAL_ID,
+          }),
+        ),
+      }),
+    );
+    await iamB.send(
+      new PutRolePolicyCommand({
+        RoleName: 'keda-sqs-payments-orders',
+        PolicyName: 'read-queue-depth',
+        PolicyDocument: JSON.stringify(
+          scalerRolePermissionPolicy(parseQueueUrl(QUEUE_URL)),
+        ),
+      }),
+    );
+  }
+
+  async function sendMessages(count: number) {
+    for (let start = 0; start < count; start += 10) {
+      const n = Math.min(10, count - start);
+      await sqsB.send(
+        new SendMessageBatchCommand({
+          QueueUrl: QUEUE_URL,
+          Entries: Array.from({ length: n }, (_, i) => ({
+            Id: `m${start + i}`,
+            MessageBody: `order ${start + i}`,
+          })),
+        }),
+      );
+    }
+  }
+
+  function applyWorkload() {
+    const { store } = k8s;
+    store.create('namespaces', undefined, { metadata: { name: 'payments' } });
+    store.create('deployments.apps', 'payments', {
+      metadata: {
+        name: 'orders',
+        labels: { 'backstage.io/kubernetes-id': 'orders' },
+      },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'orders' } },
+        template: {
+          metadata: { labels: { app: 'orders' } },
+          spec: { containers: [{ name: 'app', image: 'orders:1.0' }] },
+        },
+      },
+    });
+    store.create(
+      'triggerauthentications.keda.sh',
+      'payments',
+      buildTriggerAuthentication({
+        metadata: { name: 'orders-sqs', namespace: 'payments' },
+        providerMode: 'aws',
+        roleArn: SCALER_ROLE_ARN,
+        externalId: EXTERNAL_ID,
+      }),
+    );
+    store.create(
+      'scaledobjects.keda.sh',
+      'payments',
+      buildScaledObject({
+        metadata: {
+          name: 'orders',
+          namespace: 'payments',
+          labels: { 'backstage.io/kubernetes-id': 'orders' },
+        },
+        scaleTarget: {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: 'orders',
+        },
+        minReplicas: 0,
+        maxReplicas: 10,
+        pollingInterval: 30,
+        cooldownPeriod: 300,
+        triggerAuthenticationName: 'orders-sqs',
+        trigger: {
+          name: 'orders-queue',
+          queueUrl: QUEUE_URL,
+          queueLength: 5,
+          activationQueueLength: 0,
+          awsRegion: REGION,
+          scaleOnInFlight: true,
+          scaleOnDelayed: false,
+        },
+      }),
+    );
+  }
+
+  const replicas = () =>
+    k8s.store.get('deployments.apps', 'payments', 'orders').spec.replicas;
+  const scaledObject = () =>
+    k8s.store.get('scaledobjects.keda.sh', 'payments', 'orders');
+  const condition = (type: string) =>
+    scaledObject().status?.conditions?.find((c: any) => c.type === type);
+  const events = (reason: string) =>
+    k8s.store.list('events', {
+      namespace: 'payments',
+      fieldSelector: `reason=${reason}`,
+    }).items;
+
+  beforeEach(async () => {
+    clock = Date.parse('2026-11-28T10:00:00Z');
+    aws = await startAwsStandIn({ port: 0 });
+    k8s = await startKubernetesStandIn({ port: 0, issuerUrl: ISSUER });
+    await seedIamChain();
+    applyWorkload();
+    loop = startKedaLoop({
+      store: k8s.store,
+      issuer: k8s.issuer,
+      awsEndpoint: aws.url,
+      operatorRoleArn: OPERATOR_ROLE_ARN,
+      scaleDownStabilizationSeconds: 0,
+      autoStart: false,
+      now: () => clock,
+    });
+  });
+
+  afterEach(async () => {
+    loop?.stop();
+    [iamA, iamB, sqsB].forEach(c => c?.destroy());
+    await k8s.close();
+    await aws.close();
+  });
+
+  it('scales the Deployment with the queue depth through the cross-account role chain', async () => {
+    // Empty queue, minReplicaCount 0: KEDA takes the workload to zero.
+    await loop!.reconcileAll();
+    expect(replicas()).toBe(0);
+    expect(condition('Ready')).toMatchObject({
+      status: 'True',
+      reason: 'ScaledObjectReady',
+    });
+    expect(events('KEDAScaleTargetDeactivated')[0].message).toBe(
+      'Deactivated apps/v1.Deployment payments/orders from 1 to 0',
+    );
+    const status = scaledObject().status;
+    expect(status).toMatchObject({
+      hpaName: 'keda-hpa-orders',
+      externalMetricNames: ['s0-aws-sqs-orders'],
+      scaleTargetKind: 'apps/v1.Deployment',
+      originalReplicaCount: 1,
+      health: { 's0-aws-sqs-orders': { numberOfFailures: 0, status: 'Happy' } },
+    });
+    expect(events('KEDAScalersStarted').map(e => e.message)).toEqual(
+      expect.arrayContaining([
+        'Scaler aws-sqs-queue is built.',
+        'Started scalers watch',
+      ]),
+    );
+    const hpa = k8s.store.get(
+      'horizontalpodautoscalers.autoscaling',
+      'payments',
+      'keda-hpa-orders',
+    );
+    expect(hpa.metadata!.labels).toMatchObject({
+      'scaledobject.keda.sh/name': 'orders',
+      'app.kubernetes.io/managed-by': 'keda-operator',
+      'backstage.io/kubernetes-id': 'orders',
+    });
+    expect(hpa.spec).toMatchObject({
+      minReplicas: 1,
+      maxReplicas: 10,
+      metrics: [
+        {
+          type: 'External',
+          external: {
+            metric: {
+              name: 's0-aws-sqs-orders',
+              selector: {
+                matchLabels: { 'scaledobject.keda.sh/name': 'orders' },
+              },
+            },
+            target: { type: 'AverageValue', averageValue: '5' },
+          },
+        },
+      ],
+    });
+
+    // 12 messages: KEDA activates 0 → 1, the HPA sizes to ceil(12/5) = 3.
+    await sendMessages(12);
+    clock += 30_000;
+    await loop!.reconcileAll();
+    expect(replicas()).toBe(3);
+    expect(condition('Active')).toMatchObject({
+      status: 'True',
+      reason: 'ScalerActive',
+    });
+    expect(events('KEDAScaleTargetActivated')[0].message).toBe(
+      'Scaled apps/v1.Deployment payments/orders from 0 to 1, triggered by s0-aws-sqs-orders',
+    );
+    expect(events('SuccessfulRescale')[0].message).toMatch(
+      /^New size: 3; reason: external metric s0-aws-sqs-orders/,
+    );
+
+    // Next poll: the HPA sees 3 replicas, 12/3 = 4 per replica, no change.
+    clock += 30_000;
+    await loop!.reconcileAll();
+    let hpaStatus = k8s.store.get(
+      'horizontalpodautoscalers.autoscaling',
+      'payments',
+      'keda-hpa-orders',
+    ).status;
+    expect(hpaStatus).toMatchObject({
+      currentReplicas: 3,
+      desiredReplicas: 3,
+      currentMetrics: [
+        {
+          external: {
+            metric: { name: 's0-aws-sqs-orders' },
+            current: { averageValue: '4' },
+          },
+        },
+      ],
+    });
+
+    // 62 messages want 13 replicas; maxReplicaCount caps at 10.
+    await sendMessages(50);
+    clock += 30_000;
+    await loop!.reconcileAll();
+    expect(replicas()).toBe(10);
+    hpaStatus = k8s.store.get(
+      'horizontalpodautoscalers.autoscaling',
+      'payments',
+      'keda-hpa-orders',
+    ).status;
+    expect(hpaStatus.conditions).toContainEqual(
+      expect.objectContaining({
+        type: 'ScalingLimited',
+        status: 'True',
+        reason: 'TooManyReplicas',
+      }),
+    );
+
+    // Drained: the HPA goes to its minimum (1) at once; KEDA to 0 after cooldown.
+    await sqsB.send(new PurgeQueueCommand({ QueueUrl: QUEUE_URL }));
+    clock += 30_000;
+    await loop!.reconcileAll();
+    expect(replicas()).toBe(1);
+    expect(condition('Active')).toMatchObject({
+      status: 'False',
+      reason: 'ScalerCooldown',
+    });
+    clock += 301_000;
+    await loop!.reconcileAll();
+    expect(replicas()).toBe(0);
+
+    // Deleting the ScaledObject removes its HPA.
+    k8s.store.delete('scaledobjects.keda.sh', 'payments', 'orders');
+    expect(
+      k8s.store.find(
+        'horizontalpodautoscalers.autoscaling',
+        'payments',
+        'keda-hpa-orders',
+      ),
+    ).toBeUndefined();
+  });
+
+  it('shows a broken scaler-role trust as Ready=False and KEDAScalerFailed carrying AccessDenied', async () => {
+    // The trust no longer names the operator role (another role in A instead).
+    await iamA.send(
+      new CreateRoleCommand({
+        RoleName: 'someone-else',
+        AssumeRolePolicyDocument: JSON.stringify(
+          operatorRoleTrustPolicy(cluster),
+        ),
+      }),
+    );
+    const broken = scalerRoleTrustPolicy({
+      cluster: {
+        ...cluster,
+        operator: { ...cluster.operator, roleName: 'someone-else' },
+      },
+      queueAccountId: QUEUE_ACCOUNT,
+      providerMode: 'aws',
+      externalId: EXTERNAL_ID,
+    });
+    await iamB.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: 'keda-sqs-payments-orders',
+        PolicyDocument: JSON.stringify(broken),
+      }),
+    );
+    await sendMessages(7);
+    k8s.store.patch(
+      'deployments.apps',
+      'payments',
+      'orders',
+      { spec: { replicas: 2 } },
+      'merge',
+    );
+
+    await loop!.reconcileAll();
+    expect(replicas()).toBe(2);
+    expect(condition('Ready')).toEqual({
+      type: 'Ready',
+      status: 'False',
+      reason: 'TriggerError',
+      message: 'Triggers defined in ScaledObject are not working correctly',
+    });
+    const failed = events('KEDAScalerFailed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      type: 'Warning',
+      involvedObject: {
+        kind: 'ScaledObject',
+        name: 'orders',
+        namespace: 'payments',
+      },
+      reportingComponent: 'keda-operator',
+    });
+    expect(failed[0].message).toContain(
+      'operation error SQS: GetQueueAttributes',
+    );
+    expect(failed[0].message).toContain(
+      'operation error STS: AssumeRole, https response error StatusCode: 403',
+    );
+    expect(failed[0].message).toContain(
+      `api error AccessDenied: User: arn:aws:sts::${CLUSTER_ACCOUNT}:assumed-role/keda-operator/`,
+    );
+    expect(failed[0].message).toContain(
+      `is not authorized to perform: sts:AssumeRole on resource: ${SCALER_ROLE_ARN}`,
+    );
+
+    // The next poll fails again (a new RequestID, so a second event) and
+    // the health counts consecutive failures, as KEDA's fallback does.
+    clock += 30_000;
+    await loop!.reconcileAll();
+    expect(events('KEDAScalerFailed')).toHaveLength(2);
+    expect(scaledObject().status.health['s0-aws-sqs-orders']).toEqual({
+      numberOfFailures: 2,
+      status: 'Failing',
+    });
+    const hpaStatus = k8s.store.get(
+      'horizontalpodautoscalers.autoscaling',
+      'payments',
+      'keda-hpa-orders',
+    ).status;
+    expect(hpaStatus.conditions).toContainEqual(
+      expect.objectContaining({
+        type: 'ScalingActive',
+        status: 'False',
+        reason: 'FailedGetExternalMetric',
+      }),
+    );
+
+    // Repairing the trust heals the ScaledObject on the next poll.
+    await iamB.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: 'keda-sqs-payments-orders',
+        PolicyDocument: JSON.stringify(
+          scalerRoleTrustPolicy({
+            cluster,
+            queueAccountId: QUEUE_ACCOUNT,
+            providerMode: 'aws',
+            externalId: EXTERNAL_ID,
+          }),
+        ),
+      }),
+    );
+    clock += 30_000;
+    await loop!.reconcileAll();
+    expect(condition('Ready')).toMatchObject({
+      status: 'True',
+      reason: 'ScaledObjectReady',
+    });
+    expect(replicas()).toBe(2);
+  });
+});
