@@ -3,7 +3,12 @@ import {
   CreateOpenIDConnectProviderCommand,
   CreatePolicyCommand,
   CreateRoleCommand,
+  DeleteOpenIDConnectProviderCommand,
   DeleteRoleCommand,
+  DetachRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  PutRolePermissionsBoundaryCommand,
+  UpdateRoleCommand,
   DeleteRolePolicyCommand,
   GetOpenIDConnectProviderCommand,
   GetRoleCommand,
@@ -135,6 +140,36 @@ describe('IAM stand-in', () => {
       ).rejects.toMatchObject({ name: 'MalformedPolicyDocumentException', message: 'Policy statement must contain resources.' });
     });
 
+    it('updates description, session duration and boundary, and attaches and detaches managed policies', async () => {
+      const boundaryArn = (
+        await adminA.iam.send(new CreatePolicyCommand({ PolicyName: 'boundary', Path: '/keda/', PolicyDocument: allowDoc('sts:AssumeRole', '*') }))
+      ).Policy!.Arn!;
+      expect(boundaryArn).toBe(`arn:aws:iam::${CLUSTER_ACCOUNT}:policy/keda/boundary`);
+      await adminA.iam.send(new UpdateRoleCommand({ RoleName: 'keda-operator', Description: 'KEDA operator (IRSA)', MaxSessionDuration: 7200 }));
+      await adminA.iam.send(new PutRolePermissionsBoundaryCommand({ RoleName: 'keda-operator', PermissionsBoundary: boundaryArn }));
+      await adminA.iam.send(new AttachRolePolicyCommand({ RoleName: 'keda-operator', PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }));
+      expect((await adminA.iam.send(new GetRoleCommand({ RoleName: 'keda-operator' }))).Role).toMatchObject({
+        Description: 'KEDA operator (IRSA)',
+        MaxSessionDuration: 7200,
+        PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: boundaryArn },
+      });
+      await expect(adminA.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'keda-operator' }))).resolves.toMatchObject({
+        AttachedPolicies: [{ PolicyName: 'ReadOnlyAccess', PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }],
+      });
+      await expect(adminA.iam.send(new DeleteRoleCommand({ RoleName: 'keda-operator' }))).rejects.toMatchObject({
+        name: 'DeleteConflictException',
+        message: 'Cannot delete entity, must detach all policies first.',
+      });
+      await adminA.iam.send(new DetachRolePolicyCommand({ RoleName: 'keda-operator', PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }));
+      await expect(adminA.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'keda-operator' }))).resolves.toMatchObject({ AttachedPolicies: [] });
+      await expect(
+        adminA.iam.send(new DetachRolePolicyCommand({ RoleName: 'keda-operator', PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' })),
+      ).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+      await expect(
+        adminA.iam.send(new UpdateRoleCommand({ RoleName: 'keda-operator', MaxSessionDuration: 60 })),
+      ).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringContaining('maxSessionDuration') });
+    });
+
     it('tags, untags and lists tags', async () => {
       await adminA.iam.send(new TagRoleCommand({ RoleName: 'keda-operator', Tags: [{ Key: 'team', Value: 'platform' }, { Key: 'env', Value: 'dev' }] }));
       await adminA.iam.send(new TagRoleCommand({ RoleName: 'keda-operator', Tags: [{ Key: 'env', Value: 'prod' }] }));
@@ -182,6 +217,10 @@ describe('IAM stand-in', () => {
       ).rejects.toMatchObject({ name: 'InvalidInputException', message: expect.stringContaining('it must start with https://') });
       // Providers are per account.
       await expect(adminB.iam.send(new ListOpenIDConnectProvidersCommand({}))).resolves.toMatchObject({ OpenIDConnectProviderList: [] });
+      await adminA.iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
+      await expect(adminA.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }))).rejects.toMatchObject({
+        name: 'NoSuchEntityException',
+      });
     });
   });
 

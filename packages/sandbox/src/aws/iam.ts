@@ -262,7 +262,12 @@ export const iamHandlers: Record<string, QueryHandler> = {
     const description = ctx.params.optional('Description');
     const max = ctx.params.optionalInt('MaxSessionDuration');
     if (description !== undefined) role.description = description;
-    if (max !== undefined) role.maxSessionDuration = max;
+    if (max !== undefined) {
+      if (max < 3600 || max > 43200) {
+        throw constraint('maxSessionDuration', String(max), 'Member must have value between 3600 and 43200');
+      }
+      role.maxSessionDuration = max;
+    }
     ctx.world.persist();
     return {};
   },

@@ -2,6 +2,11 @@ import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
+  DeleteQueueCommand,
+  ListQueuesCommand,
+  ListQueueTagsCommand,
+  PurgeQueueCommand,
+  TagQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   QueueDoesNotExist,
@@ -69,6 +74,22 @@ describe('SQS stand-in', () => {
     await expect(
       admin.sqs.send(new CreateQueueCommand({ QueueName: 'orders', Attributes: { VisibilityTimeout: '5' } })),
     ).rejects.toMatchObject({ name: 'QueueNameExists' });
+  });
+
+  it('lists, tags, purges and deletes queues', async () => {
+    await admin.sqs.send(new CreateQueueCommand({ QueueName: 'orders-dlq', tags: { team: 'payments' } }));
+    await expect(admin.sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'orders' }))).resolves.toMatchObject({
+      QueueUrls: [ordersUrl, `${ordersUrl}-dlq`],
+    });
+    await admin.sqs.send(new TagQueueCommand({ QueueUrl: ordersUrl, Tags: { 'backstage.io/component': 'orders' } }));
+    await expect(admin.sqs.send(new ListQueueTagsCommand({ QueueUrl: ordersUrl }))).resolves.toMatchObject({
+      Tags: { 'backstage.io/component': 'orders' },
+    });
+    await admin.sqs.send(new SendMessageCommand({ QueueUrl: ordersUrl, MessageBody: 'x' }));
+    await admin.sqs.send(new PurgeQueueCommand({ QueueUrl: ordersUrl }));
+    expect(await depth(admin)).toMatchObject({ ApproximateNumberOfMessages: '0' });
+    await admin.sqs.send(new DeleteQueueCommand({ QueueUrl: `${ordersUrl}-dlq` }));
+    await expect(admin.sqs.send(new ListQueuesCommand({}))).resolves.toMatchObject({ QueueUrls: [ordersUrl] });
   });
 
   it('counts visible, in-flight and delayed messages as the visibility timeout runs', async () => {
