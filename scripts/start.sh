@@ -17,6 +17,10 @@ if [[ "${KEDA_SANDBOX:-1}" != 0 && -f packages/sandbox/src/cli.ts ]]; then
   node --require @backstage/cli/config/nodeTransform.cjs packages/sandbox/src/cli.ts start \
     --data-dir "$REPO_ROOT/data/sandbox" &
   children+=($!)
+  # The standard AWS SDK setting: every AWS client of the portal talks to the
+  # AWS stand-in (the same config talks to real AWS without it).
+  export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://127.0.0.1:4566}"
+  until curl -s -o /dev/null http://127.0.0.1:4566; do sleep 1; done
 fi
 
 (

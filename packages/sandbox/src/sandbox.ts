@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { startAwsStandIn, type AwsStandIn } from './aws';
+import { startGitHubStandIn, type GitHubStandIn } from './github';
+import { startKubernetesStandIn, type KubernetesStandIn } from './kubernetes';
+import { startKedaLoop, type KedaLoop } from './keda';
+import { createGitOpsLoop, type GitOpsLoop } from './gitops';
+import { readPortalFacts, type PortalFacts } from './portalConfig';
+import { ensureEksCluster, parseRepoUrl, seedSandbox } from './seed';
+import type { Config } from '@backstage/config';
+import type { MergeEvent as MergeEventLike } from './gitops';
+import { operatorRoleArn, type KedaClusterSpec } from '@internal/plugin-keda-common';
+
+export interface SandboxOptions {
+  /** The portal's config (app-config.yaml …): the single source of the demo's facts. */
+  config: Config;
+  /** Folder for the stand-ins' state files; omitted: in memory only. */
+  dataDir?: string;
+  host?: string;
+  /** Defaults 4566 (AWS), 4567 (GitHub), 6443 (Kubernetes); 0 = ephemeral (tests). */
+  ports?: { aws?: number; github?: number; kubernetes?: number };
+  /** KEDA CRD directory (default: ../shared/fixtures/keda-crds-v2.20.2 beside the repo). */
+  crdDir?: string;
+  /** Caps every ScaledObject's polling interval, for demos (default 5 s). */
+  pollingIntervalOverrideSeconds?: number;
+  /** Caps cooldown periods, for demos (default 30 s). */
+  cooldownPeriodOverrideSeconds?: number;
+  logger?: (message: string) => void;
+}
+
+export interface Sandbox {
+  aws: AwsStandIn;
+  github: GitHubStandIn;
+  kubernetes: KubernetesStandIn;
+  keda: KedaLoop;
+  gitops: GitOpsLoop;
+  facts: PortalFacts;
+  clusters: KedaClusterSpec[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the AWS, GitHub and Kubernetes stand-ins, seeds them from the
+ * portal's config (idempotently), and runs the KEDA loop and the GitOps loop
+ * (merging a pull request applies its manifests to the cluster).
+ * The sandbox runs one KEDA cluster: the first of `keda.clusters`.
+ */
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const log = options.logger ?? (() => {});
+  const facts = readPortalFacts(options.config);
+  const cluster = facts.keda.clusters[0];
+  if (!cluster) {
+    throw new Error('keda.clusters (or kubernetes.clusterLocatorMethods) names no cluster for the sandbox to run');
+  }
+  const stateFile = (name: string) => {
+    if (!options.dataDir) return undefined;
+    fs.mkdirSync(options.dataDir, { recursive: true });
+    return path.join(options.dataDir, `${name}.json`);
+  };
+  const portOf = (url: string | undefined, fallback: number) => {
+    const port = url ? Number(new URL(url).port) : NaN;
+    return Number.isFinite(port) && port > 0 ? port : fallback;
+  };
+  const host = options.host ?? '127.0.0.1';
+
+  const aws = await startAwsStandIn({
+    host,
+    port: options.ports?.aws ?? 4566,
+    stateFile: stateFile('aws'),
+    logger: m => log(`[aws] ${m}`),
+  });
+  // Like an Argo CD webhook: a merge into the GitOps repository syncs it
+  // (bound once the GitOps loop exists).
+  const onMerge: { sync?: (event: MergeEventLike) => Promise<unknown> } = {};
+  const github = await startGitHubStandIn({
+    onMerge: async event => {
+      await onMerge.sync?.(event);
+    },
+    host,
+    port: options.ports?.github ?? 4567,
+    stateFile: stateFile('github'),
+    ...(facts.githubToken ? { tokens: { [facts.githubToken]: 'backstage-scaffolder' } } : {}),
+    logger: { warn: m => log(`[github] ${m}`) },
+  });
+  const eks = cluster.accountId && cluster.region ? ensureEksCluster(aws, cluster) : undefined;
+  const kubernetes = await startKubernetesStandIn({
+    issuerUrl: eks?.oidcIssuer,
+    host,
+    port: options.ports?.kubernetes ?? portOf(cluster.url, 6443),
+    stateFile: stateFile('kubernetes'),
+    crdDir: options.crdDir,
+    ...(facts.kubernetesTokens.length ? { tokens: facts.kubernetesTokens } : {}),
+  });
+
+  const { clusters } = await seedSandbox({ facts, aws, kubernetes, github });
+  const spec = clusters[0];
+
+  const keda = startKedaLoop({
+    store: kubernetes.store,
+    issuer: kubernetes.issuer,
+    awsEndpoint: aws.url,
+    operatorRoleArn: operatorRoleArn(spec),
+    operatorNamespace: spec.operator.namespace,
+    operatorServiceAccount: spec.operator.serviceAccount,
+    pollingIntervalOverrideSeconds: options.pollingIntervalOverrideSeconds ?? 5,
+    cooldownPeriodOverrideSeconds: options.cooldownPeriodOverrideSeconds ?? 30,
+    logger: m => log(`[keda] ${m}`),
+  });
+
+  const gitopsRepo = spec.gitops && parseRepoUrl(spec.gitops.repoUrl);
+  const gitops = createGitOpsLoop({
+    applications: gitopsRepo
+      ? [{ name: spec.name, owner: gitopsRepo.owner, repo: gitopsRepo.repo, paths: [`clusters/${spec.name}`] }]
+      : [],
+    github: { apiBaseUrl: github.apiBaseUrl, token: facts.githubToken ?? 'sandbox-github-token' },
+    kubernetes: { url: kubernetes.url, token: kubernetes.token, caCertificate: kubernetes.caCertificate },
+    stateFile: stateFile('gitops'),
+    logger: { info: m => log(`[gitops] ${m}`), warn: m => log(`[gitops] ${m}`) },
+  });
+  onMerge.sync = event => gitops.handleMerge(event);
+
+  return {
+    aws,
+    github,
+    kubernetes,
+    keda,
+    gitops,
+    facts,
+    clusters,
+    async close() {
+      keda.stop();
+      await Promise.allSettled([aws.close(), github.close(), kubernetes.close()]);
+    },
+  };
+}
