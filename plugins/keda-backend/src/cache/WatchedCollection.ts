@@ -123,9 +123,11 @@ export class WatchedCollection<T extends KubernetesObject> {
             plural: ref.plural,
             labelSelector: ref.labelSelector,
           }))) as KubernetesListObject<T>;
+      // A successful list is fresh data; a watch failing right after it
+      // marks the collection stale again through the error callback.
       this.state = {
-        ...this.state,
         synced: true,
+        stale: false,
         notServed: false,
         lastSyncTime: new Date(),
       };

@@ -3,6 +3,7 @@ import { stringifyEntityRef, type Entity } from '@backstage/catalog-model';
 import type {
   EntityKedaStatus,
   KedaClusterCacheState,
+  KedaEvent,
   KedaProvenance,
   ScaledObjectStatus,
 } from '@internal/plugin-keda-common';
@@ -135,21 +136,58 @@ export class KedaStatusService {
   async entityStatus(entity: Entity): Promise<EntityKedaStatus> {
     const entityRef = stringifyEntityRef(entity);
     const selector = entityObjectSelector(entity);
-    const scaledObjects: ScaledObjectStatus[] = [];
+    const matched: Array<{ entry: ClusterEntry; so: ScaledObject }> = [];
     if (selector) {
       for (const entry of this.clusters.values()) {
         for (const so of entry.cache.scaledObjects()) {
           const target = entry.cache.scaleTargetFor(so);
-          const matches =
+          if (
             selects(selector, so.metadata) ||
             // Objects labelled on the workload only (the Kubernetes plugin's
             // usual setup) still find their ScaledObject.
             (target?.object !== undefined &&
-              selects(selector, target.object.metadata ?? {}));
-          if (matches) scaledObjects.push(await this.statusOf(entry, so, true));
+              selects(selector, target.object.metadata ?? {}))
+          ) {
+            matched.push({ entry, so });
+          }
         }
       }
     }
+
+    // The only I/O: events, read before the snapshot so every cached
+    // object below and the cluster states come from the same instant.
+    const events = await Promise.all(
+      matched.map(({ entry, so }) =>
+        this.events.read(
+          entry.config.name,
+          so.metadata.namespace ?? 'default',
+          [
+            { kind: 'ScaledObject', name: so.metadata.name! },
+            {
+              kind: 'HorizontalPodAutoscaler',
+              name: so.status?.hpaName ?? `keda-hpa-${so.metadata.name}`,
+            },
+          ],
+        ),
+      ),
+    );
+
+    const scaledObjects: ScaledObjectStatus[] = matched.map(
+      ({ entry, so }, i) => {
+        const namespace = so.metadata.namespace ?? 'default';
+        // The watch may have delivered a newer version during the await.
+        const current =
+          entry.cache
+            .scaledObjects()
+            .find(
+              o =>
+                o.metadata.namespace === namespace &&
+                o.metadata.name === so.metadata.name,
+            ) ?? so;
+        return this.statusOf(entry, current, events[i]);
+      },
+    );
+    const clusters = this.clusterStates();
     scaledObjects.sort((a, b) =>
       `${a.cluster}/${a.namespace}/${a.name}`.localeCompare(
         `${b.cluster}/${b.namespace}/${b.name}`,
@@ -174,31 +212,18 @@ export class KedaStatusService {
     return {
       entityRef,
       scaledObjects,
-      clusters: this.clusterStates(),
+      clusters,
       ...(pendingRequests ? { pendingRequests } : {}),
       generatedAt: new Date(this.now()).toISOString(),
     };
   }
 
-  private async statusOf(
-    entry: ClusterEntry,
-    so: ScaledObject,
-    withEvents: boolean,
-  ) {
+  private statusOf(entry: ClusterEntry, so: ScaledObject, events: KedaEvent[]) {
     const namespace = so.metadata.namespace ?? 'default';
-    const hpa = entry.cache.hpaFor(so);
-    const events = withEvents
-      ? await this.events.read(entry.config.name, namespace, [
-          { kind: 'ScaledObject', name: so.metadata.name! },
-          ...(hpa?.metadata?.name
-            ? [{ kind: 'HorizontalPodAutoscaler', name: hpa.metadata.name }]
-            : []),
-        ])
-      : [];
     return buildScaledObjectStatus({
       cluster: entry.facts,
       scaledObject: so,
-      hpa,
+      hpa: entry.cache.hpaFor(so),
       scaleTarget: entry.cache.scaleTargetFor(so),
       findTriggerAuthentication: (kind, name) =>
         entry.cache.triggerAuthentication(kind, name, namespace),

@@ -1,0 +1,524 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
+import type { BackstageCredentials } from '@backstage/backend-plugin-api';
+import type { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import type { EntityKedaStatus } from '@internal/plugin-keda-common';
+import {
+  createClusterKubeConfig,
+  readKedaConfig,
+} from '@internal/plugin-keda-node';
+import {
+  startKubernetesStandIn,
+  type KubernetesStandIn,
+} from '@internal/sandbox';
+import { ConfigReader } from '@backstage/config';
+import express from 'express';
+import request from 'supertest';
+import { KedaStatusService } from './KedaStatusService';
+import { createRouter } from './router';
+
+/**
+ * The status API against the Kubernetes API server stand-in, reached
+ * through a proxy that counts requests (what the API server would see)
+ * and survives the server going away and coming back on another port.
+ */
+
+const TOKEN = 'keda-backend-test-token';
+const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders';
+const ORDERS: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name: 'orders-worker',
+    namespace: 'default',
+    annotations: { 'backstage.io/kubernetes-id': 'orders-worker' },
+  },
+  spec: { type: 'service', owner: 'team-orders', lifecycle: 'production' },
+};
+
+interface CountingProxy {
+  url: string;
+  requests: Array<{ method: string; path: string; watch: boolean }>;
+  retarget(url: string): void;
+  close(): Promise<void>;
+}
+
+async function startCountingProxy(target: string): Promise<CountingProxy> {
+  let upstream = new URL(target);
+  const requests: CountingProxy['requests'] = [];
+  const sockets = new Set<import('node:net').Socket>();
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      watch: url.searchParams.get('watch') === 'true',
+    });
+    const forward = http.request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: req.headers,
+      },
+      response => {
+        res.writeHead(response.statusCode ?? 502, response.headers);
+        // Watches send headers before any event; pass them on at once.
+        res.flushHeaders();
+        response.pipe(res);
+      },
+    );
+    // Upstream unreachable: drop the client connection, as a dead server would.
+    forward.on('error', () => req.socket.destroy());
+    res.on('close', () => forward.destroy());
+    req.pipe(forward);
+  });
+  server.on('connection', s => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    retarget: (url: string) => {
+      upstream = new URL(url);
+    },
+    close: () =>
+      new Promise(resolve => {
+        sockets.forEach(s => s.destroy());
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Polls until `check` passes or the deadline expires, then rethrows its last failure. */
+async function eventually<T>(
+  check: () => Promise<T>,
+  deadlineMs: number,
+): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise(r => setTimeout(r, 25));
+    }
+  }
+}
+
+function seed(standIn: KubernetesStandIn) {
+  const { store } = standIn;
+  store.create('namespaces', undefined, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'orders' },
+  });
+  store.create('deployments', 'orders', {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: 'orders-worker',
+      labels: { 'backstage.io/kubernetes-id': 'orders-worker' },
+    },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'orders-worker' } },
+      template: {
+        metadata: { labels: { app: 'orders-worker' } },
+        spec: { containers: [{ name: 'worker', image: 'orders:1' }] },
+      },
+    },
+  });
+  store.patch(
+    'deployments',
+    'orders',
+    'orders-worker',
+    { status: { replicas: 2, readyReplicas: 2 } },
+    'merge',
+    {
+      subresource: 'status',
+    },
+  );
+  store.create('triggerauthentications', 'orders', {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'TriggerAuthentication',
+    metadata: { name: 'orders-sqs' },
+    spec: {
+      podIdentity: {
+        provider: 'aws',
+        roleArn: 'arn:aws:iam::222222222222:role/keda/keda-sqs-orders',
+      },
+    },
+  });
+  store.create('scaledobjects', 'orders', {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ScaledObject',
+    metadata: {
+      name: 'orders-worker',
+      labels: { 'backstage.io/kubernetes-id': 'orders-worker' },
+    },
+    spec: {
+      scaleTargetRef: { name: 'orders-worker' },
+      minReplicaCount: 0,
+      maxReplicaCount: 10,
+      triggers: [
+        {
+          type: 'aws-sqs-queue',
+          authenticationRef: { name: 'orders-sqs' },
+          metadata: {
+            queueURL: QUEUE_URL,
+            queueLength: '5',
+            awsRegion: 'eu-west-1',
+          },
+        },
+      ],
+    },
+  });
+  store.patch(
+    'scaledobjects',
+    'orders',
+    'orders-worker',
+    {
+      status: {
+        conditions: [
+          { type: 'Ready', status: 'True', reason: 'ScaledObjectReady' },
+          { type: 'Active', status: 'True', reason: 'ScalerActive' },
+        ],
+        hpaName: 'keda-hpa-orders-worker',
+        externalMetricNames: ['s0-aws-sqs-orders'],
+      },
+    },
+    'merge',
+    { subresource: 'status' },
+  );
+  setHpa(standIn, '3500m', 2);
+  store.create('events', 'orders', {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: 'orders-worker.1' },
+    involvedObject: {
+      kind: 'ScaledObject',
+      name: 'orders-worker',
+      namespace: 'orders',
+    },
+    reason: 'KEDAScalersStarted',
+    message: 'Scaler aws-sqs-queue is built.',
+    type: 'Normal',
+    lastTimestamp: '2026-11-28T06:00:00Z',
+  });
+}
+
+/** Creates or updates the HPA the way KEDA's operator owns it. */
+function setHpa(
+  standIn: KubernetesStandIn,
+  averageValue: string,
+  replicas: number,
+) {
+  const { store } = standIn;
+  if (
+    !store.find('horizontalpodautoscalers', 'orders', 'keda-hpa-orders-worker')
+  ) {
+    store.create('horizontalpodautoscalers', 'orders', {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: {
+        name: 'keda-hpa-orders-worker',
+        // KEDA owns its HPA; the admission webhook checks this.
+        ownerReferences: [
+          {
+            apiVersion: 'keda.sh/v1alpha1',
+            kind: 'ScaledObject',
+            name: 'orders-worker',
+            uid: store.get('scaledobjects', 'orders', 'orders-worker').metadata!
+              .uid!,
+            controller: true,
+          },
+        ],
+        labels: { 'scaledobject.keda.sh/name': 'orders-worker' },
+      },
+      spec: {
+        minReplicas: 1,
+        maxReplicas: 10,
+        scaleTargetRef: {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: 'orders-worker',
+        },
+        metrics: [
+          {
+            type: 'External',
+            external: {
+              metric: {
+                name: 's0-aws-sqs-orders',
+                selector: {
+                  matchLabels: { 'scaledobject.keda.sh/name': 'orders-worker' },
+                },
+              },
+              target: { type: 'AverageValue', averageValue: '5' },
+            },
+          },
+        ],
+      },
+    });
+  }
+  store.patch(
+    'horizontalpodautoscalers',
+    'orders',
+    'keda-hpa-orders-worker',
+    {
+      status: {
+        currentReplicas: replicas,
+        desiredReplicas: replicas,
+        currentMetrics: [
+          {
+            type: 'External',
+            external: {
+              metric: { name: 's0-aws-sqs-orders' },
+              current: { averageValue },
+            },
+          },
+        ],
+      },
+    },
+    'merge',
+    { subresource: 'status' },
+  );
+}
+
+jest.setTimeout(30_000);
+
+let dir: string;
+let standIn: KubernetesStandIn;
+let proxy: CountingProxy;
+let service: KedaStatusService;
+let app: express.Express;
+
+function getStatus(user = 'user:default/developer') {
+  return request(app)
+    .get('/status')
+    .query({ entityRef: 'component:default/orders-worker' })
+    .set('Authorization', mockCredentials.user.header(user));
+}
+
+async function status(): Promise<EntityKedaStatus> {
+  const res = await getStatus();
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+function waitForSync() {
+  return eventually(async () => {
+    const s = await status();
+    expect(s.clusters[0]).toMatchObject({ synced: true, stale: false });
+    expect(s.scaledObjects[0]?.replicas.current).toBe(2);
+    return s;
+  }, 10_000);
+}
+
+describe('keda status API against the Kubernetes stand-in', () => {
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keda-backend-'));
+    standIn = await startKubernetesStandIn({
+      port: 0,
+      tokens: [TOKEN],
+      stateFile: path.join(dir, 'state.json'),
+    });
+    seed(standIn);
+    proxy = await startCountingProxy(standIn.url);
+    // The Kubernetes plugin's config shape, read by our config reader.
+    const keda = readKedaConfig(
+      new ConfigReader({
+        kubernetes: {
+          clusterLocatorMethods: [
+            {
+              type: 'config',
+              clusters: [
+                {
+                  name: 'demo-eks',
+                  url: proxy.url,
+                  authProvider: 'serviceAccount',
+                  serviceAccountToken: TOKEN,
+                },
+              ],
+            },
+          ],
+        },
+      }),
+    );
+    service = new KedaStatusService({
+      clusters: keda.clusters,
+      kubeConfigFor: createClusterKubeConfig,
+      logger: mockServices.logger.mock(),
+      eventsCacheTtlMs: 10_000,
+      historyRetentionMs: 24 * 3600_000,
+      historyResolutionMs: 1,
+      backoff: { initialMs: 50, maxMs: 400 },
+    });
+    service.start();
+    const catalog = catalogServiceMock.mock({
+      getEntityByRef: jest.fn(
+        async (
+          ref: any,
+          { credentials }: { credentials: BackstageCredentials },
+        ) => {
+          const user = (credentials.principal as { userEntityRef?: string })
+            .userEntityRef;
+          return ref === 'component:default/orders-worker' &&
+            user !== 'user:default/outsider'
+            ? ORDERS
+            : undefined;
+        },
+      ) as any,
+    });
+    app = express().use(
+      await createRouter({
+        config: mockServices.rootConfig(),
+        logger: mockServices.logger.mock(),
+        httpAuth: mockServices.httpAuth(),
+        permissions: mockServices.permissions(),
+        catalog,
+        status: service,
+      }),
+    );
+  });
+
+  afterEach(async () => {
+    await service.stop();
+    await proxy.close();
+    await standIn.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("serves the entity's ScaledObject from the watch cache", async () => {
+    const s = await waitForSync();
+    expect(s.scaledObjects).toHaveLength(1);
+    expect(s.scaledObjects[0]).toMatchObject({
+      cluster: 'demo-eks',
+      namespace: 'orders',
+      name: 'orders-worker',
+      health: 'Healthy',
+      replicas: { current: 2, desired: 2, min: 0, max: 10 },
+      auth: {
+        kind: 'TriggerAuthentication',
+        name: 'orders-sqs',
+        found: true,
+        provider: 'aws',
+        roleAccountId: '222222222222',
+      },
+      hpa: { name: 'keda-hpa-orders-worker', currentReplicas: 2 },
+      diagnoses: [],
+    });
+    expect(s.scaledObjects[0].triggers[0]).toMatchObject({
+      queueName: 'orders',
+      accountId: '222222222222',
+      currentValuePerReplica: 3.5,
+      estimatedQueueDepth: 7,
+    });
+    expect(s.scaledObjects[0].events.map(e => e.reason)).toEqual([
+      'KEDAScalersStarted',
+    ]);
+    expect(s.clusters[0].lastSyncTime).toEqual(expect.any(String));
+  });
+
+  it('shows a ScaledObject or HPA change through the API within 2 s', async () => {
+    await waitForSync();
+    standIn.store.patch(
+      'scaledobjects',
+      'orders',
+      'orders-worker',
+      { spec: { maxReplicaCount: 25 } },
+      'merge',
+    );
+    await eventually(
+      async () =>
+        expect((await status()).scaledObjects[0].replicas.max).toBe(25),
+      2_000,
+    );
+
+    setHpa(standIn, '6', 4);
+    const s = await eventually(async () => {
+      const current = await status();
+      expect(current.scaledObjects[0].triggers[0].estimatedQueueDepth).toBe(24);
+      return current;
+    }, 2_000);
+    expect(s.scaledObjects[0].hpa?.currentReplicas).toBe(4);
+    // The history recorded the depth change from the watch events.
+    expect(s.scaledObjects[0].history.map(h => h.queueDepth)).toContain(24);
+  });
+
+  it('answers N steady-state reads with no list or get requests for cached kinds', async () => {
+    await waitForSync();
+    await status(); // first read also reads events (not a cached kind)
+    const cachedKinds =
+      /(scaledobjects|triggerauthentications|clustertriggerauthentications|horizontalpodautoscalers|deployments|statefulsets)$/;
+    const countCachedReads = () =>
+      proxy.requests.filter(
+        r => r.method === 'GET' && !r.watch && cachedKinds.test(r.path),
+      ).length;
+    const countEventReads = () =>
+      proxy.requests.filter(r => r.path.endsWith('/events')).length;
+    const before = { cached: countCachedReads(), events: countEventReads() };
+
+    for (let i = 0; i < 25; i++) await status();
+
+    expect(countCachedReads() - before.cached).toBe(0);
+    // Events are read on demand but reused for the TTL (10 s here).
+    expect(countEventReads() - before.events).toBe(0);
+  });
+
+  it('serves the last state flagged stale while the API server is down, and recovers when it returns', async () => {
+    await waitForSync();
+    await standIn.close();
+
+    const stale = await eventually(async () => {
+      const s = await status();
+      expect(s.clusters[0]).toMatchObject({
+        stale: true,
+        error: expect.any(String),
+      });
+      return s;
+    }, 5_000);
+    expect(stale.scaledObjects[0]).toMatchObject({
+      name: 'orders-worker',
+      replicas: { current: 2, max: 10 },
+    });
+
+    // The API server comes back (same state file, another port) with a change made meanwhile.
+    standIn = await startKubernetesStandIn({
+      port: 0,
+      tokens: [TOKEN],
+      stateFile: path.join(dir, 'state.json'),
+    });
+    proxy.retarget(standIn.url);
+    standIn.store.patch(
+      'scaledobjects',
+      'orders',
+      'orders-worker',
+      { spec: { maxReplicaCount: 30 } },
+      'merge',
+    );
+
+    await eventually(async () => {
+      const s = await status();
+      expect(s.clusters[0]).toMatchObject({ synced: true, stale: false });
+      expect(s.clusters[0].error).toBeUndefined();
+      expect(s.scaledObjects[0].replicas.max).toBe(30);
+    }, 10_000);
+    expect((await status()).clusters[0].stale).toBe(false);
+  });
+
+  it('answers 404 for an entity the caller may not read', async () => {
+    await waitForSync();
+    const res = await getStatus('user:default/outsider');
+    expect(res.status).toBe(404);
+    expect(res.body.error.name).toBe('NotFoundError');
+  });
+});
