@@ -70,6 +70,55 @@ describe('scalerRoleName', () => {
   });
 });
 
+describe('scalerRoleName over many identities', () => {
+  // A small deterministic generator (no Math.random: reproducible failures).
+  function* identities(count: number) {
+    let seed = 42;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    const alphabet = 'abcdefghijklmnopqrstuvwxyzABC0123456789-._/:';
+    const word = (max: number) =>
+      Array.from(
+        { length: 1 + (next() % max) },
+        () => alphabet[next() % alphabet.length],
+      ).join('');
+    for (let i = 0; i < count; i++) {
+      yield {
+        namePrefix: 'keda-sqs-',
+        cluster: word(30),
+        namespace: word(63),
+        workloadName: word(80),
+      };
+    }
+  }
+
+  it('always yields a valid IAM name, and distinct identities yield distinct names (ignoring case)', () => {
+    const seen = new Map<string, string>();
+    for (const input of identities(2000)) {
+      const name = scalerRoleName(input);
+      expect(name).toMatch(IAM_NAME);
+      const identity = `${input.cluster}/${input.namespace}/${input.workloadName}`;
+      const previous = seen.get(name.toLowerCase());
+      if (previous !== undefined) expect(previous).toBe(identity);
+      seen.set(name.toLowerCase(), identity);
+    }
+  });
+
+  it('gives clusters differing only in case different roles', () => {
+    const base = {
+      namePrefix: 'keda-sqs-',
+      namespace: 'shop',
+      workloadName: 'orders-worker',
+    };
+    const upper = scalerRoleName({ ...base, cluster: 'Prod' });
+    const lower = scalerRoleName({ ...base, cluster: 'prod' });
+    expect(lower).toBe('keda-sqs-prod-shop-orders-worker');
+    expect(upper.toLowerCase()).not.toBe(lower.toLowerCase());
+  });
+});
+
 describe('validators', () => {
   it.each(['keda-operator', 'a', 'x'.repeat(64), 'role+=,.@_-'])(
     'accepts role name %s',

@@ -96,13 +96,22 @@ export function scalerRoleName(input: {
   workloadName: string;
 }): string {
   const { namePrefix, cluster, namespace, workloadName } = input;
-  const raw = `${namePrefix}${cluster}-${namespace}-${workloadName}`;
-  const cleaned = raw.replace(/[^\w+=,.@-]+/g, '-');
-  // Names differing only in case collide in IAM, and cleaning may merge two
-  // raw names; hash the identity itself whenever the name is not the raw one.
+  const identity = `${cluster}-${namespace}-${workloadName}`;
+  // IAM role names are unique case-insensitively: lower-case the variable
+  // part, and whenever that or the character clean-up changed anything (or
+  // the name is too long), append a hash of the exact identity so that
+  // "Prod" and "prod" clusters, or "a/b" and "a:b", never share a role.
+  const cleaned = identity.toLowerCase().replace(/[^\w+=,.@-]+/g, '-');
+  if (
+    cleaned === identity &&
+    namePrefix.length + identity.length <= IAM_ROLE_NAME_MAX
+  ) {
+    return `${namePrefix}${identity}`;
+  }
   const key = `${cluster}/${namespace}/${workloadName}`;
-  if (cleaned === raw && raw.length <= IAM_ROLE_NAME_MAX) return raw;
-  const head = cleaned.slice(0, IAM_ROLE_NAME_MAX - 9).replace(/[-_.]+$/, '');
+  const head = `${namePrefix}${cleaned}`
+    .slice(0, IAM_ROLE_NAME_MAX - 9)
+    .replace(/[-_.]+$/, '');
   return `${head}-${stableHash(key)}`;
 }
 
