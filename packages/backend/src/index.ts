@@ -18,6 +18,9 @@ backend.add(
   import('@backstage/plugin-scaffolder-backend-module-notifications'),
 );
 
+// KEDA self-service: status API + approval flow, scaffolder actions
+backend.add(import('@internal/plugin-keda-backend'));
+
 // techdocs plugin
 backend.add(import('@backstage/plugin-techdocs-backend'));
 
