@@ -258,6 +258,13 @@ export class KedaAwsIdentity {
     );
   }
 
+  /** KEDA's shared role cache: `<roleArn>-<externalId>-<region>` → how it was obtained. */
+  cachedRoles(): Record<string, RoleCredentialMethod> {
+    return Object.fromEntries(
+      [...this.roleCache.entries()].map(([key, entry]) => [key, entry.method]),
+    );
+  }
+
   /** Drops a ScaledObject's use of cached role credentials (KEDA's RemoveCachedEntry). */
   release(usage: string) {
     for (const [key, entry] of this.roleCache) {

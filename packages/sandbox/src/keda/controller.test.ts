@@ -23,6 +23,7 @@ import {
 } from '@internal/plugin-keda-common';
 import { AwsStandIn, startAwsStandIn } from '../aws';
 import { KubernetesStandIn, startKubernetesStandIn } from '../kubernetes';
+import * as k8sClient from '@kubernetes/client-node';
 import { KedaLoop, startKedaLoop } from './controller';
 
 // Real servers and (for kubectl) child processes on a shared 2-core machine.
@@ -490,5 +491,230 @@ describe('KEDA loop against the AWS stand-in', () => {
       reason: 'ScaledObjectReady',
     });
     expect(replicas()).toBe(2);
+  });
+
+  it('pauses with paused-replicas: scales to that count, removes the HPA, and resumes', async () => {
+    await sendMessages(20);
+    await loop!.reconcileAll();
+    expect(replicas()).toBe(4);
+    k8s.store.patch(
+      'scaledobjects.keda.sh',
+      'payments',
+      'orders',
+      {
+        metadata: {
+          annotations: { 'autoscaling.keda.sh/paused-replicas': '2' },
+        },
+      },
+      'merge',
+    );
+    clock += 30_000;
+    await loop!.reconcileAll();
+    expect(replicas()).toBe(2);
+    expect(condition('Paused')).toMatchObject({
+      status: 'True',
+      reason: 'ScaledObjectPaused',
+    });
+    expect(scaledObject().status.pausedReplicaCount).toBe(2);
+    expect(
+      k8s.store.find(
+        'horizontalpodautoscalers.autoscaling',
+        'payments',
+        'keda-hpa-orders',
+      ),
+    ).toBeUndefined();
+    expect(events('ScaledObjectPaused')).toHaveLength(1);
+
+    k8s.store.patch(
+      'scaledobjects.keda.sh',
+      'payments',
+      'orders',
+      {
+        metadata: {
+          annotations: { 'autoscaling.keda.sh/paused-replicas': null },
+        },
+      },
+      'merge',
+    );
+    clock += 30_000;
+    await loop!.reconcileAll();
+    expect(condition('Paused')).toMatchObject({
+      status: 'False',
+      reason: 'ScaledObjectUnpaused',
+    });
+    expect(scaledObject().status.pausedReplicaCount).toBeUndefined();
+    expect(
+      k8s.store.find(
+        'horizontalpodautoscalers.autoscaling',
+        'payments',
+        'keda-hpa-orders',
+      ),
+    ).toBeDefined();
+    expect(replicas()).toBe(4);
+  });
+
+  it('reports a missing scale target and a missing TriggerAuthentication as ScaledObjectCheckFailed', async () => {
+    k8s.store.delete(
+      'triggerauthentications.keda.sh',
+      'payments',
+      'orders-sqs',
+    );
+    await loop!.reconcileAll();
+    expect(condition('Ready')).toEqual({
+      type: 'Ready',
+      status: 'False',
+      reason: 'ScaledObjectCheckFailed',
+      message: 'Failed to ensure HPA is correctly created for ScaledObject',
+    });
+    expect(events('KEDAScalerFailed')[0].message).toBe(
+      'error getting TriggerAuthentication orders-sqs: TriggerAuthentication.keda.sh "orders-sqs" not found; awsAccessKeyID not found',
+    );
+
+    k8s.store.delete('deployments.apps', 'payments', 'orders');
+    clock += 30_000;
+    await loop!.reconcileAll();
+    expect(condition('Ready')).toMatchObject({
+      status: 'False',
+      message: "ScaledObject doesn't have correct scaleTargetRef specification",
+    });
+    expect(events('ScaledObjectCheckFailed')[0].message).toContain(
+      "Target resource doesn't exist",
+    );
+  });
+
+  it('aws-eks reads the role from the workload ServiceAccount and assumes it without ExternalId', async () => {
+    await iamB.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: 'keda-sqs-payments-orders',
+        PolicyDocument: JSON.stringify(
+          scalerRoleTrustPolicy({
+            cluster,
+            queueAccountId: QUEUE_ACCOUNT,
+            providerMode: 'aws-eks',
+          }),
+        ),
+      }),
+    );
+    k8s.store.create('serviceaccounts', 'payments', {
+      metadata: { name: 'orders' },
+    });
+    k8s.store.patch(
+      'deployments.apps',
+      'payments',
+      'orders',
+      { spec: { template: { spec: { serviceAccountName: 'orders' } } } },
+      'merge',
+    );
+    k8s.store.update(
+      'triggerauthentications.keda.sh',
+      'payments',
+      'orders-sqs',
+      {
+        ...k8s.store.get(
+          'triggerauthentications.keda.sh',
+          'payments',
+          'orders-sqs',
+        ),
+        spec: { podIdentity: { provider: 'aws-eks' } },
+      },
+    );
+    await sendMessages(6);
+    await loop!.reconcileAll();
+    // Without the annotation KEDA has no role to assume: it uses the
+    // operator's own identity, which may not read the queue.
+    expect(events('KEDAScalerFailed')[0].message).toContain(
+      `assumed-role/keda-operator/`,
+    );
+
+    k8s.store.patch(
+      'serviceaccounts',
+      'payments',
+      'orders',
+      {
+        metadata: {
+          annotations: { 'eks.amazonaws.com/role-arn': SCALER_ROLE_ARN },
+        },
+      },
+      'merge',
+    );
+    clock += 30_000;
+    await loop!.reconcileAll();
+    expect(condition('Ready')).toMatchObject({ status: 'True' });
+    expect(replicas()).toBe(2);
+  });
+
+  it('tries the operator web identity on the scaler role first, as KEDA does', async () => {
+    // Registering the cluster's OIDC provider in the queue account and
+    // trusting the operator's service account lets web identity succeed.
+    await iamB.send(
+      new CreateOpenIDConnectProviderCommand({
+        Url: ISSUER,
+        ClientIDList: ['sts.amazonaws.com'],
+        ThumbprintList: ['9e99a48a9960b14926bb7f3b02e22da2b0ab7280'],
+      }),
+    );
+    await iamB.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: 'keda-sqs-payments-orders',
+        PolicyDocument: JSON.stringify(
+          scalerRoleTrustPolicy({
+            cluster,
+            queueAccountId: QUEUE_ACCOUNT,
+            providerMode: 'aws',
+            externalId: EXTERNAL_ID,
+            trustOperatorWebIdentity: true,
+          }),
+        ),
+      }),
+    );
+    await sendMessages(3);
+    await loop!.reconcileAll();
+    expect(replicas()).toBe(1);
+    expect(loop!.identity.cachedRoles()).toEqual({
+      [`${SCALER_ROLE_ARN}-${EXTERNAL_ID}-${REGION}`]: 'web-identity',
+    });
+  });
+
+  it('picks up a ScaledObject applied over HTTP at once and keeps polling on its interval', async () => {
+    loop!.stop();
+    loop = startKedaLoop({
+      store: k8s.store,
+      issuer: k8s.issuer,
+      awsEndpoint: aws.url,
+      operatorRoleArn: OPERATOR_ROLE_ARN,
+      scaleDownStabilizationSeconds: 0,
+      pollingIntervalOverrideSeconds: 0.2,
+    });
+    const kc = new k8sClient.KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'sandbox', server: k8s.url, skipTLSVerify: true }],
+      users: [{ name: 'sandbox', token: k8s.token }],
+      contexts: [{ name: 'sandbox', cluster: 'sandbox', user: 'sandbox' }],
+      currentContext: 'sandbox',
+    });
+    const objects = k8sClient.KubernetesObjectApi.makeApiClient(kc);
+    const existing = scaledObject();
+    await objects.delete(existing as any);
+    await objects.create({
+      ...existing,
+      metadata: {
+        name: 'orders',
+        namespace: 'payments',
+        labels: existing.metadata!.labels,
+      },
+      status: undefined,
+    } as any);
+    const deadline = Date.now() + 15_000;
+    const until = async (check: () => boolean) => {
+      while (!check()) {
+        if (Date.now() > deadline)
+          throw new Error('the KEDA loop did not converge before the deadline');
+        await new Promise(r => setTimeout(r, 20));
+      }
+    };
+    await until(() => condition('Ready')?.status === 'True');
+    expect(replicas()).toBe(0);
+    await sendMessages(11);
+    await until(() => replicas() === 3);
   });
 });

@@ -75,6 +75,12 @@ interface ScaledObjectState {
   uid?: string;
 }
 
+/** How a trigger's AWS credentials are obtained. */
+type AuthPlan =
+  | { kind: 'operator' }
+  | { kind: 'pod-identity-role'; roleArn: string; externalId?: string }
+  | { kind: 'aws-eks-role'; roleArn: string };
+
 /** Failures of the setup phase (KEDA's reconcile), as KEDA reports them. */
 class SetupError extends Error {
   constructor(readonly conditionMessage: string, readonly event: EventSpec) {
@@ -159,14 +165,16 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
     );
   };
 
-  /** Resolves the TriggerAuthentication's pod identity into credentials (KEDA's scale_resolvers). */
-  const credentialsFor = async (
+  /**
+   * Resolves a trigger's `authenticationRef` into how credentials are
+   * obtained (KEDA's `ResolveAuthRefAndPodIdentity`, done when scalers are
+   * built, so its failures are setup failures).
+   */
+  const resolveAuth = (
     so: KubernetesObject,
     trigger: any,
-    meta: SqsTriggerMetadata,
     deployment: KubernetesObject,
-    usage: string,
-  ): Promise<AwsCredentials> => {
+  ): AuthPlan => {
     const namespace = so.metadata!.namespace!;
     const ref = trigger.authenticationRef;
     if (!ref?.name) {
@@ -175,6 +183,9 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
       throw new Error('awsAccessKeyID not found');
     }
     const clusterScoped = ref.kind === 'ClusterTriggerAuthentication';
+    const kind = clusterScoped
+      ? 'ClusterTriggerAuthentication'
+      : 'TriggerAuthentication';
     const auth = store.find(
       clusterScoped
         ? 'clustertriggerauthentications.keda.sh'
@@ -183,16 +194,10 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
       ref.name,
     );
     if (!auth) {
+      // KEDA only logs the missing object and then fails for lack of
+      // credentials; both halves are in the message here.
       throw new Error(
-        `error getting ${
-          clusterScoped
-            ? 'clusterTriggerAuthentication'
-            : 'triggerAuthentication'
-        } ${ref.name}: ${
-          clusterScoped
-            ? 'ClusterTriggerAuthentication'
-            : 'TriggerAuthentication'
-        }.keda.sh "${ref.name}" not found`,
+        `error getting ${kind} ${ref.name}: ${kind}.keda.sh "${ref.name}" not found; awsAccessKeyID not found`,
       );
     }
     const podIdentity = auth.spec?.podIdentity ?? {};
@@ -200,15 +205,15 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
       deployment.spec?.template?.spec?.serviceAccountName ?? 'default';
     const serviceAccountRole = (required: boolean) => {
       const sa = store.find('serviceaccounts', namespace, serviceAccountName);
-      const arn = sa?.metadata?.annotations?.[ROLE_ARN_ANNOTATION];
       if (!sa) {
         throw new Error(
           `error getting service account: '${serviceAccountName}', error: serviceaccounts "${serviceAccountName}" not found`,
         );
       }
+      const arn = sa.metadata?.annotations?.[ROLE_ARN_ANNOTATION];
       if (!arn && required) {
         throw new Error(
-          `error getting service account: '${serviceAccountName}', error: annotation '${ROLE_ARN_ANNOTATION}' not found`,
+          `error getting service account: '${serviceAccountName}', error: annotation '${ROLE_ARN_ANNOTATION}' not found on the service account`,
         );
       }
       return arn;
@@ -219,20 +224,19 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
         const roleArn: string | undefined = workloadOwner
           ? serviceAccountRole(true)
           : podIdentity.roleArn;
-        if (!roleArn) return identity.operatorCredentials(meta.awsRegion);
-        const { credentials } = await identity.podIdentityRoleCredentials(
-          usage,
-          roleArn,
-          meta.awsRegion,
-          workloadOwner ? undefined : podIdentity.externalID,
-        );
-        return credentials;
+        return roleArn
+          ? {
+              kind: 'pod-identity-role',
+              roleArn,
+              externalId: workloadOwner ? undefined : podIdentity.externalID,
+            }
+          : { kind: 'operator' };
       }
       case 'aws-eks': {
         const roleArn = serviceAccountRole(false);
         return roleArn
-          ? identity.awsEksRoleCredentials(roleArn, meta.awsRegion)
-          : identity.operatorCredentials(meta.awsRegion);
+          ? { kind: 'aws-eks-role', roleArn }
+          : { kind: 'operator' };
       }
       default:
         throw new Error(
@@ -240,6 +244,28 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
             ? `pod identity provider ${podIdentity.provider} not supported`
             : 'awsAccessKeyID not found',
         );
+    }
+  };
+
+  const credentialsFor = async (
+    plan: AuthPlan,
+    meta: SqsTriggerMetadata,
+    usage: string,
+  ): Promise<AwsCredentials> => {
+    switch (plan.kind) {
+      case 'pod-identity-role':
+        return (
+          await identity.podIdentityRoleCredentials(
+            usage,
+            plan.roleArn,
+            meta.awsRegion,
+            plan.externalId,
+          )
+        ).credentials;
+      case 'aws-eks-role':
+        return identity.awsEksRoleCredentials(plan.roleArn, meta.awsRegion);
+      default:
+        return identity.operatorCredentials(meta.awsRegion);
     }
   };
 
@@ -382,6 +408,7 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
       );
     }
     const metas: SqsTriggerMetadata[] = [];
+    const auths: AuthPlan[] = [];
     const triggers: any[] = so.spec?.triggers ?? [];
     triggers.forEach((trigger, index) => {
       try {
@@ -395,6 +422,7 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
             containerEnv(deployment, ref.envSourceContainerName),
           ),
         );
+        auths.push(resolveAuth(so, trigger, deployment));
       } catch (e) {
         throw new SetupError(
           'Failed to ensure HPA is correctly created for ScaledObject',
@@ -406,7 +434,7 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
         );
       }
     });
-    return { deployment, metas, triggers };
+    return { deployment, metas, triggers, auths };
   };
 
   const poll = async (namespace: string, name: string) => {
@@ -453,7 +481,7 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
       state.builtGeneration = undefined;
       return;
     }
-    const { deployment, metas, triggers } = setup;
+    const { deployment, metas, triggers, auths } = setup;
     const currentReplicas: number = deployment.spec?.replicas ?? 1;
     const pause = pauseState(so.metadata!.annotations);
     const baseStatus: Record<string, unknown> = {
@@ -517,13 +545,7 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
           activationTarget: meta.activationQueueLength,
         };
         try {
-          const credentials = await credentialsFor(
-            so,
-            triggers[i],
-            meta,
-            deployment,
-            usage,
-          );
+          const credentials = await credentialsFor(auths[i], meta, usage);
           reading.value = await identity.queueDepth(meta, credentials);
         } catch (e) {
           reading.error = sqsCallError(e).message;
