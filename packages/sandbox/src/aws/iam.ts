@@ -144,7 +144,7 @@ function roleXml(world: AwsWorld, role: RoleRecord, detail: boolean): Record<str
             ? { PermissionsBoundaryType: 'PermissionsBoundaryPolicy', PermissionsBoundaryArn: role.permissionsBoundaryArn }
             : undefined,
           Tags: role.tags.length ? role.tags.map(t => ({ Key: t.Key, Value: t.Value })) : undefined,
-          RoleLastUsed: {},
+          RoleLastUsed: role.lastUsed ? { LastUsedDate: role.lastUsed.date, Region: role.lastUsed.region } : {},
         }
       : {}),
   };

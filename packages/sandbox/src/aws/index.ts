@@ -3,7 +3,7 @@
  * endpoint for the sandbox and for tests. See README.md in this folder.
  */
 export { startAwsStandIn, rootCredentialsFor } from './server';
-export type { AwsStandIn, AwsStandInOptions } from './server';
+export type { AwsStandIn, AwsStandInOptions, AwsRequestRecord } from './server';
 export type { FaultRule, FaultError, AwsServiceName } from './faults';
 export type { EksClusterSeed } from './eks';
 export type { Credentials } from './world';

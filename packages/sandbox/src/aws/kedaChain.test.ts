@@ -117,6 +117,18 @@ describe('KEDA credential chain across accounts', () => {
       new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
     );
     expect(attrs.Attributes).toEqual({ ApproximateNumberOfMessages: '3', ApproximateNumberOfMessagesNotVisible: '0' });
+
+    // The portal can show when the chain was last used.
+    const scalerRole = await adminB.iam.send(new GetRoleCommand({ RoleName: 'orders-scaler' }));
+    expect(scalerRole.Role?.RoleLastUsed).toMatchObject({ Region: REGION, LastUsedDate: expect.any(Date) });
+    // …and the request log tells who called what.
+    expect(standIn.requestLog().filter(r => r.service !== 'iam').map(r => [r.operation, r.principal, r.status])).toEqual(
+      expect.arrayContaining([
+        ['AssumeRoleWithWebIdentity', undefined, 200],
+        ['AssumeRole', `arn:aws:sts::${CLUSTER_ACCOUNT}:assumed-role/keda-operator/keda-operator`, 200],
+        ['GetQueueAttributes', `arn:aws:sts::${QUEUE_ACCOUNT}:assumed-role/orders-scaler/KEDA`, 200],
+      ]),
+    );
   });
 
   it('rejects the web identity of another service account', async () => {

@@ -192,6 +192,34 @@ describe('AWS stand-in server', () => {
     }
   });
 
+  it('records calls with caller and error code, also over HTTP', async () => {
+    standIn = await startAwsStandIn({ port: 0 });
+    standIn.createAccount(CLUSTER_ACCOUNT);
+    const user = standIn.createUser(CLUSTER_ACCOUNT, 'nobody');
+    const nobody = clientsFor(standIn.createAccessKey(user.arn));
+    await expect(nobody.iam.send(new GetRoleCommand({ RoleName: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    const expected = { service: 'iam', operation: 'GetRole', region: 'us-east-1', principal: user.arn, status: 403, errorCode: 'AccessDenied' };
+    expect(standIn.requestLog()).toEqual([expect.objectContaining(expected)]);
+    const overHttp = await (await fetch(`${standIn.url}/_sandbox/requests`)).json();
+    expect(overHttp.requests).toEqual([expect.objectContaining(expected)]);
+  });
+
+  it('names a condition operator it cannot evaluate instead of guessing', async () => {
+    standIn = await startAwsStandIn({ port: 0 });
+    standIn.createAccount(CLUSTER_ACCOUNT);
+    const user = standIn.createUser(CLUSTER_ACCOUNT, 'timed', {
+      inlinePolicies: {
+        p: { Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*', Condition: { DateLessThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } } }] },
+      },
+    });
+    const timed = clientsFor(standIn.createAccessKey(user.arn));
+    await expect(timed.iam.send(new GetRoleCommand({ RoleName: 'x' }))).rejects.toMatchObject({
+      name: 'InternalFailure',
+      message: 'AWS stand-in cannot evaluate this request: Unsupported condition operator DateLessThan',
+      $metadata: { httpStatusCode: 500 },
+    });
+  });
+
   it('answers unsigned calls to signed operations with MissingAuthenticationToken', async () => {
     standIn = await startAwsStandIn({ port: 0 });
     const res = await fetch(standIn.url, {

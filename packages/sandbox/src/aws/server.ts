@@ -14,6 +14,7 @@ import { createEksCluster, describeCluster, EksClusterSeed } from './eks';
 import { FaultInjector, FaultRule, parseFaultRules, AwsServiceName } from './faults';
 import { IAM_NAMESPACE, iamHandlers, QueryHandler } from './iam';
 import { PolicyDocument } from './policyDocument';
+import { UnsupportedConditionError } from './policyEvaluator';
 import { parseAuthorization, verifySignature } from './sigv4';
 import { SQS_ERROR_TYPES, sqsHandlers } from './sqs';
 import { ClusterRecord, loadState, ManagedPolicyRecord, queueUrl, rootCredentialsFor, StateData, UserRecord } from './state';
@@ -69,12 +70,29 @@ export interface AwsStandIn {
    * does not verify. Issuers without keys are trusted unverified.
    */
   setIssuerKeys(issuer: string, jwks: { keys: ReadonlyArray<object> }): void;
+  /** The most recent AWS calls (up to 500), oldest first. */
+  requestLog(): AwsRequestRecord[];
   setFaults(rules: FaultRule[]): void;
   addFault(rule: FaultRule): void;
   clearFaults(): void;
   /** Forget everything (accounts, keys, queues …) and persist the empty state. */
   reset(): void;
 }
+
+/** One AWS call as the stand-in saw it (a tiny CloudTrail for tests and the demo). */
+export interface AwsRequestRecord {
+  time: string;
+  service: AwsServiceName;
+  operation: string;
+  region: string;
+  /** Caller ARN, or undefined for unsigned / unauthenticated calls. */
+  principal?: string;
+  status: number;
+  /** AWS error code when the call failed. */
+  errorCode?: string;
+}
+
+const REQUEST_LOG_SIZE = 500;
 
 /** Operations AWS accepts without a signature. */
 const UNSIGNED_OPERATIONS = new Set(['sts:AssumeRoleWithWebIdentity', 'sts:AssumeRoleWithSAML']);
@@ -92,6 +110,19 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
   const faults = new FaultInjector();
   const verify = opts.verifySignatures ?? true;
   let closing = false;
+  const requests: AwsRequestRecord[] = [];
+  const record = (route: Route, principal: string | undefined, status: number, errorCode?: string) => {
+    requests.push({
+      time: new Date(clock()).toISOString(),
+      service: route.service,
+      operation: route.operation,
+      region: route.region,
+      ...(principal ? { principal } : {}),
+      status,
+      ...(errorCode ? { errorCode } : {}),
+    });
+    if (requests.length > REQUEST_LOG_SIZE) requests.splice(0, requests.length - REQUEST_LOG_SIZE);
+  };
   let baseUrl = '';
   const queueUrlFor =
     opts.queueUrlStyle === 'endpoint'
@@ -104,6 +135,9 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
 
   app.get('/_sandbox/health', (_req, res) => {
     res.json({ status: 'ok', accounts: Object.keys(world.data.accounts) });
+  });
+  app.get('/_sandbox/requests', (_req, res) => {
+    res.json({ requests });
   });
   app.get('/_sandbox/faults', (_req, res) => {
     res.json({ faults: faults.list() });
@@ -144,6 +178,7 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
       return;
     }
     const respondError = (error: AwsError) => sendError(res, route.service, error, requestId);
+    let callerArn: string | undefined;
     try {
       const fault = faults.take(route.service, route.operation);
       if (fault.latencyMs) await new Promise(r => setTimeout(r, fault.latencyMs));
@@ -169,7 +204,8 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
       } else if (!UNSIGNED_OPERATIONS.has(`${route.service}:${route.operation}`)) {
         throw new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', { status: 403 });
       }
-      log(`aws ${route.service}:${route.operation} ${route.region} by ${caller?.principal.arn ?? 'anonymous'}`);
+      callerArn = caller?.principal.arn;
+      log(`aws ${route.service}:${route.operation} ${route.region} by ${callerArn ?? 'anonymous'}`);
 
       if (route.service === 'iam' || route.service === 'sts') {
         const handlers = route.service === 'iam' ? iamHandlers : stsHandlers;
@@ -181,14 +217,21 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
         const result = await handler({ world, caller, region: route.region, params });
         const ns = route.service === 'iam' ? IAM_NAMESPACE : STS_NAMESPACE;
         res.status(200).set('x-amzn-RequestId', requestId).type('text/xml').send(queryResponse(route.operation, ns, result, requestId));
+        record(route, callerArn, 200);
         return;
       }
       if (route.service === 'sqs') {
         const handler = sqsHandlers[route.operation];
         if (!handler) throw new AwsError('UnsupportedOperation', `Operation ${route.operation} is not supported by the AWS stand-in.`);
-        const input = body.length ? JSON.parse(body.toString('utf8')) : {};
+        let input: Record<string, unknown> = {};
+        try {
+          if (body.length) input = JSON.parse(body.toString('utf8'));
+        } catch {
+          throw new AwsError('SerializationException', 'Request body is not valid JSON.');
+        }
         const result = await handler({ world, caller: caller!, region: route.region, input, isClosing: () => closing, queueUrl: queueUrlFor });
         res.status(200).set('x-amzn-RequestId', requestId).type('application/x-amz-json-1.0').send(JSON.stringify(result));
+        record(route, callerArn, 200);
         return;
       }
       const m = /^\/clusters\/([^/?]+)$/.exec(req.path);
@@ -197,10 +240,18 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
       }
       const result = describeCluster(world, caller!, route.region, decodeURIComponent(m[1]));
       res.status(200).set('x-amzn-RequestId', requestId).json(result);
+      record(route, callerArn, 200);
     } catch (e) {
-      if (e instanceof AwsError) {
-        log(`aws ${route.service}:${route.operation} → ${e.code}: ${e.message}`);
-        respondError(e);
+      // A policy using a condition operator the evaluator does not model:
+      // fail loudly, naming it, instead of guessing a decision.
+      const error =
+        e instanceof UnsupportedConditionError
+          ? new AwsError('InternalFailure', `AWS stand-in cannot evaluate this request: ${e.message}`, { status: 500 })
+          : e;
+      if (error instanceof AwsError) {
+        log(`aws ${route.service}:${route.operation} → ${error.code}: ${error.message}`);
+        record(route, callerArn, error.status, error.code);
+        respondError(error);
         return;
       }
       throw e;
@@ -245,6 +296,7 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
     createUser: (account, name, o) => world.createUser(account, name, o),
     createManagedPolicy: (account, name, doc, path) => world.createManagedPolicy(account, name, doc, path),
     createEksCluster: seed => createEksCluster(world, seed),
+    requestLog: () => requests.map(r => ({ ...r })),
     setIssuerKeys: (issuer, jwks) => {
       world.data.issuerKeys = { ...world.data.issuerKeys, [issuer.replace(/\/$/, '')]: { keys: jwks.keys.map(k => ({ ...k }) as JsonWebKey) } };
       world.persist();

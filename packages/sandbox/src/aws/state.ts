@@ -31,6 +31,8 @@ export interface RoleRecord {
   tags: Tag[];
   inlinePolicies: Record<string, string>;
   attachedPolicyArns: string[];
+  /** Last time a session of this role was issued (GetRole's RoleLastUsed). */
+  lastUsed?: { date: string; region: string };
 }
 
 export interface UserRecord {

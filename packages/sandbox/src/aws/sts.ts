@@ -70,6 +70,7 @@ function issueSession(
   const sessionToken = crypto.randomBytes(48).toString('base64');
   const expiration = new Date(ctx.world.clock() + seconds * 1000).toISOString();
   const arn = sessionArn(accountId, role.roleName, sessionName);
+  role.lastUsed = { date: ctx.world.now().toISOString(), region: ctx.region };
   ctx.world.data.accessKeys[accessKeyId] = {
     accessKeyId,
     secretAccessKey,
