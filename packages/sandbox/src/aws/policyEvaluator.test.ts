@@ -296,6 +296,35 @@ describe('evaluatePolicies', () => {
     });
   });
 
+  it('matches Service principals only for that service', () => {
+    const eksTrust = { Statement: [{ Effect: 'Allow' as const, Principal: { Service: 'eks.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+    const asService = (service: string) =>
+      evaluatePolicies({
+        principal: { kind: 'service', arn: service, service },
+        action: 'sts:AssumeRole',
+        resource: 'arn:aws:iam::111111111111:role/eks-cluster-role',
+        resourceAccountId: '111111111111',
+        resourcePolicy: { name: 'trust', document: eksTrust },
+      }).decision;
+    expect(asService('eks.amazonaws.com')).toBe('allowed');
+    expect(asService('lambda.amazonaws.com')).toBe('implicitDeny');
+    // An AWS principal is not a service principal.
+    expect(decide({ principal: operatorSession, action: 'sts:AssumeRole', resourcePolicy: { name: 'trust', document: eksTrust } })).toBe(
+      'implicitDeny',
+    );
+  });
+
+  it('denies everyone but the named principal with NotPrincipal', () => {
+    const queuePolicy: PolicyDocument = {
+      Statement: [{ Effect: 'Deny', NotPrincipal: { AWS: SCALER_ROLE }, Action: 'sqs:*', Resource: QUEUE }],
+    };
+    const identity = [{ name: 'p', document: allow('sqs:*') }];
+    expect(decide({ principal: scalerSession, identityPolicies: identity, resourcePolicy: { name: 'q', document: queuePolicy } })).toBe('allowed');
+    expect(decide({ principal: userInB, identityPolicies: identity, resourcePolicy: { name: 'q', document: queuePolicy } })).toBe(
+      'explicitDeny',
+    );
+  });
+
   it('root is not limited by identity policies but cross-account still needs the resource side', () => {
     const root: RequestPrincipal = { kind: 'root', arn: 'arn:aws:iam::111111111111:root', accountId: '111111111111' };
     expect(decide({ principal: root, resourceAccountId: '111111111111' })).toBe('allowed');
