@@ -132,6 +132,58 @@ spec:
     expect(table).toMatch(/orders\s+4\/4/);
     expect(await kubectl('get', 'ta', '-n', 'payments')).toMatch(/sqs\s+aws/);
 
+    // ScaledObjects: CRD printer columns, describe with events, and the
+    // KEDA webhook's denial as kubectl prints it.
+    const scaledObject = (name: string) => `apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: ${name}
+  namespace: payments
+spec:
+  scaleTargetRef: {name: orders}
+  minReplicaCount: 0
+  maxReplicaCount: 5
+  triggers:
+  - type: aws-sqs-queue
+    authenticationRef: {name: sqs}
+    metadata:
+      queueURL: https://sqs.eu-west-1.amazonaws.com/222222222222/orders
+      awsRegion: eu-west-1
+`;
+    const soFile = path.join(dir, 'so.yaml');
+    fs.writeFileSync(soFile, scaledObject('orders'));
+    await kubectl('apply', '--validate=false', '-f', soFile);
+    const soTable = await kubectl('get', 'so', '-n', 'payments');
+    expect(soTable).toMatch(
+      /NAME\s+SCALETARGETKIND\s+SCALETARGETNAME\s+MIN\s+MAX/,
+    );
+    expect(soTable).toMatch(/orders\s+orders\s+0\s+5/);
+    const so = standIn.store.get('scaledobjects.keda.sh', 'payments', 'orders');
+    standIn.store.create('events', 'payments', {
+      metadata: { name: 'orders.17a' },
+      involvedObject: {
+        apiVersion: 'keda.sh/v1alpha1',
+        kind: 'ScaledObject',
+        name: 'orders',
+        namespace: 'payments',
+        uid: so.metadata!.uid,
+      },
+      type: 'Normal',
+      reason: 'KEDAScalersStarted',
+      message: 'Started scalers watch',
+      source: { component: 'keda-operator' },
+      count: 1,
+    });
+    expect(await kubectl('describe', 'so', 'orders', '-n', 'payments')).toMatch(
+      /Events:[\s\S]*KEDAScalersStarted\s+\S+\s+keda-operator\s+Started scalers watch/,
+    );
+    fs.writeFileSync(soFile, scaledObject('orders-again'));
+    await expect(
+      kubectl('apply', '--validate=false', '-f', soFile),
+    ).rejects.toThrow(
+      `admission webhook "vscaledobject.kb.io" denied the request: the workload 'orders' of type 'apps/v1.Deployment' is already managed by the ScaledObject 'orders'`,
+    );
+
     await kubectl('delete', 'deployment', 'orders', '-n', 'payments');
     expect(
       standIn.store.find('deployments.apps', 'payments', 'orders'),
