@@ -90,9 +90,11 @@ export class WatchedCollection<T extends KubernetesObject> {
   private readonly informer: Informer<T> & ObjectCache<T>;
   private readonly name: string;
   private readonly listeners: ChangeListener<T>[] = [];
+  // Not stale before the first list: `synced: false` says "not yet"; stale
+  // means a watch that worked (or was tried) is broken now.
   private state: CollectionState = {
     synced: false,
-    stale: true,
+    stale: false,
     notServed: false,
   };
   private stopped = true;
@@ -195,8 +197,8 @@ export class WatchedCollection<T extends KubernetesObject> {
       return;
     }
     if (this.errorsThisStart === 0 && !this.stopped) {
-      if (this.state.stale) {
-        this.logger.info(`KEDA cache watching ${this.name}`);
+      if (this.state.error) {
+        this.logger.info(`KEDA cache watching ${this.name} again`);
       }
       this.attempt = 0;
       this.state = {

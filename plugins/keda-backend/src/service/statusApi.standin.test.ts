@@ -19,6 +19,7 @@ import {
 import { ConfigReader } from '@backstage/config';
 import express from 'express';
 import request from 'supertest';
+import { openApiErrors } from '../__testUtils__/openApi';
 import { KedaStatusService } from './KedaStatusService';
 import { createRouter } from './router';
 
@@ -399,6 +400,8 @@ describe('keda status API against the Kubernetes stand-in', () => {
 
   it("serves the entity's ScaledObject from the watch cache", async () => {
     const s = await waitForSync();
+    // What is served is what openapi.yaml documents, field for field.
+    expect(openApiErrors('EntityKedaStatus', s)).toEqual([]);
     expect(s.scaledObjects).toHaveLength(1);
     expect(s.scaledObjects[0]).toMatchObject({
       cluster: 'demo-eks',
@@ -513,6 +516,49 @@ describe('keda status API against the Kubernetes stand-in', () => {
       expect(s.scaledObjects[0].replicas.max).toBe(30);
     }, 10_000);
     expect((await status()).clusters[0].stale).toBe(false);
+  });
+
+  it('keeps serving, not stale, when a ScaledObject targets a kind the server does not serve', async () => {
+    await waitForSync();
+    // The stand-in serves no StatefulSets, like a cluster without that API.
+    standIn.store.create('scaledobjects', 'orders', {
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'ScaledObject',
+      metadata: {
+        name: 'ledger',
+        labels: { 'backstage.io/kubernetes-id': 'orders-worker' },
+      },
+      spec: {
+        scaleTargetRef: { name: 'ledger', kind: 'StatefulSet' },
+        triggers: [
+          {
+            type: 'aws-sqs-queue',
+            metadata: { queueURL: QUEUE_URL, awsRegion: 'us-east-1' },
+          },
+        ],
+      },
+    });
+    const s = await eventually(async () => {
+      const current = await status();
+      expect(current.scaledObjects.map(o => o.name)).toEqual([
+        'ledger',
+        'orders-worker',
+      ]);
+      expect(proxy.requests.some(r => r.path.endsWith('/statefulsets'))).toBe(
+        true,
+      );
+      return current;
+    }, 2_000);
+    // Once the server said 404, the kind no longer counts towards freshness.
+    await eventually(async () => {
+      expect((await status()).clusters[0]).toMatchObject({
+        synced: true,
+        stale: false,
+      });
+    }, 2_000);
+    const ledger = s.scaledObjects[0];
+    expect(ledger.scaleTarget).toEqual({ kind: 'StatefulSet', name: 'ledger' });
+    expect(ledger.diagnoses.map(d => d.code)).toEqual(['RegionMismatch']);
   });
 
   it('answers 404 for an entity the caller may not read', async () => {
