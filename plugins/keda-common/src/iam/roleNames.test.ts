@@ -73,10 +73,13 @@ describe('scalerRoleName', () => {
 describe('scalerRoleName over many identities', () => {
   // A small deterministic generator (no Math.random: reproducible failures).
   function* identities(count: number) {
+    // mulberry32: 32-bit integer arithmetic only, so no precision loss.
     let seed = 42;
     const next = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed;
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return (t ^ (t >>> 14)) >>> 0;
     };
     const alphabet = 'abcdefghijklmnopqrstuvwxyzABC0123456789-._/:';
     const word = (max: number) =>
