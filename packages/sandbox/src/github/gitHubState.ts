@@ -75,6 +75,17 @@ export interface CommitStatusRecord {
   createdAt: string;
 }
 
+/** A repository webhook (`POST /repos/{owner}/{repo}/hooks`). */
+export interface WebhookRecord {
+  id: number;
+  url: string;
+  secret?: string;
+  /** Event names, or '*' for all. */
+  events: string[];
+  active: boolean;
+  createdAt: string;
+}
+
 export interface RepositoryRecord {
   id: number;
   owner: string;
@@ -88,6 +99,8 @@ export interface RepositoryRecord {
   pulls: PullRequestRecord[];
   comments: IssueCommentRecord[];
   statuses: CommitStatusRecord[];
+  /** Absent in state files written before webhooks existed. */
+  hooks?: WebhookRecord[];
   nextIssueNumber: number;
 }
 
@@ -144,9 +157,53 @@ export function stableId(name: string): number {
   return createHash('sha1').update(name).digest().readUInt32BE(0) % 100000000;
 }
 
+/**
+ * What happened, for webhook deliveries (the state emits, the server turns
+ * events into GitHub's webhook payloads).
+ */
+export type RepositoryEvent =
+  | {
+      type: 'push';
+      repository: RepositoryRecord;
+      ref: string;
+      before: string;
+      after: string;
+      forced: boolean;
+      actor: string;
+    }
+  | {
+      type: 'pull_request';
+      action:
+        | 'opened'
+        | 'edited'
+        | 'closed'
+        | 'reopened'
+        | 'ready_for_review'
+        | 'converted_to_draft'
+        | 'review_requested'
+        | 'synchronize';
+      repository: RepositoryRecord;
+      pull: PullRequestRecord;
+      actor: string;
+      requestedReviewer?: string;
+      requestedTeam?: string;
+    }
+  | {
+      type: 'issue_comment';
+      action: 'created';
+      repository: RepositoryRecord;
+      pull: PullRequestRecord;
+      comment: IssueCommentRecord;
+      actor: string;
+    };
+
+export const ZERO_SHA = '0000000000000000000000000000000000000000';
+
 export interface GitHubStateOptions {
   stateFile?: string;
   clock?: () => Date;
+  /** Called synchronously after each change; must not throw. */
+  onEvent?: (event: RepositoryEvent) => void;
 }
 
 export class GitHubState {
@@ -192,6 +249,35 @@ export class GitHubState {
     const temporary = `${this.options.stateFile}.${process.pid}.tmp`;
     writeFileSync(temporary, JSON.stringify(state));
     renameSync(temporary, this.options.stateFile);
+  }
+
+  private emit(event: RepositoryEvent) {
+    this.options.onEvent?.(event);
+  }
+
+  /** A branch moved: a push event, and `synchronize` for its open PRs. */
+  private branchMoved(
+    repository: RepositoryRecord,
+    ref: string,
+    before: string,
+    after: string,
+    forced: boolean,
+    actor: string,
+  ) {
+    this.emit({ type: 'push', repository, ref, before, after, forced, actor });
+    if (!ref.startsWith('refs/heads/') || after === ZERO_SHA) return;
+    const branch = ref.slice('refs/heads/'.length);
+    for (const pull of repository.pulls) {
+      if (pull.state === 'open' && pull.headRef === branch) {
+        this.emit({
+          type: 'pull_request',
+          action: 'synchronize',
+          repository,
+          pull,
+          actor,
+        });
+      }
+    }
   }
 
   reset() {
@@ -343,7 +429,12 @@ export class GitHubState {
     return sha;
   }
 
-  createRef(repository: RepositoryRecord, ref: string, sha: string): string {
+  createRef(
+    repository: RepositoryRecord,
+    ref: string,
+    sha: string,
+    actor = repository.owner,
+  ): string {
     if (!/^refs\/[^\s]+\/[^\s]+/.test(ref)) {
       throw new GitHubApiError(
         422,
@@ -356,6 +447,7 @@ export class GitHubState {
     this.requireCommit(repository, sha, 'sha');
     repository.refs[ref] = sha;
     this.save();
+    this.branchMoved(repository, ref, ZERO_SHA, sha, false, actor);
     return ref;
   }
 
@@ -364,6 +456,7 @@ export class GitHubState {
     ref: string,
     sha: string,
     force: boolean,
+    actor = repository.owner,
   ) {
     const current = repository.refs[ref];
     if (!current) {
@@ -378,14 +471,24 @@ export class GitHubState {
     }
     repository.refs[ref] = sha;
     this.save();
+    if (current !== sha) {
+      const forced = !this.objects(repository).isAncestor(current, sha);
+      this.branchMoved(repository, ref, current, sha, forced, actor);
+    }
   }
 
-  deleteRef(repository: RepositoryRecord, ref: string) {
-    if (!repository.refs[ref]) {
+  deleteRef(
+    repository: RepositoryRecord,
+    ref: string,
+    actor = repository.owner,
+  ) {
+    const current = repository.refs[ref];
+    if (!current) {
       throw new GitHubApiError(422, `Reference does not exist: ${ref}`);
     }
     delete repository.refs[ref];
     this.save();
+    this.branchMoved(repository, ref, current, ZERO_SHA, false, actor);
   }
 
   private requireCommit(
@@ -702,6 +805,13 @@ export class GitHubState {
     };
     repository.pulls.push(pull);
     this.save();
+    this.emit({
+      type: 'pull_request',
+      action: 'opened',
+      repository,
+      pull,
+      actor,
+    });
     return pull;
   }
 
@@ -746,8 +856,29 @@ export class GitHubState {
       base?: string;
       draft?: boolean;
     },
+    actor = repository.owner,
   ): PullRequestRecord {
     const pull = this.pull(repository, number);
+    const actions: Array<
+      | 'edited'
+      | 'closed'
+      | 'reopened'
+      | 'ready_for_review'
+      | 'converted_to_draft'
+    > = [];
+    if (
+      (input.title !== undefined && input.title !== pull.title) ||
+      (input.body !== undefined && input.body !== pull.body) ||
+      (input.base !== undefined && input.base !== pull.baseRef)
+    ) {
+      actions.push('edited');
+    }
+    if (input.draft !== undefined && input.draft !== pull.draft) {
+      actions.push(input.draft ? 'converted_to_draft' : 'ready_for_review');
+    }
+    if (input.state !== undefined && input.state !== pull.state) {
+      actions.push(input.state === 'closed' ? 'closed' : 'reopened');
+    }
     if (input.base !== undefined && input.base !== pull.baseRef) {
       if (!repository.refs[qualifyBranch(input.base)]) {
         throw new GitHubApiError(
@@ -780,6 +911,8 @@ export class GitHubState {
     }
     pull.updatedAt = this.now();
     this.save();
+    for (const action of actions)
+      this.emit({ type: 'pull_request', action, repository, pull, actor });
     return pull;
   }
 
@@ -788,6 +921,7 @@ export class GitHubState {
     number: number,
     reviewers: string[],
     teams: string[],
+    actor = repository.owner,
   ): PullRequestRecord {
     const pull = this.pull(repository, number);
     if (reviewers.some(r => r.toLowerCase() === pull.author.toLowerCase())) {
@@ -804,6 +938,27 @@ export class GitHubState {
       if (!pull.requestedTeams.includes(team)) pull.requestedTeams.push(team);
     pull.updatedAt = this.now();
     this.save();
+    // GitHub sends one review_requested delivery per reviewer or team.
+    for (const reviewer of reviewers) {
+      this.emit({
+        type: 'pull_request',
+        action: 'review_requested',
+        repository,
+        pull,
+        actor,
+        requestedReviewer: reviewer,
+      });
+    }
+    for (const team of teams) {
+      this.emit({
+        type: 'pull_request',
+        action: 'review_requested',
+        repository,
+        pull,
+        actor,
+        requestedTeam: team,
+      });
+    }
     return pull;
   }
 
@@ -960,10 +1115,7 @@ export class GitHubState {
       });
     } else {
       // Rebase: replay each commit of the pull request onto the base tip.
-      const commits = store
-        .history(head)
-        .filter(sha => !mergeBase || !store.isAncestor(sha, mergeBase))
-        .reverse();
+      const commits = store.commitsBetween(mergeBase, head).reverse();
       let tip = base;
       for (const sha of commits) {
         const commit: GitCommit = store.commit(sha);
@@ -1003,6 +1155,22 @@ export class GitHubState {
     pull.mergedBy = actor;
     pull.mergeCommitSha = mergeCommitSha;
     this.save();
+    // GitHub's order: the push to the base branch, then the closed PR.
+    this.branchMoved(
+      repository,
+      baseRefName,
+      base,
+      mergeCommitSha,
+      false,
+      actor,
+    );
+    this.emit({
+      type: 'pull_request',
+      action: 'closed',
+      repository,
+      pull,
+      actor,
+    });
     return {
       pull,
       event: {
@@ -1018,6 +1186,50 @@ export class GitHubState {
         mergeMethod: method,
       },
     };
+  }
+
+  // --- webhooks ----------------------------------------------------------
+
+  createHook(
+    repository: RepositoryRecord,
+    input: {
+      url?: string;
+      secret?: string;
+      events?: string[];
+      active?: boolean;
+    },
+  ): WebhookRecord {
+    if (!input.url || !/^https?:\/\//.test(input.url)) {
+      throw new GitHubApiError(
+        422,
+        `Validation Failed: config.url must be an http(s) URL, got '${
+          input.url ?? ''
+        }'`,
+        [{ resource: 'Hook', field: 'config.url', code: 'invalid' }],
+      );
+    }
+    const hook: WebhookRecord = {
+      id: this.allocateId(),
+      url: input.url,
+      secret: input.secret,
+      events: input.events?.length ? input.events : ['push'],
+      active: input.active ?? true,
+      createdAt: this.now(),
+    };
+    repository.hooks = [...(repository.hooks ?? []), hook];
+    this.save();
+    return hook;
+  }
+
+  deleteHook(repository: RepositoryRecord, id: number) {
+    if (!(repository.hooks ?? []).some(h => h.id === id)) {
+      throw new GitHubApiError(
+        404,
+        `Not Found: hook ${id} does not exist in ${repository.owner}/${repository.name}`,
+      );
+    }
+    repository.hooks = (repository.hooks ?? []).filter(h => h.id !== id);
+    this.save();
   }
 
   // --- comments and statuses ---------------------------------------------
@@ -1061,6 +1273,15 @@ export class GitHubState {
     };
     repository.comments.push(comment);
     this.save();
+    const pull = this.pull(repository, number);
+    this.emit({
+      type: 'issue_comment',
+      action: 'created',
+      repository,
+      pull,
+      comment,
+      actor,
+    });
     return comment;
   }
 

@@ -297,6 +297,12 @@ export class GitObjectStore {
     return ordered;
   }
 
+  /** Commits reachable from `head` but not from `base`, newest first. */
+  commitsBetween(base: string | undefined, head: string): string[] {
+    const excluded = new Set(base ? this.history(base) : []);
+    return this.history(head).filter(sha => !excluded.has(sha));
+  }
+
   isAncestor(ancestor: string, descendant: string): boolean {
     return this.history(descendant).includes(ancestor);
   }

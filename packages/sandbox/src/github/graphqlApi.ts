@@ -185,7 +185,7 @@ function rootValue(context: GraphqlApiContext, actor: string) {
         { extensions: { type: 'UNPROCESSABLE' } },
       );
     }
-    state.updatePullRequest(repository, pull.number, { draft });
+    state.updatePullRequest(repository, pull.number, { draft }, actor);
     return {
       pullRequest: pullRequestNode(context, repository, pull),
       clientMutationId: input.clientMutationId ?? null,

@@ -251,9 +251,7 @@ export function pullRequestJson(
     store.flattenTree(store.commit(diffBase).tree),
     store.flattenTree(store.commit(headSha).tree),
   );
-  const commits = store
-    .history(headSha)
-    .filter(sha => !store.isAncestor(sha, diffBase)).length;
+  const commits = store.commitsBetween(diffBase, headSha).length;
   const repo = repositoryJson(urls, repository);
   return {
     id: stableId(`pull:${fullName}#${pull.number}`),

@@ -11,6 +11,7 @@ import {
   PullRequestMergedEvent,
   RepositoryRecord,
   TreeChange,
+  WebhookRecord,
   normalisePath,
   qualifyBranch,
 } from './gitHubState';
@@ -347,19 +348,20 @@ export function createRestApiRouter(context: RestApiContext): Router {
     );
   });
 
-  route('post', '/repos/:owner/:repo/git/refs', (req, res) => {
+  route('post', '/repos/:owner/:repo/git/refs', (req, res, actor) => {
     const repository = repo(req);
     const ref = state.createRef(
       repository,
       requireString(req.body, 'ref'),
       requireString(req.body, 'sha'),
+      actor,
     );
     res
       .status(201)
       .json(refJson(urls(), repository, ref, repository.refs[ref]));
   });
 
-  route('patch', '/repos/:owner/:repo/git/refs/*', (req, res) => {
+  route('patch', '/repos/:owner/:repo/git/refs/*', (req, res, actor) => {
     const repository = repo(req);
     const ref = refName(req);
     state.updateRef(
@@ -367,12 +369,13 @@ export function createRestApiRouter(context: RestApiContext): Router {
       ref,
       requireString(req.body, 'sha'),
       req.body.force === true,
+      actor,
     );
     res.json(refJson(urls(), repository, ref, repository.refs[ref]));
   });
 
-  route('delete', '/repos/:owner/:repo/git/refs/*', (req, res) => {
-    state.deleteRef(repo(req), refName(req));
+  route('delete', '/repos/:owner/:repo/git/refs/*', (req, res, actor) => {
+    state.deleteRef(repo(req), refName(req), actor);
     res.status(204).end();
   });
 
@@ -641,7 +644,7 @@ export function createRestApiRouter(context: RestApiContext): Router {
     return res.json(prJson(repository, number));
   });
 
-  route('patch', '/repos/:owner/:repo/pulls/:number', (req, res) => {
+  route('patch', '/repos/:owner/:repo/pulls/:number', (req, res, actor) => {
     const repository = repo(req);
     const number = pullNumber(req);
     const input = req.body as Record<string, unknown>;
@@ -657,13 +660,18 @@ export function createRestApiRouter(context: RestApiContext): Router {
     }
     // Real GitHub ignores `draft` here (it needs the GraphQL mutation); the
     // stand-in accepts it so scripts can flip drafts without GraphQL.
-    state.updatePullRequest(repository, number, {
-      title: str(input.title),
-      body: str(input.body),
-      state: input.state as 'open' | 'closed' | undefined,
-      base: str(input.base),
-      draft: typeof input.draft === 'boolean' ? input.draft : undefined,
-    });
+    state.updatePullRequest(
+      repository,
+      number,
+      {
+        title: str(input.title),
+        body: str(input.body),
+        state: input.state as 'open' | 'closed' | undefined,
+        base: str(input.base),
+        draft: typeof input.draft === 'boolean' ? input.draft : undefined,
+      },
+      actor,
+    );
     res.json(prJson(repository, number));
   });
 
@@ -704,8 +712,7 @@ export function createRestApiRouter(context: RestApiContext): Router {
     const store = state.objects(repository);
     const base = state.pullDiffBase(repository, pull);
     const commits = store
-      .history(state.pullHeadSha(repository, pull))
-      .filter(sha => !store.isAncestor(sha, base))
+      .commitsBetween(base, state.pullHeadSha(repository, pull))
       .reverse();
     res.json(
       paginate(req, res, commits).map(sha =>
@@ -765,7 +772,7 @@ export function createRestApiRouter(context: RestApiContext): Router {
   route(
     'post',
     '/repos/:owner/:repo/pulls/:number/requested_reviewers',
-    (req, res) => {
+    (req, res, actor) => {
       const repository = repo(req);
       const number = pullNumber(req);
       state.requestReviewers(
@@ -773,6 +780,7 @@ export function createRestApiRouter(context: RestApiContext): Router {
         number,
         stringArray(req.body, 'reviewers'),
         stringArray(req.body, 'team_reviewers'),
+        actor,
       );
       res.status(201).json(prJson(repository, number));
     },
@@ -793,6 +801,58 @@ export function createRestApiRouter(context: RestApiContext): Router {
       res.json(prJson(repository, number));
     },
   );
+
+  // --- repository webhooks ----------------------------------------------------
+
+  const hookJson = (repository: RepositoryRecord, hook: WebhookRecord) => ({
+    type: 'Repository',
+    id: hook.id,
+    name: 'web',
+    active: hook.active,
+    events: hook.events,
+    // GitHub never returns the secret, only that there is one.
+    config: {
+      url: hook.url,
+      content_type: 'json',
+      insecure_ssl: '0',
+      ...(hook.secret ? { secret: '********' } : {}),
+    },
+    created_at: hook.createdAt,
+    updated_at: hook.createdAt,
+    url: `${urls().apiBaseUrl}/repos/${repository.owner}/${
+      repository.name
+    }/hooks/${hook.id}`,
+  });
+
+  route('post', '/repos/:owner/:repo/hooks', (req, res) => {
+    const repository = repo(req);
+    const config = (req.body?.config ?? {}) as Record<string, unknown>;
+    if (config.content_type !== undefined && config.content_type !== 'json') {
+      throw new GitHubApiError(
+        422,
+        `Validation Failed: the stand-in delivers config.content_type 'json' only`,
+        [{ resource: 'Hook', field: 'config.content_type', code: 'invalid' }],
+      );
+    }
+    const hook = state.createHook(repository, {
+      url: str(config.url),
+      secret: str(config.secret),
+      events: stringArray(req.body, 'events'),
+      active:
+        typeof req.body?.active === 'boolean' ? req.body.active : undefined,
+    });
+    res.status(201).json(hookJson(repository, hook));
+  });
+
+  route('get', '/repos/:owner/:repo/hooks', (req, res) => {
+    const repository = repo(req);
+    res.json((repository.hooks ?? []).map(hook => hookJson(repository, hook)));
+  });
+
+  route('delete', '/repos/:owner/:repo/hooks/:id', (req, res) => {
+    state.deleteHook(repo(req), Number(req.params.id));
+    res.status(204).end();
+  });
 
   // --- issues (pull requests are issues) -------------------------------------
 

@@ -20,6 +20,7 @@ import {
 import { pullRequestJson, StandInUrls } from './representations';
 import { createRestApiRouter } from './restApi';
 import { createWebPagesRouter } from './webPages';
+import { WebhookDelivery, WebhookDispatcher, WebhookTarget } from './webhooks';
 
 /** Token the sandbox configuration uses unless told otherwise. */
 export const DEFAULT_GITHUB_STAND_IN_TOKEN = 'sandbox-github-token';
@@ -42,7 +43,13 @@ export interface GitHubStandInOptions {
    * merge (a webhook receiver's failure does not either).
    */
   onMerge?: (event: PullRequestMergedEvent) => Promise<void>;
-  /** Where onMerge failures go; default console.warn. */
+  /**
+   * Receivers of every repository's `push`, `pull_request` and
+   * `issue_comment` events (like organisation webhooks). Repository hooks
+   * can also be created through `POST /repos/{owner}/{repo}/hooks`.
+   */
+  webhooks?: WebhookTarget[];
+  /** Where onMerge and webhook failures go; default console.warn. */
   logger?: { warn(message: string): void };
   /** Clock for commit and pull request timestamps (deterministic tests). */
   clock?: () => Date;
@@ -88,6 +95,10 @@ export interface GitHubStandIn {
     path: string,
     ref?: string,
   ): string | undefined;
+  /** Latest webhook deliveries, newest first (at most 100). */
+  webhookDeliveries(): WebhookDelivery[];
+  /** Resolves once every queued webhook delivery has finished. */
+  whenWebhooksDelivered(): Promise<void>;
   /** Forget every repository (and persist the empty state). */
   reset(): void;
   close(): Promise<void>;
@@ -104,11 +115,29 @@ export async function startGitHubStandIn(
   const logger = options.logger ?? {
     warn: (message: string) => console.warn(message),
   };
+  let urls: StandInUrls = { webUrl: '', apiBaseUrl: '' };
+  const webhooks: WebhookDispatcher = new WebhookDispatcher({
+    urls: () => urls,
+    targets: options.webhooks ?? [],
+    clock: options.clock ?? (() => new Date()),
+    logger,
+  });
   const state = new GitHubState({
     stateFile: options.stateFile,
     clock: options.clock,
+    onEvent: event => {
+      try {
+        webhooks.dispatch(state, event);
+      } catch (error) {
+        // A payload that cannot be built must not fail the API call.
+        logger.warn(
+          `GitHub stand-in: could not build the ${
+            event.type
+          } webhook payload: ${(error as Error)?.stack ?? error}`,
+        );
+      }
+    },
   });
-  let urls: StandInUrls = { webUrl: '', apiBaseUrl: '' };
 
   const afterMerge = async (event: PullRequestMergedEvent) => {
     if (!options.onMerge) return;
@@ -192,11 +221,15 @@ export async function startGitHubStandIn(
         ? store.blobContent(found.sha).toString('utf8')
         : undefined;
     },
+    webhookDeliveries: () => [...webhooks.deliveries],
+    whenWebhooksDelivered: () => webhooks.whenIdle(),
     reset: () => state.reset(),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    async close() {
+      await webhooks.whenIdle();
+      await new Promise<void>((resolve, reject) => {
         server.close(error => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }
