@@ -27,6 +27,9 @@ import { GetQueueAttributesCommand, CreateQueueCommand } from '@aws-sdk/client-s
 import { AwsStandIn, startAwsStandIn } from './server';
 import { allowDoc, CLUSTER_ACCOUNT, ISSUER, QUEUE_ACCOUNT, REGION, scalerTrust, sdkClients, SdkClients } from './__testUtils__/sdkClients';
 
+// Each test drives a real HTTP server with SDK clients; leave room on a busy 2-core CI machine.
+jest.setTimeout(30_000);
+
 const OPERATOR = `arn:aws:iam::${CLUSTER_ACCOUNT}:role/keda-operator`;
 const accountTrust = (account: string) =>
   JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'sts:AssumeRole' }] });

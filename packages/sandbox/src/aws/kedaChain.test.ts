@@ -32,6 +32,9 @@ import {
   sessionCredentials,
 } from './__testUtils__/sdkClients';
 
+// Each test drives a real HTTP server with SDK clients; leave room on a busy 2-core CI machine.
+jest.setTimeout(30_000);
+
 describe('KEDA credential chain across accounts', () => {
   let standIn: AwsStandIn;
   let adminA: SdkClients;

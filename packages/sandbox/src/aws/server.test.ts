@@ -8,6 +8,9 @@ import path from 'node:path';
 import { AwsStandIn, startAwsStandIn } from './server';
 import { allowDoc, CLUSTER_ACCOUNT, REGION, sdkClients, SdkClients } from './__testUtils__/sdkClients';
 
+// Each test drives a real HTTP server with SDK clients; leave room on a busy 2-core CI machine.
+jest.setTimeout(30_000);
+
 const trust = JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: CLUSTER_ACCOUNT }, Action: 'sts:AssumeRole' }] });
 
 describe('AWS stand-in server', () => {

@@ -18,6 +18,9 @@ import {
 import { AwsStandIn, startAwsStandIn } from './server';
 import { allowDoc, CLUSTER_ACCOUNT, QUEUE_ACCOUNT, REGION, sdkClients, SdkClients } from './__testUtils__/sdkClients';
 
+// Each test drives a real HTTP server with SDK clients; leave room on a busy 2-core CI machine.
+jest.setTimeout(30_000);
+
 const ORDERS_ARN = `arn:aws:sqs:${REGION}:${QUEUE_ACCOUNT}:orders`;
 
 describe('SQS stand-in', () => {
