@@ -5,8 +5,9 @@
 # Ends with one line `N passed, N failed`: Jest tests + browser tests, plus
 # one each for the type check and the lint run. Exits non-zero on any failure.
 #   SKIP_BROWSER=1 scripts/test.sh   # without the browser suite
-set -uo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh" || exit 1
+set -euo pipefail
+# (not `source … || exit`: that would switch errexit off inside bootstrap)
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 set +e
 
 export CI=true BACKSTAGE_TEST_DISABLE_DOCKER=1
