@@ -1,1 +1,10 @@
-export {};
+/**
+ * Scaffolder actions for KEDA SQS autoscaling: plan, write manifests,
+ * provision IAM roles, record requests, mark pull requests ready.
+ *
+ * @packageDocumentation
+ */
+export { scaffolderModuleKeda as default } from './module';
+export * from './actions';
+export { KedaPlanner, KedaPlanRejectedError } from './lib/planner';
+export { KedaRequestsClient } from './lib/kedaRequestsClient';

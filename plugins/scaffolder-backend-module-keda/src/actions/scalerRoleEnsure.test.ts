@@ -28,7 +28,7 @@ const iamMock = mockClient(IAMClient);
 const EXTERNAL_ID = '0123456789abcdef0123456789abcdef';
 const ROLE_ARN = 'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker';
 
-function setup(permission = AuthorizeResult.DENY) {
+function setup(permission: AuthorizeResult.ALLOW | AuthorizeResult.DENY = AuthorizeResult.DENY) {
   const config = testConfig();
   const aws = recordingAwsFactory();
   const permissions = fixedPermissions(permission);

@@ -4,7 +4,6 @@ import type {
 } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import type { JsonObject } from '@backstage/types';
 import {
   describeChainFailure,
   desiredScalerRole,
@@ -151,7 +150,7 @@ export function createKedaScalerRoleEnsureAction(options: {
         ctx.logger.warn(`Could not simulate the operator role: ${error}`);
         verification = await verifyScalerChain({ queueAccountIam: iam, plan });
       }
-      ctx.output('verification', verification as unknown as JsonObject);
+      ctx.output('verification', verification);
       if (!verification.ok) {
         throw new Error(
           `The scaler role was ${result.created ? 'created' : 'converged'} but the chain does not work: ${describeChainFailure(

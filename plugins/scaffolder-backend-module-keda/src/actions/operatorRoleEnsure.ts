@@ -1,0 +1,142 @@
+import { resolveSafeChildPath, type PermissionsService } from '@backstage/backend-plugin-api';
+import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import {
+  OPERATOR_PERMISSION_POLICY_NAME,
+  operatorRoleArn,
+  operatorRolePermissionPolicy,
+  operatorRoleTrustPolicy,
+  STS_AUDIENCE,
+  type OperatorRolePlan,
+} from '@internal/plugin-keda-common';
+import {
+  desiredOperatorRole,
+  reconcileRole,
+  type KedaAwsClientFactory,
+} from '@internal/plugin-keda-node';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import yaml from 'yaml';
+import type { KedaPlanner } from '../lib/planner';
+import { checkpointRunner, requireIamProvisionPermission } from '../lib/provisioning';
+import { examples } from './operatorRoleEnsure.examples';
+
+/** Action id of {@link createKedaOperatorRoleEnsureAction}. */
+export const KEDA_OPERATOR_ROLE_ENSURE_ACTION_ID = 'keda:aws:operator-role:ensure';
+
+/**
+ * KEDA Helm chart values for the operator's IRSA identity
+ * (kedacore/charts keda/values.yaml `podIdentity.aws.irsa`).
+ */
+export function kedaHelmValues(roleArn: string, identity: 'irsa' | 'pod-identity') {
+  return identity === 'irsa'
+    ? {
+        podIdentity: {
+          aws: { irsa: { enabled: true, roleArn, audience: STS_AUDIENCE } },
+        },
+      }
+    : {
+        // EKS Pod Identity: the association lives in EKS, the chart only
+        // needs the service account it binds (keda-operator).
+        podIdentity: { aws: { irsa: { enabled: false } } },
+      };
+}
+
+/**
+ * `keda:aws:operator-role:ensure`: onboarding of a cluster. Creates or
+ * converges the KEDA operator role in the cluster account (IRSA or Pod
+ * Identity trust; permission restricted to `sts:AssumeRole` on scaler roles
+ * under `keda.roles.path` in the allowed queue accounts) and outputs the
+ * KEDA Helm values. Platform team only (`keda.iam.provision`).
+ */
+export function createKedaOperatorRoleEnsureAction(options: {
+  planner: KedaPlanner;
+  aws: KedaAwsClientFactory;
+  permissions: PermissionsService;
+}) {
+  return createTemplateAction({
+    id: KEDA_OPERATOR_ROLE_ENSURE_ACTION_ID,
+    description:
+      "Creates or converges a cluster's KEDA operator role (account A) and outputs the KEDA Helm values",
+    examples,
+    supportsDryRun: true,
+    schema: {
+      input: {
+        cluster: z => z.string().min(1).describe('Name of the cluster in keda.clusters[]'),
+        valuesPath: z =>
+          z
+            .string()
+            .optional()
+            .describe('Write the Helm values to this workspace path (e.g. gitops/clusters/demo-eks/keda/values.yaml)'),
+      },
+      output: {
+        roleArn: z => z.string().describe('ARN of the operator role'),
+        accountId: z => z.string().describe('The cluster account'),
+        oidcIssuer: z => z.string().optional().describe('OIDC issuer the IRSA trust names'),
+        created: z => z.boolean().describe('true when this run created the role'),
+        changes: z => z.array(z.string()).describe('Mutating IAM calls made (empty on a converged re-run)'),
+        helmValues: z => z.string().describe('KEDA Helm values (YAML) with podIdentity.aws.irsa'),
+        trustPolicy: z => z.string().describe('The trust policy applied (JSON)'),
+        permissionPolicy: z => z.string().describe('The inline permission policy applied (JSON)'),
+      },
+    },
+    async handler(ctx) {
+      const dryRun = Boolean(ctx.isDryRun);
+      await requireIamProvisionPermission({
+        permissions: options.permissions,
+        credentials: await ctx.getInitiatorCredentials(),
+        why: 'Onboarding a cluster creates its KEDA operator role',
+      });
+      const { spec } = await options.planner.resolveCluster(ctx.input.cluster, { dryRun });
+      const { roles, guardrails } = options.planner.kedaConfig();
+      const operatorRole: OperatorRolePlan = {
+        name: spec.operator.roleName,
+        path: spec.operator.rolePath ?? '/',
+        arn: operatorRoleArn(spec),
+        accountId: spec.accountId,
+        trustPolicy: operatorRoleTrustPolicy(spec),
+        permissionPolicy: operatorRolePermissionPolicy({
+          cluster: spec,
+          queueAccountIds: guardrails.allowedQueueAccounts,
+          scalerRolePath: roles.path,
+          scalerRoleNamePrefix: roles.namePrefix,
+        }),
+        permissionPolicyName: OPERATOR_PERMISSION_POLICY_NAME,
+      };
+      const helmValues = yaml.stringify(kedaHelmValues(operatorRole.arn, spec.identity));
+      ctx.output('roleArn', operatorRole.arn);
+      ctx.output('accountId', operatorRole.accountId);
+      if (spec.oidcIssuer) ctx.output('oidcIssuer', spec.oidcIssuer);
+      ctx.output('helmValues', helmValues);
+      ctx.output('trustPolicy', JSON.stringify(operatorRole.trustPolicy, null, 2));
+      ctx.output('permissionPolicy', JSON.stringify(operatorRole.permissionPolicy, null, 2));
+      if (ctx.input.valuesPath) {
+        const target = resolveSafeChildPath(ctx.workspacePath, ctx.input.valuesPath);
+        await fs.mkdir(path.dirname(target), { recursive: true });
+        await fs.writeFile(target, helmValues, 'utf8');
+      }
+      if (dryRun) {
+        ctx.output('created', false);
+        ctx.output('changes', []);
+        return;
+      }
+      const result = await reconcileRole({
+        iam: await options.aws.iam(operatorRole.accountId),
+        role: desiredOperatorRole(spec, operatorRole, {
+          permissionsBoundaryArn: roles.permissionsBoundaryArn,
+          tags: roles.tags,
+          requester: ctx.user?.ref,
+          taskId: ctx.task.id,
+        }),
+        adoptUnmanaged: options.planner.adoptExistingRoles(),
+        runEffect: checkpointRunner(ctx),
+      });
+      ctx.logger.info(
+        result.changes.length
+          ? `${result.created ? 'Created' : 'Converged'} ${result.arn}: ${result.changes.join(', ')}`
+          : `${result.arn} already matches; nothing changed`,
+      );
+      ctx.output('created', result.created);
+      ctx.output('changes', result.changes);
+    },
+  });
+}

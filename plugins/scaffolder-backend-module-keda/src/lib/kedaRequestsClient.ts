@@ -1,0 +1,122 @@
+import type {
+  AuthService,
+  BackstageCredentials,
+  DiscoveryService,
+} from '@backstage/backend-plugin-api';
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
+import type {
+  CreateKedaRequestBody,
+  KedaRequestProgressBody,
+  KedaRequestRecord,
+} from '@internal/plugin-keda-common';
+
+/**
+ * Client of the keda backend's request API (POST /requests, GET
+ * /requests/:id, POST /requests/:id/progress), calling as the task's
+ * initiator: the backend's permission checks and decision log then see the
+ * person who ran the template, not the scaffolder.
+ */
+export class KedaRequestsClient {
+  constructor(
+    private readonly options: { discovery: DiscoveryService; auth: AuthService },
+  ) {}
+
+  private async call<T>(
+    credentials: BackstageCredentials,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
+    const baseUrl = await this.options.discovery.getBaseUrl('keda');
+    const { token } = await this.options.auth.getPluginRequestToken({
+      onBehalfOf: credentials,
+      targetPluginId: 'keda',
+    });
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    if (!response.ok) {
+      throw await responseError(response, `${method} ${path}`);
+    }
+    return { status: response.status, body: (await response.json()) as T };
+  }
+
+  /** Creates a request, or returns the one this task already created (200). */
+  async create(body: CreateKedaRequestBody, credentials: BackstageCredentials) {
+    const { status, body: record } = await this.call<KedaRequestRecord>(
+      credentials,
+      'POST',
+      '/requests',
+      body,
+    );
+    return { record, created: status === 201 };
+  }
+
+  async get(id: string, credentials: BackstageCredentials): Promise<KedaRequestRecord> {
+    return (
+      await this.call<KedaRequestRecord>(
+        credentials,
+        'GET',
+        `/requests/${encodeURIComponent(id)}`,
+      )
+    ).body;
+  }
+
+  async progress(
+    id: string,
+    body: KedaRequestProgressBody,
+    credentials: BackstageCredentials,
+  ): Promise<KedaRequestRecord> {
+    return (
+      await this.call<KedaRequestRecord>(
+        credentials,
+        'POST',
+        `/requests/${encodeURIComponent(id)}/progress`,
+        body,
+      )
+    ).body;
+  }
+}
+
+// The backend answers errors in Backstage's `{ error: { name, message } }`
+// form; keep its message (it names the field or the state) and map the
+// status to the matching Backstage error so the task log says what to do.
+async function responseError(response: Response, what: string): Promise<Error> {
+  const text = await response.text();
+  let detail = text.slice(0, 500);
+  try {
+    const parsed = JSON.parse(text);
+    detail = parsed?.error?.message ?? detail;
+  } catch {
+    // not JSON: keep the text
+  }
+  const message = `keda backend: ${what} answered ${response.status} ${response.statusText}: ${detail}`;
+  switch (response.status) {
+    case 400:
+      return new InputError(message);
+    case 401:
+    case 403:
+      return new NotAllowedError(message);
+    case 404:
+      return new NotFoundError(message);
+    case 409:
+      return new ConflictError(message);
+    case 502:
+    case 503:
+    case 504:
+      return new ServiceUnavailableError(message);
+    default:
+      return new Error(message);
+  }
+}

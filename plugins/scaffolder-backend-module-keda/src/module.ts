@@ -1,0 +1,57 @@
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
+import { KedaAwsClientFactory } from '@internal/plugin-keda-node';
+import {
+  createKedaGithubPullRequestReadyAction,
+  createKedaManifestsWriteAction,
+  createKedaOperatorRoleEnsureAction,
+  createKedaPlanAction,
+  createKedaRequestGetAction,
+  createKedaRequestProgressAction,
+  createKedaRequestRecordAction,
+  createKedaScalerRoleDeleteAction,
+  createKedaScalerRoleEnsureAction,
+} from './actions';
+import { KedaRequestsClient } from './lib/kedaRequestsClient';
+import { KedaPlanner } from './lib/planner';
+
+/**
+ * The KEDA scaffolder actions: plan, manifests, IAM provisioning (scaler
+ * and operator roles), request record API and the GitHub pull request step.
+ * @public
+ */
+export const scaffolderModuleKeda = createBackendModule({
+  pluginId: 'scaffolder',
+  moduleId: 'keda',
+  register(reg) {
+    reg.registerInit({
+      deps: {
+        scaffolder: scaffolderActionsExtensionPoint,
+        config: coreServices.rootConfig,
+        discovery: coreServices.discovery,
+        auth: coreServices.auth,
+        permissions: coreServices.permissions,
+        logger: coreServices.logger,
+      },
+      async init({ scaffolder, config, discovery, auth, permissions, logger }) {
+        const aws = KedaAwsClientFactory.fromConfig(config);
+        const planner = new KedaPlanner({ config, aws, logger });
+        const client = new KedaRequestsClient({ discovery, auth });
+        scaffolder.addActions(
+          createKedaPlanAction({ planner }),
+          createKedaManifestsWriteAction(),
+          createKedaScalerRoleEnsureAction({ planner, aws, permissions, logger }),
+          createKedaOperatorRoleEnsureAction({ planner, aws, permissions }),
+          createKedaScalerRoleDeleteAction({ planner, aws, permissions }),
+          createKedaRequestRecordAction({ client, planner, config }),
+          createKedaRequestGetAction({ client }),
+          createKedaRequestProgressAction({ client }),
+          createKedaGithubPullRequestReadyAction({ config }),
+        );
+      },
+    });
+  },
+});
