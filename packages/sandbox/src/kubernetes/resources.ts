@@ -109,6 +109,7 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
     namespaced: true,
     shortNames: ['ev'],
     printerColumns: [
+      { name: 'Last Seen', type: 'string', jsonPath: '.lastTimestamp' },
       { name: 'Type', type: 'string', jsonPath: '.type' },
       { name: 'Reason', type: 'string', jsonPath: '.reason' },
       { name: 'Object', type: 'string', jsonPath: '.involvedObject.name' },
@@ -177,6 +178,7 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
         type: 'string',
         jsonPath: '.spec.scaleTargetRef.name',
       },
+      { name: 'Targets', type: 'string', jsonPath: '.status.currentMetrics' },
       { name: 'MinPods', type: 'integer', jsonPath: '.spec.minReplicas' },
       { name: 'MaxPods', type: 'integer', jsonPath: '.spec.maxReplicas' },
       {

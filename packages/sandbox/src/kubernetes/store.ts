@@ -996,7 +996,12 @@ export class KubernetesObjectStore {
     for (const watcher of [...this.watchers]) {
       if (watcher.typeKey !== entry.typeKey) continue;
       const event = this.eventFor(watcher, entry);
-      if (event) watcher.send(event);
+      try {
+        if (event) watcher.send(event);
+      } catch {
+        // A broken watcher (closed stream) must not fail the write.
+        this.watchers.delete(watcher);
+      }
     }
     this.schedulePersist();
   }

@@ -63,6 +63,33 @@ function cellFor(
   if (type.kind === 'Deployment' && column.name === 'Ready') {
     return `${obj.status?.readyReplicas ?? 0}/${obj.spec?.replicas ?? 0}`;
   }
+  // kubectl shows an HPA's TARGETS as "current/target (avg)".
+  if (type.kind === 'HorizontalPodAutoscaler' && column.name === 'Targets') {
+    const metrics: any[] = obj.spec?.metrics ?? [];
+    if (metrics.length === 0) return '<none>';
+    return metrics
+      .map((metric, i) => {
+        const current =
+          obj.status?.currentMetrics?.[i]?.external?.current?.averageValue ??
+          '<unknown>';
+        return `${current}/${
+          metric.external?.target?.averageValue ?? '?'
+        } (avg)`;
+      })
+      .join(', ');
+  }
+  if (type.kind === 'HorizontalPodAutoscaler' && column.name === 'Reference') {
+    return `${obj.spec?.scaleTargetRef?.kind}/${obj.spec?.scaleTargetRef?.name}`;
+  }
+  // kubectl get events shows the object as kind/name.
+  if (type.kind === 'Event' && column.name === 'Object') {
+    return `${String(obj.involvedObject?.kind ?? '').toLowerCase()}/${
+      obj.involvedObject?.name ?? ''
+    }`;
+  }
+  if (type.kind === 'Event' && column.name === 'Last Seen') {
+    return humanAge(obj.lastTimestamp ?? obj.metadata?.creationTimestamp);
+  }
   const values = evaluateJsonPath(obj, column.jsonPath);
   if (values.length === 0) return column.type === 'integer' ? null : '';
   if (values.length === 1) {
