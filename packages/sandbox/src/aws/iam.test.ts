@@ -240,6 +240,32 @@ describe('IAM stand-in', () => {
       await expect(dev.iam.send(new ListRolesCommand({}))).rejects.toMatchObject({ name: 'AccessDenied' });
     });
 
+    it('evaluates aws:ResourceTag and aws:RequestTag on role operations (ABAC)', async () => {
+      await adminB.iam.send(
+        new CreateRoleCommand({ RoleName: 'managed', AssumeRolePolicyDocument: accountTrust(QUEUE_ACCOUNT), Tags: [{ Key: 'managed-by', Value: 'backstage' }] }),
+      );
+      await adminB.iam.send(new CreateRoleCommand({ RoleName: 'foreign', AssumeRolePolicyDocument: accountTrust(QUEUE_ACCOUNT) }));
+      const user = standIn.createUser(QUEUE_ACCOUNT, 'portal', {
+        inlinePolicies: {
+          abac: {
+            Statement: [
+              { Effect: 'Allow', Action: 'iam:PutRolePolicy', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/managed-by': 'backstage' } } },
+              { Effect: 'Allow', Action: 'iam:TagRole', Resource: '*', Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['owner'] } } },
+            ],
+          },
+        },
+      });
+      const portal = clientsFor(standIn.createAccessKey(user.arn));
+      const put = (RoleName: string) =>
+        portal.iam.send(new PutRolePolicyCommand({ RoleName, PolicyName: 'p', PolicyDocument: allowDoc('sqs:GetQueueAttributes', '*') }));
+      await expect(put('managed')).resolves.toBeDefined();
+      await expect(put('foreign')).rejects.toMatchObject({ name: 'AccessDenied' });
+      await expect(portal.iam.send(new TagRoleCommand({ RoleName: 'foreign', Tags: [{ Key: 'owner', Value: 'me' }] }))).resolves.toBeDefined();
+      await expect(
+        portal.iam.send(new TagRoleCommand({ RoleName: 'foreign', Tags: [{ Key: 'managed-by', Value: 'backstage' }] })),
+      ).rejects.toMatchObject({ name: 'AccessDenied' });
+    });
+
     it('lets a condition on iam:PermissionsBoundary require a boundary on created roles', async () => {
       const boundaryArn = (
         await adminB.iam.send(new CreatePolicyCommand({ PolicyName: 'keda-boundary', PolicyDocument: allowDoc('sqs:GetQueueAttributes', '*') }))

@@ -118,11 +118,14 @@ function ownAccount(ctx: QueryCallContext): AccountRecord {
 }
 
 /** Authorise an operation on an existing role (resource = its ARN). */
-function roleFor(ctx: QueryCallContext, action: string): RoleRecord {
+function roleFor(ctx: QueryCallContext, action: string, context: RequestContext = {}): RoleRecord {
   const name = ctx.params.required('RoleName');
   const account = ownAccount(ctx);
   const role = account.roles[name.toLowerCase()];
-  authorize(ctx, action, role?.arn ?? roleArn(account.id, '/', name));
+  // The role's tags are aws:ResourceTag/* (ABAC on roles the portal manages).
+  const resourceTags: RequestContext = {};
+  for (const t of role?.tags ?? []) resourceTags[`aws:ResourceTag/${t.Key}`] = t.Value;
+  authorize(ctx, action, role?.arn ?? roleArn(account.id, '/', name), { ...resourceTags, ...context });
   if (!role) throw noSuchRole(name);
   return role;
 }
@@ -313,15 +316,16 @@ export const iamHandlers: Record<string, QueryHandler> = {
   },
 
   TagRole(ctx) {
-    const role = roleFor(ctx, 'iam:TagRole');
-    role.tags = mergeTags(role.tags, parseTags(ctx.params));
+    const tags = parseTags(ctx.params);
+    const role = roleFor(ctx, 'iam:TagRole', tagContext(tags));
+    role.tags = mergeTags(role.tags, tags);
     ctx.world.persist();
     return undefined;
   },
 
   UntagRole(ctx) {
-    const role = roleFor(ctx, 'iam:UntagRole');
     const keys = ctx.params.list('TagKeys');
+    const role = roleFor(ctx, 'iam:UntagRole', keys.length ? { 'aws:TagKeys': keys } : {});
     role.tags = role.tags.filter(t => !keys.includes(t.Key));
     ctx.world.persist();
     return undefined;
