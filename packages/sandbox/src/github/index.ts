@@ -13,3 +13,6 @@ export type {
   RepositoryRecord,
 } from './gitHubState';
 export { GitObjectStore, EMPTY_TREE_SHA } from './gitObjects';
+export { signWebhookBody } from './webhooks';
+export type { WebhookDelivery, WebhookTarget } from './webhooks';
+export type { RepositoryEvent, WebhookRecord } from './gitHubState';

@@ -298,6 +298,26 @@ describe('GitOpsLoop', () => {
     }
   });
 
+  it('refreshes applications whose branch head moved, once per head', async () => {
+    repository.commit('r1', { 'clusters/dev/a.yaml': configMap('a') });
+    const first = await loop.refresh();
+    expect(first.map(r => [r.revision, r.trigger.kind])).toEqual([
+      ['r1', 'refresh'],
+    ]);
+    expect(await loop.refresh()).toEqual([]);
+    repository.commit('r2', { 'clusters/dev/a.yaml': configMap('a', 'v2') });
+    const [second] = await loop.refresh();
+    expect(second.resources.map(r => r.action)).toEqual(['configured']);
+    expect(repository.reads).toEqual(['r1', 'r2']);
+  });
+
+  it('runs one refresh at a time', async () => {
+    repository.commit('r1', { 'clusters/dev/a.yaml': configMap('a') });
+    const [a, b] = await Promise.all([loop.refresh(), loop.refresh()]);
+    expect(a).toBe(b);
+    expect(repository.reads).toEqual(['r1']);
+  });
+
   it('rejects configuration mistakes with the fix', () => {
     const base = {
       github: { reader: repository },

@@ -73,7 +73,8 @@ export interface SyncResult {
   finishedAt: string;
   trigger:
     | { kind: 'merge'; pullNumber: number; mergedBy: string }
-    | { kind: 'manual' };
+    | { kind: 'manual' }
+    | { kind: 'refresh' };
   resources: ResourceSyncResult[];
   /** One line per problem: file, object and what the API server said. */
   errors: string[];
@@ -199,6 +200,8 @@ export class GitOpsLoop {
   private readonly reporter?: GitHubRepositoryReader;
   private readonly clock: () => Date;
   private readonly logger: NonNullable<GitOpsLoopOptions['logger']>;
+  private refreshTimer?: ReturnType<typeof setInterval>;
+  private refreshing?: Promise<SyncResult[]>;
 
   constructor(private readonly options: GitOpsLoopOptions) {
     for (const application of options.applications) {
@@ -324,6 +327,63 @@ export class GitOpsLoop {
         options.trigger ?? { kind: 'manual' },
       ),
     );
+  }
+
+  /**
+   * Argo CD's periodic refresh: syncs each application whose branch head
+   * moved since its last sync — a push that bypassed pull requests, or a
+   * merge that happened while the loop was not listening. A failed sync is
+   * not retried at the same head (that needs a new commit or a manual sync).
+   */
+  refresh(): Promise<SyncResult[]> {
+    if (!this.refreshing) {
+      this.refreshing = this.refreshOnce().finally(() => {
+        this.refreshing = undefined;
+      });
+    }
+    return this.refreshing;
+  }
+
+  private async refreshOnce(): Promise<SyncResult[]> {
+    const results: SyncResult[] = [];
+    for (const application of this.applications.values()) {
+      try {
+        const { owner, repo } = application;
+        const branch =
+          application.branch ?? (await this.reader.defaultBranch(owner, repo));
+        const head = await this.reader.branchHead(owner, repo, branch);
+        if (this.record(application.name).history[0]?.revision === head)
+          continue;
+        results.push(
+          await this.sync(application.name, {
+            revision: head,
+            trigger: { kind: 'refresh' },
+          }),
+        );
+      } catch (error) {
+        this.logger.warn(
+          `GitOps: refresh of ${application.name} could not read its branch: ${
+            (error as Error).message
+          }`,
+        );
+      }
+    }
+    return results;
+  }
+
+  /** Refreshes every `intervalMs` (Argo CD's default is 3 minutes). */
+  start(intervalMs = 180_000) {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setInterval(() => void this.refresh(), intervalMs);
+    // The sandbox process should exit when everything else is done.
+    this.refreshTimer.unref?.();
+  }
+
+  /** Stops refreshing and waits for a refresh in progress. */
+  async stop() {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.refreshTimer = undefined;
+    await this.refreshing;
   }
 
   syncAll(): Promise<SyncResult[]> {

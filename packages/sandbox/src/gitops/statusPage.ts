@@ -7,7 +7,7 @@
 import express, { Request, Response, Router } from 'express';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { ApplicationStatus, GitOpsLoop } from './gitOpsLoop';
+import { ApplicationStatus, GitOpsLoop, SyncResult } from './gitOpsLoop';
 
 function escapeHtml(value: unknown): string {
   return String(value ?? '')
@@ -16,6 +16,15 @@ function escapeHtml(value: unknown): string {
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;');
+}
+
+function describeTrigger(trigger: SyncResult['trigger']): string {
+  if (trigger.kind === 'merge') {
+    return `merge of pull request #${trigger.pullNumber} by ${escapeHtml(
+      trigger.mergedBy,
+    )}`;
+  }
+  return trigger.kind === 'refresh' ? 'periodic refresh' : 'manual sync';
 }
 
 function applicationHtml(status: ApplicationStatus): string {
@@ -33,12 +42,7 @@ function applicationHtml(status: ApplicationStatus): string {
       application.name,
     )}/sync"><button type="submit">Sync now</button></form>`;
   if (!lastSync) return `${header}<p>Never synced.</p>`;
-  const trigger =
-    lastSync.trigger.kind === 'merge'
-      ? `merge of pull request #${lastSync.trigger.pullNumber} by ${escapeHtml(
-          lastSync.trigger.mergedBy,
-        )}`
-      : 'manual sync';
+  const trigger = describeTrigger(lastSync.trigger);
   const rows = lastSync.resources
     .map(
       r =>
