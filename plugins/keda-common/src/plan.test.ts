@@ -325,6 +325,14 @@ describe('plan variants', () => {
         guardrails: { ...articleInput.guardrails, allowedQueueAccounts: [] },
       }),
     ).toThrow(/allowedQueueAccounts is empty/);
+    expect(() =>
+      plan({
+        ...articleInput,
+        cluster: { ...articleCluster, kedaVersion: 'latest' },
+      }),
+    ).toThrow(
+      /keda\.clusters\[prod-eu\]\.kedaVersion: "latest" is not a KEDA version/,
+    );
   });
 
   it('rejects an invalid request with every field named', () => {

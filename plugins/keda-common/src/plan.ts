@@ -34,7 +34,7 @@ import {
   iamRoleArn,
   scalerRoleName,
 } from './iam/roleNames';
-import { kedaSupportsExternalId } from './kedaVersion';
+import { compareKedaVersion, kedaSupportsExternalId } from './kedaVersion';
 import {
   buildKustomization,
   buildScaledObject,
@@ -230,6 +230,14 @@ export function plan(input: KedaPlanInput): KedaPlan {
     assertIamPath(
       cluster.operator.rolePath,
       `keda.clusters[${cluster.name}].operator.rolePath`,
+    );
+  }
+
+  try {
+    compareKedaVersion(cluster.kedaVersion, '2.0.0');
+  } catch (e) {
+    throw new Error(
+      `keda.clusters[${cluster.name}].kedaVersion: ${(e as Error).message}`,
     );
   }
 
