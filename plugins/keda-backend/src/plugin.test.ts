@@ -3,6 +3,7 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
+import type { BackstageCredentials } from '@backstage/backend-plugin-api';
 import type { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
@@ -90,7 +91,9 @@ describe('kedaPlugin', () => {
     await standIn.close();
   });
 
-  async function backend(defaultCredentials = mockCredentials.user()) {
+  async function backend(
+    defaultCredentials: BackstageCredentials = mockCredentials.user(),
+  ) {
     return startTestBackend({
       features: [
         kedaPlugin,
