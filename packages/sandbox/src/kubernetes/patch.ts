@@ -66,7 +66,7 @@ function mergeKeyOf(items: Json[]): 'name' | 'type' | undefined {
 }
 
 function mergeList(original: Json[], patch: Json[]): Json[] {
-  const key = mergeKeyOf(patch.filter(p => !(isPlainObject(p) && p.$patch)));
+  const key = mergeKeyOf(patch);
   const keyOfAll = mergeKeyOf(original);
   if (!key || keyOfAll !== key) return stripDirectives(patch);
   const result = original.map(item => clone(item));

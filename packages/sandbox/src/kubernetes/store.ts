@@ -448,9 +448,12 @@ export class KubernetesObjectStore {
   private replace(
     type: ResourceType,
     old: KubernetesObject,
-    next: KubernetesObject,
+    proposed: KubernetesObject,
     options: WriteOptions,
   ): KubernetesObject {
+    // Patches and status updates share nested objects with `old`; work on a
+    // copy so `old` stays the stored state for the comparison below.
+    const next = clone(proposed);
     const metadata = next.metadata!;
     // Immutable metadata is carried over whatever the client sent.
     metadata.uid = old.metadata!.uid;

@@ -1,0 +1,198 @@
+import { BUILTIN_RESOURCES, ResourceRegistry } from './resources';
+import { KubernetesObjectStore, WatchEvent } from './store';
+
+function newStore() {
+  return new KubernetesObjectStore({
+    registry: new ResourceRegistry(BUILTIN_RESOURCES),
+    initialNamespaces: ['default', 'payments'],
+  });
+}
+
+const deployment = (name: string, replicas = 1) => ({
+  metadata: { name, labels: { app: name } },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: name } },
+    template: {
+      metadata: { labels: { app: name } },
+      spec: { containers: [{ name: 'app', image: 'x' }] },
+    },
+  },
+});
+
+describe('KubernetesObjectStore', () => {
+  it('bumps generation on spec changes only, resourceVersion on every change', () => {
+    const store = newStore();
+    const created = store.create(
+      'deployments.apps',
+      'payments',
+      deployment('orders'),
+    );
+    const labelled = store.patch(
+      'deployments.apps',
+      'payments',
+      'orders',
+      { metadata: { labels: { team: 'a' } } },
+      'merge',
+    );
+    expect(labelled.metadata!.generation).toBe(1);
+    expect(Number(labelled.metadata!.resourceVersion)).toBeGreaterThan(
+      Number(created.metadata!.resourceVersion),
+    );
+    const scaled = store.patch(
+      'deployments.apps',
+      'payments',
+      'orders',
+      { spec: { replicas: 4 } },
+      'merge',
+    );
+    expect(scaled.metadata!.generation).toBe(2);
+    expect(scaled.status).toMatchObject({
+      replicas: 4,
+      readyReplicas: 4,
+      observedGeneration: 2,
+    });
+    const same = store.patch(
+      'deployments.apps',
+      'payments',
+      'orders',
+      { spec: { replicas: 4 } },
+      'merge',
+    );
+    expect(same.metadata!.resourceVersion).toBe(
+      scaled.metadata!.resourceVersion,
+    );
+  });
+
+  it('changes only status through the status subresource and ignores status on the main resource', () => {
+    const store = newStore();
+    const hpa = store.create(
+      'horizontalpodautoscalers.autoscaling',
+      'payments',
+      {
+        metadata: { name: 'h' },
+        spec: {
+          maxReplicas: 3,
+          scaleTargetRef: { kind: 'Deployment', name: 'orders' },
+        },
+      },
+    );
+    store.update(
+      'horizontalpodautoscalers.autoscaling',
+      'payments',
+      'h',
+      {
+        ...hpa,
+        spec: { ...hpa.spec, maxReplicas: 9 },
+        status: { currentReplicas: 2 },
+      },
+      { subresource: 'status' },
+    );
+    let read = store.get(
+      'horizontalpodautoscalers.autoscaling',
+      'payments',
+      'h',
+    );
+    expect(read.spec.maxReplicas).toBe(3);
+    expect(read.status).toEqual({ currentReplicas: 2 });
+    store.update('horizontalpodautoscalers.autoscaling', 'payments', 'h', {
+      ...read,
+      status: { currentReplicas: 7 },
+    });
+    read = store.get('horizontalpodautoscalers.autoscaling', 'payments', 'h');
+    expect(read.status).toEqual({ currentReplicas: 2 });
+  });
+
+  it('does nothing on dryRun but still validates', () => {
+    const store = newStore();
+    const result = store.create(
+      'deployments.apps',
+      'payments',
+      deployment('orders'),
+      { dryRun: true },
+    );
+    expect(result.metadata!.uid).toBeDefined();
+    expect(
+      store.find('deployments.apps', 'payments', 'orders'),
+    ).toBeUndefined();
+    expect(() =>
+      store.create('deployments.apps', 'payments', deployment('Not_Valid'), {
+        dryRun: true,
+      }),
+    ).toThrow(expect.objectContaining({ code: 422, reason: 'Invalid' }));
+  });
+
+  it('garbage-collects dependents and the contents of a deleted namespace', () => {
+    const store = newStore();
+    const owner = store.create('configmaps', 'payments', {
+      metadata: { name: 'owner' },
+    });
+    store.create('configmaps', 'payments', {
+      metadata: {
+        name: 'dependent',
+        ownerReferences: [
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            name: 'owner',
+            uid: owner.metadata!.uid!,
+          },
+        ],
+      },
+    });
+    store.delete('configmaps', 'payments', 'owner');
+    expect(store.find('configmaps', 'payments', 'dependent')).toBeUndefined();
+
+    store.create('deployments.apps', 'payments', deployment('orders'));
+    store.delete('namespaces', undefined, 'payments');
+    expect(store.list('deployments.apps').items).toEqual([]);
+  });
+
+  it('sends DELETED/ADDED when a change moves an object out of/into a watched selector', () => {
+    const store = newStore();
+    const seen: string[] = [];
+    const handle = store.watch(
+      'configmaps',
+      { labelSelector: 'watched=yes' },
+      (e: WatchEvent) => seen.push(`${e.type}:${e.object.metadata!.name}`),
+    );
+    store.create('configmaps', 'payments', {
+      metadata: { name: 'a', labels: { watched: 'yes' } },
+    });
+    store.patch(
+      'configmaps',
+      'payments',
+      'a',
+      { metadata: { labels: { watched: 'no' } } },
+      'merge',
+    );
+    store.patch(
+      'configmaps',
+      'payments',
+      'a',
+      { metadata: { labels: { watched: 'yes' } } },
+      'merge',
+    );
+    store.patch('configmaps', 'payments', 'a', { data: { k: 'v' } }, 'merge');
+    handle.stop();
+    store.delete('configmaps', 'payments', 'a');
+    expect(seen).toEqual(['ADDED:a', 'DELETED:a', 'ADDED:a', 'MODIFIED:a']);
+  });
+
+  it('answers 410 Gone for a watch from a compacted revision', () => {
+    const store = newStore();
+    const { resourceVersion } = store.list('configmaps');
+    store.create('configmaps', 'payments', { metadata: { name: 'a' } });
+    store.compact();
+    expect(() =>
+      store.watch('configmaps', { resourceVersion }, () => {}),
+    ).toThrow(expect.objectContaining({ code: 410 }));
+  });
+
+  it('requires the namespace to exist and names it in the 404', () => {
+    const store = newStore();
+    expect(() =>
+      store.create('configmaps', 'nowhere', { metadata: { name: 'a' } }),
+    ).toThrow('namespaces "nowhere" not found');
+  });
+});
