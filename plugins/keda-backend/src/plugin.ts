@@ -4,6 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { DefaultAwsCredentialsManager } from '@backstage/integration-aws-node';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
 import { kedaPermissions } from '@internal/plugin-keda-common';
 import {
   createClusterKubeConfig,
@@ -11,14 +12,18 @@ import {
 } from '@internal/plugin-keda-node';
 import { KedaStatusService } from './service/KedaStatusService';
 import { createRouter } from './service/router';
+import { createKedaRequests } from './requests/setup';
 
 /**
  * The `keda` backend plugin: live KEDA scaling status of catalog entities
  * from a per-cluster watch cache (`GET /api/keda/status`, `GET /api/keda/clusters`).
  *
  * Every backend replica keeps its own watch cache and history; nothing is
- * shared between replicas and there is no scheduled work, so any number of
- * replicas may run.
+ * shared between replicas for status, so any number of replicas may run.
+ *
+ * The approval flow (`/api/keda/requests…`, src/requests) keeps requests in
+ * the plugin database; decisions are conditional updates in transactions and
+ * its one scheduled job runs with global scope, so it is replica-safe too.
  * @public
  */
 export const kedaPlugin = createBackendPlugin({
@@ -34,6 +39,13 @@ export const kedaPlugin = createBackendPlugin({
         permissionsRegistry: coreServices.permissionsRegistry,
         lifecycle: coreServices.lifecycle,
         catalog: catalogServiceRef,
+        // approval flow (src/requests)
+        database: coreServices.database,
+        auth: coreServices.auth,
+        discovery: coreServices.discovery,
+        auditor: coreServices.auditor,
+        scheduler: coreServices.scheduler,
+        notifications: notificationService,
       },
       async init({
         config,
@@ -44,9 +56,29 @@ export const kedaPlugin = createBackendPlugin({
         permissionsRegistry,
         lifecycle,
         catalog,
+        database,
+        auth,
+        discovery,
+        auditor,
+        scheduler,
+        notifications,
       }) {
         const keda = readKedaConfig(config);
         permissionsRegistry.addPermissions(kedaPermissions);
+        const requests = await createKedaRequests({
+          config,
+          keda,
+          logger,
+          database,
+          httpAuth,
+          auth,
+          discovery,
+          permissions,
+          catalog,
+          auditor,
+          scheduler,
+          notifications,
+        });
 
         let awsCredentialsManager: DefaultAwsCredentialsManager | undefined;
         const status = new KedaStatusService({
@@ -61,6 +93,7 @@ export const kedaPlugin = createBackendPlugin({
           logger,
           eventsCacheTtlMs: keda.status.eventsCacheTtlSeconds * 1000,
           historyRetentionMs: keda.status.historyRetentionHours * 3600_000,
+          provenance: requests.provenance,
         });
         if (keda.clusters.length === 0) {
           logger.warn(
@@ -86,6 +119,7 @@ export const kedaPlugin = createBackendPlugin({
             status,
           }),
         );
+        httpRouter.use(requests.router);
       },
     });
   },

@@ -246,6 +246,23 @@ export class KedaRequestStore {
    */
   async transition(change: KedaRequestTransition): Promise<KedaRequestRecord> {
     const at = this.now().toISOString();
+    try {
+      await this.applyTransition(change, at);
+    } catch (e) {
+      // SQLite: another connection holds the write lock for a decision on
+      // this database right now. It may be about this very request, so the
+      // caller must reload rather than assume its decision applied.
+      if ((e as { code?: string }).code === 'SQLITE_BUSY') {
+        throw new ConflictError(
+          `KEDA request '${change.id}' is being changed by another decision right now; reload it and try again`,
+        );
+      }
+      throw e;
+    }
+    return (await this.get(change.id))!;
+  }
+
+  private async applyTransition(change: KedaRequestTransition, at: string) {
     await this.db.transaction(async tx => {
       const update: Partial<RequestRow> = { state: change.to, updated_at: at };
       if (change.set?.taskId !== undefined) update.task_id = change.set.taskId;
@@ -269,7 +286,6 @@ export class KedaRequestStore {
       }
       await this.appendDecisions(tx, change.id, [change.decision], at);
     });
-    return (await this.get(change.id))!;
   }
 
   private async conflict(
@@ -290,8 +306,18 @@ export class KedaRequestStore {
         `KEDA request '${change.id}' is provisioned by task ${row.task_id}, not ${change.taskId}; the report of the older task is ignored`,
       );
     }
+    // Name the decision that took the request out of the caller's hands
+    // (approved, rejected, withdrawn, ...), not just the latest log entry.
     const last = await tx<DecisionRow>(DECISIONS)
       .where('request_id', change.id)
+      .whereIn('decision', [
+        'auto-approved',
+        'approved',
+        'rejected',
+        'withdrawn',
+        'retried',
+        'decommissioned',
+      ])
       .orderBy('seq', 'desc')
       .first();
     const by = last ? ` (${last.decision} by ${last.actor} at ${last.at})` : '';

@@ -1,0 +1,804 @@
+import type {
+  AuditorService,
+  BackstageCredentials,
+  LoggerService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import {
+  parseEntityRef,
+  stringifyEntityRef,
+  type Entity,
+} from '@backstage/catalog-model';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import type { BasicPermission } from '@backstage/plugin-permission-common';
+import type { NotificationService } from '@backstage/plugin-notifications-node';
+import {
+  kedaIamProvisionPermission,
+  kedaRequestApprovePermission,
+  kedaRequestCreatePermission,
+  kedaRequestPagePath,
+  kedaRequestReadPermission,
+  parseKedaRequest,
+  plan,
+  type KedaProvisionedRoles,
+  type KedaRequestListFilter,
+  type KedaRequestRecord,
+  type KedaRequestState,
+} from '@internal/plugin-keda-common';
+import { clusterSpecOf, type KedaConfig } from '@internal/plugin-keda-node';
+import type { Request } from 'express';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { KedaRequestStore, NewDecision } from './KedaRequestStore';
+import type {
+  ProvisioningLauncher,
+  ProvisioningTaskReader,
+} from './ScaffolderProvisioning';
+
+/** Looks up the entity a request is for, as the caller sees it. */
+export interface RequestEntityLookup {
+  getEntityByRef(
+    entityRef: string,
+    options: { credentials: BackstageCredentials },
+  ): Promise<Entity | undefined>;
+}
+
+export interface KedaRequestServiceOptions {
+  store: KedaRequestStore;
+  keda: Pick<KedaConfig, 'clusters' | 'roles' | 'guardrails' | 'approvals'>;
+  /** `keda.approvals.allowSelfApproval` */
+  allowSelfApproval: boolean;
+  permissions: PermissionsService;
+  catalog: RequestEntityLookup;
+  launcher: ProvisioningLauncher;
+  taskReader?: ProvisioningTaskReader;
+  notifications?: Pick<NotificationService, 'send'>;
+  auditor: AuditorService;
+  logger: LoggerService;
+  newId?: () => string;
+}
+
+const pullRequestSchema = z.object({
+  url: z.string().url('pullRequest.url must be the URL of the pull request'),
+  number: z.number().int().positive('pullRequest.number must be positive'),
+  repoUrl: z.string().min(1, 'pullRequest.repoUrl is required'),
+});
+
+const createBodySchema = z.object({
+  request: z.unknown().refine(v => typeof v === 'object' && v !== null, {
+    message: 'request is required: the KEDA request the template ran with',
+  }),
+  externalId: z.string().min(2).max(1224).optional(),
+  pullRequest: pullRequestSchema.optional(),
+  taskId: z.string().min(1).max(255).optional(),
+  idempotencyKey: z.string().min(1).max(255).optional(),
+  // A plan in the body is ignored on purpose: the backend recomputes it.
+  plan: z.unknown().optional(),
+});
+
+const progressBodySchema = z.object({
+  state: z.enum(['provisioning', 'provisioned', 'failed'], {
+    message: "state must be one of 'provisioning', 'provisioned', 'failed'",
+  }),
+  taskId: z.string().min(1).max(255).optional(),
+  roleArns: z
+    .object({
+      scaler: z.string().min(1),
+      operator: z.string().min(1).optional(),
+    })
+    .optional(),
+  error: z.string().max(8000).optional(),
+});
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const result = schema.safeParse(body ?? {});
+  if (!result.success) {
+    throw new InputError(
+      `Invalid ${what}: ${result.error.issues
+        .map(i => `${i.path.join('.') || '(body)'}: ${i.message}`)
+        .join('; ')}`,
+    );
+  }
+  return result.data;
+}
+
+/** A person (user entity ref) or a service (`service:<subject>`). */
+function actorOf(credentials: BackstageCredentials): string {
+  const p = credentials.principal as {
+    type: string;
+    userEntityRef?: string;
+    subject?: string;
+  };
+  if (p.type === 'user' && p.userEntityRef) return p.userEntityRef;
+  if (p.type === 'service' && p.subject) return `service:${p.subject}`;
+  return p.type;
+}
+
+function userRefOf(credentials: BackstageCredentials): string | undefined {
+  const p = credentials.principal as { type: string; userEntityRef?: string };
+  return p.type === 'user' ? p.userEntityRef : undefined;
+}
+
+// Report transitions the provisioning actions may make. `failed → approved`
+// is not among them: a retry is an approver's decision (POST /retry).
+const PROGRESS_FROM: Record<
+  'provisioning' | 'provisioned' | 'failed',
+  KedaRequestState[]
+> = {
+  provisioning: ['approved', 'provisioning'],
+  provisioned: ['approved', 'provisioning'],
+  failed: ['approved', 'provisioning'],
+};
+
+/**
+ * The approval flow: records requests (recomputing the plan from the portal's
+ * own config), lets approvers decide, starts provisioning under the
+ * approver's identity and takes the provisioning actions' reports. Every
+ * operation checks permissions itself, so the router stays thin.
+ */
+export class KedaRequestService {
+  private readonly newId: () => string;
+
+  constructor(private readonly options: KedaRequestServiceOptions) {
+    this.newId = options.newId ?? randomUUID;
+  }
+
+  private async authorize(
+    permission: BasicPermission,
+    credentials: BackstageCredentials,
+  ): Promise<boolean> {
+    const [decision] = await this.options.permissions.authorize(
+      [{ permission }],
+      { credentials },
+    );
+    return decision.result === AuthorizeResult.ALLOW;
+  }
+
+  private async require(
+    permission: BasicPermission,
+    credentials: BackstageCredentials,
+    what: string,
+  ) {
+    if (!(await this.authorize(permission, credentials))) {
+      throw new NotAllowedError(
+        `You may not ${what}: permission '${permission.name}' was denied. ${
+          permission === kedaRequestApprovePermission ||
+          permission === kedaIamProvisionPermission
+            ? `Members of ${
+                this.options.keda.approvals.approverGroups.join(', ') ||
+                'the approver groups (keda.approvals.approverGroups)'
+              } may`
+            : 'Ask the platform team for access'
+        }`,
+      );
+    }
+  }
+
+  private async audit<T>(
+    eventId: string,
+    meta: Record<string, string | boolean | undefined>,
+    request: Request | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    const clean = Object.fromEntries(
+      Object.entries(meta).filter(([, v]) => v !== undefined),
+    ) as Record<string, string | boolean>;
+    const event = await this.options.auditor.createEvent({
+      eventId,
+      severityLevel: 'medium',
+      request,
+      meta: clean,
+    });
+    try {
+      const result = await fn();
+      const record = result as unknown as Partial<KedaRequestRecord>;
+      await event.success({
+        meta: record?.state ? { state: record.state } : {},
+      });
+      return result;
+    } catch (error) {
+      await event.fail({ error: error as Error });
+      throw error;
+    }
+  }
+
+  /** Notifications are best effort: a decision stands even if mail is down. */
+  private async notify(
+    recipients: { entityRef: string[]; excludeEntityRef?: string },
+    record: KedaRequestRecord,
+    title: string,
+    description: string,
+    severity: 'normal' | 'high' = 'normal',
+  ) {
+    const { notifications, logger } = this.options;
+    if (!notifications || recipients.entityRef.length === 0) return;
+    try {
+      await notifications.send({
+        recipients: { type: 'entity', ...recipients },
+        payload: {
+          title,
+          description,
+          link: kedaRequestPagePath(record.id),
+          severity,
+          topic: `keda-request:${record.id}`,
+          scope: `keda-request:${record.id}`,
+        },
+      });
+    } catch (e) {
+      logger.warn(
+        `Could not send the notification "${title}" for KEDA request ${record.id}: ${e}`,
+      );
+    }
+  }
+
+  private subject(record: KedaRequestRecord) {
+    return `${record.entityRef} on ${record.cluster}`;
+  }
+
+  private async getOrThrow(id: string): Promise<KedaRequestRecord> {
+    const record = await this.options.store.get(id);
+    if (!record) throw new NotFoundError(`KEDA request '${id}' does not exist`);
+    return record;
+  }
+
+  // ---- create ------------------------------------------------------------
+
+  /**
+   * Records a request for the caller (who must be a user: the template run's
+   * initiator). Returns `created: false` for an idempotent re-run.
+   */
+  async create(
+    body: unknown,
+    credentials: BackstageCredentials,
+    httpRequest?: Request,
+  ): Promise<{ record: KedaRequestRecord; created: boolean }> {
+    const requester = userRefOf(credentials);
+    if (!requester) {
+      throw new NotAllowedError(
+        "A KEDA request is recorded on behalf of the user who ran the template; call with the initiator's credentials (ctx.getInitiatorCredentials())",
+      );
+    }
+    await this.require(
+      kedaRequestCreatePermission,
+      credentials,
+      'request KEDA autoscaling',
+    );
+    const input = parseBody(createBodySchema, body, 'KEDA request body');
+    const request = parseKedaRequest(input.request);
+
+    return this.audit(
+      'request-create',
+      { entityRef: request.entityRef, cluster: request.cluster, requester },
+      httpRequest,
+      async () => {
+        const { keda } = this.options;
+        const cluster = keda.clusters.find(c => c.name === request.cluster);
+        if (!cluster) {
+          throw new InputError(
+            `request.cluster: cluster '${
+              request.cluster
+            }' is not configured; use one of: ${
+              keda.clusters.map(c => c.name).join(', ') || '(none configured)'
+            }`,
+          );
+        }
+        const entity = await this.options.catalog.getEntityByRef(
+          request.entityRef,
+          { credentials },
+        );
+        if (!entity) {
+          throw new InputError(
+            `request.entityRef: '${request.entityRef}' was not found in the catalog or you may not read it`,
+          );
+        }
+        const owner =
+          typeof entity.spec?.owner === 'string'
+            ? stringifyEntityRef(
+                parseEntityRef(entity.spec.owner, {
+                  defaultKind: 'group',
+                  defaultNamespace: entity.metadata.namespace ?? 'default',
+                }),
+              )
+            : undefined;
+
+        const id = request.requestId ?? this.newId();
+        // Never trust a plan from the client: recompute it from the request
+        // and this backend's configuration.
+        const kedaPlan = plan({
+          request: { ...request, requestId: id },
+          cluster: clusterSpecOf(cluster),
+          roles: keda.roles,
+          guardrails: keda.guardrails,
+          externalId: input.externalId,
+          requester,
+        });
+        const { violations, approvalRequired, reasons } = kedaPlan.guardrails;
+        if (violations.length > 0) {
+          throw new InputError(
+            `The request breaks the platform's guardrails: ${violations
+              .map(v => `${v.field ? `request.${v.field}: ` : ''}${v.message}`)
+              .join('; ')}`,
+          );
+        }
+        const autoApproved = !approvalRequired;
+        const decisions: NewDecision[] = [
+          { actor: requester, decision: 'created' },
+        ];
+        if (autoApproved) {
+          decisions.push({
+            actor: 'policy',
+            decision: 'auto-approved',
+            comment:
+              "Inside the auto-approve guardrails (keda.guardrails.autoApprove); the requester's own run provisions",
+          });
+        }
+        const result = await this.options.store.insert(
+          {
+            id,
+            entityRef: request.entityRef,
+            requester,
+            owner,
+            cluster: request.cluster,
+            queueUrl: kedaPlan.queue.url,
+            state: autoApproved ? 'provisioning' : 'pending',
+            autoApproved,
+            approvalReasons: reasons.map(r => r.message),
+            plan: kedaPlan,
+            pullRequest: input.pullRequest,
+            taskId: autoApproved ? input.taskId : undefined,
+            createdByTaskId: input.taskId,
+            idempotencyKey: input.idempotencyKey,
+          },
+          decisions,
+        );
+        if (!result.created && result.record.requester !== requester) {
+          throw new NotAllowedError(
+            `Task or idempotency key already recorded request ${result.record.id} for ${result.record.requester}; use your own key`,
+          );
+        }
+        if (result.created && !autoApproved) {
+          await this.notify(
+            {
+              entityRef: keda.approvals.approverGroups,
+              excludeEntityRef: requester,
+            },
+            result.record,
+            `KEDA request for ${this.subject(result.record)} awaits approval`,
+            `${requester} asks for queue-driven autoscaling: ${result.record.approvalReasons.join(
+              ' ',
+            )}`,
+          );
+        }
+        return result;
+      },
+    );
+  }
+
+  // ---- read --------------------------------------------------------------
+
+  async list(filter: KedaRequestListFilter, credentials: BackstageCredentials) {
+    await this.require(
+      kedaRequestReadPermission,
+      credentials,
+      'read KEDA requests',
+    );
+    return this.options.store.list(filter);
+  }
+
+  async get(id: string, credentials: BackstageCredentials) {
+    await this.require(
+      kedaRequestReadPermission,
+      credentials,
+      'read KEDA requests',
+    );
+    return this.getOrThrow(id);
+  }
+
+  // ---- decisions -----------------------------------------------------------
+
+  private async requireApprover(
+    record: KedaRequestRecord,
+    credentials: BackstageCredentials,
+    what: string,
+  ): Promise<string> {
+    const actor = userRefOf(credentials);
+    if (!actor) {
+      throw new NotAllowedError(
+        `Only a person may ${what} a KEDA request; a service cannot`,
+      );
+    }
+    await this.require(
+      kedaRequestApprovePermission,
+      credentials,
+      `${what} KEDA requests`,
+    );
+    if (
+      what === 'approve' &&
+      actor === record.requester &&
+      !this.options.allowSelfApproval
+    ) {
+      throw new NotAllowedError(
+        `You requested ${record.id} yourself; another approver has to approve it (or set keda.approvals.allowSelfApproval: true)`,
+      );
+    }
+    return actor;
+  }
+
+  /**
+   * Approves a pending request and starts its provisioning task as the
+   * approver. Of two concurrent approvals (or approve vs. withdraw) exactly
+   * one applies; the other gets a ConflictError.
+   */
+  async approve(
+    id: string,
+    body: unknown,
+    credentials: BackstageCredentials,
+    httpRequest?: Request,
+  ): Promise<KedaRequestRecord> {
+    const { comment } = parseBody(
+      z.object({ comment: z.string().max(4000).optional() }),
+      body,
+      'approval',
+    );
+    const record = await this.getOrThrow(id);
+    const approver = await this.requireApprover(record, credentials, 'approve');
+    return this.audit(
+      'request-approve',
+      { requestId: id, actor: approver },
+      httpRequest,
+      async () => {
+        const approved = await this.options.store.transition({
+          id,
+          from: ['pending'],
+          to: 'approved',
+          decision: { actor: approver, decision: 'approved', comment },
+        });
+        await this.notify(
+          { entityRef: [approved.requester] },
+          approved,
+          `KEDA request for ${this.subject(approved)} approved`,
+          `${approver} approved it${
+            comment ? `: ${comment}` : ''
+          }. Provisioning starts now.`,
+        );
+        return this.startProvisioning(approved, credentials, approver);
+      },
+    );
+  }
+
+  async reject(
+    id: string,
+    body: unknown,
+    credentials: BackstageCredentials,
+    httpRequest?: Request,
+  ): Promise<KedaRequestRecord> {
+    const { comment } = parseBody(
+      z.object({
+        comment: z
+          .string({ message: 'comment is required: tell the requester why' })
+          .trim()
+          .min(1, 'comment is required: tell the requester why')
+          .max(4000),
+      }),
+      body,
+      'rejection',
+    );
+    const record = await this.getOrThrow(id);
+    const actor = await this.requireApprover(record, credentials, 'reject');
+    return this.audit(
+      'request-reject',
+      { requestId: id, actor },
+      httpRequest,
+      async () => {
+        const rejected = await this.options.store.transition({
+          id,
+          from: ['pending'],
+          to: 'rejected',
+          decision: { actor, decision: 'rejected', comment },
+        });
+        await this.notify(
+          { entityRef: [rejected.requester] },
+          rejected,
+          `KEDA request for ${this.subject(rejected)} rejected`,
+          `${actor}: ${comment}`,
+          'high',
+        );
+        return rejected;
+      },
+    );
+  }
+
+  async withdraw(
+    id: string,
+    body: unknown,
+    credentials: BackstageCredentials,
+    httpRequest?: Request,
+  ): Promise<KedaRequestRecord> {
+    const { comment } = parseBody(
+      z.object({ comment: z.string().max(4000).optional() }),
+      body,
+      'withdrawal',
+    );
+    const record = await this.getOrThrow(id);
+    const actor = userRefOf(credentials);
+    if (actor !== record.requester) {
+      throw new NotAllowedError(
+        `Only the requester (${record.requester}) may withdraw KEDA request ${id}; approvers reject instead`,
+      );
+    }
+    return this.audit(
+      'request-withdraw',
+      { requestId: id, actor },
+      httpRequest,
+      () =>
+        this.options.store.transition({
+          id,
+          from: ['pending'],
+          to: 'withdrawn',
+          decision: { actor, decision: 'withdrawn', comment },
+        }),
+    );
+  }
+
+  /** Approves provisioning again after a failure, with a new task. */
+  async retry(
+    id: string,
+    credentials: BackstageCredentials,
+    httpRequest?: Request,
+  ): Promise<KedaRequestRecord> {
+    const record = await this.getOrThrow(id);
+    const actor = userRefOf(credentials);
+    if (!actor) {
+      throw new NotAllowedError('Only a person may retry provisioning');
+    }
+    await this.require(
+      kedaIamProvisionPermission,
+      credentials,
+      'retry provisioning of KEDA requests',
+    );
+    return this.audit(
+      'request-provision',
+      { requestId: id, actor, queryType: 'retry' },
+      httpRequest,
+      async () => {
+        const again = await this.options.store.transition({
+          id,
+          from: ['failed'],
+          to: 'approved',
+          decision: {
+            actor,
+            decision: 'retried',
+            comment: record.provisioning?.error
+              ? `after: ${record.provisioning.error}`
+              : undefined,
+          },
+          set: { taskId: null, error: null },
+        });
+        return this.startProvisioning(again, credentials, actor);
+      },
+    );
+  }
+
+  /**
+   * Starts the provisioning template as `credentials` (the approver) and
+   * links the task. A failure to start is recorded on the request, which can
+   * then be retried.
+   */
+  private async startProvisioning(
+    record: KedaRequestRecord,
+    credentials: BackstageCredentials,
+    actor: string,
+  ): Promise<KedaRequestRecord> {
+    let taskId: string;
+    try {
+      ({ taskId } = await this.options.launcher.start({
+        requestId: record.id,
+        onBehalfOf: credentials,
+      }));
+    } catch (e) {
+      const error = `Could not start the provisioning task: ${
+        (e as Error).message
+      }`;
+      this.options.logger.warn(`KEDA request ${record.id}: ${error}`);
+      const failed = await this.options.store.transition({
+        id: record.id,
+        from: ['approved'],
+        to: 'failed',
+        decision: { actor: 'policy', decision: 'failed', comment: error },
+        set: { error },
+      });
+      await this.notifyOutcome(failed);
+      return failed;
+    }
+    try {
+      return await this.options.store.transition({
+        id: record.id,
+        from: ['approved'],
+        to: 'provisioning',
+        decision: {
+          actor,
+          decision: 'provisioning',
+          comment: `scaffolder task ${taskId}`,
+        },
+        set: { taskId },
+      });
+    } catch (e) {
+      // The task reported before we linked it (it is fast, or we are slow):
+      // its report is newer, keep it.
+      this.options.logger.info(
+        `KEDA request ${record.id}: task ${taskId} reported before it was linked: ${e}`,
+      );
+      return this.getOrThrow(record.id);
+    }
+  }
+
+  private async notifyOutcome(record: KedaRequestRecord) {
+    if (record.state === 'provisioned') {
+      await this.notify(
+        { entityRef: [record.requester] },
+        record,
+        `KEDA request for ${this.subject(record)} provisioned`,
+        `The scaler role ${record.provisioning?.roleArns?.scaler} exists; the pull request is ready for review and takes effect once merged.`,
+      );
+    } else if (record.state === 'failed') {
+      await this.notify(
+        {
+          entityRef: [
+            record.requester,
+            ...this.options.keda.approvals.approverGroups,
+          ],
+        },
+        record,
+        `Provisioning of the KEDA request for ${this.subject(record)} failed`,
+        `${
+          record.provisioning?.error ?? 'unknown error'
+        }. An approver can retry it.`,
+        'high',
+      );
+    }
+  }
+
+  // ---- provisioning reports ------------------------------------------------
+
+  /**
+   * A provisioning action reports. Allowed to approvers (the approver's
+   * task) and to the requester of an auto-approved request (their own run).
+   */
+  async progress(
+    id: string,
+    body: unknown,
+    credentials: BackstageCredentials,
+    httpRequest?: Request,
+  ): Promise<KedaRequestRecord> {
+    const report = parseBody(progressBodySchema, body, 'progress report');
+    const record = await this.getOrThrow(id);
+    const actor = actorOf(credentials);
+    const mayProvision =
+      (await this.authorize(kedaIamProvisionPermission, credentials)) ||
+      (record.autoApproved && userRefOf(credentials) === record.requester);
+    if (!mayProvision) {
+      throw new NotAllowedError(
+        `You may not report provisioning of KEDA request ${id}: permission '${kedaIamProvisionPermission.name}' was denied and it is not your auto-approved request`,
+      );
+    }
+    let roleArns: KedaProvisionedRoles | undefined;
+    if (report.state === 'provisioned') {
+      // The ARNs are deterministic; a report naming other roles means the
+      // action planned with a different configuration than this backend.
+      const planned = record.plan.scalerRole.arn;
+      if (report.roleArns && report.roleArns.scaler !== planned) {
+        throw new InputError(
+          `roleArns.scaler: reported ${report.roleArns.scaler} but the request's plan is ${planned}; the provisioning action and the keda backend must read the same keda.roles config`,
+        );
+      }
+      roleArns = {
+        scaler: planned,
+        operator: report.roleArns?.operator ?? record.plan.operatorRole.arn,
+      };
+    }
+    if (report.state === 'failed' && !report.error) {
+      throw new InputError(
+        'error is required when state is failed: say what went wrong',
+      );
+    }
+    return this.audit(
+      'request-provision',
+      { requestId: id, actor, state: report.state, taskId: report.taskId },
+      httpRequest,
+      async () => {
+        const updated = await this.options.store.transition({
+          id,
+          from: PROGRESS_FROM[report.state],
+          to: report.state,
+          decision: {
+            actor,
+            decision: report.state,
+            comment: {
+              failed: report.error,
+              provisioned: `scaler role ${roleArns?.scaler}`,
+              provisioning: report.taskId && `scaffolder task ${report.taskId}`,
+            }[report.state],
+          },
+          taskId: report.taskId,
+          set: {
+            ...(report.taskId ? { taskId: report.taskId } : {}),
+            ...(roleArns ? { roleArns, error: null } : {}),
+            ...(report.state === 'failed' ? { error: report.error } : {}),
+          },
+        });
+        await this.notifyOutcome(updated);
+        return updated;
+      },
+    );
+  }
+
+  /**
+   * Records the end of tasks that stopped without reporting (a step failed
+   * before `keda:request:progress` ran, or the task was cancelled). Run by a
+   * scheduled job with global scope; the conditional updates make
+   * overlapping runs harmless.
+   */
+  async reconcileProvisioningTasks(): Promise<number> {
+    const { taskReader, store, logger } = this.options;
+    if (!taskReader) return 0;
+    let changed = 0;
+    for (const record of await store.list({ state: 'provisioning' })) {
+      const taskId = record.provisioning?.taskId;
+      if (!taskId) continue;
+      let task;
+      try {
+        task = await taskReader.taskState(taskId);
+      } catch (e) {
+        logger.warn(`Could not read scaffolder task ${taskId}: ${e}`);
+        continue;
+      }
+      if (!task) continue;
+      try {
+        if (task.status === 'failed' || task.status === 'cancelled') {
+          const failed = await store.transition({
+            id: record.id,
+            from: ['provisioning'],
+            to: 'failed',
+            taskId,
+            decision: {
+              actor: 'policy',
+              decision: 'failed',
+              comment: `task ${taskId} ${task.status}: ${task.error}`,
+            },
+            set: { error: task.error ?? `task ${taskId} ${task.status}` },
+          });
+          await this.notifyOutcome(failed);
+          changed++;
+        } else if (task.status === 'completed') {
+          // Every step ran, the role-ensuring one included, so the planned
+          // roles exist (an auto-approved run records before it ends).
+          const provisioned = await store.transition({
+            id: record.id,
+            from: ['provisioning'],
+            to: 'provisioned',
+            taskId,
+            decision: {
+              actor: 'policy',
+              decision: 'provisioned',
+              comment: `task ${taskId} completed`,
+            },
+            set: {
+              roleArns: {
+                scaler: record.plan.scalerRole.arn,
+                operator: record.plan.operatorRole.arn,
+              },
+              error: null,
+            },
+          });
+          await this.notifyOutcome(provisioned);
+          changed++;
+        }
+      } catch (e) {
+        // Someone else (a report, another replica) got there first.
+        logger.debug(`KEDA request ${record.id}: ${e}`);
+      }
+    }
+    return changed;
+  }
+}

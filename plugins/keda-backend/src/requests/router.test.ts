@@ -1,0 +1,538 @@
+import {
+  mockCredentials,
+  mockServices,
+  TestDatabases,
+} from '@backstage/backend-test-utils';
+import { MiddlewareFactory } from '@backstage/backend-defaults/rootHttpRouter';
+import type { BackstageCredentials } from '@backstage/backend-plugin-api';
+import type { Entity } from '@backstage/catalog-model';
+import type { KedaRequestRecord } from '@internal/plugin-keda-common';
+import express from 'express';
+import request from 'supertest';
+import {
+  BOB,
+  JANE,
+  PAT,
+  policyPermissions,
+  SAM,
+} from './__testUtils__/policyPermissions';
+import {
+  APPROVER_GROUP,
+  EXTERNAL_ID,
+  ordersRequest,
+  testKedaConfig,
+} from './__testUtils__/requests';
+import { KedaRequestService } from './KedaRequestService';
+import { KedaRequestStore, migrateKedaRequestStore } from './KedaRequestStore';
+import { createRequestsRouter } from './router';
+
+jest.setTimeout(60_000);
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
+
+const ORDERS: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name: 'orders-worker', namespace: 'default' },
+  spec: { type: 'service', owner: 'team-orders', lifecycle: 'production' },
+};
+
+async function harness(options: { allowSelfApproval?: boolean } = {}) {
+  const knex = await databases.init('SQLITE_3');
+  await migrateKedaRequestStore(knex);
+  const store = new KedaRequestStore(knex);
+  const launches: Array<{ requestId: string; onBehalfOf: string }> = [];
+  const launcher = {
+    start: jest.fn(
+      async (o: { requestId: string; onBehalfOf: BackstageCredentials }) => {
+        launches.push({
+          requestId: o.requestId,
+          onBehalfOf: (o.onBehalfOf.principal as any).userEntityRef,
+        });
+        return { taskId: `task-${launches.length}` };
+      },
+    ),
+  };
+  const notifications = { send: jest.fn(async () => {}) };
+  const auditEvents: Array<{ eventId: string; outcome: string }> = [];
+  const auditor = mockServices.auditor.mock({
+    createEvent: jest.fn(async ({ eventId }: { eventId: string }) => ({
+      success: async () => {
+        auditEvents.push({ eventId, outcome: 'success' });
+      },
+      fail: async () => {
+        auditEvents.push({ eventId, outcome: 'fail' });
+      },
+    })) as any,
+  });
+  const service = new KedaRequestService({
+    store,
+    keda: testKedaConfig,
+    allowSelfApproval: options.allowSelfApproval ?? false,
+    permissions: policyPermissions(),
+    catalog: {
+      getEntityByRef: async ref =>
+        ref === 'component:default/orders-worker' ? ORDERS : undefined,
+    },
+    launcher,
+    notifications,
+    auditor,
+    logger: mockServices.logger.mock(),
+  });
+  const app = express();
+  app.use(
+    await createRequestsRouter({ httpAuth: mockServices.httpAuth(), service }),
+  );
+  app.use(
+    MiddlewareFactory.create({
+      config: mockServices.rootConfig(),
+      logger: mockServices.logger.mock(),
+    }).error(),
+  );
+
+  const as = (user: string) => ({
+    get: (url: string) =>
+      request(app)
+        .get(url)
+        .set('authorization', mockCredentials.user.header(user)),
+    post: (url: string, body: object = {}) =>
+      request(app)
+        .post(url)
+        .set('authorization', mockCredentials.user.header(user))
+        .send(body),
+  });
+
+  /** A request by `requester` (needs approval unless maxReplicas ≤ 10). */
+  const create = async (
+    requester = JANE,
+    overrides: Parameters<typeof ordersRequest>[0] = {},
+  ): Promise<KedaRequestRecord> => {
+    const res = await as(requester).post('/requests', {
+      request: ordersRequest(overrides),
+      externalId: EXTERNAL_ID,
+      pullRequest: {
+        url: 'https://github.com/acme/gitops/pull/7',
+        number: 7,
+        repoUrl: 'github.com?owner=acme&repo=gitops',
+      },
+    });
+    expect(res.status).toBe(201);
+    return res.body;
+  };
+
+  return { app, as, create, store, launcher, launches, notifications, auditEvents };
+}
+
+describe('request API', () => {
+  describe('create', () => {
+    it('recomputes the plan and ignores one sent by the client', async () => {
+      const { as } = await harness();
+      const res = await as(JANE).post('/requests', {
+        request: ordersRequest(),
+        externalId: EXTERNAL_ID,
+        plan: { scalerRole: { arn: 'arn:aws:iam::222222222222:role/admin' } },
+      });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({
+        requester: JANE,
+        owner: 'group:default/team-orders',
+        state: 'pending',
+        autoApproved: false,
+        queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders',
+        decisions: [{ actor: JANE, decision: 'created' }],
+      });
+      expect(res.body.plan.scalerRole.arn).toBe(
+        'arn:aws:iam::222222222222:role/keda/keda-sqs-prod-eu-shop-orders-worker',
+      );
+      expect(res.body.plan.scalerRole.externalId).toBe(EXTERNAL_ID);
+      // The record id is stamped into the plan's manifests.
+      expect(res.body.plan.request.requestId).toBe(res.body.id);
+      expect(res.body.approvalReasons.join(' ')).toMatch(/maxReplicas 20/);
+    });
+
+    it('auto-approves inside the guardrails and still records the decision', async () => {
+      const { as, notifications } = await harness();
+      const res = await as(JANE).post('/requests', {
+        request: ordersRequest({ maxReplicas: 5 }),
+        externalId: EXTERNAL_ID,
+        taskId: 'requester-task',
+      });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({
+        state: 'provisioning',
+        autoApproved: true,
+        approvalReasons: [],
+        provisioning: {
+          taskId: 'requester-task',
+          taskUrl: '/create/tasks/requester-task',
+        },
+      });
+      expect(res.body.decisions.map((d: any) => [d.actor, d.decision])).toEqual(
+        [
+          [JANE, 'created'],
+          ['policy', 'auto-approved'],
+        ],
+      );
+      expect(notifications.send).not.toHaveBeenCalled();
+    });
+
+    it('answers a re-run of the same task with the existing record', async () => {
+      const { as, store } = await harness();
+      const body = {
+        request: ordersRequest(),
+        externalId: EXTERNAL_ID,
+        taskId: 'task-abc',
+      };
+      const first = await as(JANE).post('/requests', body);
+      const second = await as(JANE).post('/requests', body);
+      expect(first.status).toBe(201);
+      expect(second.status).toBe(200);
+      expect(second.body.id).toBe(first.body.id);
+      expect(await store.list()).toHaveLength(1);
+    });
+
+    it('names every guardrail a request breaks', async () => {
+      const { as } = await harness();
+      const res = await as(JANE).post('/requests', {
+        request: ordersRequest({
+          maxReplicas: 60,
+          queueUrl: 'https://sqs.eu-west-1.amazonaws.com/999999999999/orders',
+        }),
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toMatch(/request\.maxReplicas: maxReplicas 60/);
+      expect(res.body.error.message).toMatch(/request\.queueUrl: Queue account 999999999999/);
+    });
+
+    it('rejects an unknown cluster and an entity the caller cannot see', async () => {
+      const { as } = await harness();
+      const cluster = await as(JANE).post('/requests', {
+        request: ordersRequest({ cluster: 'nowhere' }),
+      });
+      expect(cluster.status).toBe(400);
+      expect(cluster.body.error.message).toMatch(
+        /request.cluster: cluster 'nowhere' is not configured; use one of: prod-eu/,
+      );
+      const entity = await as(JANE).post('/requests', {
+        request: ordersRequest({ entityRef: 'component:default/secret' }),
+      });
+      expect(entity.status).toBe(400);
+      expect(entity.body.error.message).toMatch(/was not found in the catalog/);
+    });
+
+    it('notifies the approvers of a request that needs approval', async () => {
+      const { create, notifications, auditEvents } = await harness();
+      const record = await create();
+      expect(notifications.send).toHaveBeenCalledWith({
+        recipients: {
+          type: 'entity',
+          entityRef: [APPROVER_GROUP],
+          excludeEntityRef: JANE,
+        },
+        payload: expect.objectContaining({
+          title: expect.stringContaining('awaits approval'),
+          link: `/keda/requests/${record.id}`,
+        }),
+      });
+      expect(auditEvents).toEqual([
+        { eventId: 'request-create', outcome: 'success' },
+      ]);
+    });
+  });
+
+  describe('permission matrix (the portal policy)', () => {
+    // Each cell: a fresh request by JANE in the state the operation needs.
+    type Op = 'create' | 'read' | 'approve' | 'reject' | 'withdraw' | 'provision' | 'retry';
+    const matrix: Record<Op, Record<string, number>> = {
+      create: { [JANE]: 201, [BOB]: 201, [PAT]: 201 },
+      read: { [JANE]: 200, [BOB]: 200, [PAT]: 200 },
+      approve: { [JANE]: 403, [BOB]: 403, [PAT]: 200 },
+      reject: { [JANE]: 403, [BOB]: 403, [PAT]: 200 },
+      withdraw: { [JANE]: 200, [BOB]: 403, [PAT]: 403 },
+      provision: { [JANE]: 403, [BOB]: 403, [PAT]: 200 },
+      retry: { [JANE]: 403, [BOB]: 403, [PAT]: 200 },
+    };
+    const cells = Object.entries(matrix).flatMap(([op, row]) =>
+      Object.entries(row).map(([user, status]) => [op as Op, user, status] as const),
+    );
+
+    type Harness = Awaited<ReturnType<typeof harness>>;
+    /** Performs `op` as `user` on a fresh request of JANE's; returns the response. */
+    const perform: Record<
+      Op,
+      (h: Harness, user: string) => Promise<request.Response>
+    > = {
+      create: (h, user) =>
+        h.as(user).post('/requests', {
+          request: ordersRequest(),
+          externalId: EXTERNAL_ID,
+        }),
+      read: async (h, user) => {
+        const record = await h.create();
+        const list = await h.as(user).get('/requests');
+        expect(list.body.items.map((r: any) => r.id)).toEqual([record.id]);
+        return h.as(user).get(`/requests/${record.id}`);
+      },
+      approve: async (h, user) => {
+        const record = await h.create();
+        return h.as(user).post(`/requests/${record.id}/approve`, {
+          comment: 'fine',
+        });
+      },
+      reject: async (h, user) => {
+        const record = await h.create();
+        return h.as(user).post(`/requests/${record.id}/reject`, {
+          comment: 'use the shared queue',
+        });
+      },
+      withdraw: async (h, user) => {
+        const record = await h.create();
+        return h.as(user).post(`/requests/${record.id}/withdraw`);
+      },
+      provision: async (h, user) => {
+        const record = await h.create();
+        const approved = await h.as(PAT).post(`/requests/${record.id}/approve`);
+        expect(approved.body.state).toBe('provisioning');
+        return h.as(user).post(`/requests/${record.id}/progress`, {
+          state: 'provisioned',
+          taskId: 'task-1',
+          roleArns: { scaler: record.plan.scalerRole.arn },
+        });
+      },
+      retry: async (h, user) => {
+        const record = await h.create();
+        await h.as(PAT).post(`/requests/${record.id}/approve`);
+        const failed = await h.as(PAT).post(`/requests/${record.id}/progress`, {
+          state: 'failed',
+          taskId: 'task-1',
+          error: 'AccessDenied: iam:CreateRole',
+        });
+        expect(failed.body.state).toBe('failed');
+        return h.as(user).post(`/requests/${record.id}/retry`);
+      },
+    };
+    // Provisioning tasks started: by the setup's approval, plus one when the
+    // cell's own approve or retry is allowed.
+    const setupLaunches: Record<Op, number> = {
+      create: 0,
+      read: 0,
+      approve: 0,
+      reject: 0,
+      withdraw: 0,
+      provision: 1,
+      retry: 1,
+    };
+
+    it.each(cells)('%s as %s → %i', async (op, user, expected) => {
+      const h = await harness();
+      const res = await perform[op](h, user);
+      expect(res.status).toBe(expected);
+      expect(res.body.error?.name ?? 'ok').toBe(
+        expected === 403 ? 'NotAllowedError' : 'ok',
+      );
+      const allowedLaunch =
+        (op === 'approve' || op === 'retry') && expected === 200 ? 1 : 0;
+      expect(h.launcher.start).toHaveBeenCalledTimes(
+        setupLaunches[op] + allowedLaunch,
+      );
+      const requesters = (await h.store.list()).map(r => r.requester);
+      expect(requesters).toEqual([op === 'create' ? user : JANE]);
+    });
+
+    it('lets the requester report provisioning of their own auto-approved request only', async () => {
+      const h = await harness();
+      const auto = await h.create(JANE, { maxReplicas: 5 });
+      const bob = await h.as(BOB).post(`/requests/${auto.id}/progress`, {
+        state: 'provisioned',
+      });
+      expect(bob.status).toBe(403);
+      const jane = await h.as(JANE).post(`/requests/${auto.id}/progress`, {
+        state: 'provisioned',
+        roleArns: { scaler: auto.plan.scalerRole.arn },
+      });
+      expect(jane.status).toBe(200);
+      expect(jane.body.state).toBe('provisioned');
+    });
+
+    it('does not let a platform engineer approve their own request unless configured', async () => {
+      const strict = await harness();
+      const own = await strict.create(PAT);
+      const res = await strict.as(PAT).post(`/requests/${own.id}/approve`);
+      expect(res.status).toBe(403);
+      expect(res.body.error.message).toMatch(/keda.approvals.allowSelfApproval/);
+      expect((await strict.as(SAM).post(`/requests/${own.id}/approve`)).status).toBe(200);
+
+      const relaxed = await harness({ allowSelfApproval: true });
+      const mine = await relaxed.create(PAT);
+      expect(
+        (await relaxed.as(PAT).post(`/requests/${mine.id}/approve`)).status,
+      ).toBe(200);
+    });
+  });
+
+  describe('decisions', () => {
+    it('starts provisioning as the approver and links the task', async () => {
+      const h = await harness();
+      const record = await h.create();
+      const res = await h.as(PAT).post(`/requests/${record.id}/approve`, {
+        comment: 'within budget',
+      });
+      expect(res.status).toBe(200);
+      expect(h.launches).toEqual([{ requestId: record.id, onBehalfOf: PAT }]);
+      expect(res.body).toMatchObject({
+        state: 'provisioning',
+        provisioning: { taskId: 'task-1', taskUrl: '/create/tasks/task-1' },
+      });
+      expect(res.body.decisions.map((d: any) => [d.actor, d.decision, d.comment])).toEqual([
+        [JANE, 'created', undefined],
+        [PAT, 'approved', 'within budget'],
+        [PAT, 'provisioning', 'scaffolder task task-1'],
+      ]);
+      expect(h.notifications.send).toHaveBeenLastCalledWith(
+        expect.objectContaining({
+          recipients: { type: 'entity', entityRef: [JANE] },
+        }),
+      );
+      expect(h.auditEvents.map(e => e.eventId)).toEqual([
+        'request-create',
+        'request-approve',
+      ]);
+    });
+
+    it('answers the second of two approvals with a conflict', async () => {
+      const h = await harness();
+      const record = await h.create();
+      const [a, b] = await Promise.all([
+        h.as(PAT).post(`/requests/${record.id}/approve`),
+        h.as(SAM).post(`/requests/${record.id}/approve`),
+      ]);
+      expect([a.status, b.status].sort()).toEqual([200, 409]);
+      const loser = a.status === 409 ? a : b;
+      expect(loser.body.error.name).toBe('ConflictError');
+      expect(loser.body.error.message).toMatch(/approved by user:default\/(pat|sam)\.platform/);
+      expect(h.launcher.start).toHaveBeenCalledTimes(1);
+    });
+
+    it('lets only one of approve and withdraw win', async () => {
+      const h = await harness();
+      const record = await h.create();
+      const [approve, withdraw] = await Promise.all([
+        h.as(PAT).post(`/requests/${record.id}/approve`),
+        h.as(JANE).post(`/requests/${record.id}/withdraw`),
+      ]);
+      expect([approve.status, withdraw.status].sort()).toEqual([200, 409]);
+      const final = await h.as(JANE).get(`/requests/${record.id}`);
+      expect(['provisioning', 'withdrawn']).toContain(final.body.state);
+      expect(h.launcher.start).toHaveBeenCalledTimes(approve.status === 200 ? 1 : 0);
+    });
+
+    it('requires a reason to reject and tells the requester', async () => {
+      const h = await harness();
+      const record = await h.create();
+      const bare = await h.as(PAT).post(`/requests/${record.id}/reject`, {});
+      expect(bare.status).toBe(400);
+      expect(bare.body.error.message).toMatch(/comment is required/);
+      const res = await h.as(PAT).post(`/requests/${record.id}/reject`, {
+        comment: 'use the shared queue',
+      });
+      expect(res.body.state).toBe('rejected');
+      expect(h.notifications.send).toHaveBeenLastCalledWith(
+        expect.objectContaining({
+          recipients: { type: 'entity', entityRef: [JANE] },
+          payload: expect.objectContaining({
+            description: `${PAT}: use the shared queue`,
+          }),
+        }),
+      );
+      const late = await h.as(PAT).post(`/requests/${record.id}/approve`);
+      expect(late.status).toBe(409);
+    });
+
+    it('records a provisioning task that could not start, and retries it', async () => {
+      const h = await harness();
+      h.launcher.start.mockRejectedValueOnce(new Error('scaffolder is down'));
+      const record = await h.create();
+      const res = await h.as(PAT).post(`/requests/${record.id}/approve`);
+      expect(res.status).toBe(200);
+      expect(res.body.state).toBe('failed');
+      expect(res.body.provisioning.error).toMatch(/scaffolder is down/);
+      const retry = await h.as(PAT).post(`/requests/${record.id}/retry`);
+      expect(h.launcher.start).toHaveBeenCalledTimes(2);
+      expect(retry.body).toMatchObject({
+        state: 'provisioning',
+        provisioning: { taskId: 'task-1' },
+      });
+      expect(retry.body.decisions.map((d: any) => d.decision)).toEqual([
+        'created',
+        'approved',
+        'failed',
+        'retried',
+        'provisioning',
+      ]);
+      expect(retry.body.provisioning.error).toBeUndefined();
+    });
+
+    it('refuses role ARNs other than the planned ones', async () => {
+      const h = await harness();
+      const record = await h.create();
+      await h.as(PAT).post(`/requests/${record.id}/approve`);
+      const res = await h.as(PAT).post(`/requests/${record.id}/progress`, {
+        state: 'provisioned',
+        taskId: 'task-1',
+        roleArns: { scaler: 'arn:aws:iam::222222222222:role/admin' },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toMatch(/roleArns.scaler: reported/);
+    });
+
+    it('ignores a late report from a task a retry replaced', async () => {
+      const h = await harness();
+      const record = await h.create();
+      await h.as(PAT).post(`/requests/${record.id}/approve`);
+      await h.as(PAT).post(`/requests/${record.id}/progress`, {
+        state: 'failed',
+        taskId: 'task-1',
+        error: 'throttled',
+      });
+      await h.as(PAT).post(`/requests/${record.id}/retry`);
+      const late = await h.as(PAT).post(`/requests/${record.id}/progress`, {
+        state: 'failed',
+        taskId: 'task-1',
+        error: 'throttled again',
+      });
+      expect(late.status).toBe(409);
+      const ok = await h.as(PAT).post(`/requests/${record.id}/progress`, {
+        state: 'provisioned',
+        taskId: 'task-2',
+      });
+      expect(ok.body.state).toBe('provisioned');
+      expect(ok.body.provisioning.roleArns.scaler).toBe(record.plan.scalerRole.arn);
+    });
+  });
+
+  describe('list', () => {
+    it('filters by state, entity, cluster and team', async () => {
+      const h = await harness();
+      const a = await h.create();
+      const b = await h.create(JANE, { maxReplicas: 5 });
+      const ids = async (q: string) =>
+        (await h.as(BOB).get(`/requests${q}`)).body.items.map((r: any) => r.id);
+      expect(await ids('?state=pending')).toEqual([a.id]);
+      expect((await ids('?state=pending,provisioning')).sort()).toEqual(
+        [a.id, b.id].sort(),
+      );
+      expect(await ids('?team=group:default/team-billing')).toEqual([]);
+      expect((await ids('?team=group:default/team-orders')).length).toBe(2);
+      expect(await ids('?cluster=other')).toEqual([]);
+      const bad = await h.as(BOB).get('/requests?state=done');
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.message).toMatch(/'done' is not a request state/);
+    });
+
+    it('answers 404 for an unknown request', async () => {
+      const h = await harness();
+      expect((await h.as(BOB).get('/requests/nope')).status).toBe(404);
+      expect((await h.as(PAT).post('/requests/nope/approve')).status).toBe(404);
+    });
+  });
+});

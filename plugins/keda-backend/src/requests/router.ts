@@ -1,0 +1,134 @@
+import type { HttpAuthService } from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
+import {
+  KEDA_REQUEST_STATES,
+  type KedaRequestListFilter,
+  type KedaRequestState,
+} from '@internal/plugin-keda-common';
+import express from 'express';
+import Router from 'express-promise-router';
+import type { KedaRequestService } from './KedaRequestService';
+
+function listFilter(query: express.Request['query']): KedaRequestListFilter {
+  const single = (name: string): string | undefined => {
+    const value = query[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') {
+      throw new InputError(`Query parameter '${name}' must be given once`);
+    }
+    return value;
+  };
+  const rawStates = query.state;
+  let state: KedaRequestState[] | undefined;
+  if (rawStates !== undefined) {
+    const list = (Array.isArray(rawStates) ? rawStates : [rawStates])
+      .flatMap(s => String(s).split(','))
+      .filter(Boolean);
+    for (const s of list) {
+      if (!KEDA_REQUEST_STATES.includes(s as KedaRequestState)) {
+        throw new InputError(
+          `Query parameter 'state': '${s}' is not a request state; use ${KEDA_REQUEST_STATES.join(
+            ', ',
+          )}`,
+        );
+      }
+    }
+    state = list as KedaRequestState[];
+  }
+  return {
+    ...(state ? { state } : {}),
+    ...(single('entityRef') ? { entityRef: single('entityRef') } : {}),
+    ...(single('cluster') ? { cluster: single('cluster') } : {}),
+    ...(single('team') ? { team: single('team') } : {}),
+    ...(single('requester') ? { requester: single('requester') } : {}),
+  };
+}
+
+/**
+ * The request API (contract in docs: POST/GET /requests, GET /requests/:id,
+ * POST /requests/:id/{approve,reject,withdraw,retry,progress}). Permission
+ * checks live in the service; this maps HTTP to it. Mount it on the keda
+ * plugin's router, after `express.json()`; errors go to the plugin's error
+ * middleware.
+ */
+export async function createRequestsRouter(options: {
+  httpAuth: HttpAuthService;
+  service: KedaRequestService;
+}): Promise<express.Router> {
+  const { httpAuth, service } = options;
+  const router = Router();
+  router.use('/requests', express.json());
+  const credentials = (req: express.Request) =>
+    httpAuth.credentials(req, { allow: ['user', 'service'] });
+
+  router.post('/requests', async (req, res) => {
+    const { record, created } = await service.create(
+      req.body,
+      await credentials(req),
+      req,
+    );
+    res.status(created ? 201 : 200).json(record);
+  });
+
+  router.get('/requests', async (req, res) => {
+    const items = await service.list(
+      listFilter(req.query),
+      await credentials(req),
+    );
+    res.json({ items });
+  });
+
+  router.get('/requests/:id', async (req, res) => {
+    res.json(await service.get(req.params.id, await credentials(req)));
+  });
+
+  router.post('/requests/:id/approve', async (req, res) => {
+    res.json(
+      await service.approve(
+        req.params.id,
+        req.body,
+        await credentials(req),
+        req,
+      ),
+    );
+  });
+
+  router.post('/requests/:id/reject', async (req, res) => {
+    res.json(
+      await service.reject(
+        req.params.id,
+        req.body,
+        await credentials(req),
+        req,
+      ),
+    );
+  });
+
+  router.post('/requests/:id/withdraw', async (req, res) => {
+    res.json(
+      await service.withdraw(
+        req.params.id,
+        req.body,
+        await credentials(req),
+        req,
+      ),
+    );
+  });
+
+  router.post('/requests/:id/retry', async (req, res) => {
+    res.json(await service.retry(req.params.id, await credentials(req), req));
+  });
+
+  router.post('/requests/:id/progress', async (req, res) => {
+    res.json(
+      await service.progress(
+        req.params.id,
+        req.body,
+        await credentials(req),
+        req,
+      ),
+    );
+  });
+
+  return router;
+}

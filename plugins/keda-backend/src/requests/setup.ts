@@ -1,0 +1,91 @@
+import type {
+  AuditorService,
+  AuthService,
+  DatabaseService,
+  DiscoveryService,
+  HttpAuthService,
+  LoggerService,
+  PermissionsService,
+  RootConfigService,
+  SchedulerService,
+} from '@backstage/backend-plugin-api';
+import type { CatalogService } from '@backstage/plugin-catalog-node';
+import type { NotificationService } from '@backstage/plugin-notifications-node';
+import type { KedaConfig } from '@internal/plugin-keda-node';
+import type express from 'express';
+import { KedaRequestProvenance } from './KedaRequestProvenance';
+import { KedaRequestService } from './KedaRequestService';
+import { KedaRequestStore } from './KedaRequestStore';
+import { createRequestsRouter } from './router';
+import { ScaffolderProvisioning } from './ScaffolderProvisioning';
+
+export interface KedaRequestsOptions {
+  config: RootConfigService;
+  keda: KedaConfig;
+  logger: LoggerService;
+  database: DatabaseService;
+  httpAuth: HttpAuthService;
+  auth: AuthService;
+  discovery: DiscoveryService;
+  permissions: PermissionsService;
+  catalog: CatalogService;
+  auditor: AuditorService;
+  scheduler: SchedulerService;
+  notifications?: NotificationService;
+}
+
+/**
+ * Wires the approval flow for the keda plugin: the request store (running
+ * migrations unless `database.migrations.skip`), the service, the router to
+ * mount, the status API's provenance hook, and a scheduled job (global
+ * scope, so one replica runs it at a time) that records provisioning tasks
+ * which ended without reporting.
+ */
+export async function createKedaRequests(options: KedaRequestsOptions): Promise<{
+  router: express.Router;
+  provenance: KedaRequestProvenance;
+  service: KedaRequestService;
+}> {
+  const store = await KedaRequestStore.create({ database: options.database });
+  const scaffolder = new ScaffolderProvisioning({
+    auth: options.auth,
+    discovery: options.discovery,
+  });
+  const service = new KedaRequestService({
+    store,
+    keda: options.keda,
+    allowSelfApproval:
+      options.config.getOptionalBoolean('keda.approvals.allowSelfApproval') ??
+      false,
+    permissions: options.permissions,
+    catalog: options.catalog,
+    launcher: scaffolder,
+    taskReader: scaffolder,
+    notifications: options.notifications,
+    auditor: options.auditor,
+    logger: options.logger,
+  });
+  await options.scheduler.scheduleTask({
+    id: 'keda-requests-provisioning-tasks',
+    scope: 'global',
+    frequency: { seconds: 30 },
+    timeout: { minutes: 2 },
+    initialDelay: { seconds: 15 },
+    fn: async () => {
+      const changed = await service.reconcileProvisioningTasks();
+      if (changed > 0) {
+        options.logger.info(
+          `Recorded the outcome of ${changed} KEDA provisioning task(s)`,
+        );
+      }
+    },
+  });
+  return {
+    router: await createRequestsRouter({
+      httpAuth: options.httpAuth,
+      service,
+    }),
+    provenance: new KedaRequestProvenance(store),
+    service,
+  };
+}
