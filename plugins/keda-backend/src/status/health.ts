@@ -1,18 +1,20 @@
-import type { KedaCondition, KedaHealth } from '@internal/plugin-keda-common';
+import {
+  kedaHealth,
+  type KedaCondition,
+  type KedaHealth,
+} from '@internal/plugin-keda-common';
 
 /**
- * Argo CD's ScaledObject health mapping: Ready=False → Degraded, then
- * Paused=True → Suspended, then Ready=True → Healthy, otherwise Progressing
- * (no status yet, Ready=Unknown while KEDA sets it up).
+ * keda-common's Argo CD mapping (Ready=False → Degraded, Paused=True →
+ * Suspended, Ready=True → Healthy, else Progressing), plus: a pause
+ * annotation counts as Suspended before KEDA has written its Paused
+ * condition, so the card does not show Healthy for a ScaledObject that was
+ * just paused. A failing scaler still wins over a pause.
  */
 export function scaledObjectHealth(
   conditions: KedaCondition[],
   pausedByAnnotation = false,
 ): KedaHealth {
-  const is = (type: string, status: string) =>
-    conditions.some(c => c.type === type && c.status === status);
-  if (is('Ready', 'False')) return 'Degraded';
-  if (is('Paused', 'True') || pausedByAnnotation) return 'Suspended';
-  if (is('Ready', 'True')) return 'Healthy';
-  return 'Progressing';
+  const health = kedaHealth({ status: { conditions } });
+  return pausedByAnnotation && health !== 'Degraded' ? 'Suspended' : health;
 }
