@@ -719,19 +719,25 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
       await state.running;
       return;
     }
+    let failure: unknown;
     state.running = (async () => {
       try {
         do {
           state.rerun = false;
           await poll(namespace, name);
         } while (state.rerun && !stopped);
+      } catch (e) {
+        // E.g. the target vanished mid-poll; the next poll starts afresh.
+        failure = e;
       } finally {
         state.running = undefined;
       }
     })();
     await state.running;
     const so = store.find(SCALED_OBJECTS, namespace, name);
+    // Keep polling whatever happened in this poll, as KEDA's loop does.
     if (so) schedule(namespace, name, pollingIntervalMs(so));
+    if (failure) throw failure;
   }
 
   const forget = (namespace: string, name: string, so: KubernetesObject) => {
