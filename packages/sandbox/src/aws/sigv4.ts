@@ -75,6 +75,16 @@ export async function verifySignature(
 ): Promise<boolean> {
   const signingDate = parseAmzDate(header(request.headers, 'x-amz-date'));
   if (!signingDate) return false;
+  // When the client sends the payload hash as a header, the signature covers
+  // the header, not the body: the body must match it (AWS checks this too).
+  const declaredHash = header(request.headers, 'x-amz-content-sha256');
+  if (
+    declaredHash !== undefined &&
+    declaredHash !== 'UNSIGNED-PAYLOAD' &&
+    declaredHash !== crypto.createHash('sha256').update(request.body).digest('hex')
+  ) {
+    return false;
+  }
   const url = new URL(request.url, 'http://stand-in');
   const query: Record<string, string | string[]> = {};
   for (const [k, v] of url.searchParams) {
