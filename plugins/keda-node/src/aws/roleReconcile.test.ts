@@ -414,6 +414,21 @@ describe('verifyScalerChain', () => {
       ActionNames: ['sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:DeleteMessage'],
       ResourceArns: ['arn:aws:sqs:eu-west-1:222222222222:orders'],
     });
+    // the operator's assume is simulated with the scaler trust and the ExternalId
+    expect(iamMock.commandCalls(SimulatePrincipalPolicyCommand)[1].args[0].input).toEqual({
+      PolicySourceArn: 'arn:aws:iam::111111111111:role/keda-operator',
+      ActionNames: ['sts:AssumeRole'],
+      ResourceArns: [desired.arn],
+      ResourcePolicy: policyJson(articlePlan.scalerRole.trustPolicy),
+      ResourceOwner: 'arn:aws:iam::222222222222:root',
+      ContextEntries: [
+        {
+          ContextKeyName: 'sts:ExternalId',
+          ContextKeyValues: ['5d41402abc4b2a76b9719d911017c592'],
+          ContextKeyType: 'string',
+        },
+      ],
+    });
     expect(result.ok).toBe(false);
     expect(describeChainFailure(result)).toBe(
       'arn:aws:iam::111111111111:role/keda-operator is not allowed sts:AssumeRole on arn:aws:iam::222222222222:role/keda/keda-sqs-prod-eu-shop-orders-worker (simulator: implicitDeny); run the keda-cluster-onboarding template so the operator role may assume roles under keda.roles.path',

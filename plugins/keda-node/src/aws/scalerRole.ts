@@ -4,7 +4,9 @@ import {
 } from '@aws-sdk/client-iam';
 import {
   MANAGED_BY_VALUE,
+  policyJson,
   ROLE_TAG_KEYS,
+  type PolicyDocument,
   type KedaClusterSpec,
   type KedaPlan,
   type OperatorRolePlan,
@@ -114,6 +116,11 @@ async function simulate(
   principal: string,
   actions: string[],
   resource: string,
+  crossAccount?: {
+    resourcePolicy: PolicyDocument;
+    resourceOwner: string;
+    context: Record<string, string>;
+  },
 ): Promise<Map<string, string>> {
   try {
     const out = await iam.send(
@@ -121,6 +128,19 @@ async function simulate(
         PolicySourceArn: principal,
         ActionNames: actions,
         ResourceArns: [resource],
+        ...(crossAccount
+          ? {
+              ResourcePolicy: policyJson(crossAccount.resourcePolicy),
+              ResourceOwner: crossAccount.resourceOwner,
+              ContextEntries: Object.entries(crossAccount.context).map(
+                ([ContextKeyName, value]) => ({
+                  ContextKeyName,
+                  ContextKeyValues: [value],
+                  ContextKeyType: 'string' as const,
+                }),
+              ),
+            }
+          : {}),
       }),
     );
     return new Map(
@@ -143,9 +163,8 @@ async function simulate(
  * `sqs:GetQueueAttributes` on the queue, and nothing that would let KEDA
  * consume or change it, permissions boundary included; and (2), when an IAM
  * client for the cluster account is given, that the operator role may
- * `sts:AssumeRole` the scaler role. The simulator does not evaluate the
- * scaler role's trust policy; that document comes from keda-common's
- * builder, proved separately with iam-simulate in keda-common's tests.
+ * `sts:AssumeRole` the scaler role: its own permission together with the
+ * scaler role's trust policy and the ExternalId KEDA sends.
  * @public
  */
 export async function verifyScalerChain(options: {
@@ -180,12 +199,22 @@ export async function verifyScalerChain(options: {
   }
   const skipped: string[] = [];
   if (options.clusterAccountIam) {
+    // Cross-account: IAM allows the assume only when the operator's own
+    // policy AND the scaler role's trust (with the ExternalId KEDA sends)
+    // allow it, so the simulation gets the trust as resource policy.
     const operator = await simulate(
       options.clusterAccountIam,
       plan.operatorRole.accountId,
       plan.operatorRole.arn,
       ['sts:AssumeRole'],
       plan.scalerRole.arn,
+      {
+        resourcePolicy: plan.scalerRole.trustPolicy,
+        resourceOwner: `arn:${plan.queue.partition}:iam::${plan.scalerRole.accountId}:root`,
+        context: plan.scalerRole.externalId
+          ? { 'sts:ExternalId': plan.scalerRole.externalId }
+          : {},
+      },
     );
     const decision = operator.get('sts:AssumeRole') ?? 'unknown';
     decisions.push({

@@ -61,6 +61,8 @@ export function createKedaPlanAction(options: { planner: KedaPlanner }) {
           z.string().optional().describe("The cluster's GitOps repository (repoUrl form), when configured"),
         branchName: z => z.string().describe('Suggested branch for the pull request'),
         manifests: z => plannedFilesSchema(z),
+        manifestPaths: z =>
+          z.array(z.string()).describe('Repository paths of the planned files (e.g. filesToDelete on decommission)'),
         summary: z => z.string().describe('Markdown summary: pull request body and approval page'),
         plan: z => z.record(z.any()).describe('The whole plan (keda-common KedaPlan) as JSON'),
       },
@@ -106,6 +108,7 @@ export function createKedaPlanAction(options: { planner: KedaPlanner }) {
         `keda/${result.cluster.name}/${result.request.namespace}/${result.names.scaledObject}`,
       );
       ctx.output('manifests', result.manifests);
+      ctx.output('manifestPaths', result.manifests.map(f => f.path));
       ctx.output('summary', result.summaryMarkdown);
       ctx.output('plan', result as unknown as JsonObject);
     },

@@ -1,8 +1,11 @@
 import type { Config } from '@backstage/config';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { kedaRequestPagePath } from '@internal/plugin-keda-common';
+import {
+  kedaRequestPagePath,
+  type CreateKedaRequestBody,
+} from '@internal/plugin-keda-common';
 import type { KedaRequestsClient } from '../lib/kedaRequestsClient';
-import type { KedaPlanner } from '../lib/planner';
+import { withoutBlankFields, type KedaPlanner } from '../lib/planner';
 import { kedaRequestInput } from '../lib/schemas';
 import { examples } from './requestRecord.examples';
 
@@ -75,7 +78,7 @@ export function createKedaRequestRecordAction(options: {
         fn: async () => {
           const result = await options.client.create(
             {
-              request: ctx.input.request,
+              request: withoutBlankFields(ctx.input.request) as CreateKedaRequestBody['request'],
               externalId: ctx.input.externalId,
               pullRequest: ctx.input.pullRequest,
               taskId: ctx.task.id,

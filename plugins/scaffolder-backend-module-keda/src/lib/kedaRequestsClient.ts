@@ -49,7 +49,9 @@ export class KedaRequestsClient {
     if (!response.ok) {
       throw await responseError(response, `${method} ${path}`);
     }
-    return { status: response.status, body: (await response.json()) as T };
+    // JSON.parse of the text (not response.json()): values then belong to
+    // this realm, which the scaffolder's output checks rely on.
+    return { status: response.status, body: JSON.parse(await response.text()) as T };
   }
 
   /** Creates a request, or returns the one this task already created (200). */

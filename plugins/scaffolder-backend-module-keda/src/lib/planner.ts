@@ -27,6 +27,21 @@ export interface ResolvedCluster {
   oidcIssuerSource: OidcIssuerSource;
 }
 
+/**
+ * Template forms send "" (and the templating `null`) for optional fields the
+ * user left empty; to the request schema an absent field means "default",
+ * an empty string is an invalid value. Drop them, one level deep and in
+ * nested objects.
+ */
+export function withoutBlankFields(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== '' && v !== null && v !== undefined)
+      .map(([k, v]) => [k, withoutBlankFields(v)]),
+  );
+}
+
 /** A request's plan could not be provisioned as asked; lists every problem. */
 export class KedaPlanRejectedError extends InputError {
   constructor(readonly violations: Finding[]) {
@@ -119,7 +134,7 @@ export class KedaPlanner {
     dryRun: boolean;
     allowViolations?: boolean;
   }): Promise<{ plan: KedaPlan; cluster: ResolvedCluster }> {
-    const request = parseKedaRequest(input.request);
+    const request = parseKedaRequest(withoutBlankFields(input.request));
     const cluster = await this.resolveCluster(request.cluster, { dryRun: input.dryRun });
     const { roles, guardrails } = this.kedaConfig();
     const result = plan({

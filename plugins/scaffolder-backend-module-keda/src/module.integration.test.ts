@@ -1,0 +1,367 @@
+import {
+  CreateOpenIDConnectProviderCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
+import { mockCredentials } from '@backstage/backend-test-utils';
+import type { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import {
+  OPERATOR_PERMISSION_POLICY_NAME,
+  operatorRoleArn,
+  operatorRolePermissionPolicy,
+  operatorRoleTrustPolicy,
+  STS_AUDIENCE,
+  type KedaClusterSpec,
+} from '@internal/plugin-keda-common';
+import {
+  decodeIamPolicy,
+  desiredOperatorRole,
+  readKedaConfig,
+  clusterSpecOf,
+  reconcileRole,
+  KedaAwsClientFactory,
+} from '@internal/plugin-keda-node';
+import { KedaPlanner } from './lib/planner';
+import { createKedaScalerRoleEnsureAction } from './actions/scalerRoleEnsure';
+import { fixedPermissions } from './__testUtils__/permissions';
+import {
+  DEFAULT_GITHUB_STAND_IN_TOKEN,
+  rootCredentialsFor,
+  startAwsStandIn,
+  startGitHubStandIn,
+  type AwsStandIn,
+  type GitHubStandIn,
+} from '@internal/sandbox';
+import { ConfigReader } from '@backstage/config';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import fs from 'node:fs';
+import path from 'node:path';
+import yaml from 'yaml';
+import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
+import githubModule from '@backstage/plugin-scaffolder-backend-module-github';
+import { scaffolderModuleKeda } from './module';
+import { startKedaBackendStub } from './__testUtils__/kedaBackendStub';
+import { startLocalTestBackend } from './__testUtils__/localBackend';
+import {
+  CLUSTER_ACCOUNT,
+  kedaConfigData,
+  OIDC_ISSUER,
+  QUEUE_ACCOUNT,
+  runAction,
+} from './__testUtils__/fixtures';
+
+jest.setTimeout(180_000);
+
+/*
+ * keda-sqs-autoscaling through the REAL scaffolder backend: this module,
+ * the GitHub module's publish:github:pull-request, a catalog mock with the
+ * component and the template, AWS at the sandbox's AWS stand-in (through
+ * AWS_ENDPOINT_URL and aws.accounts, as a portal would point at AWS), GitHub
+ * at the GitHub stand-in (integrations.github[].apiBaseUrl) and the keda
+ * backend's request API at a local stub of its contract.
+ */
+
+const TEMPLATE_FILE = path.resolve(__dirname, '../../../templates/keda-sqs-autoscaling/template.yaml');
+const USER = 'user:default/dana';
+
+function templateEntity(): Entity {
+  const entity = yaml.parse(fs.readFileSync(TEMPLATE_FILE, 'utf8'));
+  entity.metadata.namespace = 'default';
+  entity.metadata.annotations = {
+    'backstage.io/managed-by-location': `file:${TEMPLATE_FILE}`,
+    'backstage.io/managed-by-origin-location': `file:${TEMPLATE_FILE}`,
+  };
+  return entity;
+}
+
+const ordersWorker: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name: 'orders-worker',
+    namespace: 'default',
+    annotations: {
+      'backstage.io/kubernetes-id': 'orders-worker',
+      'backstage.io/kubernetes-namespace': 'orders',
+    },
+  },
+  spec: { type: 'service', owner: 'group:default/team-orders', lifecycle: 'production' },
+};
+
+const values = {
+  component: 'component:default/orders-worker',
+  cluster: 'demo-eks',
+  queueUrl: `https://sqs.eu-west-1.amazonaws.com/${QUEUE_ACCOUNT}/orders-queue`,
+  workloadKind: 'Deployment',
+  minReplicas: 0,
+  maxReplicas: 10,
+  queueLength: 5,
+  activationQueueLength: 0,
+  pollingInterval: 30,
+  cooldownPeriod: 300,
+  scaleOnInFlight: true,
+  scaleOnDelayed: false,
+  providerMode: 'aws',
+};
+
+const MUTATING_IAM = /^(Create|Put|Update|Tag|Untag|Delete|Attach|Detach)/;
+
+describe('keda-sqs-autoscaling through the real scaffolder backend', () => {
+  let aws: AwsStandIn;
+  let github: GitHubStandIn;
+  let stub: Awaited<ReturnType<typeof startKedaBackendStub>>;
+  let backend: Awaited<ReturnType<typeof startLocalTestBackend>>['backend'];
+  let baseUrl: string;
+  let configData: any;
+  const previousEndpoint = process.env.AWS_ENDPOINT_URL;
+
+  const iam = (account: string) =>
+    new IAMClient({ endpoint: aws.url, region: 'us-east-1', credentials: rootCredentialsFor(account) });
+
+  beforeAll(async () => {
+    aws = await startAwsStandIn({ port: 0, logger: () => {} });
+    aws.createAccount(CLUSTER_ACCOUNT);
+    aws.createAccount(QUEUE_ACCOUNT);
+    github = await startGitHubStandIn({ port: 0, logger: { warn: () => {} } });
+    github.createRepo('platform', 'gitops', { files: { 'README.md': '# GitOps\n' } });
+
+    const keda = kedaConfigData();
+    keda.clusters[0].gitops.repoUrl = `${github.host}?owner=platform&repo=gitops`;
+    configData = {
+      app: { baseUrl: 'http://localhost:3000' },
+      backend: { baseUrl: 'http://127.0.0.1', listen: { host: '127.0.0.1', port: 0 } },
+      integrations: {
+        github: [{ host: github.host, apiBaseUrl: github.apiBaseUrl, token: DEFAULT_GITHUB_STAND_IN_TOKEN }],
+      },
+      aws: {
+        accounts: [CLUSTER_ACCOUNT, QUEUE_ACCOUNT].map(accountId => ({
+          accountId,
+          ...rootCredentialsFor(accountId),
+        })),
+      },
+      keda,
+    };
+
+    // Onboarding, as keda-cluster-onboarding does: the cluster's OIDC provider
+    // and the KEDA operator role exist before any scaler role trusts it.
+    const spec = clusterSpecOf(readKedaConfig(new ConfigReader(configData)).clusters[0]) as KedaClusterSpec;
+    await iam(CLUSTER_ACCOUNT).send(
+      new CreateOpenIDConnectProviderCommand({ Url: OIDC_ISSUER, ClientIDList: [STS_AUDIENCE], ThumbprintList: [] }),
+    );
+    await reconcileRole({
+      iam: iam(CLUSTER_ACCOUNT),
+      role: desiredOperatorRole(spec, {
+        name: spec.operator.roleName,
+        path: '/',
+        arn: operatorRoleArn(spec),
+        accountId: CLUSTER_ACCOUNT,
+        trustPolicy: operatorRoleTrustPolicy(spec),
+        permissionPolicy: operatorRolePermissionPolicy({
+          cluster: spec,
+          queueAccountIds: keda.guardrails.allowedQueueAccounts,
+          scalerRolePath: '/keda/',
+          scalerRoleNamePrefix: 'keda-sqs-',
+        }),
+        permissionPolicyName: OPERATOR_PERMISSION_POLICY_NAME,
+      }),
+    });
+
+    stub = await startKedaBackendStub(new ConfigReader(configData));
+    // The SDK's own endpoint override: no code path in the plugins knows the stand-in.
+    process.env.AWS_ENDPOINT_URL = aws.url;
+
+    ({ backend, baseUrl } = await startLocalTestBackend({
+      config: configData,
+      externalPlugins: { keda: stub.baseUrl },
+      features: [
+        catalogServiceMock.factory({ entities: [ordersWorker, templateEntity()] }),
+        scaffolderPlugin,
+        githubModule,
+        scaffolderModuleKeda,
+      ],
+    }));
+  });
+
+  afterAll(async () => {
+    await backend?.stop();
+    await stub?.close();
+    await github?.close();
+    await aws?.close();
+    if (previousEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL;
+    else process.env.AWS_ENDPOINT_URL = previousEndpoint;
+  });
+
+  async function api(method: string, route: string, body?: unknown) {
+    const response = await fetch(`${baseUrl}/api/scaffolder${route}`, {
+      method,
+      headers: {
+        Authorization: mockCredentials.user.header(USER),
+        ...(body ? { 'Content-Type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text}`);
+    return JSON.parse(text);
+  }
+
+  async function runTemplate(): Promise<{ id: string; output: any }> {
+    const { id } = await api('POST', '/v2/tasks', {
+      templateRef: 'template:default/keda-sqs-autoscaling',
+      values,
+    });
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const task = await api('GET', `/v2/tasks/${id}`);
+      if (task.status === 'completed') {
+        const events = await api('GET', `/v2/tasks/${id}/events`);
+        const completion = events.find((e: any) => e.type === 'completion');
+        return { id, output: completion.body.output };
+      }
+      if (task.status === 'failed' || task.status === 'cancelled' || Date.now() > deadline) {
+        const events = await api('GET', `/v2/tasks/${id}/events`);
+        const log = events
+          .filter((e: any) => e.type === 'log')
+          .map((e: any) => `${e.body.stepId ?? ''}: ${e.body.message}`)
+          .join('\n');
+        throw new Error(`task ${id} ended ${task.status}:\n${log}`);
+      }
+      await new Promise(r => setTimeout(r, 250));
+    }
+  }
+
+  const branch = 'keda/demo-eks/orders/orders-worker';
+  const dir = 'clusters/demo-eks/orders/orders-worker';
+
+  it('dry run returns the whole plan and calls neither AWS nor GitHub', async () => {
+    const awsCallsBefore = aws.requestLog().length;
+    const result = await api('POST', '/v2/dry-run', {
+      template: templateEntity(),
+      values,
+      secrets: {},
+      directoryContents: [],
+    });
+    const log = result.log.map((l: any) => l.body.message).join('\n');
+    expect(result.steps.map((s: any) => s.id)).toEqual([
+      'fetch-component', 'plan', 'write', 'provision', 'publish', 'record', 'provisioned',
+    ]);
+    const plan = result.output.text.find((t: any) => t.title === 'Plan').content;
+    expect(plan).toContain('KEDA autoscaling for `Deployment/orders-worker` on `demo-eks`');
+    expect(plan).toContain('arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker');
+    expect(plan).toContain('"sqs:GetQueueAttributes"');
+    // the manifests were written into the dry run's workspace
+    const written = result.directoryContents.map((f: any) => f.path);
+    expect(written).toEqual(
+      expect.arrayContaining([
+        `gitops/${dir}/scaledobject.yaml`,
+        `gitops/${dir}/triggerauthentication.yaml`,
+        `gitops/${dir}/iam-plan.json`,
+      ]),
+    );
+    expect(log).toContain('Dry run: would create or converge');
+    expect(aws.requestLog().length).toBe(awsCallsBefore);
+    expect(github.listPullRequests('platform', 'gitops', { state: 'all' })).toEqual([]);
+    expect(stub.calls).toEqual([]);
+  });
+
+  it('provisions the scaler role, opens the pull request and records the request; a re-run converges', async () => {
+    const first = await runTemplate();
+
+    // GitHub: one ready (auto-approved) pull request with the planned files
+    const [pull] = github.listPullRequests('platform', 'gitops');
+    expect(pull).toMatchObject({ number: 1, state: 'open', draft: false, head: { ref: branch } });
+    expect(pull.requested_teams.map(t => t.slug)).toEqual(['platform-team']);
+    expect(pull.body).toContain('Auto-approved');
+    const file = (name: string) => github.getFile('platform', 'gitops', `${dir}/${name}`, branch)!;
+    const triggerAuth = yaml.parse(file('triggerauthentication.yaml'));
+    const scaledObject = yaml.parse(file('scaledobject.yaml'));
+    const iamPlan = JSON.parse(file('iam-plan.json'));
+    expect(yaml.parse(file('kustomization.yaml')).resources).toEqual([
+      'triggerauthentication.yaml',
+      'scaledobject.yaml',
+    ]);
+    expect(scaledObject.spec.triggers[0].metadata).toMatchObject({
+      queueURL: values.queueUrl,
+      awsRegion: 'eu-west-1',
+      queueLength: '5',
+    });
+    const externalId = triggerAuth.spec.podIdentity.externalID;
+    expect(externalId).toMatch(/^[0-9a-f]{32}$/);
+
+    // AWS: the scaler role holds exactly the documents the pull request shows
+    const scaler = iam(QUEUE_ACCOUNT);
+    const { Role } = await scaler.send(new GetRoleCommand({ RoleName: 'keda-sqs-demo-eks-orders-orders-worker' }));
+    expect(Role!.Arn).toBe(iamPlan.scalerRole.arn);
+    expect(Role!.Path).toBe('/keda/');
+    expect(decodeIamPolicy(Role!.AssumeRolePolicyDocument)).toEqual(iamPlan.scalerRole.trustPolicy);
+    expect(iamPlan.scalerRole.trustPolicy.Statement[0].Condition.StringEquals['sts:ExternalId']).toBe(externalId);
+    const inline = await scaler.send(
+      new GetRolePolicyCommand({ RoleName: Role!.RoleName, PolicyName: 'keda-read-queue-depth' }),
+    );
+    expect(decodeIamPolicy(inline.PolicyDocument)).toEqual(iamPlan.scalerRole.permissionPolicy);
+    expect(Object.fromEntries(Role!.Tags!.map(t => [t.Key, t.Value]))).toMatchObject({
+      'backstage.io/managed-by': 'backstage-keda',
+      'keda.backstage.io/entity-ref': 'component:default/orders-worker',
+      'keda.backstage.io/requested-by': USER,
+      'keda.backstage.io/task-id': first.id,
+    });
+
+    // keda backend: recorded as the initiator, then reported provisioned
+    const record = [...stub.records.values()][0];
+    expect(record).toMatchObject({
+      state: 'provisioned',
+      autoApproved: true,
+      pullRequest: { number: 1, url: pull.html_url },
+      provisioning: { roleArns: { scaler: Role!.Arn } },
+    });
+    expect(record.plan.scalerRole.externalId).toBe(externalId);
+    const create = stub.calls.find(c => c.method === 'POST' && c.path === '/requests')!;
+    expect(create.authorization).toContain(`"obo":"${USER}"`);
+    expect(first.output.links).toEqual(
+      expect.arrayContaining([
+        { title: 'Pull request', url: pull.html_url },
+        { title: 'KEDA request', url: `http://localhost:3000/keda/requests/${record.id}` },
+      ]),
+    );
+
+    // Re-run: a fresh ExternalId; the same pull request and the same role converge to it
+    const second = await runTemplate();
+    expect(github.listPullRequests('platform', 'gitops', { state: 'all' })).toHaveLength(1);
+    const newExternalId = yaml.parse(file('triggerauthentication.yaml')).spec.podIdentity.externalID;
+    expect(newExternalId).not.toBe(externalId);
+    const after = await scaler.send(new GetRoleCommand({ RoleName: Role!.RoleName }));
+    expect(decodeIamPolicy(after.Role!.AssumeRolePolicyDocument)).toEqual(
+      JSON.parse(file('iam-plan.json')).scalerRole.trustPolicy,
+    );
+    expect(after.Role!.RoleId).toBe(Role!.RoleId);
+    expect(
+      Object.fromEntries(after.Role!.Tags!.map(t => [t.Key, t.Value]))['keda.backstage.io/task-id'],
+    ).toBe(second.id);
+
+    // The same plan again (as a scaffolder retry of the step would run it):
+    // the action reads, verifies and makes not one mutating IAM call.
+    const logStart = aws.requestLog().length;
+    const config = new ConfigReader(configData);
+    const factory = KedaAwsClientFactory.fromConfig(config);
+    const ensure = createKedaScalerRoleEnsureAction({
+      planner: new KedaPlanner({ config, aws: factory }),
+      aws: factory,
+      permissions: fixedPermissions(AuthorizeResult.DENY).service,
+    });
+    const rerun = await runAction(
+      ensure,
+      {
+        request: [...stub.records.values()][1].plan.request as any,
+        externalId: newExternalId,
+        autoApproved: true,
+      },
+      { userRef: USER, taskId: second.id },
+    );
+    expect(rerun.outputs).toMatchObject({ created: false, changes: [], verification: { ok: true } });
+    const calls = aws.requestLog().slice(logStart);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.filter(c => MUTATING_IAM.test(c.operation))).toEqual([]);
+  });
+});
