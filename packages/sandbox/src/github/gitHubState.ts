@@ -1188,6 +1188,78 @@ export class GitHubState {
     };
   }
 
+  // --- contents API (one file per commit) ---------------------------------
+
+  /**
+   * `PUT`/`DELETE /repos/{o}/{r}/contents/{path}`: commits a single file
+   * change on a branch. Like GitHub, changing an existing file needs its
+   * current blob `sha` (409 otherwise), so concurrent writers cannot
+   * silently overwrite each other.
+   */
+  commitFileChange(
+    repository: RepositoryRecord,
+    input: {
+      path: string;
+      /** New content; null deletes the file. */
+      content: Buffer | null;
+      expectedSha?: string;
+      branch?: string;
+      message: string;
+      author?: Partial<GitSignature>;
+      committer?: Partial<GitSignature>;
+    },
+    actor: string,
+  ): { commitSha: string; blobSha?: string; created: boolean } {
+    const path = normalisePath(input.path);
+    const branch = input.branch ?? repository.defaultBranch;
+    const ref = qualifyBranch(branch);
+    const head = repository.refs[ref];
+    if (!head) {
+      throw new GitHubApiError(
+        404,
+        `Branch ${branch} not found in ${repository.owner}/${repository.name}`,
+      );
+    }
+    const store = this.objects(repository);
+    const files = store.flattenTree(store.commit(head).tree);
+    const current = files.get(path);
+    if (input.content === null) {
+      if (!current)
+        throw new GitHubApiError(
+          404,
+          `Not Found: ${path} does not exist on ${branch}`,
+        );
+    }
+    if (current && input.expectedSha !== current.sha) {
+      throw new GitHubApiError(
+        409,
+        input.expectedSha
+          ? `${path} does not match ${input.expectedSha}: it is at ${current.sha} on ${branch}; read it again and retry`
+          : `Invalid request: "sha" wasn't supplied; ${path} already exists on ${branch} (sha ${current.sha})`,
+      );
+    }
+    let blobSha: string | undefined;
+    if (input.content === null) {
+      files.delete(path);
+    } else {
+      blobSha = store.putBlob(input.content);
+      files.set(path, { mode: current?.mode ?? '100644', sha: blobSha });
+    }
+    const commitSha = this.createCommit(
+      repository,
+      {
+        message: input.message,
+        tree: store.writeFlatTree(files),
+        parents: [head],
+        author: input.author,
+        committer: input.committer,
+      },
+      actor,
+    );
+    this.updateRef(repository, ref, commitSha, false, actor);
+    return { commitSha, blobSha, created: !current };
+  }
+
   // --- webhooks ----------------------------------------------------------
 
   createHook(

@@ -146,6 +146,78 @@ describe('GitHub stand-in REST API (through @octokit/rest)', () => {
       ).rejects.toMatchObject({ status: 404 });
     });
 
+    it('creates, updates and deletes single files with the contents API, guarded by the blob sha', async () => {
+      const created = await octokit.repos.createOrUpdateFileContents({
+        owner: OWNER,
+        repo: REPO,
+        path: 'catalog-info.yaml',
+        message: 'Add catalog-info.yaml',
+        content: Buffer.from('kind: Component\n').toString('base64'),
+        branch: 'main',
+      });
+      expect(created.status).toBe(201);
+      expect(github.getFile(OWNER, REPO, 'catalog-info.yaml')).toBe(
+        'kind: Component\n',
+      );
+      const { data: main } = await octokit.git.getRef({
+        owner: OWNER,
+        repo: REPO,
+        ref: 'heads/main',
+      });
+      expect(main.object.sha).toBe(created.data.commit.sha);
+
+      await expect(
+        octokit.repos.createOrUpdateFileContents({
+          owner: OWNER,
+          repo: REPO,
+          path: 'catalog-info.yaml',
+          message: 'blind overwrite',
+          content: 'eA==',
+        }),
+      ).rejects.toMatchObject({ status: 409 });
+      const updated = await octokit.repos.createOrUpdateFileContents({
+        owner: OWNER,
+        repo: REPO,
+        path: 'catalog-info.yaml',
+        message: 'Update',
+        content: Buffer.from('kind: System\n').toString('base64'),
+        sha: created.data.content!.sha!,
+      });
+      expect(updated.status).toBe(200);
+      expect(updated.data.commit.parents?.map(p => p.sha)).toEqual([
+        created.data.commit.sha,
+      ]);
+
+      await expect(
+        octokit.repos.deleteFile({
+          owner: OWNER,
+          repo: REPO,
+          path: 'catalog-info.yaml',
+          message: 'stale',
+          sha: created.data.content!.sha!,
+        }),
+      ).rejects.toMatchObject({ status: 409 });
+      const deleted = await octokit.repos.deleteFile({
+        owner: OWNER,
+        repo: REPO,
+        path: 'catalog-info.yaml',
+        message: 'Remove',
+        sha: updated.data.content!.sha!,
+      });
+      expect(deleted.data.content).toBeNull();
+      expect(github.getFile(OWNER, REPO, 'catalog-info.yaml')).toBeUndefined();
+      await expect(
+        octokit.repos.createOrUpdateFileContents({
+          owner: OWNER,
+          repo: REPO,
+          path: 'x',
+          message: 'm',
+          content: 'eA==',
+          branch: 'missing',
+        }),
+      ).rejects.toMatchObject({ status: 404 });
+    });
+
     it('serves file contents and directory listings at a ref, and 404 for missing paths', async () => {
       const { data: file } = await octokit.repos.getContent({
         owner: OWNER,

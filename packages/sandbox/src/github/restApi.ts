@@ -592,6 +592,83 @@ export function createRestApiRouter(context: RestApiContext): Router {
   route('get', '/repos/:owner/:repo/contents', contents);
   route('get', '/repos/:owner/:repo/contents/*', contents);
 
+  const fileCommitJson = (
+    repository: RepositoryRecord,
+    path: string,
+    branch: string,
+    result: { commitSha: string; blobSha?: string },
+  ) => {
+    const store = state.objects(repository);
+    const base = `${urls().apiBaseUrl}/repos/${repository.owner}/${
+      repository.name
+    }`;
+    const web = `${urls().webUrl}/${repository.owner}/${repository.name}`;
+    return {
+      content: result.blobSha
+        ? {
+            type: 'file',
+            name: path.split('/').pop(),
+            path,
+            sha: result.blobSha,
+            size: store.blobContent(result.blobSha).length,
+            url: `${base}/contents/${path}?ref=${encodeURIComponent(branch)}`,
+            html_url: `${web}/blob/${branch}/${path}`,
+            git_url: `${base}/git/blobs/${result.blobSha}`,
+            download_url: `${web}/raw/${branch}/${path}`,
+          }
+        : null,
+      commit: gitCommitJson(
+        urls(),
+        repository,
+        result.commitSha,
+        store.commit(result.commitSha),
+      ),
+    };
+  };
+
+  route('put', '/repos/:owner/:repo/contents/*', (req, res, actor) => {
+    const repository = repo(req);
+    const path = (req.params as Record<string, string>)[0];
+    const content = requireString(req.body, 'content');
+    const branch = str(req.body.branch) ?? repository.defaultBranch;
+    const result = state.commitFileChange(
+      repository,
+      {
+        path,
+        content: Buffer.from(content, 'base64'),
+        expectedSha: str(req.body.sha),
+        branch,
+        message: requireString(req.body, 'message'),
+        author: req.body.author ?? undefined,
+        committer: req.body.committer ?? undefined,
+      },
+      actor,
+    );
+    res
+      .status(result.created ? 201 : 200)
+      .json(fileCommitJson(repository, normalisePath(path), branch, result));
+  });
+
+  route('delete', '/repos/:owner/:repo/contents/*', (req, res, actor) => {
+    const repository = repo(req);
+    const path = (req.params as Record<string, string>)[0];
+    const branch = str(req.body?.branch) ?? repository.defaultBranch;
+    const result = state.commitFileChange(
+      repository,
+      {
+        path,
+        content: null,
+        expectedSha: requireString(req.body ?? {}, 'sha'),
+        branch,
+        message: requireString(req.body ?? {}, 'message'),
+        author: req.body.author ?? undefined,
+        committer: req.body.committer ?? undefined,
+      },
+      actor,
+    );
+    res.json(fileCommitJson(repository, normalisePath(path), branch, result));
+  });
+
   // --- pull requests -------------------------------------------------------
 
   const prJson = (repository: RepositoryRecord, number: number) =>
