@@ -1,6 +1,7 @@
 import {
   CreateOpenIDConnectProviderCommand,
   CreateRoleCommand,
+  DeleteRolePolicyCommand,
   IAMClient,
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
@@ -270,7 +271,7 @@ describe('KEDA loop against the AWS stand-in', () => {
     });
     expect(events('KEDAScalersStarted').map(e => e.message)).toEqual(
       expect.arrayContaining([
-        'Scaler aws-sqs-queue is built.',
+        'Scaler aws-sqs-queue is built',
         'Started scalers watch',
       ]),
     );
@@ -716,5 +717,52 @@ describe('KEDA loop against the AWS stand-in', () => {
     expect(replicas()).toBe(0);
     await sendMessages(11);
     await until(() => replicas() === 3);
+  });
+
+  it('falls back to fallback.replicas after failureThreshold failures when the scaler role loses its permission', async () => {
+    k8s.store.patch(
+      'scaledobjects.keda.sh',
+      'payments',
+      'orders',
+      {
+        spec: {
+          minReplicaCount: 1,
+          fallback: { failureThreshold: 2, replicas: 4 },
+        },
+      },
+      'merge',
+    );
+    await iamB.send(
+      new DeleteRolePolicyCommand({
+        RoleName: 'keda-sqs-payments-orders',
+        PolicyName: 'read-queue-depth',
+      }),
+    );
+    for (let poll = 1; poll <= 2; poll++) {
+      await loop!.reconcileAll();
+      expect(replicas()).toBe(1);
+      clock += 30_000;
+    }
+    expect(condition('Fallback')).toMatchObject({
+      status: 'False',
+      reason: 'NoFallbackFound',
+    });
+    // With a fallback configured KEDA keeps Ready=True while it falls back.
+    expect(condition('Ready')).toMatchObject({ status: 'True' });
+    expect(events('KEDAScalerFailed')[0].message).toContain(
+      `is not authorized to perform: sqs:GetQueueAttributes on resource: arn:aws:sqs:${REGION}:${QUEUE_ACCOUNT}:orders`,
+    );
+
+    await loop!.reconcileAll();
+    expect(replicas()).toBe(4);
+    expect(condition('Fallback')).toMatchObject({
+      status: 'True',
+      reason: 'FallbackExists',
+    });
+    expect(events('ScaledObjectFallbackActivated')).toHaveLength(1);
+    expect(scaledObject().status.health['s0-aws-sqs-orders']).toEqual({
+      numberOfFailures: 3,
+      status: 'Failing',
+    });
   });
 });

@@ -509,7 +509,7 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
         kedaEvents.record(so, {
           type: 'Normal',
           reason: 'KEDAScalersStarted',
-          message: `Scaler ${trigger.type} is built.`,
+          message: `Scaler ${trigger.type} is built`,
         });
       }
       kedaEvents.record(so, {

@@ -222,6 +222,9 @@ describe('decideScaling', () => {
       status: 'Happy',
     });
     expect(recovered.desiredReplicas).toBe(2);
+    expect(recovered.events.map(e => e.reason)).toEqual([
+      'ScaledObjectFallbackDeactivated',
+    ]);
   });
 
   it.each`

@@ -411,11 +411,16 @@ export function decideScaling(
       );
   if (fallbackActive && !input.previous.fallbackActive) {
     events.push({
-      type: 'Warning',
+      type: 'Normal',
       reason: 'ScaledObjectFallbackActivated',
-      message: `Fallback activated: scaling ${targetText} to fallback.replicas=${
-        spec.fallback!.replicas
-      } after ${spec.fallback!.failureThreshold} failures`,
+      message: 'ScaledObject fallback is active',
+    });
+  }
+  if (!fallbackActive && input.previous.fallbackActive) {
+    events.push({
+      type: 'Normal',
+      reason: 'ScaledObjectFallbackDeactivated',
+      message: 'ScaledObject fallback is no longer active',
     });
   }
 
@@ -466,6 +471,13 @@ export function decideScaling(
     };
   }
 
+  if (input.previous.paused) {
+    events.push({
+      type: 'Normal',
+      reason: 'ScaledObjectUnpaused',
+      message: 'ScaledObject is unpaused',
+    });
+  }
   const min = spec.minReplicaCount ?? 0;
   let replicas = currentReplicas;
   let changedBy: ScalingDecision['changedBy'];
