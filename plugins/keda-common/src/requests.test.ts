@@ -29,6 +29,8 @@ describe('request state machine', () => {
     expect(canTransition('failed', 'approved')).toBe(true);
     expect(canTransition('failed', 'provisioned')).toBe(false);
     expect(canTransition('provisioned', 'decommissioned')).toBe(true);
+    expect(canTransition('failed', 'decommissioned')).toBe(true);
+    expect(canTransition('pending', 'decommissioned')).toBe(false);
     expect(canTransition('provisioned', 'provisioning')).toBe(false);
   });
 

@@ -6,7 +6,7 @@ import type { KedaRequestInput } from './request';
  *
  * pending → approved → provisioning → provisioned | failed;
  * pending → rejected | withdrawn; failed → approved (retry, a new task);
- * provisioned → decommissioned. Auto-approved requests are created in
+ * provisioned | failed → decommissioned. Auto-approved requests are created in
  * `provisioning` (their own template run provisions).
  * @public
  */
@@ -46,8 +46,9 @@ export const KEDA_REQUEST_TRANSITIONS: Readonly<
   // started it, hence approved → provisioned | failed as well.
   approved: ['provisioning', 'provisioned', 'failed'],
   provisioning: ['provisioning', 'provisioned', 'failed'],
-  // retry: an approver approves provisioning again, which starts a new task
-  failed: ['approved'],
+  // retry: an approver approves provisioning again, which starts a new task;
+  // or clean up what a failed run may have left (decommission)
+  failed: ['approved', 'decommissioned'],
   provisioned: ['decommissioned'],
   rejected: [],
   withdrawn: [],
@@ -166,7 +167,7 @@ export interface KedaRequestProgressBody {
   error?: string;
 }
 
-/** Body of approve / reject / withdraw. @public */
+/** Body of approve / reject / withdraw / decommission. @public */
 export interface KedaDecisionBody {
   comment?: string;
 }

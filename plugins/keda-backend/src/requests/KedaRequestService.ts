@@ -659,6 +659,46 @@ export class KedaRequestService {
     }
   }
 
+  /**
+   * Records that a provisioned (or failed) request was taken down: the
+   * decommission template removed its manifests and scaler role. Allowed to
+   * the requester and to whoever may provision IAM.
+   */
+  async decommission(
+    id: string,
+    body: unknown,
+    credentials: BackstageCredentials,
+    httpRequest?: Request,
+  ): Promise<KedaRequestRecord> {
+    const { comment } = parseBody(
+      z.object({ comment: z.string().max(4000).optional() }),
+      body,
+      'decommission',
+    );
+    const record = await this.getOrThrow(id);
+    const actor = actorOf(credentials);
+    const allowed =
+      userRefOf(credentials) === record.requester ||
+      (await this.authorize(kedaIamProvisionPermission, credentials));
+    if (!allowed) {
+      throw new NotAllowedError(
+        `Only the requester (${record.requester}) or the platform team may decommission KEDA request ${id}`,
+      );
+    }
+    return this.audit(
+      'request-decommission',
+      { requestId: id, actor },
+      httpRequest,
+      () =>
+        this.options.store.transition({
+          id,
+          from: ['provisioned', 'failed'],
+          to: 'decommissioned',
+          decision: { actor, decision: 'decommissioned', comment },
+        }),
+    );
+  }
+
   // ---- provisioning reports ------------------------------------------------
 
   /**

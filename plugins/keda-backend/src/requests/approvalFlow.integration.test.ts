@@ -504,8 +504,19 @@ describe.each(shared)('approval flow on %s, two backend instances', dbName => {
         r => r.state === 'failed',
         'the failure to be recorded',
       );
-      expect(failed.provisioning.error).toEqual(expect.any(String));
-      expect(failed.provisioning.error.length).toBeGreaterThan(0);
+      // The task's own failure message, as the step reported it.
+      expect(failed.provisioning.error).toMatch(
+        /iam:GetRole .* in account 333333333333.*InvalidClientTokenId/,
+      );
+      expect(failed.decisions.at(-1)).toMatchObject({
+        actor: 'policy',
+        decision: 'failed',
+        comment: expect.stringContaining('task task-1 failed'),
+      });
+      expect(world.notifications.at(-1)).toMatchObject({
+        recipients: { entityRef: [JANE, 'group:default/platform-team'] },
+        payload: { severity: 'high' },
+      });
 
       aws.createAccount('333333333333');
       const retried = await a.api(PAT).post(`/requests/${record.id}/retry`);

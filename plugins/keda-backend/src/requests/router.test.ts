@@ -242,7 +242,15 @@ describe('request API', () => {
 
   describe('permission matrix (the portal policy)', () => {
     // Each cell: a fresh request by JANE in the state the operation needs.
-    type Op = 'create' | 'read' | 'approve' | 'reject' | 'withdraw' | 'provision' | 'retry';
+    type Op =
+      | 'create'
+      | 'read'
+      | 'approve'
+      | 'reject'
+      | 'withdraw'
+      | 'provision'
+      | 'retry'
+      | 'decommission';
     const matrix: Record<Op, Record<string, number>> = {
       create: { [JANE]: 201, [BOB]: 201, [PAT]: 201 },
       read: { [JANE]: 200, [BOB]: 200, [PAT]: 200 },
@@ -251,6 +259,7 @@ describe('request API', () => {
       withdraw: { [JANE]: 200, [BOB]: 403, [PAT]: 403 },
       provision: { [JANE]: 403, [BOB]: 403, [PAT]: 200 },
       retry: { [JANE]: 403, [BOB]: 403, [PAT]: 200 },
+      decommission: { [JANE]: 200, [BOB]: 403, [PAT]: 200 },
     };
     const cells = Object.entries(matrix).flatMap(([op, row]) =>
       Object.entries(row).map(([user, status]) => [op as Op, user, status] as const),
@@ -310,6 +319,18 @@ describe('request API', () => {
         expect(failed.body.state).toBe('failed');
         return h.as(user).post(`/requests/${record.id}/retry`);
       },
+      decommission: async (h, user) => {
+        const record = await h.create();
+        await h.as(PAT).post(`/requests/${record.id}/approve`);
+        const done = await h.as(PAT).post(`/requests/${record.id}/progress`, {
+          state: 'provisioned',
+          taskId: 'task-1',
+        });
+        expect(done.body.state).toBe('provisioned');
+        return h.as(user).post(`/requests/${record.id}/decommission`, {
+          comment: 'queue retired',
+        });
+      },
     };
     // Provisioning tasks started: by the setup's approval, plus one when the
     // cell's own approve or retry is allowed.
@@ -321,6 +342,7 @@ describe('request API', () => {
       withdraw: 0,
       provision: 1,
       retry: 1,
+      decommission: 1,
     };
 
     it.each(cells)('%s as %s → %i', async (op, user, expected) => {
@@ -527,6 +549,14 @@ describe('request API', () => {
       const bad = await h.as(BOB).get('/requests?state=done');
       expect(bad.status).toBe(400);
       expect(bad.body.error.message).toMatch(/'done' is not a request state/);
+    });
+
+    it('decommissions only what was provisioned (or failed)', async () => {
+      const h = await harness();
+      const record = await h.create();
+      const early = await h.as(JANE).post(`/requests/${record.id}/decommission`);
+      expect(early.status).toBe(409);
+      expect(early.body.error.message).toMatch(/only from provisioned or failed/);
     });
 
     it('answers 404 for an unknown request', async () => {

@@ -46,7 +46,7 @@ function listFilter(query: express.Request['query']): KedaRequestListFilter {
 
 /**
  * The request API (contract in docs: POST/GET /requests, GET /requests/:id,
- * POST /requests/:id/{approve,reject,withdraw,retry,progress}). Permission
+ * POST /requests/:id/{approve,reject,withdraw,retry,progress,decommission}). Permission
  * checks live in the service; this maps HTTP to it. Mount it on the keda
  * plugin's router, after `express.json()`; errors go to the plugin's error
  * middleware.
@@ -117,6 +117,17 @@ export async function createRequestsRouter(options: {
 
   router.post('/requests/:id/retry', async (req, res) => {
     res.json(await service.retry(req.params.id, await credentials(req), req));
+  });
+
+  router.post('/requests/:id/decommission', async (req, res) => {
+    res.json(
+      await service.decommission(
+        req.params.id,
+        req.body,
+        await credentials(req),
+        req,
+      ),
+    );
   });
 
   router.post('/requests/:id/progress', async (req, res) => {
