@@ -1,0 +1,176 @@
+import {
+  CreateOpenIDConnectProviderCommand,
+  GetRoleCommand,
+  IAMClient,
+  PutRolePermissionsBoundaryCommand,
+} from '@aws-sdk/client-iam';
+import { ConfigReader } from '@backstage/config';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  OPERATOR_PERMISSION_POLICY_NAME,
+  operatorRoleArn,
+  operatorRolePermissionPolicy,
+  operatorRoleTrustPolicy,
+  STS_AUDIENCE,
+  type KedaClusterSpec,
+} from '@internal/plugin-keda-common';
+import {
+  clusterSpecOf,
+  desiredOperatorRole,
+  KedaAwsClientFactory,
+  readKedaConfig,
+  reconcileRole,
+} from '@internal/plugin-keda-node';
+import { rootCredentialsFor, startAwsStandIn, type AwsStandIn } from '@internal/sandbox';
+import { KedaPlanner } from '../lib/planner';
+import {
+  CLUSTER_ACCOUNT,
+  kedaConfigData,
+  OIDC_ISSUER,
+  ordersRequest,
+  QUEUE_ACCOUNT,
+  runAction,
+} from '../__testUtils__/fixtures';
+import { fixedPermissions } from '../__testUtils__/permissions';
+import { createKedaScalerRoleEnsureAction } from './scalerRoleEnsure';
+
+jest.setTimeout(60_000);
+
+/*
+ * keda:aws:scaler-role:ensure against the AWS stand-in with the real SDK
+ * clients, configured only through AWS_ENDPOINT_URL and aws.accounts:
+ * throttling retried by the SDK's standard strategy, recovery from a
+ * partial failure, and denials reported with action and principal.
+ */
+
+const EXTERNAL_ID = '0123456789abcdef0123456789abcdef';
+const ROLE = 'keda-sqs-demo-eks-orders-orders-worker';
+const input = { request: ordersRequest, externalId: EXTERNAL_ID, autoApproved: true };
+const MUTATING = /^(Create|Put|Update|Tag|Untag|Delete|Attach|Detach)/;
+
+describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
+  let aws: AwsStandIn;
+  const previousEndpoint = process.env.AWS_ENDPOINT_URL;
+
+  const iam = (account: string) =>
+    new IAMClient({ endpoint: aws.url, region: 'us-east-1', credentials: rootCredentialsFor(account) });
+
+  function actionWith(
+    accounts: Array<{ accountId: string; accessKeyId: string; secretAccessKey: string }>,
+    maxAttempts?: number,
+  ) {
+    const config = new ConfigReader({ keda: kedaConfigData(), aws: { accounts } });
+    const factory = KedaAwsClientFactory.fromConfig(config, { maxAttempts });
+    return createKedaScalerRoleEnsureAction({
+      planner: new KedaPlanner({ config, aws: factory }),
+      aws: factory,
+      permissions: fixedPermissions(AuthorizeResult.DENY).service,
+    });
+  }
+  const rootAccounts = () =>
+    [CLUSTER_ACCOUNT, QUEUE_ACCOUNT].map(accountId => ({ accountId, ...rootCredentialsFor(accountId) }));
+
+  beforeEach(async () => {
+    aws = await startAwsStandIn({ port: 0, logger: () => {} });
+    aws.createAccount(CLUSTER_ACCOUNT);
+    aws.createAccount(QUEUE_ACCOUNT);
+    process.env.AWS_ENDPOINT_URL = aws.url;
+    // the onboarded cluster: OIDC provider and KEDA operator role
+    const keda = kedaConfigData();
+    const spec = clusterSpecOf(readKedaConfig(new ConfigReader({ keda })).clusters[0]) as KedaClusterSpec;
+    await iam(CLUSTER_ACCOUNT).send(
+      new CreateOpenIDConnectProviderCommand({ Url: OIDC_ISSUER, ClientIDList: [STS_AUDIENCE], ThumbprintList: [] }),
+    );
+    await reconcileRole({
+      iam: iam(CLUSTER_ACCOUNT),
+      role: desiredOperatorRole(spec, {
+        name: 'keda-operator',
+        path: '/',
+        arn: operatorRoleArn(spec),
+        accountId: CLUSTER_ACCOUNT,
+        trustPolicy: operatorRoleTrustPolicy(spec),
+        permissionPolicy: operatorRolePermissionPolicy({
+          cluster: spec,
+          queueAccountIds: keda.guardrails.allowedQueueAccounts,
+          scalerRolePath: '/keda/',
+          scalerRoleNamePrefix: 'keda-sqs-',
+        }),
+        permissionPolicyName: OPERATOR_PERMISSION_POLICY_NAME,
+      }),
+    });
+  });
+
+  afterEach(async () => {
+    await aws.close();
+    if (previousEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL;
+    else process.env.AWS_ENDPOINT_URL = previousEndpoint;
+  });
+
+  const operations = (from: number) => aws.requestLog().slice(from).map(c => c.operation);
+
+  it('rides out IAM throttling with the SDK retry strategy', async () => {
+    aws.setFaults([{ service: 'iam', operation: 'PutRolePolicy', error: 'throttle', times: 2 }]);
+    const start = aws.requestLog().length;
+    const { outputs } = await runAction(actionWith(rootAccounts()), input);
+    expect(outputs).toMatchObject({ created: true, verification: { ok: true } });
+    expect(operations(start).filter(op => op === 'PutRolePolicy')).toHaveLength(3);
+  });
+
+  it('recovers from a partial failure: role created, policy throttled beyond the retries, re-run puts only the policy', async () => {
+    aws.setFaults([{ service: 'iam', operation: 'PutRolePolicy', error: 'throttle' }]);
+    // 3 attempts keep the SDK's backoff short here; the default is KEDA_AWS_MAX_ATTEMPTS
+    await expect(runAction(actionWith(rootAccounts(), 3), input)).rejects.toThrow(
+      /AWS kept failing iam:PutRolePolicy .* with Throttling after the SDK's retries/,
+    );
+    await expect(iam(QUEUE_ACCOUNT).send(new GetRoleCommand({ RoleName: ROLE }))).resolves.toBeDefined();
+
+    aws.clearFaults();
+    const start = aws.requestLog().length;
+    const { outputs } = await runAction(actionWith(rootAccounts()), input);
+    expect(outputs).toMatchObject({
+      created: false,
+      changes: ['put-role-policy:keda-read-queue-depth', 'tag-role'],
+      verification: { ok: true },
+    });
+    expect(operations(start).filter(op => MUTATING.test(op))).toEqual(['PutRolePolicy', 'TagRole']);
+
+    const again = aws.requestLog().length;
+    await runAction(actionWith(rootAccounts()), input);
+    expect(operations(again).filter(op => MUTATING.test(op))).toEqual([]);
+  });
+
+  it('reports a denied call with the action and the principal that was denied', async () => {
+    const user = aws.createUser(QUEUE_ACCOUNT, 'backstage-portal', {
+      inlinePolicies: {
+        'read-only': {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: ['iam:GetRole', 'iam:GetRolePolicy'], Resource: '*' }],
+        },
+      },
+    });
+    const key = aws.createAccessKey(user.arn);
+    const accounts = [
+      { accountId: CLUSTER_ACCOUNT, ...rootCredentialsFor(CLUSTER_ACCOUNT) },
+      { accountId: QUEUE_ACCOUNT, ...key },
+    ];
+    await expect(runAction(actionWith(accounts), input)).rejects.toThrow(
+      `AWS denied iam:CreateRole on arn:aws:iam::${QUEUE_ACCOUNT}:role/keda/${ROLE} in account ${QUEUE_ACCOUNT} to arn:aws:iam::${QUEUE_ACCOUNT}:user/backstage-portal`,
+    );
+  });
+
+  it('fails the verification when a permissions boundary keeps the role from reading the queue', async () => {
+    const boundary = aws.createManagedPolicy(QUEUE_ACCOUNT, 'keda-boundary', {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'sqs:ListQueues', Resource: '*' }],
+    });
+    const { outputs } = await runAction(actionWith(rootAccounts()), input);
+    expect(outputs.verification.ok).toBe(true);
+    // someone fences the role afterwards: the next run converges IAM but proves the chain broken
+    await iam(QUEUE_ACCOUNT).send(
+      new PutRolePermissionsBoundaryCommand({ RoleName: ROLE, PermissionsBoundary: boundary.arn }),
+    );
+    await expect(runAction(actionWith(rootAccounts()), input)).rejects.toThrow(
+      `is not allowed sqs:GetQueueAttributes on arn:aws:sqs:eu-west-1:${QUEUE_ACCOUNT}:orders-queue (simulator: implicitDeny); a permissions boundary`,
+    );
+  });
+});
