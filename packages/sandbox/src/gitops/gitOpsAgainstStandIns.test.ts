@@ -270,6 +270,16 @@ describe('GitOps loop between the GitHub and Kubernetes stand-ins', () => {
     expect(new Set(result.resources.map(r => r.action))).toEqual(
       new Set(['unchanged']),
     );
+    // A manual sync reports on the commit too, like the merge's sync did.
+    const { data: statuses } = await octokit.repos.listCommitStatusesForRef({
+      owner: OWNER,
+      repo: REPO,
+      ref: result.revision!,
+    });
+    expect(statuses.map(s => [s.context, s.state, s.description])).toEqual([
+      ['gitops/sandbox', 'success', 'Synced: 5 unchanged'],
+      ['gitops/sandbox', 'success', 'Synced: 5 created'],
+    ]);
   });
 
   it('patches changed objects, removing fields git dropped', async () => {

@@ -320,13 +320,15 @@ export class GitOpsLoop {
     options: { revision?: string; trigger?: SyncResult['trigger'] } = {},
   ): Promise<SyncResult> {
     const application = this.status(name).application;
-    return this.enqueue(name, () =>
-      this.runSync(
+    return this.enqueue(name, async () => {
+      const result = await this.runSync(
         application,
         options.revision,
         options.trigger ?? { kind: 'manual' },
-      ),
-    );
+      );
+      await this.report(result);
+      return result;
+    });
   }
 
   /**
@@ -420,7 +422,6 @@ export class GitOpsLoop {
         }),
       ),
     );
-    for (const result of results) await this.report(result);
     return results;
   }
 
