@@ -17,6 +17,7 @@ backend.add(import('@backstage/plugin-scaffolder-backend-module-github'));
 backend.add(
   import('@backstage/plugin-scaffolder-backend-module-notifications'),
 );
+backend.add(import('@internal/plugin-scaffolder-backend-module-keda'));
 
 // KEDA self-service: status API + approval flow, scaffolder actions
 backend.add(import('@internal/plugin-keda-backend'));

@@ -71,3 +71,10 @@ export const KEDA_IAM_ACTION_IDS = [
   'keda:aws:scaler-role:delete',
   'keda:aws:operator-role:ensure',
 ] as const;
+
+/**
+ * Label on catalog entities (the platform-only templates) that only the
+ * approver groups may read; the permission policy enforces it.
+ * @public
+ */
+export const PLATFORM_ONLY_LABEL = 'keda.backstage.io/platform-only';

@@ -77,9 +77,20 @@ describe('KedaPortalPermissionPolicy', () => {
     }
   });
 
-  it('keeps the rest of the portal open to signed-in users', async () => {
+  it('hides platform-only templates from developers and shows them to the platform team', async () => {
+    expect((await policy.handle({ permission: catalogEntityReadPermission }, priya)).result).toBe(
+      AuthorizeResult.ALLOW,
+    );
     const decision = await policy.handle({ permission: catalogEntityReadPermission }, dana);
-    expect(decision.result).toBe(AuthorizeResult.ALLOW);
+    if (decision.result !== AuthorizeResult.CONDITIONAL) throw new Error('expected a conditional decision');
+    expect(decision.pluginId).toBe('catalog');
+    expect(decision.conditions).toEqual({
+      not: {
+        rule: 'HAS_LABEL',
+        resourceType: 'catalog-entity',
+        params: { label: 'keda.backstage.io/platform-only', value: 'true' },
+      },
+    });
   });
 
   it('lets the platform team run every KEDA IAM action', async () => {

@@ -14,7 +14,13 @@ import {
   createScaffolderActionConditionalDecision,
   scaffolderActionConditions,
 } from '@backstage/plugin-scaffolder-backend/alpha';
+import { catalogEntityReadPermission } from '@backstage/plugin-catalog-common/alpha';
 import {
+  catalogConditions,
+  createCatalogConditionalDecision,
+} from '@backstage/plugin-catalog-backend/alpha';
+import {
+  PLATFORM_ONLY_LABEL,
   KEDA_IAM_ACTION_IDS,
   kedaIamProvisionPermission,
   kedaRequestApprovePermission,
@@ -44,6 +50,8 @@ const PLATFORM_ONLY_IAM_ACTIONS = KEDA_IAM_ACTION_IDS;
  *   everyone else only `keda:aws:scaler-role:ensure` with `autoApproved: true`
  *   (the requester's own run of an auto-approved plan), nothing else that
  *   touches IAM.
+ * - Catalog entities labelled `keda.backstage.io/platform-only: 'true'` (the
+ *   platform templates) are readable by the approver groups only.
  * - Everything else is allowed to signed-in users, as in the default portal.
  */
 export class KedaPortalPermissionPolicy implements PermissionPolicy {
@@ -76,6 +84,14 @@ export class KedaPortalPermissionPolicy implements PermissionPolicy {
       return {
         result: this.isApprover(user) ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
       };
+    }
+
+    // Platform-only templates (cluster onboarding, provisioning of approved
+    // requests) are invisible to everyone else, so nobody else can start them.
+    if (isPermission(permission, catalogEntityReadPermission) && !this.isApprover(user)) {
+      return createCatalogConditionalDecision(permission, {
+        not: catalogConditions.hasLabel({ label: PLATFORM_ONLY_LABEL, value: 'true' }),
+      });
     }
 
     if (isPermission(permission, actionExecutePermission)) {
