@@ -765,4 +765,68 @@ describe('KEDA loop against the AWS stand-in', () => {
       status: 'Failing',
     });
   });
+
+  it('resolves a ClusterTriggerAuthentication with identityOwner workload through the ServiceAccount annotation', async () => {
+    k8s.store.create('clustertriggerauthentications.keda.sh', undefined, {
+      metadata: { name: 'workload-identity' },
+      spec: { podIdentity: { provider: 'aws', identityOwner: 'workload' } },
+    });
+    const so = scaledObject();
+    so.spec.triggers[0].authenticationRef = {
+      name: 'workload-identity',
+      kind: 'ClusterTriggerAuthentication',
+    };
+    k8s.store.update('scaledobjects.keda.sh', 'payments', 'orders', so);
+    k8s.store.create('serviceaccounts', 'payments', {
+      metadata: { name: 'orders' },
+    });
+    k8s.store.patch(
+      'deployments.apps',
+      'payments',
+      'orders',
+      { spec: { template: { spec: { serviceAccountName: 'orders' } } } },
+      'merge',
+    );
+    // The scaler role's trust has no ExternalId condition for this mode.
+    await iamB.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: 'keda-sqs-payments-orders',
+        PolicyDocument: JSON.stringify(
+          scalerRoleTrustPolicy({
+            cluster,
+            queueAccountId: QUEUE_ACCOUNT,
+            providerMode: 'aws',
+          }),
+        ),
+      }),
+    );
+    await sendMessages(9);
+    await loop!.reconcileAll();
+    expect(condition('Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ScaledObjectCheckFailed',
+    });
+    expect(events('KEDAScalerFailed')[0].message).toBe(
+      "error getting service account: 'orders', error: annotation 'eks.amazonaws.com/role-arn' not found on the service account",
+    );
+
+    k8s.store.patch(
+      'serviceaccounts',
+      'payments',
+      'orders',
+      {
+        metadata: {
+          annotations: { 'eks.amazonaws.com/role-arn': SCALER_ROLE_ARN },
+        },
+      },
+      'merge',
+    );
+    clock += 30_000;
+    await loop!.reconcileAll();
+    expect(condition('Ready')).toMatchObject({ status: 'True' });
+    expect(replicas()).toBe(2);
+    expect(scaledObject().status.authenticationsTypes).toBe(
+      'workload-identity',
+    );
+  });
 });
