@@ -125,6 +125,10 @@ describe('EntityKedaScalingCard', () => {
         /Active=False/,
       ),
     ).toBeInTheDocument();
+    // The Ready message is the summary already; it is not listed twice.
+    expect(
+      screen.getAllByText(/Failed to ensure HPA is correctly created/),
+    ).toHaveLength(1);
 
     const diagnosis = screen.getByTestId(
       'keda-diagnosis-AssumeRoleAccessDenied',
@@ -259,7 +263,9 @@ describe('EntityKedaScalingCard', () => {
     await renderCard(getStatus);
 
     expect(
-      await screen.findByText(/Could not load the autoscaling status/),
+      await screen.findByText(
+        /Could not load the autoscaling status: .*Missing permission keda.status.read/,
+      ),
     ).toBeInTheDocument();
     expect(
       screen.getAllByText(/Missing permission keda.status.read/).length,
@@ -270,5 +276,26 @@ describe('EntityKedaScalingCard', () => {
       'Active',
     );
     expect(getStatus).toHaveBeenCalledTimes(2);
+  });
+
+  it('failed refresh: keeps the data on screen and says the refresh failed', async () => {
+    const getStatus = jest
+      .fn<ReturnType<KedaApi['getStatus']>, Parameters<KedaApi['getStatus']>>()
+      .mockResolvedValueOnce(fixtures.healthy)
+      .mockRejectedValueOnce(new TypeError('Failed to fetch'))
+      .mockResolvedValue(fixtures.scaling);
+    await renderCard(getStatus);
+    await screen.findByTestId('keda-health-badge');
+
+    fireEvent.click(
+      screen.getByRole('button', { name: 'Refresh autoscaling status' }),
+    );
+    const banner = await screen.findByTestId('keda-refresh-error');
+    expect(banner).toHaveTextContent('Refreshing failed (Failed to fetch)');
+    expect(screen.getByTestId('keda-current-replicas')).toHaveTextContent('3');
+
+    fireEvent.click(within(banner).getByRole('button', { name: 'Retry' }));
+    expect(await screen.findByText(/scaling up/)).toBeInTheDocument();
+    expect(screen.queryByTestId('keda-refresh-error')).not.toBeInTheDocument();
   });
 });

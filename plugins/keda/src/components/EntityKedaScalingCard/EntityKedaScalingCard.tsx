@@ -20,6 +20,7 @@ import RefreshIcon from '@material-ui/icons/Refresh';
 import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
 import { useEffect, useState } from 'react';
+import { describeError } from '../../lib/describeError';
 import { formatRelativeTime } from '../../lib/relativeTime';
 import { resolveRefreshIntervalMs } from '../../lib/refreshInterval';
 import { requestTemplateUrl } from '../../lib/requestTemplateUrl';
@@ -163,7 +164,11 @@ export function EntityKedaScalingCard(props: EntityKedaScalingCardProps) {
       <>
         <ResponseErrorPanel
           error={error ?? new Error('No status received')}
-          title="Could not load the autoscaling status"
+          // The message goes in the title so it is readable without
+          // expanding the panel (which holds the request details).
+          title={`Could not load the autoscaling status: ${
+            error ? describeError(error) : 'no answer'
+          }`}
         />
         <Box mt={1}>
           <Button variant="outlined" onClick={retry}>
@@ -186,18 +191,19 @@ export function EntityKedaScalingCard(props: EntityKedaScalingCardProps) {
               </Button>
             }
           >
-            Refreshing failed ({error.message}); showing data from{' '}
+            Refreshing failed ({describeError(error)}); showing data from{' '}
             {formatRelativeTime(new Date(receivedAt ?? now).toISOString(), now)}
             .
           </Alert>
         )}
         <StaleClusterBanner status={value} now={now} />
-        {value.scaledObjects.map(so => (
+        {value.scaledObjects.map((so, index) => (
           <ScaledObjectSection
             key={`${so.cluster}/${so.namespace}/${so.name}`}
             scaledObject={so}
             now={now}
             showLocation
+            divider={index < value.scaledObjects.length - 1}
           />
         ))}
         {pending.length > 0 && <PendingRequests requests={pending} />}

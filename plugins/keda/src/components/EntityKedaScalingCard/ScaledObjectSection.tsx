@@ -59,6 +59,8 @@ export function ScaledObjectSection(props: {
   scaledObject: ScaledObjectStatus;
   now: number;
   showLocation: boolean;
+  /** Draws a rule below, to separate it from the next ScaledObject. */
+  divider?: boolean;
 }) {
   const classes = useStyles();
   const { scaledObject: so, now } = props;
@@ -69,6 +71,7 @@ export function ScaledObjectSection(props: {
   const unusualConditions = health.conditions.filter(
     c =>
       c.message &&
+      c.message !== health.summary &&
       // Ready=True, Active, Fallback=False, Paused=False are the normal
       // states; list the rest so the badge's reason is readable.
       !(c.type === 'Ready' && c.status === 'True') &&
@@ -161,9 +164,11 @@ export function ScaledObjectSection(props: {
       <Section title="Provenance">
         <Provenance provenance={so.provenance} />
       </Section>
-      <Box mt={2}>
-        <Divider />
-      </Box>
+      {props.divider && (
+        <Box mt={2}>
+          <Divider />
+        </Box>
+      )}
     </Box>
   );
 }

@@ -1,3 +1,4 @@
+import { isError } from '@backstage/errors';
 import { useApi } from '@backstage/frontend-plugin-api';
 import type { EntityKedaStatus } from '@internal/plugin-keda-common';
 import { useCallback, useEffect, useRef, useState } from 'react';
@@ -80,7 +81,9 @@ export function useKedaStatus(
         });
       } catch (e) {
         if (disposed || controller.signal.aborted) return;
-        const error = e instanceof Error ? e : new Error(String(e));
+        // Duck-typed: errors from another realm (iframes, test envs) fail
+        // `instanceof Error` but are still errors.
+        const error: Error = isError(e) ? (e as Error) : new Error(String(e));
         setState(previous => ({
           ...previous,
           error,
@@ -112,7 +115,9 @@ export function useKedaStatus(
     };
   }, [kedaApi, entityRef, intervalMs]);
 
-  const retry = useCallback(() => fetchNowRef.current(), []);
+  const retry = useCallback(() => {
+    fetchNowRef.current();
+  }, []);
   const { entityRef: stateRef, ...rest } = state;
   // Between an entity change and the effect's reset, never show the old
   // entity's data under the new entity's name.
