@@ -142,6 +142,59 @@ describe('SQS stand-in', () => {
     });
   });
 
+  describe('FIFO queues', () => {
+    let fifoUrl: string;
+    beforeEach(async () => {
+      fifoUrl = (await admin.sqs.send(new CreateQueueCommand({ QueueName: 'orders.fifo', Attributes: { FifoQueue: 'true' } }))).QueueUrl!;
+    });
+
+    it('needs a .fifo name for FifoQueue and a message group for every message', async () => {
+      await expect(
+        admin.sqs.send(new CreateQueueCommand({ QueueName: 'plain', Attributes: { FifoQueue: 'true' } })),
+      ).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+      await expect(
+        admin.sqs.send(new SendMessageCommand({ QueueUrl: fifoUrl, MessageBody: 'x', MessageDeduplicationId: 'd' })),
+      ).rejects.toMatchObject({ message: 'The request must contain the parameter MessageGroupId.' });
+      await expect(
+        admin.sqs.send(new SendMessageCommand({ QueueUrl: fifoUrl, MessageBody: 'x', MessageGroupId: 'g' })),
+      ).rejects.toMatchObject({ message: expect.stringContaining('ContentBasedDeduplication') });
+    });
+
+    it('deduplicates within five minutes and numbers messages in sequence', async () => {
+      const send = (id: string) =>
+        admin.sqs.send(new SendMessageCommand({ QueueUrl: fifoUrl, MessageBody: 'order', MessageGroupId: 'g', MessageDeduplicationId: id }));
+      const first = await send('order-1');
+      const again = await send('order-1');
+      expect(again.MessageId).toBe(first.MessageId);
+      const second = await send('order-2');
+      expect(BigInt(second.SequenceNumber!)).toBeGreaterThan(BigInt(first.SequenceNumber!));
+      expect(await depth(admin, fifoUrl)).toMatchObject({ ApproximateNumberOfMessages: '2' });
+      now += 5 * 60_000 + 1;
+      await send('order-1');
+      expect(await depth(admin, fifoUrl)).toMatchObject({ ApproximateNumberOfMessages: '3' });
+    });
+
+    it('holds back a message group while one of its messages is in flight', async () => {
+      await admin.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: fifoUrl,
+          Entries: [
+            { Id: '1', MessageBody: 'g1-first', MessageGroupId: 'g1', MessageDeduplicationId: '1' },
+            { Id: '2', MessageBody: 'g1-second', MessageGroupId: 'g1', MessageDeduplicationId: '2' },
+            { Id: '3', MessageBody: 'g2-first', MessageGroupId: 'g2', MessageDeduplicationId: '3' },
+          ],
+        }),
+      );
+      const receive = async () =>
+        (await admin.sqs.send(new ReceiveMessageCommand({ QueueUrl: fifoUrl, VisibilityTimeout: 30 }))).Messages?.map(m => m.Body);
+      expect(await receive()).toEqual(['g1-first']);
+      expect(await receive()).toEqual(['g2-first']);
+      expect(await receive()).toBeUndefined();
+      now += 31_000; // g1-first back: order within the group is kept
+      expect(await receive()).toEqual(['g1-first']);
+    });
+  });
+
   it('delivers a message to a waiting long poll', async () => {
     const poll = admin.sqs.send(new ReceiveMessageCommand({ QueueUrl: ordersUrl, WaitTimeSeconds: 10 }));
     await admin.sqs.send(new SendMessageCommand({ QueueUrl: ordersUrl, MessageBody: 'late' }));

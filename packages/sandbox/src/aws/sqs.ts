@@ -177,8 +177,62 @@ export function queueCounts(queue: QueueRecord, now: number) {
 
 const md5 = (s: string) => crypto.createHash('md5').update(s, 'utf8').digest('hex');
 
-function enqueue(ctx: SqsCallContext, queue: QueueRecord, body: string, delaySeconds: number | undefined): MessageRecord {
+interface SendEntry {
+  MessageBody?: string;
+  DelaySeconds?: number;
+  MessageGroupId?: string;
+  MessageDeduplicationId?: string;
+}
+
+/** SQS remembers FIFO deduplication ids for five minutes. */
+const DEDUPLICATION_WINDOW_MS = 5 * 60_000;
+
+function enqueue(ctx: SqsCallContext, queue: QueueRecord, entry: SendEntry): MessageRecord {
+  const body = entry.MessageBody;
   if (!body) throw missing('MessageBody');
+  const fifo = queue.attributes.FifoQueue === 'true';
+  if (fifo) return enqueueFifo(ctx, queue, entry, body);
+  return enqueueStandard(ctx, queue, body, entry.DelaySeconds);
+}
+
+function enqueueFifo(ctx: SqsCallContext, queue: QueueRecord, entry: SendEntry, body: string): MessageRecord {
+  if (!entry.MessageGroupId) throw missing('MessageGroupId');
+  if (entry.DelaySeconds !== undefined) {
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value ${entry.DelaySeconds} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.`,
+    );
+  }
+  let deduplicationId = entry.MessageDeduplicationId;
+  if (!deduplicationId) {
+    if (queue.attributes.ContentBasedDeduplication !== 'true') {
+      throw new AwsError(
+        'InvalidParameterValue',
+        'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+      );
+    }
+    deduplicationId = crypto.createHash('sha256').update(body).digest('hex');
+  }
+  const now = ctx.world.clock();
+  const recent = Object.fromEntries(
+    Object.entries(queue.recentDeduplication ?? {}).filter(([, d]) => d.at + DEDUPLICATION_WINDOW_MS > now),
+  );
+  queue.recentDeduplication = recent;
+  const duplicate = recent[deduplicationId];
+  if (duplicate) {
+    // Accepted but not enqueued again: the caller gets the first message's ids.
+    return { messageId: duplicate.messageId, body, md5OfBody: md5(body), sentTimestamp: now, visibleAt: now, delayed: false, receiveCount: 0, sequenceNumber: duplicate.sequenceNumber };
+  }
+  const message = enqueueStandard(ctx, queue, body, undefined);
+  queue.fifoSequence = (queue.fifoSequence ?? 0) + 1;
+  message.groupId = entry.MessageGroupId;
+  message.deduplicationId = deduplicationId;
+  message.sequenceNumber = String(queue.fifoSequence).padStart(20, '0');
+  recent[deduplicationId] = { messageId: message.messageId, sequenceNumber: message.sequenceNumber, at: now };
+  return message;
+}
+
+function enqueueStandard(ctx: SqsCallContext, queue: QueueRecord, body: string, delaySeconds: number | undefined): MessageRecord {
   const delay = delaySeconds ?? Number(queue.attributes.DelaySeconds ?? 0);
   if (!Number.isInteger(delay) || delay < 0 || delay > 900) {
     throw new AwsError('InvalidParameterValue', `Value ${delay} for parameter DelaySeconds is invalid. Reason: must be between 0 and 900, if provided.`);
@@ -218,9 +272,16 @@ function decodeReceiptHandle(handle: string): { q: string; m: string } | undefin
 function receiveNow(ctx: SqsCallContext, queue: QueueRecord, max: number, visibilitySeconds: number, wantAttributes: string[]) {
   const now = ctx.world.clock();
   const out: Array<Record<string, unknown>> = [];
+  // FIFO: a group with a message in flight (or not yet visible) is held
+  // back, so messages of one group are processed in order.
+  const blockedGroups = new Set<string>();
+  for (const m of queue.messages) {
+    if (m.groupId && m.visibleAt > now) blockedGroups.add(m.groupId);
+  }
   for (const m of queue.messages) {
     if (out.length >= max) break;
     if (m.visibleAt > now) continue;
+    if (m.groupId && blockedGroups.has(m.groupId)) continue;
     m.receiveCount += 1;
     m.delayed = false;
     m.firstReceiveTimestamp ??= now;
@@ -233,6 +294,7 @@ function receiveNow(ctx: SqsCallContext, queue: QueueRecord, max: number, visibi
       SentTimestamp: String(m.sentTimestamp),
       ApproximateReceiveCount: String(m.receiveCount),
       ApproximateFirstReceiveTimestamp: String(m.firstReceiveTimestamp),
+      ...(m.groupId ? { MessageGroupId: m.groupId, MessageDeduplicationId: m.deduplicationId!, SequenceNumber: m.sequenceNumber! } : {}),
     };
     for (const [k, v] of Object.entries(system)) if (all || wantAttributes.includes(k)) attrs[k] = v;
     out.push({
@@ -323,14 +385,18 @@ export const sqsHandlers: Record<string, SqsHandler> = {
 
   SendMessage(ctx) {
     const queue = queueFor(ctx, 'sqs:SendMessage');
-    const message = enqueue(ctx, queue, ctx.input.MessageBody, ctx.input.DelaySeconds);
+    const message = enqueue(ctx, queue, ctx.input as SendEntry);
     ctx.world.persist();
-    return { MessageId: message.messageId, MD5OfMessageBody: message.md5OfBody };
+    return {
+      MessageId: message.messageId,
+      MD5OfMessageBody: message.md5OfBody,
+      ...(message.sequenceNumber ? { SequenceNumber: message.sequenceNumber } : {}),
+    };
   },
 
   SendMessageBatch(ctx) {
     const queue = queueFor(ctx, 'sqs:SendMessage');
-    const entries: Array<{ Id: string; MessageBody: string; DelaySeconds?: number }> = ctx.input.Entries ?? [];
+    const entries: Array<SendEntry & { Id: string }> = ctx.input.Entries ?? [];
     if (entries.length === 0) throw new AwsError('EmptyBatchRequest', 'There should be at least one SendMessageBatchRequestEntry in the request.');
     if (entries.length > 10) {
       throw new AwsError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are 10. You have sent ${entries.length}.`);
@@ -342,8 +408,13 @@ export const sqsHandlers: Record<string, SqsHandler> = {
     const Failed: unknown[] = [];
     for (const entry of entries) {
       try {
-        const m = enqueue(ctx, queue, entry.MessageBody, entry.DelaySeconds);
-        Successful.push({ Id: entry.Id, MessageId: m.messageId, MD5OfMessageBody: m.md5OfBody });
+        const m = enqueue(ctx, queue, entry);
+        Successful.push({
+          Id: entry.Id,
+          MessageId: m.messageId,
+          MD5OfMessageBody: m.md5OfBody,
+          ...(m.sequenceNumber ? { SequenceNumber: m.sequenceNumber } : {}),
+        });
       } catch (e) {
         if (!(e instanceof AwsError)) throw e;
         Failed.push({ Id: entry.Id, SenderFault: true, Code: e.code, Message: e.message });

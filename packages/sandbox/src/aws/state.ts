@@ -77,6 +77,10 @@ export interface MessageRecord {
   firstReceiveTimestamp?: number;
   /** True until the message's DelaySeconds have passed. */
   delayed: boolean;
+  /** FIFO queues: message group, deduplication id and sequence number. */
+  groupId?: string;
+  deduplicationId?: string;
+  sequenceNumber?: string;
 }
 
 export interface QueueRecord {
@@ -90,6 +94,9 @@ export interface QueueRecord {
   attributes: Record<string, string>;
   tags: Record<string, string>;
   messages: MessageRecord[];
+  /** FIFO queues: last sequence number and the deduplication ids of the last 5 minutes. */
+  fifoSequence?: number;
+  recentDeduplication?: Record<string, { messageId: string; sequenceNumber: string; at: number }>;
 }
 
 export interface ClusterRecord {
