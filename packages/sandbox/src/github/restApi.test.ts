@@ -389,6 +389,31 @@ describe('GitHub stand-in REST API (through @octokit/rest)', () => {
       ).rejects.toMatchObject({ status: 422 });
     });
 
+    it('paginates lists with per_page, page and a Link header Octokit follows', async () => {
+      await pushBranch('one', { '1.txt': '1\n' });
+      await pushBranch('two', { '2.txt': '2\n' }, 'one');
+      const page2 = await octokit.repos.listCommits({
+        owner: OWNER,
+        repo: REPO,
+        sha: 'two',
+        per_page: 1,
+        page: 2,
+      });
+      expect(page2.data).toHaveLength(1);
+      expect(page2.headers.link).toContain('rel="next"');
+      const all = await octokit.paginate(octokit.repos.listCommits, {
+        owner: OWNER,
+        repo: REPO,
+        sha: 'two',
+        per_page: 1,
+      });
+      expect(all.map(c => c.commit.message)).toEqual([
+        'Change two',
+        'Change one',
+        'Initial commit',
+      ]);
+    });
+
     it('creates, reads, fast-forwards, force-updates and deletes refs', async () => {
       const first = await pushBranch('topic', { 'a.txt': 'a\n' });
       const { data: ref } = await octokit.git.getRef({
@@ -912,6 +937,29 @@ describe('GitHub stand-in REST API (through @octokit/rest)', () => {
           })
         ).data.draft,
       ).toBe(true);
+    });
+
+    it('answers pullRequest, defaultBranchRef and viewer queries', async () => {
+      const pull = await openPull('feature', { 'x.txt': 'x\n' });
+      const result: any = await octokit.graphql(
+        `query ($n: Int!) { viewer { login } repository(owner: "platform", name: "gitops") {
+          nameWithOwner defaultBranchRef { name target { oid } } pullRequest(number: $n) { title state isDraft headRefName baseRefName author { login } }
+        } }`,
+        { n: pull.number },
+      );
+      expect(result.viewer.login).toBe('scaffolder-bot');
+      expect(result.repository.defaultBranchRef).toEqual({
+        name: 'main',
+        target: { oid: pull.base.sha },
+      });
+      expect(result.repository.pullRequest).toEqual({
+        title: 'Change feature',
+        state: 'OPEN',
+        isDraft: false,
+        headRefName: 'feature',
+        baseRefName: 'main',
+        author: { login: 'scaffolder-bot' },
+      });
     });
 
     it('returns GitHub-style NOT_FOUND errors and 401 without a token', async () => {
