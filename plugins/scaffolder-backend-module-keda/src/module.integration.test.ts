@@ -55,7 +55,9 @@ import {
 jest.setTimeout(180_000);
 
 /*
- * keda-sqs-autoscaling through the REAL scaffolder backend: this module,
+ * The KEDA templates through the REAL scaffolder backend, as one journey:
+ * dry run → cluster onboarding → an auto-approved request (and its re-run)
+ * → a request needing approval → decommission. Wired: this module,
  * the GitHub module's publish:github:pull-request, a catalog mock with the
  * component and the template, AWS at the sandbox's AWS stand-in (through
  * AWS_ENDPOINT_URL and aws.accounts, as a portal would point at AWS), GitHub
@@ -63,10 +65,11 @@ jest.setTimeout(180_000);
  * backend's request API at a local stub of its contract.
  */
 
-const TEMPLATE_FILE = path.resolve(__dirname, '../../../templates/keda-sqs-autoscaling/template.yaml');
+const TEMPLATES = path.resolve(__dirname, '../../../templates');
 const USER = 'user:default/dana';
 
-function templateEntity(): Entity {
+function templateEntity(name = 'keda-sqs-autoscaling'): Entity {
+  const TEMPLATE_FILE = path.join(TEMPLATES, name, 'template.yaml');
   const entity = yaml.parse(fs.readFileSync(TEMPLATE_FILE, 'utf8'));
   entity.metadata.namespace = 'default';
   entity.metadata.annotations = {
@@ -90,6 +93,18 @@ const ordersWorker: Entity = {
   spec: { type: 'service', owner: 'group:default/team-orders', lifecycle: 'production' },
 };
 
+const billingWorker: Entity = {
+  ...ordersWorker,
+  metadata: {
+    name: 'billing-worker',
+    namespace: 'default',
+    annotations: {
+      'backstage.io/kubernetes-id': 'billing-worker',
+      'backstage.io/kubernetes-namespace': 'billing',
+    },
+  },
+};
+
 const values = {
   component: 'component:default/orders-worker',
   cluster: 'demo-eks',
@@ -108,7 +123,7 @@ const values = {
 
 const MUTATING_IAM = /^(Create|Put|Update|Tag|Untag|Delete|Attach|Detach)/;
 
-describe('keda-sqs-autoscaling through the real scaffolder backend', () => {
+describe('KEDA templates through the real scaffolder backend', () => {
   let aws: AwsStandIn;
   let github: GitHubStandIn;
   let stub: Awaited<ReturnType<typeof startKedaBackendStub>>;
@@ -144,29 +159,11 @@ describe('keda-sqs-autoscaling through the real scaffolder backend', () => {
       keda,
     };
 
-    // Onboarding, as keda-cluster-onboarding does: the cluster's OIDC provider
-    // and the KEDA operator role exist before any scaler role trusts it.
-    const spec = clusterSpecOf(readKedaConfig(new ConfigReader(configData)).clusters[0]) as KedaClusterSpec;
+    // EKS with IRSA: the cluster's OIDC provider is registered in account A.
+    // The operator role comes from the onboarding template below.
     await iam(CLUSTER_ACCOUNT).send(
       new CreateOpenIDConnectProviderCommand({ Url: OIDC_ISSUER, ClientIDList: [STS_AUDIENCE], ThumbprintList: [] }),
     );
-    await reconcileRole({
-      iam: iam(CLUSTER_ACCOUNT),
-      role: desiredOperatorRole(spec, {
-        name: spec.operator.roleName,
-        path: '/',
-        arn: operatorRoleArn(spec),
-        accountId: CLUSTER_ACCOUNT,
-        trustPolicy: operatorRoleTrustPolicy(spec),
-        permissionPolicy: operatorRolePermissionPolicy({
-          cluster: spec,
-          queueAccountIds: keda.guardrails.allowedQueueAccounts,
-          scalerRolePath: '/keda/',
-          scalerRoleNamePrefix: 'keda-sqs-',
-        }),
-        permissionPolicyName: OPERATOR_PERMISSION_POLICY_NAME,
-      }),
-    });
 
     stub = await startKedaBackendStub(new ConfigReader(configData));
     // The SDK's own endpoint override: no code path in the plugins knows the stand-in.
@@ -176,7 +173,15 @@ describe('keda-sqs-autoscaling through the real scaffolder backend', () => {
       config: configData,
       externalPlugins: { keda: stub.baseUrl },
       features: [
-        catalogServiceMock.factory({ entities: [ordersWorker, templateEntity()] }),
+        catalogServiceMock.factory({
+          entities: [
+            ordersWorker,
+            billingWorker,
+            templateEntity('keda-sqs-autoscaling'),
+            templateEntity('keda-cluster-onboarding'),
+            templateEntity('keda-sqs-decommission'),
+          ],
+        }),
         scaffolderPlugin,
         githubModule,
         scaffolderModuleKeda,
@@ -207,10 +212,13 @@ describe('keda-sqs-autoscaling through the real scaffolder backend', () => {
     return JSON.parse(text);
   }
 
-  async function runTemplate(): Promise<{ id: string; output: any }> {
+  async function runTemplate(
+    name = 'keda-sqs-autoscaling',
+    templateValues: object = values,
+  ): Promise<{ id: string; output: any }> {
     const { id } = await api('POST', '/v2/tasks', {
-      templateRef: 'template:default/keda-sqs-autoscaling',
-      values,
+      templateRef: `template:default/${name}`,
+      values: templateValues,
     });
     const deadline = Date.now() + 120_000;
     for (;;) {
@@ -266,12 +274,54 @@ describe('keda-sqs-autoscaling through the real scaffolder backend', () => {
     expect(stub.calls).toEqual([]);
   });
 
+  it('onboards the cluster: operator role in account A and a pull request with the KEDA Helm values', async () => {
+    const gitops = `${github.host}?owner=platform&repo=gitops`;
+    const onboarding = await runTemplate('keda-cluster-onboarding', { cluster: 'demo-eks', gitopsRepoUrl: gitops });
+
+    const { Role } = await iam(CLUSTER_ACCOUNT).send(new GetRoleCommand({ RoleName: 'keda-operator' }));
+    expect(decodeIamPolicy(Role!.AssumeRolePolicyDocument)).toMatchObject({
+      Statement: [
+        {
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Principal: {
+            Federated: `arn:aws:iam::${CLUSTER_ACCOUNT}:oidc-provider/${OIDC_ISSUER.replace('https://', '')}`,
+          },
+        },
+      ],
+    });
+    const permission = await iam(CLUSTER_ACCOUNT).send(
+      new GetRolePolicyCommand({ RoleName: 'keda-operator', PolicyName: OPERATOR_PERMISSION_POLICY_NAME }),
+    );
+    expect(decodeIamPolicy(permission.PolicyDocument)).toMatchObject({
+      Statement: [{ Action: 'sts:AssumeRole', Resource: expect.arrayContaining([`arn:aws:iam::${QUEUE_ACCOUNT}:role/keda/keda-sqs-*`]) }],
+    });
+
+    const [pull] = github.listPullRequests('platform', 'gitops', { head: 'keda/onboard-demo-eks' });
+    const helmValues = yaml.parse(
+      github.getFile('platform', 'gitops', 'clusters/demo-eks/keda/values.yaml', 'keda/onboard-demo-eks')!,
+    );
+    expect(helmValues).toEqual({
+      podIdentity: {
+        aws: {
+          irsa: {
+            enabled: true,
+            roleArn: `arn:aws:iam::${CLUSTER_ACCOUNT}:role/keda-operator`,
+            audience: 'sts.amazonaws.com',
+          },
+        },
+      },
+    });
+    expect(onboarding.output.links).toEqual([{ title: 'Pull request', url: pull.html_url }]);
+    // the PR is merged; the rest of the journey starts from an onboarded cluster
+    await github.mergePullRequest('platform', 'gitops', pull.number);
+  });
+
   it('provisions the scaler role, opens the pull request and records the request; a re-run converges', async () => {
     const first = await runTemplate();
 
     // GitHub: one ready (auto-approved) pull request with the planned files
-    const [pull] = github.listPullRequests('platform', 'gitops');
-    expect(pull).toMatchObject({ number: 1, state: 'open', draft: false, head: { ref: branch } });
+    const [pull] = github.listPullRequests('platform', 'gitops', { head: branch });
+    expect(pull).toMatchObject({ state: 'open', draft: false, head: { ref: branch } });
     expect(pull.requested_teams.map(t => t.slug)).toEqual(['platform-team']);
     expect(pull.body).toContain('Auto-approved');
     const file = (name: string) => github.getFile('platform', 'gitops', `${dir}/${name}`, branch)!;
@@ -313,7 +363,7 @@ describe('keda-sqs-autoscaling through the real scaffolder backend', () => {
     expect(record).toMatchObject({
       state: 'provisioned',
       autoApproved: true,
-      pullRequest: { number: 1, url: pull.html_url },
+      pullRequest: { number: pull.number, url: pull.html_url },
       provisioning: { roleArns: { scaler: Role!.Arn } },
     });
     expect(record.plan.scalerRole.externalId).toBe(externalId);
@@ -328,7 +378,7 @@ describe('keda-sqs-autoscaling through the real scaffolder backend', () => {
 
     // Re-run: a fresh ExternalId; the same pull request and the same role converge to it
     const second = await runTemplate();
-    expect(github.listPullRequests('platform', 'gitops', { state: 'all' })).toHaveLength(1);
+    expect(github.listPullRequests('platform', 'gitops', { state: 'all', head: branch })).toHaveLength(1);
     const newExternalId = yaml.parse(file('triggerauthentication.yaml')).spec.podIdentity.externalID;
     expect(newExternalId).not.toBe(externalId);
     const after = await scaler.send(new GetRoleCommand({ RoleName: Role!.RoleName }));
@@ -363,5 +413,56 @@ describe('keda-sqs-autoscaling through the real scaffolder backend', () => {
     const calls = aws.requestLog().slice(logStart);
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.filter(c => MUTATING_IAM.test(c.operation))).toEqual([]);
+  });
+
+  it('a request that needs approval opens a draft pull request, records it pending and creates no role', async () => {
+    const billing = {
+      ...values,
+      component: 'component:default/billing-worker',
+      queueUrl: `https://sqs.eu-west-1.amazonaws.com/${QUEUE_ACCOUNT}/billing-queue`,
+      maxReplicas: 30,
+    };
+    const run = await runTemplate('keda-sqs-autoscaling', billing);
+
+    const [pull] = github.listPullRequests('platform', 'gitops', { head: 'keda/demo-eks/billing/billing-worker' });
+    expect(pull.draft).toBe(true);
+    expect(pull.body).toContain('maxReplicas 30 is above 20');
+    await expect(
+      iam(QUEUE_ACCOUNT).send(new GetRoleCommand({ RoleName: 'keda-sqs-demo-eks-billing-billing-worker' })),
+    ).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+    const record = [...stub.records.values()].find(r => r.entityRef === 'component:default/billing-worker')!;
+    expect(record).toMatchObject({
+      state: 'pending',
+      autoApproved: false,
+      approvalReasons: ['maxReplicas 30 is above 20, the most that is approved automatically'],
+      pullRequest: { number: pull.number },
+    });
+    const events = await api('GET', `/v2/tasks/${run.id}/events`);
+    const skipped = events.filter((e: any) => e.body?.status === 'skipped').map((e: any) => e.body.stepId);
+    expect(skipped).toEqual(expect.arrayContaining(['provision', 'provisioned']));
+  });
+
+  it('decommissions: a pull request removing the merged manifests, then the scaler role is deleted', async () => {
+    const [orders] = github.listPullRequests('platform', 'gitops', { head: branch });
+    await github.mergePullRequest('platform', 'gitops', orders.number);
+    expect(github.getFile('platform', 'gitops', `${dir}/scaledobject.yaml`)).toBeDefined();
+
+    await runTemplate('keda-sqs-decommission', {
+      component: 'component:default/orders-worker',
+      cluster: 'demo-eks',
+      queueUrl: values.queueUrl,
+      deleteRoleNow: true,
+    });
+
+    const removal = `keda/remove/${branch}`;
+    const [pull] = github.listPullRequests('platform', 'gitops', { head: removal });
+    expect(pull.title).toBe('KEDA: stop autoscaling orders-worker on demo-eks');
+    for (const name of ['scaledobject.yaml', 'triggerauthentication.yaml', 'kustomization.yaml', 'iam-plan.json']) {
+      expect(github.getFile('platform', 'gitops', `${dir}/${name}`, removal)).toBeUndefined();
+    }
+    expect(github.getFile('platform', 'gitops', 'README.md', removal)).toBe('# GitOps\n');
+    await expect(
+      iam(QUEUE_ACCOUNT).send(new GetRoleCommand({ RoleName: 'keda-sqs-demo-eks-orders-orders-worker' })),
+    ).rejects.toMatchObject({ name: 'NoSuchEntityException' });
   });
 });
