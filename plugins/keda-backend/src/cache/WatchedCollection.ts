@@ -2,12 +2,37 @@ import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
   CustomObjectsApi,
   KubeConfig,
-  makeInformer,
+  ListWatch,
+  Watch,
   type Informer,
   type KubernetesListObject,
   type KubernetesObject,
   type ObjectCache,
 } from '@kubernetes/client-node';
+
+/**
+ * client-node's Watch throws (instead of calling `done`) when building the
+ * request fails, e.g. an EKS token cannot be minted or a CA file is
+ * missing. When that happens on a reconnect, ListWatch's un-awaited
+ * handler rejects: an unhandled rejection, and an informer that silently
+ * stops. Routing the failure to `done` makes it an ordinary informer error
+ * that the restart logic below handles.
+ */
+class ReportingWatch extends Watch {
+  async watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: any, watchObj?: any) => void,
+    done: (err: any) => void,
+  ): Promise<AbortController> {
+    try {
+      return await super.watch(path, queryParams, callback, done);
+    } catch (err) {
+      done(err);
+      return new AbortController();
+    }
+  }
+}
 
 /** Where a collection lives: `/apis/<group>/<version>[/namespaces/<ns>]/<plural>`. */
 export interface CollectionRef {
@@ -135,10 +160,11 @@ export class WatchedCollection<T extends KubernetesObject> {
       };
       return result;
     };
-    this.informer = makeInformer<T>(
-      kubeConfig,
+    this.informer = new ListWatch<T>(
       pathOf(ref),
+      new ReportingWatch(kubeConfig),
       list,
+      false,
       ref.labelSelector,
     );
     this.informer.on('add', obj => this.emit(obj, 'add'));

@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
@@ -20,6 +18,10 @@ import { ConfigReader } from '@backstage/config';
 import express from 'express';
 import request from 'supertest';
 import { openApiErrors } from '../__testUtils__/openApi';
+import {
+  startCountingProxy,
+  type CountingProxy,
+} from '../__testUtils__/countingProxy';
 import { KedaStatusService } from './KedaStatusService';
 import { createRouter } from './router';
 
@@ -41,63 +43,6 @@ const ORDERS: Entity = {
   },
   spec: { type: 'service', owner: 'team-orders', lifecycle: 'production' },
 };
-
-interface CountingProxy {
-  url: string;
-  requests: Array<{ method: string; path: string; watch: boolean }>;
-  retarget(url: string): void;
-  close(): Promise<void>;
-}
-
-async function startCountingProxy(target: string): Promise<CountingProxy> {
-  let upstream = new URL(target);
-  const requests: CountingProxy['requests'] = [];
-  const sockets = new Set<import('node:net').Socket>();
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://proxy');
-    requests.push({
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      watch: url.searchParams.get('watch') === 'true',
-    });
-    const forward = http.request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        path: req.url,
-        method: req.method,
-        headers: req.headers,
-      },
-      response => {
-        res.writeHead(response.statusCode ?? 502, response.headers);
-        // Watches send headers before any event; pass them on at once.
-        res.flushHeaders();
-        response.pipe(res);
-      },
-    );
-    // Upstream unreachable: drop the client connection, as a dead server would.
-    forward.on('error', () => req.socket.destroy());
-    res.on('close', () => forward.destroy());
-    req.pipe(forward);
-  });
-  server.on('connection', s => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    retarget: (url: string) => {
-      upstream = new URL(url);
-    },
-    close: () =>
-      new Promise(resolve => {
-        sockets.forEach(s => s.destroy());
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** Polls until `check` passes or the deadline expires, then rethrows its last failure. */
 async function eventually<T>(
