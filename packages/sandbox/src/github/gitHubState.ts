@@ -269,6 +269,10 @@ export class GitHubState {
     const branch = ref.slice('refs/heads/'.length);
     for (const pull of repository.pulls) {
       if (pull.state === 'open' && pull.headRef === branch) {
+        // Remember the head, so the PR still shows its commits if the
+        // branch is deleted while it is open.
+        pull.headSha = after;
+        this.save();
         this.emit({
           type: 'pull_request',
           action: 'synchronize',
@@ -683,7 +687,13 @@ export class GitHubState {
   pullBaseSha(repository: RepositoryRecord, pull: PullRequestRecord): string {
     if (pull.state === 'closed' && pull.closedBaseSha)
       return pull.closedBaseSha;
-    return repository.refs[qualifyBranch(pull.baseRef)];
+    // A deleted base branch leaves the PR without a base; show no diff
+    // rather than failing every read of it.
+    return (
+      repository.refs[qualifyBranch(pull.baseRef)] ??
+      pull.closedBaseSha ??
+      this.pullHeadSha(repository, pull)
+    );
   }
 
   /** Commit the pull request's diff is taken against. */

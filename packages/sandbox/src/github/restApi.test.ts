@@ -472,6 +472,54 @@ describe('GitHub stand-in REST API (through @octokit/rest)', () => {
       ).rejects.toMatchObject({ status: 404 });
     });
 
+    it('keeps serving a pull request whose head and base branches were deleted', async () => {
+      const pull = await openPull('feature', { 'x.txt': 'x\n' });
+      await octokit.git.deleteRef({
+        owner: OWNER,
+        repo: REPO,
+        ref: 'heads/feature',
+      });
+      const { data: headless } = await octokit.pulls.get({
+        owner: OWNER,
+        repo: REPO,
+        pull_number: pull.number,
+      });
+      expect(headless).toMatchObject({
+        head: { sha: pull.head.sha },
+        changed_files: 1,
+      });
+      await octokit.git.createRef({
+        owner: OWNER,
+        repo: REPO,
+        ref: 'refs/heads/base2',
+        sha: pull.base.sha,
+      });
+      await octokit.pulls.update({
+        owner: OWNER,
+        repo: REPO,
+        pull_number: pull.number,
+        base: 'base2',
+      });
+      await octokit.git.deleteRef({
+        owner: OWNER,
+        repo: REPO,
+        ref: 'heads/base2',
+      });
+      const { data: baseless } = await octokit.pulls.get({
+        owner: OWNER,
+        repo: REPO,
+        pull_number: pull.number,
+      });
+      expect(baseless.state).toBe('open');
+      await expect(
+        octokit.pulls.merge({
+          owner: OWNER,
+          repo: REPO,
+          pull_number: pull.number,
+        }),
+      ).rejects.toMatchObject({ status: 405 });
+    });
+
     it('handles branch names containing slashes', async () => {
       const sha = await pushBranch('keda/orders-autoscaling', {
         'x.txt': 'x\n',
