@@ -9,18 +9,10 @@ import type { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   OPERATOR_PERMISSION_POLICY_NAME,
-  operatorRoleArn,
-  operatorRolePermissionPolicy,
-  operatorRoleTrustPolicy,
   STS_AUDIENCE,
-  type KedaClusterSpec,
 } from '@internal/plugin-keda-common';
 import {
   decodeIamPolicy,
-  desiredOperatorRole,
-  readKedaConfig,
-  clusterSpecOf,
-  reconcileRole,
   KedaAwsClientFactory,
 } from '@internal/plugin-keda-node';
 import { KedaPlanner } from './lib/planner';
