@@ -14,7 +14,6 @@ import {
 import {
   mockCredentials,
   mockServices,
-  startTestBackend,
   TestDatabases,
 } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
@@ -45,12 +44,14 @@ import {
   ordersRequest,
   testConfigData,
 } from './__testUtils__/requests';
+import { startLocalBackend } from './__testUtils__/localBackend';
 import { PROVISIONING_TEMPLATE_REF } from './ScaffolderProvisioning';
 
 jest.setTimeout(120_000);
 
 /*
- * The approval flow through the real keda plugin in startTestBackend, two
+ * The approval flow through the real keda plugin in a test backend (bound to
+ * 127.0.0.1, mock core services), two
  * backend instances sharing one database. The scaffolder is a stand-in
  * plugin (pluginId `scaffolder`) that accepts `POST /v2/tasks` like the real
  * one and runs the steps of `keda-provision-request` as the task's
@@ -276,23 +277,17 @@ describe.each(shared)('approval flow on %s, two backend instances', dbName => {
   async function backend(world: ScaffolderWorld, allowSelfApproval = false) {
     const knex = connect();
     open.push(knex);
-    const instance = await startTestBackend({
+    const instance = await startLocalBackend({
+      config: {
+        ...testConfigData,
+        keda: {
+          ...testConfigData.keda,
+          approvals: { ...testConfigData.keda.approvals, allowSelfApproval },
+        },
+      },
       features: [
         kedaPlugin,
         world.plugin(),
-        mockServices.rootConfig.factory({
-          data: {
-            ...testConfigData,
-            keda: {
-              ...testConfigData.keda,
-              // No cluster to watch in this test: requests only.
-              approvals: {
-                ...testConfigData.keda.approvals,
-                allowSelfApproval,
-              },
-            },
-          },
-        }),
         mockServices.database.factory({ knex }),
         catalogServiceMock.factory({ entities: [ORDERS] }),
         createServiceFactory({
@@ -314,14 +309,14 @@ describe.each(shared)('approval flow on %s, two backend instances', dbName => {
     const api = (user: string) => ({
       get: async (url: string) => {
         const res = await fetch(
-          `http://localhost:${instance.server.port()}/api/keda${url}`,
+          `${instance.baseUrl}/api/keda${url}`,
           { headers: { authorization: mockCredentials.user.header(user) } },
         );
         return { status: res.status, body: await res.json() };
       },
       post: async (url: string, body: object = {}) => {
         const res = await fetch(
-          `http://localhost:${instance.server.port()}/api/keda${url}`,
+          `${instance.baseUrl}/api/keda${url}`,
           {
             method: 'POST',
             headers: {
@@ -334,7 +329,7 @@ describe.each(shared)('approval flow on %s, two backend instances', dbName => {
         return { status: res.status, body: await res.json() };
       },
     });
-    return { instance, api, baseUrl: `http://localhost:${instance.server.port()}/api/keda` };
+    return { instance, api, baseUrl: `${instance.baseUrl}/api/keda` };
   }
 
   const createRequest = async (
