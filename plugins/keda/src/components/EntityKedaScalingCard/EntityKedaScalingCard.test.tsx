@@ -201,7 +201,10 @@ describe('EntityKedaScalingCard', () => {
     await renderCard(answering(fixtures.pendingRequest));
 
     const pending = await screen.findByTestId('keda-pending-request');
-    expect(pending).toHaveTextContent('Autoscaling request pending approval');
+    expect(pending).toHaveTextContent(
+      'Autoscaling request waiting for approval',
+    );
+    expect(pending).toHaveTextContent('kr-9b41d0 (pending)');
     expect(pending).toHaveTextContent('kr-9b41d0');
     expect(
       within(pending).getByRole('link', { name: /pull request #42/ }),
@@ -297,5 +300,19 @@ describe('EntityKedaScalingCard', () => {
     fireEvent.click(within(banner).getByRole('button', { name: 'Retry' }));
     expect(await screen.findByText(/scaling up/)).toBeInTheDocument();
     expect(screen.queryByTestId('keda-refresh-error')).not.toBeInTheDocument();
+  });
+
+  it('failed request: shows the failure as an error instead of a pending notice', async () => {
+    await renderCard(
+      answering({
+        ...fixtures.pendingRequest,
+        pendingRequests: [{ requestId: 'kr-9b41d0', requestState: 'failed' }],
+      }),
+    );
+
+    const notice = await screen.findByTestId('keda-pending-request');
+    expect(notice).toHaveTextContent('Autoscaling request failed');
+    expect(notice).toHaveTextContent('Provisioning stopped');
+    expect(notice).toHaveClass('MuiAlert-standardError');
   });
 });

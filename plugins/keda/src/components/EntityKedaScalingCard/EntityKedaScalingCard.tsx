@@ -24,7 +24,7 @@ import { describeError } from '../../lib/describeError';
 import { formatRelativeTime } from '../../lib/relativeTime';
 import { resolveRefreshIntervalMs } from '../../lib/refreshInterval';
 import { requestTemplateUrl } from '../../lib/requestTemplateUrl';
-import { Provenance, requestStateText } from './Provenance';
+import { Provenance, pendingRequestTitle } from './Provenance';
 import { ScaledObjectSection } from './ScaledObjectSection';
 import { useKedaStatus } from './useKedaStatus';
 
@@ -89,16 +89,15 @@ function PendingRequests(props: { requests: KedaProvenance[] }) {
       {props.requests.map((request, index) => (
         <Alert
           key={request.requestId ?? index}
-          severity="info"
+          severity={request.requestState === 'failed' ? 'error' : 'info'}
           data-testid="keda-pending-request"
         >
-          <AlertTitle>
-            Autoscaling request {requestStateText(request.requestState)}
-          </AlertTitle>
+          <AlertTitle>{pendingRequestTitle(request.requestState)}</AlertTitle>
           <Provenance provenance={request} />
           <Typography variant="body2">
-            Live scaling appears here once the pull request is merged and
-            applied to the cluster.
+            {request.requestState === 'failed'
+              ? 'Provisioning stopped; the platform team can see the reason and retry on the KEDA requests page.'
+              : 'Live scaling appears here once the pull request is merged and applied to the cluster.'}
           </Typography>
         </Alert>
       ))}
