@@ -16,6 +16,7 @@ import {
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import { AwsStandIn, startAwsStandIn } from './server';
+import { md5OfMessageAttributes } from './sqs';
 import { allowDoc, CLUSTER_ACCOUNT, QUEUE_ACCOUNT, REGION, sdkClients, SdkClients } from './__testUtils__/sdkClients';
 
 // Each test drives a real HTTP server with SDK clients; leave room on a busy 2-core CI machine.
@@ -139,6 +140,45 @@ describe('SQS stand-in', () => {
     expect(await depth(admin)).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
     await expect(admin.sqs.send(new DeleteMessageCommand({ QueueUrl: ordersUrl, ReceiptHandle: 'garbage' }))).rejects.toMatchObject({
       name: 'ReceiptHandleIsInvalid',
+    });
+  });
+
+  describe('message attributes', () => {
+    it.each([
+      // Published vectors (LocalStack's and sqslite's suites, checked against real SQS).
+      [{ timestamp: { DataType: 'Number', StringValue: '1493147359900' } }, '235c5c510d26fb653d073faed50ae77c'],
+      [
+        { ordinal: { DataType: 'Number', StringValue: '1' }, category: { DataType: 'String', StringValue: 'test' } },
+        'd21ae90c49061e927f57df5f5d72be1f',
+      ],
+    ])('computes MD5OfMessageAttributes like SQS for %j', (attributes, expected) => {
+      expect(md5OfMessageAttributes(attributes)).toBe(expected);
+    });
+
+    it('stores attributes and returns the requested ones with their MD5', async () => {
+      const MessageAttributes = {
+        tenant: { DataType: 'String', StringValue: 'acme' },
+        'trace.id': { DataType: 'String', StringValue: 'abc' },
+        blob: { DataType: 'Binary', BinaryValue: new Uint8Array([1, 2, 3]) },
+      };
+      const sent = await admin.sqs.send(new SendMessageCommand({ QueueUrl: ordersUrl, MessageBody: 'x', MessageAttributes }));
+      expect(sent.MD5OfMessageAttributes).toMatch(/^[0-9a-f]{32}$/);
+      const { Messages } = await admin.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: ordersUrl, MessageAttributeNames: ['tenant', 'blob'] }),
+      );
+      expect(Messages?.[0].MessageAttributes).toEqual({
+        tenant: { DataType: 'String', StringValue: 'acme' },
+        blob: { DataType: 'Binary', BinaryValue: new Uint8Array([1, 2, 3]) },
+      });
+      expect(Messages?.[0].MD5OfMessageAttributes).not.toBe(sent.MD5OfMessageAttributes); // a subset was returned
+    });
+
+    it('rejects an attribute with an unknown type', async () => {
+      await expect(
+        admin.sqs.send(
+          new SendMessageCommand({ QueueUrl: ordersUrl, MessageBody: 'x', MessageAttributes: { a: { DataType: 'Date', StringValue: 'x' } } }),
+        ),
+      ).rejects.toMatchObject({ name: 'InvalidParameterValue', message: expect.stringContaining("attribute 'a' is invalid") });
     });
   });
 

@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import { MalformedPolicyError, parsePolicyDocument, PolicyDocument } from './policyDocument';
 import { NamedPolicy } from './policyEvaluator';
-import { MessageRecord, QueueRecord, queueArn } from './state';
+import { MessageAttributeValue, MessageRecord, QueueRecord, queueArn } from './state';
 import { AwsError } from './wire';
 import { AwsWorld, Caller } from './world';
 
@@ -179,6 +179,7 @@ const md5 = (s: string) => crypto.createHash('md5').update(s, 'utf8').digest('he
 
 interface SendEntry {
   MessageBody?: string;
+  MessageAttributes?: Record<string, MessageAttributeValue>;
   DelaySeconds?: number;
   MessageGroupId?: string;
   MessageDeduplicationId?: string;
@@ -187,12 +188,72 @@ interface SendEntry {
 /** SQS remembers FIFO deduplication ids for five minutes. */
 const DEDUPLICATION_WINDOW_MS = 5 * 60_000;
 
+/**
+ * MD5 of message attributes as SQS defines it: per attribute, sorted by
+ * name, length-prefixed name, data type, a transport byte (1 string/number,
+ * 2 binary) and the length-prefixed value.
+ */
+export function md5OfMessageAttributes(attributes: Record<string, MessageAttributeValue>): string {
+  const hash = crypto.createHash('md5');
+  const lengthPrefixed = (bytes: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    hash.update(length);
+    hash.update(bytes);
+  };
+  for (const name of Object.keys(attributes).sort()) {
+    const { DataType, StringValue, BinaryValue } = attributes[name];
+    lengthPrefixed(Buffer.from(name, 'utf8'));
+    lengthPrefixed(Buffer.from(DataType, 'utf8'));
+    const binary = DataType.startsWith('Binary');
+    hash.update(Buffer.from([binary ? 2 : 1]));
+    lengthPrefixed(binary ? Buffer.from(BinaryValue ?? '', 'base64') : Buffer.from(StringValue ?? '', 'utf8'));
+  }
+  return hash.digest('hex');
+}
+
+function validateMessageAttributes(attributes: Record<string, MessageAttributeValue>): void {
+  const names = Object.keys(attributes);
+  if (names.length > 10) {
+    throw new AwsError('InvalidParameterValue', 'Number of message attributes [' + names.length + '] exceeds the allowed maximum [10].');
+  }
+  for (const name of names) {
+    const { DataType, StringValue, BinaryValue } = attributes[name];
+    if (!/^(String|Number|Binary)(\..+)?$/.test(DataType ?? '')) {
+      throw new AwsError('InvalidParameterValue', `The type of message (user) attribute '${name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String.`);
+    }
+    if ((DataType.startsWith('Binary') ? BinaryValue : StringValue) === undefined) {
+      throw new AwsError('InvalidParameterValue', `Message (user) attribute '${name}' must contain a non-empty value of type '${DataType}'.`);
+    }
+  }
+}
+
 function enqueue(ctx: SqsCallContext, queue: QueueRecord, entry: SendEntry): MessageRecord {
   const body = entry.MessageBody;
   if (!body) throw missing('MessageBody');
+  const attributes = entry.MessageAttributes;
+  if (attributes && Object.keys(attributes).length) validateMessageAttributes(attributes);
   const fifo = queue.attributes.FifoQueue === 'true';
-  if (fifo) return enqueueFifo(ctx, queue, entry, body);
-  return enqueueStandard(ctx, queue, body, entry.DelaySeconds);
+  const message = fifo ? enqueueFifo(ctx, queue, entry, body) : enqueueStandard(ctx, queue, body, entry.DelaySeconds);
+  if (attributes && Object.keys(attributes).length) {
+    message.messageAttributes = attributes;
+    message.md5OfMessageAttributes = md5OfMessageAttributes(attributes);
+  }
+  return message;
+}
+
+/** Which user attributes a receive asked for: names, `All`, `.*` or `prefix.*`. */
+function selectAttributes(
+  attributes: Record<string, MessageAttributeValue> | undefined,
+  wanted: string[],
+): Record<string, MessageAttributeValue> | undefined {
+  if (!attributes || !wanted.length) return undefined;
+  const picked = Object.fromEntries(
+    Object.entries(attributes).filter(([name]) =>
+      wanted.some(w => w === 'All' || w === '.*' || w === name || (w.endsWith('.*') && name.startsWith(w.slice(0, -1)))),
+    ),
+  );
+  return Object.keys(picked).length ? picked : undefined;
 }
 
 function enqueueFifo(ctx: SqsCallContext, queue: QueueRecord, entry: SendEntry, body: string): MessageRecord {
@@ -269,7 +330,14 @@ function decodeReceiptHandle(handle: string): { q: string; m: string } | undefin
   }
 }
 
-function receiveNow(ctx: SqsCallContext, queue: QueueRecord, max: number, visibilitySeconds: number, wantAttributes: string[]) {
+function receiveNow(
+  ctx: SqsCallContext,
+  queue: QueueRecord,
+  max: number,
+  visibilitySeconds: number,
+  wantAttributes: string[],
+  wantMessageAttributes: string[],
+) {
   const now = ctx.world.clock();
   const out: Array<Record<string, unknown>> = [];
   // FIFO: a group with a message in flight (or not yet visible) is held
@@ -297,12 +365,16 @@ function receiveNow(ctx: SqsCallContext, queue: QueueRecord, max: number, visibi
       ...(m.groupId ? { MessageGroupId: m.groupId, MessageDeduplicationId: m.deduplicationId!, SequenceNumber: m.sequenceNumber! } : {}),
     };
     for (const [k, v] of Object.entries(system)) if (all || wantAttributes.includes(k)) attrs[k] = v;
+    const messageAttributes = selectAttributes(m.messageAttributes, wantMessageAttributes);
     out.push({
       MessageId: m.messageId,
       ReceiptHandle: m.receiptHandle,
       MD5OfBody: m.md5OfBody,
       Body: m.body,
       ...(Object.keys(attrs).length ? { Attributes: attrs } : {}),
+      ...(messageAttributes
+        ? { MessageAttributes: messageAttributes, MD5OfMessageAttributes: md5OfMessageAttributes(messageAttributes) }
+        : {}),
     });
   }
   return out;
@@ -390,6 +462,7 @@ export const sqsHandlers: Record<string, SqsHandler> = {
     return {
       MessageId: message.messageId,
       MD5OfMessageBody: message.md5OfBody,
+      ...(message.md5OfMessageAttributes ? { MD5OfMessageAttributes: message.md5OfMessageAttributes } : {}),
       ...(message.sequenceNumber ? { SequenceNumber: message.sequenceNumber } : {}),
     };
   },
@@ -413,6 +486,7 @@ export const sqsHandlers: Record<string, SqsHandler> = {
           Id: entry.Id,
           MessageId: m.messageId,
           MD5OfMessageBody: m.md5OfBody,
+          ...(m.md5OfMessageAttributes ? { MD5OfMessageAttributes: m.md5OfMessageAttributes } : {}),
           ...(m.sequenceNumber ? { SequenceNumber: m.sequenceNumber } : {}),
         });
       } catch (e) {
@@ -438,7 +512,7 @@ export const sqsHandlers: Record<string, SqsHandler> = {
     for (;;) {
       const current = ctx.world.account(queue.accountId)?.queues[`${queue.region}/${queue.name}`];
       if (!current) throw nonExistentQueue();
-      const messages = receiveNow(ctx, current, max, visibility, wanted);
+      const messages = receiveNow(ctx, current, max, visibility, wanted, ctx.input.MessageAttributeNames ?? []);
       if (messages.length) {
         ctx.world.persist();
         return { Messages: messages };

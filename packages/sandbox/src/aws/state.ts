@@ -64,6 +64,12 @@ export interface OidcProviderRecord {
   createDate: string;
 }
 
+export interface MessageAttributeValue {
+  DataType: string;
+  StringValue?: string;
+  BinaryValue?: string;
+}
+
 export interface MessageRecord {
   messageId: string;
   body: string;
@@ -77,6 +83,9 @@ export interface MessageRecord {
   firstReceiveTimestamp?: number;
   /** True until the message's DelaySeconds have passed. */
   delayed: boolean;
+  /** Message attributes as sent (BinaryValue base64-encoded, as on the JSON wire). */
+  messageAttributes?: Record<string, MessageAttributeValue>;
+  md5OfMessageAttributes?: string;
   /** FIFO queues: message group, deduplication id and sequence number. */
   groupId?: string;
   deduplicationId?: string;
