@@ -1059,6 +1059,52 @@ describe('GitHub stand-in REST API (through @octokit/rest)', () => {
       ).toBe('kind: ScaledObject\n');
     });
 
+    it('serves the pages html_urls point at: commits, trees and files on branches with slashes', async () => {
+      const sha = await pushBranch('keda/orders', {
+        'apps/orders/scaledobject.yaml': 'kind: ScaledObject\n',
+      });
+      const { data: commit } = await octokit.git.getCommit({
+        owner: OWNER,
+        repo: REPO,
+        commit_sha: sha,
+      });
+      const commitPage = await fetch(commit.html_url);
+      expect(commitPage.status).toBe(200);
+      const commitHtml = await commitPage.text();
+      expect(commitHtml).toContain('Change keda/orders');
+      expect(commitHtml).toContain('+kind: ScaledObject');
+      const { data: file } = await octokit.repos.getContent({
+        owner: OWNER,
+        repo: REPO,
+        path: 'apps/orders/scaledobject.yaml',
+        ref: 'keda/orders',
+      });
+      expect(
+        await (await fetch((file as { html_url: string }).html_url)).text(),
+      ).toContain('kind: ScaledObject');
+      const { data: dir } = await octokit.repos.getContent({
+        owner: OWNER,
+        repo: REPO,
+        path: 'apps',
+        ref: 'keda/orders',
+      });
+      const treeHtml = await (
+        await fetch((dir as Array<{ html_url: string }>)[0].html_url)
+      ).text();
+      expect(treeHtml).toContain('scaledobject.yaml');
+      expect(treeHtml).toContain('deployment.yaml');
+      expect(
+        await (
+          await fetch(
+            `${github.url}/platform/gitops/raw/keda/orders/apps/orders/scaledobject.yaml`,
+          )
+        ).text(),
+      ).toBe('kind: ScaledObject\n');
+      expect(
+        (await fetch(`${github.url}/platform/gitops/blob/nope/x.yaml`)).status,
+      ).toBe(404);
+    });
+
     it('escapes user content', async () => {
       await pushBranch('xss', { 'x.txt': 'x\n' });
       const { data } = await octokit.pulls.create({

@@ -341,45 +341,174 @@ export function createWebPagesRouter(context: WebPagesContext): Router {
     }),
   );
 
-  const fileAt = (req: Request) => {
-    const repository = repoOf(req);
-    const commit = state.requireCommitish(repository, req.params.ref);
-    const store = state.objects(repository);
-    const path = (req.params as Record<string, string>)[0];
-    const found = store.lookupPath(store.commit(commit).tree, path);
-    if (!found || found.type !== 'blob')
-      throw new GitHubApiError(
-        404,
-        `${path} is not a file at ${req.params.ref}`,
-      );
-    return { repository, path, content: store.blobContent(found.sha) };
+  /**
+   * `<ref>/<path>` where the ref may itself contain slashes
+   * (`keda/orders-worker`): like GitHub, the longest existing ref wins.
+   */
+  const refAndPath = (repository: RepositoryRecord, rest: string) => {
+    const segments = rest.split('/');
+    for (let i = segments.length; i >= 1; i--) {
+      const ref = segments.slice(0, i).join('/');
+      const commit = state.resolveCommitish(repository, ref);
+      if (commit) return { ref, commit, path: segments.slice(i).join('/') };
+    }
+    throw new GitHubApiError(404, `No branch, tag or commit in '${rest}'`);
   };
 
+  const located = (req: Request) => {
+    const repository = repoOf(req);
+    const { ref, commit, path } = refAndPath(
+      repository,
+      (req.params as Record<string, string>)[0] ?? '',
+    );
+    const store = state.objects(repository);
+    const found = store.lookupPath(store.commit(commit).tree, path);
+    if (!found)
+      throw new GitHubApiError(404, `${path} does not exist at ${ref}`);
+    return { repository, ref, path, found, store };
+  };
+
+  const fileAt = (req: Request) => {
+    const { repository, ref, path, found, store } = located(req);
+    if (found.type !== 'blob') {
+      throw new GitHubApiError(
+        404,
+        `${path} is a directory at ${ref}, not a file`,
+      );
+    }
+    return { repository, ref, path, content: store.blobContent(found.sha) };
+  };
+
+  const repoLink = (repository: RepositoryRecord) =>
+    `<a href="/${escapeHtml(repository.owner)}/${escapeHtml(
+      repository.name,
+    )}">${escapeHtml(repository.owner)}/${escapeHtml(repository.name)}</a>`;
+
   router.get(
-    '/:owner/:repo/blob/:ref/*',
+    '/:owner/:repo/blob/*',
     handle((req, res) => {
-      const { repository, path, content } = fileAt(req);
+      const { repository, ref, path, content } = fileAt(req);
       res
         .type('html')
         .send(
           page(
             path,
-            `<p><a href="/${escapeHtml(repository.owner)}/${escapeHtml(
-              repository.name,
-            )}">${escapeHtml(repository.owner)}/${escapeHtml(
-              repository.name,
-            )}</a> @ ${escapeHtml(req.params.ref)}</p><h1>${escapeHtml(
-              path,
-            )}</h1><pre>${escapeHtml(content.toString('utf8'))}</pre>`,
+            `<p>${repoLink(repository)} @ ${escapeHtml(
+              ref,
+            )}</p><h1>${escapeHtml(path)}</h1><pre>${escapeHtml(
+              content.toString('utf8'),
+            )}</pre>`,
           ),
         );
     }),
   );
 
   router.get(
-    '/:owner/:repo/raw/:ref/*',
+    '/:owner/:repo/tree/*',
+    handle((req, res) => {
+      const { repository, ref, path, found, store } = located(req);
+      if (found.type !== 'tree') {
+        res.redirect(
+          302,
+          `/${repository.owner}/${repository.name}/blob/${ref}/${path}`,
+        );
+        return;
+      }
+      const base = `/${escapeHtml(repository.owner)}/${escapeHtml(
+        repository.name,
+      )}`;
+      const entries = store.tree(found.sha).entries.map(entry => {
+        const entryPath = path ? `${path}/${entry.name}` : entry.name;
+        const kind = entry.type === 'tree' ? 'tree' : 'blob';
+        return `<li><a href="${base}/${kind}/${escapeHtml(ref)}/${escapeHtml(
+          entryPath,
+        )}">${escapeHtml(entry.name)}${kind === 'tree' ? '/' : ''}</a></li>`;
+      });
+      res
+        .type('html')
+        .send(
+          page(
+            path || ref,
+            `<p>${repoLink(repository)} @ ${escapeHtml(
+              ref,
+            )}</p><h1>${escapeHtml(path || '/')}</h1><ul>${entries.join(
+              '',
+            )}</ul>`,
+          ),
+        );
+    }),
+  );
+
+  router.get(
+    '/:owner/:repo/raw/*',
     handle((req, res) => {
       res.type('text/plain').send(fileAt(req).content);
+    }),
+  );
+
+  router.get(
+    '/:owner/:repo/commit/:sha',
+    handle((req, res) => {
+      const repository = repoOf(req);
+      const sha = state.requireCommitish(repository, req.params.sha);
+      const store = state.objects(repository);
+      const commit = store.commit(sha);
+      const before = commit.parents[0]
+        ? store.flattenTree(store.commit(commit.parents[0]).tree)
+        : new Map();
+      const changes = changedFiles(before, store.flattenTree(commit.tree));
+      const files = changes.map(change => {
+        const { hunks } = filePatch(
+          state,
+          repository,
+          change.filename,
+          change.beforeSha,
+          change.afterSha,
+        );
+        return `<div class="box"><strong>${escapeHtml(
+          change.filename,
+        )}</strong> <em>${change.status}</em><pre class="diff">${diffHtml(
+          hunks,
+        )}</pre></div>`;
+      });
+      const statuses = state.latestStatuses(repository, sha);
+      res.type('html').send(
+        page(
+          `Commit ${sha.slice(0, 7)}`,
+          `<p>${repoLink(repository)}</p>
+          <h1>${escapeHtml(commit.message.split('\n')[0])}</h1>
+          <pre>${escapeHtml(commit.message)}</pre>
+          <p>${escapeHtml(commit.author.name)} &lt;${escapeHtml(
+            commit.author.email,
+          )}&gt; at ${escapeHtml(commit.author.date)} · <code>${sha}</code>
+          ${commit.parents
+            .map(
+              p =>
+                ` · parent <a href="/${escapeHtml(
+                  repository.owner,
+                )}/${escapeHtml(repository.name)}/commit/${p}"><code>${p.slice(
+                  0,
+                  7,
+                )}</code></a>`,
+            )
+            .join('')}</p>
+          ${
+            statuses.length
+              ? `<ul>${statuses
+                  .map(
+                    s =>
+                      `<li class="status-${s.state}"><strong>${escapeHtml(
+                        s.context,
+                      )}</strong> ${s.state}: ${escapeHtml(
+                        s.description,
+                      )}</li>`,
+                  )
+                  .join('')}</ul>`
+              : ''
+          }
+          <h2>Files changed (${changes.length})</h2>${files.join('')}`,
+        ),
+      );
     }),
   );
 
