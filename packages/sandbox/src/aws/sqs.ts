@@ -215,7 +215,7 @@ export function md5OfMessageAttributes(attributes: Record<string, MessageAttribu
 function validateMessageAttributes(attributes: Record<string, MessageAttributeValue>): void {
   const names = Object.keys(attributes);
   if (names.length > 10) {
-    throw new AwsError('InvalidParameterValue', 'Number of message attributes [' + names.length + '] exceeds the allowed maximum [10].');
+    throw new AwsError('InvalidParameterValue', `Number of message attributes [${names.length}] exceeds the allowed maximum [10].`);
   }
   for (const name of names) {
     const { DataType, StringValue, BinaryValue } = attributes[name];
