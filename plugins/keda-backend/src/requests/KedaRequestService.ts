@@ -21,12 +21,17 @@ import {
   kedaRequestReadPermission,
   parseKedaRequest,
   plan,
+  type KedaClusterSpec,
   type KedaProvisionedRoles,
   type KedaRequestListFilter,
   type KedaRequestRecord,
   type KedaRequestState,
 } from '@internal/plugin-keda-common';
-import { clusterSpecOf, type KedaConfig } from '@internal/plugin-keda-node';
+import {
+  clusterSpecOf,
+  type KedaClusterConfig,
+  type KedaConfig,
+} from '@internal/plugin-keda-node';
 import type { Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -55,6 +60,12 @@ export interface KedaRequestServiceOptions {
   taskReader?: ProvisioningTaskReader;
   notifications?: Pick<NotificationService, 'send'>;
   auditor: AuditorService;
+  /**
+   * The plan's view of a cluster; default `clusterSpecOf`. The plugin passes
+   * one that discovers a missing OIDC issuer with eks:DescribeCluster, as the
+   * keda:plan action does, so both plan the same trust policies.
+   */
+  clusterSpec?: (cluster: KedaClusterConfig) => Promise<KedaClusterSpec>;
   logger: LoggerService;
   newId?: () => string;
 }
@@ -307,7 +318,9 @@ export class KedaRequestService {
         // and this backend's configuration.
         const kedaPlan = plan({
           request: { ...request, requestId: id },
-          cluster: clusterSpecOf(cluster),
+          cluster: this.options.clusterSpec
+            ? await this.options.clusterSpec(cluster)
+            : clusterSpecOf(cluster),
           roles: keda.roles,
           guardrails: keda.guardrails,
           externalId: input.externalId,

@@ -313,3 +313,35 @@ describe.each(databases.eachSupportedId())('KedaRequestStore on %s', id => {
     }
   });
 });
+
+describe('KedaRequestStore.create', () => {
+  const sqlite = () =>
+    knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: ':memory:' },
+      useNullAsDefault: true,
+    });
+
+  it('runs the shipped migrations on start-up', async () => {
+    const knex = sqlite();
+    try {
+      await KedaRequestStore.create({ database: { getClient: async () => knex } });
+      expect(await knex.schema.hasTable('keda_requests')).toBe(true);
+      expect(await knex.schema.hasTable('keda_request_decisions')).toBe(true);
+    } finally {
+      await knex.destroy();
+    }
+  });
+
+  it('leaves the schema alone when database.migrations.skip is set', async () => {
+    const knex = sqlite();
+    try {
+      await KedaRequestStore.create({
+        database: { getClient: async () => knex, migrations: { skip: true } },
+      });
+      expect(await knex.schema.hasTable('keda_requests')).toBe(false);
+    } finally {
+      await knex.destroy();
+    }
+  });
+});

@@ -115,13 +115,28 @@ describe('approval → keda-provision-request on the real scaffolder', () => {
           ...rootCredentialsFor(accountId),
         })),
       },
-      ...testConfigData,
+      keda: {
+        ...testConfigData.keda,
+        // As in app-config.yaml: the OIDC issuer comes from eks:DescribeCluster.
+        clusters: testConfigData.keda.clusters.map(
+          ({ oidcIssuer: _, ...cluster }) => cluster,
+        ),
+      },
     };
 
     // Onboarding first: the OIDC provider and the operator role the scaler
     // role trusts (keda-cluster-onboarding does this in a portal).
     const keda = readKedaConfig(new ConfigReader(config));
-    const spec = clusterSpecOf(keda.clusters[0]);
+    const spec = {
+      ...clusterSpecOf(keda.clusters[0]),
+      oidcIssuer: testConfigData.keda.clusters[0].oidcIssuer,
+    };
+    aws.createEksCluster({
+      accountId: spec.accountId,
+      region: spec.region,
+      name: spec.name,
+      oidcIssuer: spec.oidcIssuer,
+    });
     await iam('111111111111').send(
       new CreateOpenIDConnectProviderCommand({
         Url: spec.oidcIssuer,
@@ -230,6 +245,10 @@ describe('approval → keda-provision-request on the real scaffolder', () => {
     });
     expect(created.status).toBe(201);
     expect(created.body.state).toBe('pending');
+    // Discovered with eks:DescribeCluster, not configured.
+    expect(created.body.plan.cluster.oidcIssuer).toBe(
+      testConfigData.keda.clusters[0].oidcIssuer,
+    );
 
     const approved = await call(PAT, 'POST', `/keda/requests/${created.body.id}/approve`);
     expect(approved.status).toBe(200);

@@ -11,7 +11,14 @@ import type {
 } from '@backstage/backend-plugin-api';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import type { NotificationService } from '@backstage/plugin-notifications-node';
-import type { KedaConfig } from '@internal/plugin-keda-node';
+import type { KedaClusterSpec } from '@internal/plugin-keda-common';
+import {
+  clusterSpecOf,
+  discoverOidcIssuer,
+  KedaAwsClientFactory,
+  type KedaClusterConfig,
+  type KedaConfig,
+} from '@internal/plugin-keda-node';
 import type express from 'express';
 import { KedaRequestProvenance } from './KedaRequestProvenance';
 import { KedaRequestService } from './KedaRequestService';
@@ -47,6 +54,32 @@ export async function createKedaRequests(options: KedaRequestsOptions): Promise<
   service: KedaRequestService;
 }> {
   const store = await KedaRequestStore.create({ database: options.database });
+
+  // Clusters configured without oidcIssuer: ask EKS once per cluster (as the
+  // keda:plan action does), so the backend plans the same trust policies.
+  let aws: KedaAwsClientFactory | undefined;
+  const issuers = new Map<string, Promise<string>>();
+  const clusterSpec = async (
+    cluster: KedaClusterConfig,
+  ): Promise<KedaClusterSpec> => {
+    const spec = clusterSpecOf(cluster);
+    if (spec.identity !== 'irsa' || spec.oidcIssuer) return spec;
+    let issuer = issuers.get(cluster.name);
+    if (!issuer) {
+      aws ??= KedaAwsClientFactory.fromConfig(options.config);
+      const factory = aws;
+      issuer = (async () =>
+        discoverOidcIssuer({
+          eks: await factory.eks(spec.accountId, spec.region),
+          accountId: spec.accountId,
+          clusterName: cluster.eks.clusterName ?? cluster.name,
+        }))();
+      issuers.set(cluster.name, issuer);
+      // A failure is not cached: the next request asks again.
+      issuer.catch(() => issuers.delete(cluster.name));
+    }
+    return { ...spec, oidcIssuer: await issuer };
+  };
   const scaffolder = new ScaffolderProvisioning({
     auth: options.auth,
     discovery: options.discovery,
@@ -64,6 +97,7 @@ export async function createKedaRequests(options: KedaRequestsOptions): Promise<
     notifications: options.notifications,
     auditor: options.auditor,
     logger: options.logger,
+    clusterSpec,
   });
   await options.scheduler.scheduleTask({
     id: 'keda-requests-provisioning-tasks',
