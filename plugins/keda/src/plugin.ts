@@ -8,6 +8,7 @@ import {
   fetchApiRef,
 } from '@backstage/core-plugin-api';
 import { KedaClient, kedaApiRef } from './api';
+import { scaffolderTemplateRouteRef } from './routes';
 
 /** Legacy route ref of the KEDA requests page. */
 export const legacyKedaRequestsRouteRef = createRouteRef({
@@ -32,6 +33,7 @@ export const kedaPlugin = createPlugin({
     }),
   ],
   routes: { requests: legacyKedaRequestsRouteRef },
+  externalRoutes: { scaffolderTemplate: scaffolderTemplateRouteRef },
 });
 
 /**

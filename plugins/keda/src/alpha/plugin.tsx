@@ -1,6 +1,6 @@
 import { createFrontendPlugin } from '@backstage/frontend-plugin-api';
 import ShowChartIcon from '@material-ui/icons/ShowChart';
-import { kedaRequestsRouteRef } from '../routes';
+import { kedaRequestsRouteRef, scaffolderTemplateRouteRef } from '../routes';
 import { kedaApi, kedaRequestsPage, kedaScalingEntityCard } from './extensions';
 
 /**
@@ -15,4 +15,5 @@ export const kedaFrontendPlugin = createFrontendPlugin({
   info: { packageJson: () => import('../../package.json') },
   extensions: [kedaApi, kedaScalingEntityCard, kedaRequestsPage],
   routes: { requests: kedaRequestsRouteRef },
+  externalRoutes: { scaffolderTemplate: scaffolderTemplateRouteRef },
 });

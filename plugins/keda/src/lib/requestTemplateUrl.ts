@@ -1,10 +1,15 @@
+/** The self-service template that requests KEDA autoscaling. */
+export const KEDA_REQUEST_TEMPLATE = {
+  namespace: 'default',
+  templateName: 'keda-sqs-autoscaling',
+} as const;
+
 /**
- * Path of the self-service template that requests KEDA autoscaling, under the
- * scaffolder's standard mount point (`/create`, selected-template route
- * `/templates/:namespace/:templateName`).
+ * Path of that template under the scaffolder's standard mount point
+ * (`/create`, selected-template route `/templates/:namespace/:templateName`),
+ * used when the app has not bound the scaffolder route.
  */
-export const KEDA_REQUEST_TEMPLATE_PATH =
-  '/create/templates/default/keda-sqs-autoscaling';
+export const KEDA_REQUEST_TEMPLATE_PATH = `/create/templates/${KEDA_REQUEST_TEMPLATE.namespace}/${KEDA_REQUEST_TEMPLATE.templateName}`;
 
 /**
  * Link to the autoscaling request template with the entity preselected.

@@ -10,6 +10,7 @@ import {
   ORDERS_WORKER_REF,
   ordersWorkerEntity,
 } from '../../fixtures';
+import { scaffolderTemplateRouteRef } from '../../routes';
 import { EntityKedaScalingCard } from './EntityKedaScalingCard';
 
 // The first render of a whole test app takes seconds on a busy 2-core CI box.
@@ -195,6 +196,28 @@ describe('EntityKedaScalingCard', () => {
     );
     const formData = new URL(href, 'http://x').searchParams.get('formData');
     expect(JSON.parse(formData!)).toEqual({ entityRef: ORDERS_WORKER_REF });
+  });
+
+  it('no ScaledObject: follows the scaffolder template route when the app mounts the scaffolder elsewhere', async () => {
+    await renderInTestApp(
+      <EntityProvider entity={ordersWorkerEntity}>
+        <EntityKedaScalingCard />
+      </EntityProvider>,
+      {
+        apis: [[kedaApiRef, { getStatus: answering(fixtures.noScaledObject) }]],
+        mountedRoutes: {
+          '/self-service/templates/:namespace/:templateName':
+            scaffolderTemplateRouteRef,
+        },
+      },
+    );
+
+    const button = await screen.findByRole('button', {
+      name: 'Request autoscaling',
+    });
+    expect(button.getAttribute('href')).toMatch(
+      /^\/self-service\/templates\/default\/keda-sqs-autoscaling\?formData=%7B%22entityRef/,
+    );
   });
 
   it('pending request: shows the request state and its pull request instead of the empty state', async () => {

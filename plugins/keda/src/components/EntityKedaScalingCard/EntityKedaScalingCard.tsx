@@ -25,6 +25,7 @@ import { formatRelativeTime } from '../../lib/relativeTime';
 import { resolveRefreshIntervalMs } from '../../lib/refreshInterval';
 import { requestTemplateUrl } from '../../lib/requestTemplateUrl';
 import { Provenance, pendingRequestTitle } from './Provenance';
+import { useRequestTemplatePath } from '../shared/useRequestTemplatePath';
 import { ScaledObjectSection } from './ScaledObjectSection';
 import { useKedaStatus } from './useKedaStatus';
 
@@ -106,6 +107,7 @@ function PendingRequests(props: { requests: KedaProvenance[] }) {
 }
 
 function NoScaledObject(props: { entityRef: string; entityName: string }) {
+  const templatePath = useRequestTemplatePath();
   return (
     <Box textAlign="center" py={2} data-testid="keda-empty-state">
       <Typography variant="h6" component="p" gutterBottom>
@@ -117,7 +119,7 @@ function NoScaledObject(props: { entityRef: string; entityName: string }) {
         manifests before anything is created.
       </Typography>
       <LinkButton
-        to={requestTemplateUrl(props.entityRef)}
+        to={requestTemplateUrl(props.entityRef, templatePath)}
         variant="contained"
         color="primary"
       >

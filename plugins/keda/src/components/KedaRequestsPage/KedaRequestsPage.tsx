@@ -1,5 +1,5 @@
 import { Content, EmptyState, LinkButton } from '@backstage/core-components';
-import { KEDA_REQUEST_TEMPLATE_PATH } from '../../lib/requestTemplateUrl';
+import { useRequestTemplatePath } from '../shared/useRequestTemplatePath';
 
 /**
  * The KEDA requests page. Listing, approving and rejecting requests arrives
@@ -9,6 +9,7 @@ import { KEDA_REQUEST_TEMPLATE_PATH } from '../../lib/requestTemplateUrl';
  * @public
  */
 export function KedaRequestsPage() {
+  const templatePath = useRequestTemplatePath();
   return (
     <Content>
       <EmptyState
@@ -16,11 +17,7 @@ export function KedaRequestsPage() {
         title="KEDA requests are coming with the approval flow"
         description="This page will list autoscaling requests with their plans, pull requests and decisions, and let the platform team approve or reject them. Meanwhile, open a component's page to see its scaling status, or start a new request."
         action={
-          <LinkButton
-            to={KEDA_REQUEST_TEMPLATE_PATH}
-            variant="contained"
-            color="primary"
-          >
+          <LinkButton to={templatePath} variant="contained" color="primary">
             Request autoscaling
           </LinkButton>
         }
