@@ -1,5 +1,7 @@
 import {
   CreateOpenIDConnectProviderCommand,
+  CreateRoleCommand,
+  PutRolePolicyCommand,
   GetRoleCommand,
   IAMClient,
   PutRolePermissionsBoundaryCommand,
@@ -33,6 +35,7 @@ import {
 } from '../__testUtils__/fixtures';
 import { fixedPermissions } from '../__testUtils__/permissions';
 import { createKedaScalerRoleEnsureAction } from './scalerRoleEnsure';
+import { createKedaScalerRoleDeleteAction } from './scalerRoleDelete';
 
 jest.setTimeout(60_000);
 
@@ -172,5 +175,86 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
     await expect(runAction(actionWith(rootAccounts()), input)).rejects.toThrow(
       `is not allowed sqs:GetQueueAttributes on arn:aws:sqs:eu-west-1:${QUEUE_ACCOUNT}:orders-queue (simulator: implicitDeny); a permissions boundary`,
     );
+  });
+
+  it('works with exactly the permissions the README lists, through assumed per-account roles', async () => {
+    // The portal's own user assumes a provisioner role in each account, as a
+    // production portal does with aws.mainAccount + aws.accounts[].roleName.
+    const portal = aws.createUser(CLUSTER_ACCOUNT, 'backstage-portal', {
+      inlinePolicies: {
+        assume: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: 'sts:AssumeRole',
+              Resource: [CLUSTER_ACCOUNT, QUEUE_ACCOUNT].map(a => `arn:aws:iam::${a}:role/keda-provisioner`),
+            },
+          ],
+        },
+      },
+    });
+    const portalKey = aws.createAccessKey(portal.arn);
+    const readmeActions = [
+      'iam:GetRole', 'iam:CreateRole', 'iam:UpdateAssumeRolePolicy', 'iam:GetRolePolicy',
+      'iam:PutRolePolicy', 'iam:TagRole', 'iam:UpdateRole', 'iam:PutRolePermissionsBoundary',
+      'iam:SimulatePrincipalPolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy',
+      'iam:ListAttachedRolePolicies', 'iam:DetachRolePolicy', 'iam:DeleteRole',
+    ];
+    // For a role that does not exist yet IAM evaluates GetRole against
+    // `role/<name>` without the path, hence the second resource.
+    for (const [account, resource] of [
+      [QUEUE_ACCOUNT, [`arn:aws:iam::${QUEUE_ACCOUNT}:role/keda/*`, `arn:aws:iam::${QUEUE_ACCOUNT}:role/keda-sqs-*`]],
+      [CLUSTER_ACCOUNT, [`arn:aws:iam::${CLUSTER_ACCOUNT}:role/keda-operator`]],
+    ] as const) {
+      await iam(account).send(
+        new CreateRoleCommand({
+          RoleName: 'keda-provisioner',
+          AssumeRolePolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Principal: { AWS: portal.arn }, Action: 'sts:AssumeRole' }],
+          }),
+        }),
+      );
+      await iam(account).send(
+        new PutRolePolicyCommand({
+          RoleName: 'keda-provisioner',
+          PolicyName: 'keda',
+          PolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Action: readmeActions, Resource: resource },
+              { Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: '*' },
+            ],
+          }),
+        }),
+      );
+    }
+    const config = new ConfigReader({
+      keda: kedaConfigData(),
+      aws: {
+        mainAccount: { ...portalKey, region: 'eu-west-1' },
+        accounts: [CLUSTER_ACCOUNT, QUEUE_ACCOUNT].map(accountId => ({ accountId, roleName: 'keda-provisioner' })),
+      },
+    });
+    const factory = KedaAwsClientFactory.fromConfig(config);
+    const planner = new KedaPlanner({ config, aws: factory });
+    const permissions = fixedPermissions(AuthorizeResult.ALLOW).service;
+    const ensure = createKedaScalerRoleEnsureAction({ planner, aws: factory, permissions });
+
+    const { outputs } = await runAction(ensure, input);
+    expect(outputs).toMatchObject({ created: true, verification: { ok: true } });
+    expect(outputs.verification.skipped).toBeUndefined();
+
+    const remove = createKedaScalerRoleDeleteAction({ planner, aws: factory, permissions });
+    const deletion = await runAction(remove, {
+      cluster: 'demo-eks',
+      namespace: 'orders',
+      workloadName: 'orders-worker',
+      queueUrl: ordersRequest.queueUrl,
+    });
+    expect(deletion.outputs).toMatchObject({ deleted: true });
+    const denied = aws.requestLog().filter(c => c.errorCode === 'AccessDenied');
+    expect(denied).toEqual([]);
   });
 });
