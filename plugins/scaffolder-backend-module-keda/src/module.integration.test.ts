@@ -456,5 +456,12 @@ describe('KEDA templates through the real scaffolder backend', () => {
     await expect(
       iam(QUEUE_ACCOUNT).send(new GetRoleCommand({ RoleName: 'keda-sqs-demo-eks-orders-orders-worker' })),
     ).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+    // the provisioned orders requests are decommissioned; billing stays pending
+    const states = [...stub.records.values()].map(r => [r.entityRef, r.state]);
+    expect(states).toEqual([
+      ['component:default/orders-worker', 'decommissioned'],
+      ['component:default/orders-worker', 'decommissioned'],
+      ['component:default/billing-worker', 'pending'],
+    ]);
   });
 });

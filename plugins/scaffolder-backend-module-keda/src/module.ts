@@ -10,6 +10,7 @@ import {
   createKedaOperatorRoleEnsureAction,
   createKedaPlanAction,
   createKedaRequestGetAction,
+  createKedaRequestDecommissionAction,
   createKedaRequestProgressAction,
   createKedaRequestRecordAction,
   createKedaScalerRoleDeleteAction,
@@ -49,6 +50,7 @@ export const scaffolderModuleKeda = createBackendModule({
           createKedaRequestRecordAction({ client, planner, config }),
           createKedaRequestGetAction({ client }),
           createKedaRequestProgressAction({ client }),
+          createKedaRequestDecommissionAction({ client }),
           createKedaGithubPullRequestReadyAction({ config }),
         );
       },

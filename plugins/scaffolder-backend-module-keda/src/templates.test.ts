@@ -10,6 +10,7 @@ import {
   createKedaManifestsWriteAction,
   createKedaOperatorRoleEnsureAction,
   createKedaPlanAction,
+  createKedaRequestDecommissionAction,
   createKedaRequestGetAction,
   createKedaRequestProgressAction,
   createKedaRequestRecordAction,
@@ -43,6 +44,7 @@ function ourActions(): TemplateAction<any, any, any>[] {
     createKedaRequestRecordAction({ client, planner, config }),
     createKedaRequestGetAction({ client }),
     createKedaRequestProgressAction({ client }),
+    createKedaRequestDecommissionAction({ client }),
     createKedaGithubPullRequestReadyAction({ config: new ConfigReader({}) }),
   ];
 }

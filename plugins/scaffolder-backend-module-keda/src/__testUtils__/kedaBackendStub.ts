@@ -83,6 +83,41 @@ export async function startKedaBackendStub(config: Config) {
         send(201, record);
         return;
       }
+      if (req.method === 'GET' && path.startsWith('/requests?')) {
+        const query = new URLSearchParams(path.slice('/requests?'.length));
+        const states = query.getAll('state');
+        const items = [...records.values()].filter(
+          r =>
+            (!query.get('entityRef') || r.entityRef === query.get('entityRef')) &&
+            (!query.get('cluster') || r.cluster === query.get('cluster')) &&
+            (states.length === 0 || states.includes(r.state)),
+        );
+        send(200, { items });
+        return;
+      }
+      const decommission = /^\/requests\/([^/]+)\/decommission$/.exec(path);
+      if (req.method === 'POST' && decommission) {
+        const record = records.get(decodeURIComponent(decommission[1]));
+        if (!record) {
+          send(404, { error: { name: 'NotFoundError', message: `No request ${decommission[1]}` } });
+          return;
+        }
+        if (!canTransition(record.state, 'decommissioned')) {
+          send(409, {
+            error: { name: 'ConflictError', message: `Request ${record.id} is ${record.state}; cannot be decommissioned` },
+          });
+          return;
+        }
+        record.state = 'decommissioned';
+        record.decisions.push({
+          actor: 'user:default/mock',
+          decision: 'decommissioned',
+          comment: body?.comment,
+          at: new Date(0).toISOString(),
+        });
+        send(200, record);
+        return;
+      }
       const get = /^\/requests\/([^/]+)$/.exec(path);
       if (req.method === 'GET' && get) {
         const record = records.get(decodeURIComponent(get[1]));

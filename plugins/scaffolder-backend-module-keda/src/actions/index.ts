@@ -23,3 +23,7 @@ export {
   createKedaGithubPullRequestReadyAction,
   KEDA_GITHUB_PR_READY_ACTION_ID,
 } from './githubPullRequestReady';
+export {
+  createKedaRequestDecommissionAction,
+  KEDA_REQUEST_DECOMMISSION_ACTION_ID,
+} from './requestDecommission';

@@ -4,6 +4,7 @@ import { KedaPlanner } from '../lib/planner';
 import { recordingAwsFactory } from '../__testUtils__/awsClients';
 import { exampleInputs, ordersRequest, runAction, testConfig } from '../__testUtils__/fixtures';
 import { startKedaBackendStub } from '../__testUtils__/kedaBackendStub';
+import { createKedaRequestDecommissionAction } from './requestDecommission';
 import { createKedaRequestGetAction } from './requestGet';
 import { createKedaRequestProgressAction } from './requestProgress';
 import { createKedaRequestRecordAction } from './requestRecord';
@@ -16,6 +17,7 @@ describe('request actions against the keda backend contract', () => {
   let record: ReturnType<typeof createKedaRequestRecordAction>;
   let get: ReturnType<typeof createKedaRequestGetAction>;
   let progress: ReturnType<typeof createKedaRequestProgressAction>;
+  let decommission: ReturnType<typeof createKedaRequestDecommissionAction>;
 
   beforeEach(async () => {
     stub = await startKedaBackendStub(config);
@@ -33,6 +35,7 @@ describe('request actions against the keda backend contract', () => {
     record = createKedaRequestRecordAction({ client, planner, config });
     get = createKedaRequestGetAction({ client });
     progress = createKedaRequestProgressAction({ client });
+    decommission = createKedaRequestDecommissionAction({ client });
   });
 
   afterEach(() => stub.close());
@@ -136,6 +139,41 @@ describe('request actions against the keda backend contract', () => {
     );
   });
 
+  it('decommissions the provisioned requests of exactly that workload', async () => {
+    const billing = {
+      ...ordersRequest,
+      namespace: 'billing',
+      workload: { kind: 'Deployment' as const, name: 'billing-worker' },
+    };
+    await runAction(record, { request: ordersRequest, externalId: EXTERNAL_ID }, { taskId: 't1' });
+    await runAction(record, { request: billing, externalId: EXTERNAL_ID }, { taskId: 't2' });
+    await runAction(record, { request: { ...ordersRequest, maxReplicas: 30 }, externalId: EXTERNAL_ID }, { taskId: 't3' });
+    for (const id of ['req-0001', 'req-0002']) {
+      await runAction(progress, { id, state: 'provisioned', roleArns: { scaler: 'arn' } });
+    }
+    const target = {
+      entityRef: ordersRequest.entityRef,
+      cluster: 'demo-eks',
+      namespace: 'orders',
+      workloadName: 'orders-worker',
+      comment: 'removed',
+    };
+
+    expect((await runAction(decommission, target, { dryRun: true })).outputs).toEqual({ decommissioned: [] });
+    expect(stub.records.get('req-0001')!.state).toBe('provisioned');
+
+    const { outputs } = await runAction(decommission, target);
+    // req-0002 is another workload, req-0003 is still pending
+    expect(outputs).toEqual({ decommissioned: ['req-0001'] });
+    expect(stub.records.get('req-0001')!.decisions.at(-1)).toMatchObject({
+      decision: 'decommissioned',
+      comment: 'removed',
+    });
+    expect(stub.records.get('req-0002')!.state).toBe('provisioned');
+    expect(stub.records.get('req-0003')!.state).toBe('pending');
+    expect((await runAction(decommission, target)).outputs).toEqual({ decommissioned: [] });
+  });
+
   it('runs the examples', async () => {
     for (const { input } of exampleInputs(record)) {
       const { outputs } = await runAction(record, input);
@@ -147,6 +185,9 @@ describe('request actions against the keda backend contract', () => {
       await expect(runAction(progress, input, { dryRun: true })).resolves.toEqual({
         outputs: { state: input.state },
       });
+    }
+    for (const { input } of exampleInputs(decommission)) {
+      await expect(runAction(decommission, input)).resolves.toEqual({ outputs: { decommissioned: [] } });
     }
     for (const { input } of exampleInputs(get)) {
       await expect(runAction(get, input)).rejects.toThrow(`No request ${input.id}`);

@@ -12,8 +12,10 @@ import {
 } from '@backstage/errors';
 import type {
   CreateKedaRequestBody,
+  KedaRequestList,
   KedaRequestProgressBody,
   KedaRequestRecord,
+  KedaRequestState,
 } from '@internal/plugin-keda-common';
 
 /**
@@ -85,6 +87,36 @@ export class KedaRequestsClient {
         credentials,
         'POST',
         `/requests/${encodeURIComponent(id)}/progress`,
+        body,
+      )
+    ).body;
+  }
+
+  /** Requests matching the filter (GET /requests). */
+  async list(
+    filter: { entityRef?: string; cluster?: string; state?: KedaRequestState[] },
+    credentials: BackstageCredentials,
+  ): Promise<KedaRequestRecord[]> {
+    const query = new URLSearchParams();
+    if (filter.entityRef) query.set('entityRef', filter.entityRef);
+    if (filter.cluster) query.set('cluster', filter.cluster);
+    for (const state of filter.state ?? []) query.append('state', state);
+    return (
+      await this.call<KedaRequestList>(credentials, 'GET', `/requests?${query}`)
+    ).body.items;
+  }
+
+  /** Marks a provisioned (or failed) request as taken down. */
+  async decommission(
+    id: string,
+    body: { comment?: string },
+    credentials: BackstageCredentials,
+  ): Promise<KedaRequestRecord> {
+    return (
+      await this.call<KedaRequestRecord>(
+        credentials,
+        'POST',
+        `/requests/${encodeURIComponent(id)}/decommission`,
         body,
       )
     ).body;
