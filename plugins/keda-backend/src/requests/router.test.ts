@@ -468,6 +468,11 @@ describe('request API', () => {
       );
       const late = await h.as(PAT).post(`/requests/${record.id}/approve`);
       expect(late.status).toBe(409);
+      expect(h.auditEvents).toEqual([
+        { eventId: 'request-create', outcome: 'success' },
+        { eventId: 'request-reject', outcome: 'success' },
+        { eventId: 'request-approve', outcome: 'fail' },
+      ]);
     });
 
     it('records a provisioning task that could not start, and retries it', async () => {
@@ -529,6 +534,14 @@ describe('request API', () => {
       });
       expect(ok.body.state).toBe('provisioned');
       expect(ok.body.provisioning.roleArns.scaler).toBe(record.plan.scalerRole.arn);
+      expect(
+        h.auditEvents.filter(e => e.eventId === 'request-provision'),
+      ).toEqual([
+        { eventId: 'request-provision', outcome: 'success' }, // failed report
+        { eventId: 'request-provision', outcome: 'success' }, // retry
+        { eventId: 'request-provision', outcome: 'fail' }, // stale task
+        { eventId: 'request-provision', outcome: 'success' }, // provisioned
+      ]);
     });
   });
 
