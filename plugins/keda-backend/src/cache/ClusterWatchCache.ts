@@ -36,6 +36,15 @@ export interface ClusterWatchCacheOptions {
   backoff?: BackoffOptions;
 }
 
+/** Only labels, spec.replicas and status of a workload are read. */
+function trimScaleTarget(object: ScaleTarget) {
+  if (object.spec) {
+    const { replicas, selector } = object.spec;
+    object.spec = { replicas, selector } as typeof object.spec;
+  }
+  delete object.metadata?.annotations;
+}
+
 function isCachedKind(kind: string): kind is CachedScaleTargetKind {
   return (CACHED_SCALE_TARGET_KINDS as readonly string[]).includes(kind);
 }
@@ -245,6 +254,7 @@ export class ClusterWatchCache {
         },
         this.logger,
         this.backoff,
+        trimScaleTarget,
       );
       collection.onChange(object => this.emit({ kind, object }));
       this.targets.set(key, collection);

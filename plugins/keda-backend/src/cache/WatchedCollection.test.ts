@@ -16,7 +16,7 @@ const TOKEN = 'watched-collection-test-token';
 
 async function eventually<T>(
   check: () => T | Promise<T>,
-  deadlineMs = 5_000,
+  deadlineMs = 10_000,
 ): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
@@ -157,6 +157,34 @@ describe('WatchedCollection', () => {
       });
       expect(collection.get('while-down', 'default')).toBeDefined();
     });
+  });
+
+  it('trims every cached object with the given function', async () => {
+    await collection.stop();
+    collection = new WatchedCollection(
+      kubeConfig(proxy.url),
+      {
+        group: 'keda.sh',
+        version: 'v1alpha1',
+        plural: 'triggerauthentications',
+      },
+      mockServices.logger.mock(),
+      { initialMs: 20, maxMs: 200 },
+      obj => {
+        delete (obj as any).spec;
+      },
+    );
+    createTriggerAuthentication('listed');
+    collection.start();
+    await eventually(() => expect(collection.getState().synced).toBe(true));
+    createTriggerAuthentication('watched');
+    await eventually(() =>
+      expect(collection.get('watched', 'default')).toBeDefined(),
+    );
+    expect(collection.list().map(o => Object.keys(o).sort())).toEqual([
+      ['apiVersion', 'kind', 'metadata'],
+      ['apiVersion', 'kind', 'metadata'],
+    ]);
   });
 
   it('marks a resource the server does not serve', async () => {

@@ -132,6 +132,8 @@ export class WatchedCollection<T extends KubernetesObject> {
     readonly ref: CollectionRef,
     private readonly logger: LoggerService,
     private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
+    /** Drops fields the cache never reads (e.g. a Deployment's pod template). */
+    private readonly trim?: (object: T) => void,
   ) {
     this.name = describe(ref);
     const api = kubeConfig.makeApiClient(CustomObjectsApi);
@@ -203,6 +205,12 @@ export class WatchedCollection<T extends KubernetesObject> {
   }
 
   private emit(obj: T, change: 'add' | 'update' | 'delete') {
+    if (change !== 'delete') {
+      // The informer keeps this very object: trimming it here bounds the
+      // cache's memory. managedFields is often the largest part of an object.
+      delete obj.metadata?.managedFields;
+      this.trim?.(obj);
+    }
     for (const listener of this.listeners) {
       try {
         listener(obj, change);

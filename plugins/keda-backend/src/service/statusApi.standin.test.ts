@@ -433,7 +433,7 @@ describe('keda status API against the Kubernetes stand-in', () => {
         error: expect.any(String),
       });
       return s;
-    }, 5_000);
+    }, 10_000);
     expect(stale.scaledObjects[0]).toMatchObject({
       name: 'orders-worker',
       replicas: { current: 2, max: 10 },
@@ -493,14 +493,14 @@ describe('keda status API against the Kubernetes stand-in', () => {
         true,
       );
       return current;
-    }, 2_000);
+    }, 10_000);
     // Once the server said 404, the kind no longer counts towards freshness.
     await eventually(async () => {
       expect((await status()).clusters[0]).toMatchObject({
         synced: true,
         stale: false,
       });
-    }, 2_000);
+    }, 10_000);
     const ledger = s.scaledObjects[0];
     expect(ledger.scaleTarget).toEqual({ kind: 'StatefulSet', name: 'ledger' });
     expect(ledger.diagnoses.map(d => d.code)).toEqual(['RegionMismatch']);
