@@ -16,11 +16,17 @@ if [[ "${KEDA_SANDBOX:-1}" != 0 && -f packages/sandbox/src/cli.ts ]]; then
   log "starting the local stand-ins (AWS :4566, GitHub :4567, Kubernetes :6443); state in data/sandbox"
   node --require @backstage/cli/config/nodeTransform.cjs packages/sandbox/src/cli.ts start \
     --data-dir "$REPO_ROOT/data/sandbox" &
-  children+=($!)
+  sandbox_pid=$!
+  children+=($sandbox_pid)
   # The standard AWS SDK setting: every AWS client of the portal talks to the
   # AWS stand-in (the same config talks to real AWS without it).
   export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://127.0.0.1:4566}"
-  until curl -s -o /dev/null http://127.0.0.1:4566; do sleep 1; done
+  for port in 4566 4567 6443; do
+    until curl -s -o /dev/null "http://127.0.0.1:$port"; do
+      kill -0 "$sandbox_pid" 2>/dev/null || { log "the sandbox failed to start (see above)"; exit 1; }
+      sleep 1
+    done
+  done
 fi
 
 (

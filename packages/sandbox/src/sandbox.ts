@@ -92,6 +92,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     ...(facts.kubernetesTokens.length ? { tokens: facts.kubernetesTokens } : {}),
   });
 
+  // The issuer's key is made anew at every start: let STS verify its tokens.
+  aws.setIssuerKeys(kubernetes.issuer.issuerUrl, kubernetes.issuer.jwks());
   const { clusters } = await seedSandbox({ facts, aws, kubernetes, github });
   const spec = clusters[0];
 

@@ -57,9 +57,18 @@ export function provisionerPolicy(accountId: string, facts: PortalFacts): Policy
           'iam:CreateRole', 'iam:GetRole', 'iam:DeleteRole', 'iam:UpdateAssumeRolePolicy',
           'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy',
           'iam:TagRole', 'iam:UntagRole', 'iam:ListRoleTags', 'iam:PutRolePermissionsBoundary',
+          'iam:UpdateRole', 'iam:ListAttachedRolePolicies', 'iam:DetachRolePolicy',
           'iam:SimulatePrincipalPolicy',
         ],
         Resource: [scalerRoles, ...operatorRoles],
+      },
+      {
+        // IAM authorises GetRole of a role that does not exist (yet) against
+        // `role/<name>`, without the path: allow that look-up by name prefix.
+        Sid: 'LookUpKedaRolesBeforeTheyExist',
+        Effect: 'Allow',
+        Action: 'iam:GetRole',
+        Resource: iamRoleArn('aws', accountId, '/', `${facts.keda.roles.namePrefix}*`),
       },
       {
         Sid: 'DiscoverClusters',
