@@ -58,6 +58,15 @@ describe('EntityKedaScalingCard', () => {
     expect(badge).toHaveTextContent('Active');
     expect(badge).toHaveAttribute('data-tone', 'ok');
     expect(screen.getByText('Scaling on queue depth.')).toBeInTheDocument();
+    // Normal conditions are not listed up front, but all are one click away.
+    expect(
+      screen.queryByRole('list', { name: 'Conditions' }),
+    ).not.toBeInTheDocument();
+    const allConditions = screen.getByRole('list', { name: 'All conditions' });
+    expect(within(allConditions).getAllByRole('listitem')).toHaveLength(4);
+    expect(allConditions).toHaveTextContent(
+      'Ready=True (ScaledObjectReady): ScaledObject is defined correctly and is ready for scaling',
+    );
     expect(screen.getByTestId('keda-current-replicas')).toHaveTextContent('3');
     expect(screen.getByText(/at desired count/)).toBeInTheDocument();
     expect(
@@ -126,10 +135,13 @@ describe('EntityKedaScalingCard', () => {
         /Active=False/,
       ),
     ).toBeInTheDocument();
-    // The Ready message is the summary already; it is not listed twice.
+    // The Ready message is the summary already; it is not listed again
+    // among the conditions shown up front.
     expect(
-      screen.getAllByText(/Failed to ensure HPA is correctly created/),
-    ).toHaveLength(1);
+      within(screen.getByRole('list', { name: 'Conditions' })).queryByText(
+        /Ready=False/,
+      ),
+    ).not.toBeInTheDocument();
 
     const diagnosis = screen.getByTestId(
       'keda-diagnosis-AssumeRoleAccessDenied',

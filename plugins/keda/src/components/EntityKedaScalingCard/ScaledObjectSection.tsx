@@ -34,6 +34,10 @@ const useStyles = makeStyles(theme => ({
     margin: theme.spacing(0.5, 0, 0),
     paddingLeft: theme.spacing(2.5),
   },
+  allConditions: {
+    marginTop: theme.spacing(0.5),
+    '& summary': { cursor: 'pointer', color: theme.palette.text.secondary },
+  },
   times: {
     display: 'flex',
     flexWrap: 'wrap',
@@ -109,6 +113,29 @@ export function ScaledObjectSection(props: {
             </li>
           ))}
         </ul>
+      )}
+
+      {health.conditions.length > 0 && (
+        <details className={classes.allConditions}>
+          <summary>
+            <Typography variant="caption" component="span">
+              All conditions ({health.conditions.length})
+            </Typography>
+          </summary>
+          <ul className={classes.conditions} aria-label="All conditions">
+            {health.conditions.map(c => (
+              <li key={c.type}>
+                <Typography variant="caption">
+                  <strong>
+                    {c.type}={c.status}
+                  </strong>
+                  {c.reason && ` (${c.reason})`}
+                  {c.message && `: ${c.message}`}
+                </Typography>
+              </li>
+            ))}
+          </ul>
+        </details>
       )}
 
       {so.diagnoses.length > 0 && (
