@@ -4,6 +4,11 @@ import {
   GetRolePolicyCommand,
   IAMClient,
 } from '@aws-sdk/client-iam';
+import {
+  coreServices,
+  createServiceFactory,
+  type BackstageCredentials,
+} from '@backstage/backend-plugin-api';
 import { mockCredentials } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
@@ -113,6 +118,34 @@ const values = {
   providerMode: 'aws',
 };
 
+const APPROVER = 'user:default/priya';
+
+/**
+ * The portal's rule for IAM, as the keda permission policy decides it:
+ * only approvers hold keda.iam.provision. Everything else is allowed. Records
+ * who was asked about keda.iam.provision, to prove the actions ask as the
+ * task's initiator.
+ */
+const iamProvisionAsked: string[] = [];
+const approverOnlyIamPermissions = createServiceFactory({
+  service: coreServices.permissions,
+  deps: {},
+  async factory() {
+    const decide = (name: string, credentials: BackstageCredentials) => {
+      const user = (credentials.principal as { userEntityRef?: string }).userEntityRef ?? '';
+      if (name !== 'keda.iam.provision') return AuthorizeResult.ALLOW;
+      iamProvisionAsked.push(user);
+      return user === APPROVER ? AuthorizeResult.ALLOW : AuthorizeResult.DENY;
+    };
+    return {
+      authorize: async (requests: any[], opts: { credentials: BackstageCredentials }) =>
+        requests.map(r => ({ result: decide(r.permission.name, opts.credentials) })),
+      authorizeConditional: async (requests: any[], opts: { credentials: BackstageCredentials }) =>
+        requests.map(r => ({ result: decide(r.permission.name, opts.credentials) })),
+    } as any;
+  },
+});
+
 const MUTATING_IAM = /^(Create|Put|Update|Tag|Untag|Delete|Attach|Detach)/;
 
 describe('KEDA templates through the real scaffolder backend', () => {
@@ -164,6 +197,7 @@ describe('KEDA templates through the real scaffolder backend', () => {
     ({ backend, baseUrl } = await startLocalTestBackend({
       config: configData,
       externalPlugins: { keda: stub.baseUrl },
+      permissions: approverOnlyIamPermissions,
       features: [
         catalogServiceMock.factory({
           entities: [
@@ -190,11 +224,11 @@ describe('KEDA templates through the real scaffolder backend', () => {
     else process.env.AWS_ENDPOINT_URL = previousEndpoint;
   });
 
-  async function api(method: string, route: string, body?: unknown) {
+  async function api(method: string, route: string, body?: unknown, user = USER) {
     const response = await fetch(`${baseUrl}/api/scaffolder${route}`, {
       method,
       headers: {
-        Authorization: mockCredentials.user.header(USER),
+        Authorization: mockCredentials.user.header(user),
         ...(body ? { 'Content-Type': 'application/json' } : {}),
       },
       body: body ? JSON.stringify(body) : undefined,
@@ -207,11 +241,14 @@ describe('KEDA templates through the real scaffolder backend', () => {
   async function runTemplate(
     name = 'keda-sqs-autoscaling',
     templateValues: object = values,
+    user = USER,
   ): Promise<{ id: string; output: any }> {
-    const { id } = await api('POST', '/v2/tasks', {
-      templateRef: `template:default/${name}`,
-      values: templateValues,
-    });
+    const { id } = await api(
+      'POST',
+      '/v2/tasks',
+      { templateRef: `template:default/${name}`, values: templateValues },
+      user,
+    );
     const deadline = Date.now() + 120_000;
     for (;;) {
       const task = await api('GET', `/v2/tasks/${id}`);
@@ -268,7 +305,14 @@ describe('KEDA templates through the real scaffolder backend', () => {
 
   it('onboards the cluster: operator role in account A and a pull request with the KEDA Helm values', async () => {
     const gitops = `${github.host}?owner=platform&repo=gitops`;
-    const onboarding = await runTemplate('keda-cluster-onboarding', { cluster: 'demo-eks', gitopsRepoUrl: gitops });
+    await expect(
+      runTemplate('keda-cluster-onboarding', { cluster: 'demo-eks', gitopsRepoUrl: gitops }),
+    ).rejects.toThrow('Onboarding a cluster creates its KEDA operator role, and only members of the KEDA approver groups');
+    const onboarding = await runTemplate(
+      'keda-cluster-onboarding',
+      { cluster: 'demo-eks', gitopsRepoUrl: gitops },
+      APPROVER,
+    );
 
     const { Role } = await iam(CLUSTER_ACCOUNT).send(new GetRoleCommand({ RoleName: 'keda-operator' }));
     expect(decodeIamPolicy(Role!.AssumeRolePolicyDocument)).toMatchObject({
@@ -434,17 +478,67 @@ describe('KEDA templates through the real scaffolder backend', () => {
     expect(skipped).toEqual(expect.arrayContaining(['provision', 'provisioned']));
   });
 
+  it('a crafted template claiming autoApproved cannot provision a plan that needs approval', async () => {
+    const crafted = {
+      apiVersion: 'scaffolder.backstage.io/v1beta3',
+      kind: 'Template',
+      metadata: { name: 'crafted', namespace: 'default' },
+      spec: {
+        owner: 'user:default/dana',
+        type: 'service',
+        parameters: [],
+        steps: [
+          {
+            id: 'provision',
+            name: 'Provision without approval',
+            action: 'keda:aws:scaler-role:ensure',
+            input: {
+              autoApproved: true,
+              externalId: '0123456789abcdef0123456789abcdef',
+              request: {
+                entityRef: 'component:default/billing-worker',
+                cluster: 'demo-eks',
+                namespace: 'billing',
+                workload: { name: 'billing-worker' },
+                kubernetesId: 'billing-worker',
+                queueUrl: `https://sqs.eu-west-1.amazonaws.com/${QUEUE_ACCOUNT}/billing-queue`,
+                maxReplicas: 30,
+              },
+            },
+          },
+        ],
+      },
+    };
+    iamProvisionAsked.length = 0;
+    const dryRun = (user: string) =>
+      api('POST', '/v2/dry-run', { template: crafted, values: {}, secrets: {}, directoryContents: [] }, user);
+    const messages = (result: any) => result.log.map((l: any) => l.body.message).join('\n');
+
+    const asDeveloper = await dryRun(USER).then(messages, (e: Error) => e.message);
+    expect(asDeveloper).toContain(
+      'The recomputed plan needs approval (maxReplicas 30 is above 20, the most that is approved automatically) although the step claims autoApproved: true',
+    );
+    const asApprover = await dryRun(APPROVER).then(messages);
+    expect(asApprover).toContain('Dry run: would create or converge');
+    // asked about the person who runs the template, not the scaffolder
+    expect(iamProvisionAsked).toEqual([USER, APPROVER]);
+  });
+
   it('decommissions: a pull request removing the merged manifests, then the scaler role is deleted', async () => {
     const [orders] = github.listPullRequests('platform', 'gitops', { head: branch });
     await github.mergePullRequest('platform', 'gitops', orders.number);
     expect(github.getFile('platform', 'gitops', `${dir}/scaledobject.yaml`)).toBeDefined();
 
-    await runTemplate('keda-sqs-decommission', {
-      component: 'component:default/orders-worker',
-      cluster: 'demo-eks',
-      queueUrl: values.queueUrl,
-      deleteRoleNow: true,
-    });
+    await runTemplate(
+      'keda-sqs-decommission',
+      {
+        component: 'component:default/orders-worker',
+        cluster: 'demo-eks',
+        queueUrl: values.queueUrl,
+        deleteRoleNow: true,
+      },
+      APPROVER,
+    );
 
     const removal = `keda/remove/${branch}`;
     const [pull] = github.listPullRequests('platform', 'gitops', { head: removal });

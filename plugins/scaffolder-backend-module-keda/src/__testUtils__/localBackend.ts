@@ -3,6 +3,7 @@ import {
   coreServices,
   createServiceFactory,
   type BackendFeature,
+  type ServiceFactory,
 } from '@backstage/backend-plugin-api';
 import {
   DefaultRootHttpRouter,
@@ -28,6 +29,8 @@ export async function startLocalTestBackend(options: {
   config: object;
   features: BackendFeature[];
   externalPlugins?: Record<string, string>;
+  /** replaces the allow-all mock permissions service */
+  permissions?: ServiceFactory;
 }) {
   let port = 0;
   const rootHttpRouter = createServiceFactory({
@@ -75,7 +78,7 @@ export async function startLocalTestBackend(options: {
       mockServices.httpRouter.factory(),
       mockServices.lifecycle.factory(),
       mockServices.logger.factory(),
-      mockServices.permissions.factory(),
+      options.permissions ?? mockServices.permissions.factory(),
       mockServices.permissionsRegistry.factory(),
       mockServices.rootHealth.factory(),
       mockServices.rootLifecycle.factory(),
