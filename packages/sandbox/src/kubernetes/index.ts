@@ -24,6 +24,7 @@ export {
 export {
   ResourceRegistry,
   BUILTIN_RESOURCES,
+  KUBERNETES_PLUGIN_EXTRA_RESOURCES,
   loadCustomResourceDefinitions,
   type ResourceType,
 } from './resources';

@@ -76,8 +76,9 @@ function builtin(
 }
 
 /**
- * The built-in resources the KEDA journey touches. Kept to what the portal,
- * KEDA and kubectl need; everything else answers 404 like a disabled API.
+ * The built-in resources the KEDA journey touches (with pods and replica
+ * sets, which the stand-in simulates for Deployments). Everything else
+ * answers 404 unless added (see KUBERNETES_PLUGIN_EXTRA_RESOURCES).
  */
 export const BUILTIN_RESOURCES: ResourceType[] = [
   builtin({
@@ -134,6 +135,41 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
     printerColumns: [{ name: 'Type', type: 'string', jsonPath: '.type' }],
   }),
   builtin({
+    group: '',
+    version: 'v1',
+    kind: 'Pod',
+    plural: 'pods',
+    namespaced: true,
+    shortNames: ['po'],
+    categories: ['all'],
+    subresources: { status: true },
+    printerColumns: [
+      { name: 'Status', type: 'string', jsonPath: '.status.phase' },
+      { name: 'Node', type: 'string', jsonPath: '.spec.nodeName' },
+    ],
+  }),
+  builtin({
+    group: 'apps',
+    version: 'v1',
+    kind: 'ReplicaSet',
+    plural: 'replicasets',
+    namespaced: true,
+    shortNames: ['rs'],
+    categories: ['all'],
+    subresources: {
+      status: true,
+      scale: {
+        specReplicasPath: '.spec.replicas',
+        statusReplicasPath: '.status.replicas',
+      },
+    },
+    printerColumns: [
+      { name: 'Desired', type: 'integer', jsonPath: '.spec.replicas' },
+      { name: 'Current', type: 'integer', jsonPath: '.status.replicas' },
+      { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },
+    ],
+  }),
+  builtin({
     group: 'apps',
     version: 'v1',
     kind: 'Deployment',
@@ -187,6 +223,118 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
         jsonPath: '.status.currentReplicas',
       },
     ],
+  }),
+];
+
+/**
+ * The other object types the Backstage Kubernetes plugin fetches by default
+ * (services, limitranges, resourcequotas, persistentvolumes, statefulsets,
+ * daemonsets, jobs, cronjobs, ingresses). Served only with the stand-in's
+ * `kubernetesPluginObjectTypes` option, so that by default a client can
+ * still meet an API the cluster does not serve.
+ */
+export const KUBERNETES_PLUGIN_EXTRA_RESOURCES: ResourceType[] = [
+  builtin({
+    group: '',
+    version: 'v1',
+    kind: 'Service',
+    plural: 'services',
+    namespaced: true,
+    shortNames: ['svc'],
+    categories: ['all'],
+    subresources: { status: true },
+    printerColumns: [
+      { name: 'Type', type: 'string', jsonPath: '.spec.type' },
+      { name: 'Cluster-IP', type: 'string', jsonPath: '.spec.clusterIP' },
+    ],
+  }),
+  builtin({
+    group: '',
+    version: 'v1',
+    kind: 'LimitRange',
+    plural: 'limitranges',
+    namespaced: true,
+    shortNames: ['limits'],
+    printerColumns: [],
+  }),
+  builtin({
+    group: '',
+    version: 'v1',
+    kind: 'ResourceQuota',
+    plural: 'resourcequotas',
+    namespaced: true,
+    shortNames: ['quota'],
+    subresources: { status: true },
+    printerColumns: [],
+  }),
+  builtin({
+    group: '',
+    version: 'v1',
+    kind: 'PersistentVolume',
+    plural: 'persistentvolumes',
+    namespaced: false,
+    shortNames: ['pv'],
+    subresources: { status: true },
+    printerColumns: [],
+  }),
+  builtin({
+    group: 'apps',
+    version: 'v1',
+    kind: 'StatefulSet',
+    plural: 'statefulsets',
+    namespaced: true,
+    shortNames: ['sts'],
+    categories: ['all'],
+    subresources: {
+      status: true,
+      scale: {
+        specReplicasPath: '.spec.replicas',
+        statusReplicasPath: '.status.replicas',
+      },
+    },
+    printerColumns: [],
+  }),
+  builtin({
+    group: 'apps',
+    version: 'v1',
+    kind: 'DaemonSet',
+    plural: 'daemonsets',
+    namespaced: true,
+    shortNames: ['ds'],
+    categories: ['all'],
+    subresources: { status: true },
+    printerColumns: [],
+  }),
+  builtin({
+    group: 'batch',
+    version: 'v1',
+    kind: 'Job',
+    plural: 'jobs',
+    namespaced: true,
+    categories: ['all'],
+    subresources: { status: true },
+    printerColumns: [],
+  }),
+  builtin({
+    group: 'batch',
+    version: 'v1',
+    kind: 'CronJob',
+    plural: 'cronjobs',
+    namespaced: true,
+    shortNames: ['cj'],
+    categories: ['all'],
+    subresources: { status: true },
+    printerColumns: [],
+  }),
+  builtin({
+    group: 'networking.k8s.io',
+    version: 'v1',
+    kind: 'Ingress',
+    plural: 'ingresses',
+    namespaced: true,
+    shortNames: ['ing'],
+    subresources: { status: true },
+    printerColumns: [],
   }),
 ];
 

@@ -599,6 +599,35 @@ describe('Kubernetes API stand-in', () => {
     });
   });
 
+  describe('Kubernetes plugin object types', () => {
+    it('serves statefulsets, jobs, ingresses … only with kubernetesPluginObjectTypes', async () => {
+      const headers = { Authorization: `Bearer ${TOKEN}` };
+      const statefulSets = '/apis/apps/v1/namespaces/default/statefulsets';
+      expect(
+        (await fetch(`${standIn.url}${statefulSets}`, { headers })).status,
+      ).toBe(404);
+      const wide = await startKubernetesStandIn({
+        port: 0,
+        tokens: [TOKEN],
+        kubernetesPluginObjectTypes: true,
+      });
+      try {
+        for (const p of [
+          statefulSets,
+          '/apis/batch/v1/namespaces/default/cronjobs',
+          '/apis/networking.k8s.io/v1/namespaces/default/ingresses',
+          '/api/v1/namespaces/default/services',
+        ]) {
+          const res = await fetch(`${wide.url}${p}`, { headers });
+          expect(res.status).toBe(200);
+          expect((await res.json()).items).toEqual([]);
+        }
+      } finally {
+        await wide.close();
+      }
+    });
+  });
+
   describe('tls', () => {
     it('serves HTTPS with a self-signed certificate that client-node trusts as CA', async () => {
       const secure = await startKubernetesStandIn({

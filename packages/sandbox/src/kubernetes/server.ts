@@ -10,6 +10,7 @@ import { patchTypeOf } from './patch';
 import {
   apiVersionOf,
   BUILTIN_RESOURCES,
+  KUBERNETES_PLUGIN_EXTRA_RESOURCES,
   loadCustomResourceDefinitions,
   ResourceRegistry,
   ResourceType,
@@ -69,6 +70,14 @@ export interface KubernetesStandInOptions {
    * given). Needed for kubectl, which never sends a bearer token over HTTP.
    */
   tls?: boolean | ServingCertificate;
+  /**
+   * Also serve the other object types the Backstage Kubernetes plugin
+   * fetches by default (services, statefulsets, jobs, ingresses, …), so its
+   * entity tab shows no 404 errors. Default false.
+   */
+  kubernetesPluginObjectTypes?: boolean;
+  /** Give Deployments a ReplicaSet and Running pods (default true). */
+  simulatePods?: boolean;
   /** Extra admission hooks after KEDA's (tests, demos). */
   admission?: AdmissionHook[];
 }
@@ -196,11 +205,18 @@ export async function startKubernetesStandIn(
   const crdTypes = loadCustomResourceDefinitions(
     options.crdDir ?? defaultCrdDir(),
   );
-  const registry = new ResourceRegistry([...BUILTIN_RESOURCES, ...crdTypes]);
+  const registry = new ResourceRegistry([
+    ...BUILTIN_RESOURCES,
+    ...(options.kubernetesPluginObjectTypes
+      ? KUBERNETES_PLUGIN_EXTRA_RESOURCES
+      : []),
+    ...crdTypes,
+  ]);
   const store = new KubernetesObjectStore({
     registry,
     stateFile: options.stateFile,
     historyLimit: options.historyLimit,
+    simulatePods: options.simulatePods,
     admission: [kedaAdmission, ...(options.admission ?? [])],
     initialNamespaces: options.namespaces ?? [
       'default',

@@ -195,4 +195,59 @@ describe('KubernetesObjectStore', () => {
       store.create('configmaps', 'nowhere', { metadata: { name: 'a' } }),
     ).toThrow('namespaces "nowhere" not found');
   });
+
+  it('gives a Deployment a ReplicaSet and Running pods that follow its replicas and template', () => {
+    const store = newStore();
+    store.create('deployments.apps', 'payments', deployment('orders', 3));
+    const podsOf = () =>
+      store.list('pods', { namespace: 'payments', labelSelector: 'app=orders' })
+        .items;
+    const replicaSets = () =>
+      store.list('replicasets.apps', { namespace: 'payments' }).items;
+    expect(replicaSets()).toHaveLength(1);
+    expect(podsOf()).toHaveLength(3);
+    expect(podsOf()[0]).toMatchObject({
+      status: {
+        phase: 'Running',
+        containerStatuses: [{ name: 'app', ready: true }],
+      },
+      metadata: {
+        ownerReferences: [
+          { kind: 'ReplicaSet', name: replicaSets()[0].metadata!.name },
+        ],
+      },
+    });
+
+    store.update(
+      'deployments.apps',
+      'payments',
+      'orders',
+      { spec: { replicas: 1 } },
+      { subresource: 'scale' },
+    );
+    expect(podsOf()).toHaveLength(1);
+    expect(replicaSets()[0].status).toMatchObject({
+      replicas: 1,
+      readyReplicas: 1,
+    });
+
+    const before = replicaSets()[0].metadata!.name;
+    store.patch(
+      'deployments.apps',
+      'payments',
+      'orders',
+      {
+        spec: {
+          template: { spec: { containers: [{ name: 'app', image: 'y' }] } },
+        },
+      },
+      'strategic',
+    );
+    expect(replicaSets().map(rs => rs.metadata!.name)).not.toContain(before);
+    expect(podsOf().map(p => p.spec.containers[0].image)).toEqual(['y']);
+
+    store.delete('deployments.apps', 'payments', 'orders');
+    expect(replicaSets()).toEqual([]);
+    expect(podsOf()).toEqual([]);
+  });
 });

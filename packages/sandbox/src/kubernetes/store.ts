@@ -120,6 +120,11 @@ export interface KubernetesObjectStoreOptions {
   admission?: AdmissionHook[];
   /** Namespaces that exist at start and after `reset()`. */
   initialNamespaces?: string[];
+  /**
+   * Give every Deployment a ReplicaSet and Running Pods matching its
+   * replicas (default true), as the Kubernetes plugin and kubectl expect.
+   */
+  simulatePods?: boolean;
 }
 
 interface HistoryEntry {
@@ -192,12 +197,14 @@ export class KubernetesObjectStore {
   private compactedRevision = 0;
   private readonly watchers = new Set<Watcher>();
   private persistTimer?: NodeJS.Timeout;
+  private readonly simulatePods: boolean;
 
   constructor(options: KubernetesObjectStoreOptions) {
     this.registry = options.registry;
     this.stateFile = options.stateFile;
     this.historyLimit = options.historyLimit ?? 1000;
     this.admission = options.admission ?? [];
+    this.simulatePods = options.simulatePods ?? true;
     this.initialNamespaces = options.initialNamespaces ?? [
       'default',
       'kube-system',
@@ -941,6 +948,16 @@ export class KubernetesObjectStore {
         delete obj.status.availableReplicas;
       }
     }
+    if (type.group === 'apps' && type.plural === 'replicasets') {
+      const replicas = obj.spec?.replicas ?? 1;
+      obj.status = {
+        replicas,
+        fullyLabeledReplicas: replicas,
+        readyReplicas: replicas,
+        availableReplicas: replicas,
+        observedGeneration: obj.metadata!.generation,
+      };
+    }
     if (type.group === '' && type.plural === 'namespaces') {
       obj.status = { phase: 'Active' };
     }
@@ -962,6 +979,9 @@ export class KubernetesObjectStore {
       obj,
     );
     this.publish(type, eventType, obj, old);
+    if (type.group === 'apps' && type.plural === 'deployments') {
+      this.syncReplicaSet(obj);
+    }
     return clone(obj);
   }
 
@@ -1037,6 +1057,154 @@ export class KubernetesObjectStore {
           }
         }
       }
+    }
+  }
+
+  /**
+   * The Deployment and ReplicaSet controllers, reduced: one ReplicaSet per
+   * pod template (`<deployment>-<pod-template-hash>`, older ones removed)
+   * with Running, Ready Pods, as many as the Deployment wants.
+   */
+  private syncReplicaSet(deployment: KubernetesObject) {
+    if (!this.simulatePods) return;
+    const has = (plural: string) =>
+      this.registry.all().some(t => t.plural === plural);
+    if (!has('replicasets') || !has('pods')) return;
+    const namespace = deployment.metadata!.namespace!;
+    const name = deployment.metadata!.name!;
+    const template = deployment.spec?.template ?? {};
+    const hash = crypto
+      .createHash('sha256')
+      .update(JSON.stringify(template))
+      .digest('hex')
+      .slice(0, 10);
+    const rsName = `${name}-${hash}`;
+    const replicas: number = deployment.spec?.replicas ?? 1;
+    const ownedBy = (obj: KubernetesObject, uid: string) =>
+      obj.metadata?.ownerReferences?.some(ref => ref.uid === uid);
+    for (const rs of this.list('replicasets.apps', { namespace }).items) {
+      if (
+        ownedBy(rs, deployment.metadata!.uid!) &&
+        rs.metadata!.name !== rsName
+      ) {
+        this.delete('replicasets.apps', namespace, rs.metadata!.name!);
+      }
+    }
+    const labels = {
+      ...(template.metadata?.labels ?? {}),
+      'pod-template-hash': hash,
+    };
+    let rs = this.find('replicasets.apps', namespace, rsName);
+    if (!rs) {
+      rs = this.create('replicasets.apps', namespace, {
+        metadata: {
+          name: rsName,
+          labels,
+          annotations: {
+            'deployment.kubernetes.io/desired-replicas': String(replicas),
+          },
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'Deployment',
+              name,
+              uid: deployment.metadata!.uid!,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
+        },
+        spec: {
+          replicas,
+          selector: {
+            matchLabels: {
+              ...(deployment.spec?.selector?.matchLabels ?? {}),
+              'pod-template-hash': hash,
+            },
+          },
+          template: {
+            ...template,
+            metadata: { ...(template.metadata ?? {}), labels },
+          },
+        },
+      });
+    } else if (rs.spec?.replicas !== replicas) {
+      rs = this.patch(
+        'replicasets.apps',
+        namespace,
+        rsName,
+        {
+          metadata: {
+            annotations: {
+              'deployment.kubernetes.io/desired-replicas': String(replicas),
+            },
+          },
+          spec: { replicas },
+        },
+        'merge',
+      );
+    }
+    const pods = this.list('pods', { namespace }).items.filter(p =>
+      ownedBy(p, rs!.metadata!.uid!),
+    );
+    for (const extra of pods.slice(replicas).reverse()) {
+      this.delete('pods', namespace, extra.metadata!.name!);
+    }
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    for (let i = pods.length; i < replicas; i++) {
+      const pod = this.create('pods', namespace, {
+        metadata: {
+          name: `${rsName}-${crypto
+            .randomBytes(3)
+            .toString('hex')
+            .slice(0, 5)}`,
+          labels,
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'ReplicaSet',
+              name: rsName,
+              uid: rs.metadata!.uid!,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
+        },
+        spec: { ...(template.spec ?? {}), nodeName: 'sandbox-node' },
+      });
+      const containers: any[] = template.spec?.containers ?? [];
+      this.update(
+        'pods',
+        namespace,
+        pod.metadata!.name!,
+        {
+          ...pod,
+          status: {
+            phase: 'Running',
+            startTime: now,
+            hostIP: '10.0.0.10',
+            podIP: `10.1.${Math.floor(Math.random() * 250)}.${Math.floor(
+              Math.random() * 250,
+            )}`,
+            conditions: [
+              'PodScheduled',
+              'Initialized',
+              'ContainersReady',
+              'Ready',
+            ].map(type => ({ type, status: 'True', lastTransitionTime: now })),
+            containerStatuses: containers.map(c => ({
+              name: c.name,
+              image: c.image,
+              imageID: '',
+              ready: true,
+              started: true,
+              restartCount: 0,
+              state: { running: { startedAt: now } },
+            })),
+          },
+        },
+        { subresource: 'status' },
+      );
     }
   }
 
