@@ -68,7 +68,15 @@ export interface KedaRequestServiceOptions {
   clusterSpec?: (cluster: KedaClusterConfig) => Promise<KedaClusterSpec>;
   logger: LoggerService;
   newId?: () => string;
+  /** clock for the stuck-approval check; default Date.now */
+  now?: () => number;
 }
+
+/**
+ * An approval whose task was never linked after this long is taken as lost
+ * (the backend stopped between the decision and starting the task).
+ */
+export const APPROVED_WITHOUT_TASK_TIMEOUT_MS = 5 * 60_000;
 
 const pullRequestSchema = z.object({
   url: z.string().url('pullRequest.url must be the URL of the pull request'),
@@ -787,6 +795,39 @@ export class KedaRequestService {
   }
 
   /**
+   * Approved requests whose provisioning task was never linked (the backend
+   * stopped right after the decision) would wait forever: after
+   * APPROVED_WITHOUT_TASK_TIMEOUT_MS they become `failed`, so an approver can
+   * retry. Re-running provisioning is safe; the role actions converge.
+   */
+  private async failLostApprovals(): Promise<number> {
+    const now = (this.options.now ?? Date.now)();
+    let changed = 0;
+    for (const record of await this.options.store.list({ state: 'approved' })) {
+      if (record.provisioning?.taskId) continue;
+      if (now - Date.parse(record.updatedAt) < APPROVED_WITHOUT_TASK_TIMEOUT_MS) {
+        continue;
+      }
+      const error =
+        'The provisioning task was never started or linked (the backend stopped after the approval?); retry to start it';
+      try {
+        const failed = await this.options.store.transition({
+          id: record.id,
+          from: ['approved'],
+          to: 'failed',
+          decision: { actor: 'policy', decision: 'failed', comment: error },
+          set: { error },
+        });
+        await this.notifyOutcome(failed);
+        changed++;
+      } catch (e) {
+        this.options.logger.debug(`KEDA request ${record.id}: ${e}`);
+      }
+    }
+    return changed;
+  }
+
+  /**
    * Records the end of tasks that stopped without reporting (a step failed
    * before `keda:request:progress` ran, or the task was cancelled). Run by a
    * scheduled job with global scope; the conditional updates make
@@ -794,8 +835,8 @@ export class KedaRequestService {
    */
   async reconcileProvisioningTasks(): Promise<number> {
     const { taskReader, store, logger } = this.options;
-    if (!taskReader) return 0;
-    let changed = 0;
+    let changed = await this.failLostApprovals();
+    if (!taskReader) return changed;
     for (const record of await store.list({ state: 'provisioning' })) {
       const taskId = record.provisioning?.taskId;
       if (!taskId) continue;

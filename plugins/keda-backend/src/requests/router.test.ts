@@ -22,7 +22,10 @@ import {
   ordersRequest,
   testKedaConfig,
 } from './__testUtils__/requests';
-import { KedaRequestService } from './KedaRequestService';
+import {
+  APPROVED_WITHOUT_TASK_TIMEOUT_MS,
+  KedaRequestService,
+} from './KedaRequestService';
 import { KedaRequestStore, migrateKedaRequestStore } from './KedaRequestStore';
 import { createRequestsRouter } from './router';
 
@@ -37,7 +40,9 @@ const ORDERS: Entity = {
   spec: { type: 'service', owner: 'team-orders', lifecycle: 'production' },
 };
 
-async function harness(options: { allowSelfApproval?: boolean } = {}) {
+async function harness(
+  options: { allowSelfApproval?: boolean; now?: () => number } = {},
+) {
   const knex = await databases.init('SQLITE_3');
   await migrateKedaRequestStore(knex);
   const store = new KedaRequestStore(knex);
@@ -78,6 +83,7 @@ async function harness(options: { allowSelfApproval?: boolean } = {}) {
     notifications,
     auditor,
     logger: mockServices.logger.mock(),
+    now: options.now,
   });
   const app = express();
   app.use(
@@ -120,7 +126,17 @@ async function harness(options: { allowSelfApproval?: boolean } = {}) {
     return res.body;
   };
 
-  return { app, as, create, store, launcher, launches, notifications, auditEvents };
+  return {
+    app,
+    as,
+    create,
+    store,
+    service,
+    launcher,
+    launches,
+    notifications,
+    auditEvents,
+  };
 }
 
 describe('request API', () => {
@@ -497,6 +513,27 @@ describe('request API', () => {
         'provisioning',
       ]);
       expect(retry.body.provisioning.error).toBeUndefined();
+    });
+
+    it('fails an approval whose task was lost, after a grace period, so it can be retried', async () => {
+      let clock = Date.now();
+      const h = await harness({ now: () => clock });
+      const record = await h.create();
+      // The backend stopped between the decision and starting the task.
+      await h.store.transition({
+        id: record.id,
+        from: ['pending'],
+        to: 'approved',
+        decision: { actor: PAT, decision: 'approved' },
+      });
+      expect(await h.service.reconcileProvisioningTasks()).toBe(0);
+      clock += APPROVED_WITHOUT_TASK_TIMEOUT_MS + 1000;
+      expect(await h.service.reconcileProvisioningTasks()).toBe(1);
+      const failed = await h.as(PAT).get(`/requests/${record.id}`);
+      expect(failed.body.state).toBe('failed');
+      expect(failed.body.provisioning.error).toMatch(/never started or linked/);
+      const retry = await h.as(PAT).post(`/requests/${record.id}/retry`);
+      expect(retry.body.state).toBe('provisioning');
     });
 
     it('refuses role ARNs other than the planned ones', async () => {
