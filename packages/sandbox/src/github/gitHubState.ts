@@ -53,6 +53,17 @@ export interface PullRequestRecord {
   requestedReviewers: string[];
   requestedTeams: string[];
   assignees: string[];
+  /** Absent in state files written before reviews existed. */
+  reviews?: PullRequestReviewRecord[];
+}
+
+export interface PullRequestReviewRecord {
+  id: number;
+  author: string;
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED';
+  body: string;
+  commitId: string;
+  submittedAt: string;
 }
 
 export interface IssueCommentRecord {
@@ -187,6 +198,14 @@ export type RepositoryEvent =
       actor: string;
       requestedReviewer?: string;
       requestedTeam?: string;
+    }
+  | {
+      type: 'pull_request_review';
+      action: 'submitted';
+      repository: RepositoryRecord;
+      pull: PullRequestRecord;
+      review: PullRequestReviewRecord;
+      actor: string;
     }
   | {
       type: 'issue_comment';
@@ -970,6 +989,80 @@ export class GitHubState {
       });
     }
     return pull;
+  }
+
+  /**
+   * Submits a review. Like GitHub: authors cannot approve or request
+   * changes on their own pull request, reviews need an open pull request,
+   * and a review answers (removes) the reviewer's pending request.
+   */
+  submitReview(
+    repository: RepositoryRecord,
+    number: number,
+    input: { event?: string; body?: string },
+    actor: string,
+  ): PullRequestReviewRecord {
+    const pull = this.pull(repository, number);
+    const states: Record<string, PullRequestReviewRecord['state']> = {
+      APPROVE: 'APPROVED',
+      REQUEST_CHANGES: 'CHANGES_REQUESTED',
+      COMMENT: 'COMMENTED',
+    };
+    const state = states[input.event ?? ''];
+    if (!state) {
+      throw new GitHubApiError(
+        422,
+        `Unprocessable Entity: event must be APPROVE, REQUEST_CHANGES or COMMENT (a pending review is not supported), got '${
+          input.event ?? ''
+        }'`,
+      );
+    }
+    if (pull.state !== 'open') {
+      throw new GitHubApiError(
+        422,
+        `Unprocessable Entity: pull request #${number} is closed; reviews need an open pull request`,
+      );
+    }
+    if (
+      state !== 'COMMENTED' &&
+      actor.toLowerCase() === pull.author.toLowerCase()
+    ) {
+      throw new GitHubApiError(
+        422,
+        `Unprocessable Entity: Can not ${
+          state === 'APPROVED' ? 'approve' : 'request changes on'
+        } your own pull request`,
+      );
+    }
+    if (state !== 'APPROVED' && !input.body) {
+      throw new GitHubApiError(
+        422,
+        `Unprocessable Entity: body is required for ${input.event} reviews`,
+      );
+    }
+    const review: PullRequestReviewRecord = {
+      id: this.allocateId(),
+      author: actor,
+      state,
+      body: input.body ?? '',
+      commitId: this.pullHeadSha(repository, pull),
+      submittedAt: this.now(),
+    };
+    pull.reviews = [...(pull.reviews ?? []), review];
+    pull.requestedReviewers = pull.requestedReviewers.filter(
+      r => r.toLowerCase() !== actor.toLowerCase(),
+    );
+    pull.updatedAt = this.now();
+    this.save();
+    this.emit({
+      type: 'pull_request_review',
+      action: 'submitted',
+      repository,
+      pull,
+      review,
+      actor,
+    });
+    return review;
   }
 
   removeRequestedReviewers(

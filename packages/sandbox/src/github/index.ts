@@ -15,4 +15,8 @@ export type {
 export { GitObjectStore, EMPTY_TREE_SHA } from './gitObjects';
 export { signWebhookBody } from './webhooks';
 export type { WebhookDelivery, WebhookTarget } from './webhooks';
-export type { RepositoryEvent, WebhookRecord } from './gitHubState';
+export type {
+  PullRequestReviewRecord,
+  RepositoryEvent,
+  WebhookRecord,
+} from './gitHubState';

@@ -8,6 +8,7 @@ import {
   GitHubState,
   IssueCommentRecord,
   PullRequestRecord,
+  PullRequestReviewRecord,
   RepositoryRecord,
   stableId,
 } from './gitHubState';
@@ -331,6 +332,28 @@ export function commentJson(
       comment.issueNumber,
     )}#issuecomment-${comment.id}`,
     author_association: 'OWNER',
+  };
+}
+
+export function reviewJson(
+  urls: StandInUrls,
+  repository: RepositoryRecord,
+  pullNumber: number,
+  review: PullRequestReviewRecord,
+) {
+  return {
+    id: review.id,
+    node_id: `PRR_${review.id}`,
+    user: userJson(urls, review.author),
+    body: review.body,
+    state: review.state,
+    commit_id: review.commitId,
+    submitted_at: review.submittedAt,
+    html_url: `${pullHtmlUrl(urls, repository, pullNumber)}#pullrequestreview-${
+      review.id
+    }`,
+    pull_request_url: `${urls.apiBaseUrl}/repos/${repository.owner}/${repository.name}/pulls/${pullNumber}`,
+    author_association: 'MEMBER',
   };
 }
 

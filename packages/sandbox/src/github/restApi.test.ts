@@ -646,6 +646,90 @@ describe('GitHub stand-in REST API (through @octokit/rest)', () => {
       ).rejects.toMatchObject({ status: 422 });
     });
 
+    it('records reviews, answering the reviewer’s request, and refuses self-approval', async () => {
+      const pull = await openPull('feature', { 'x.txt': 'x\n' });
+      await octokit.pulls.requestReviewers({
+        owner: OWNER,
+        repo: REPO,
+        pull_number: pull.number,
+        reviewers: ['alice'],
+      });
+      await expect(
+        octokit.pulls.createReview({
+          owner: OWNER,
+          repo: REPO,
+          pull_number: pull.number,
+          event: 'APPROVE',
+        }),
+      ).rejects.toMatchObject({
+        status: 422,
+        message: expect.stringContaining('your own pull request'),
+      });
+      const alice = new Octokit({
+        baseUrl: github.apiBaseUrl,
+        auth: 'reviewer-token',
+        log: quiet,
+      });
+      const { data: review } = await alice.pulls.createReview({
+        owner: OWNER,
+        repo: REPO,
+        pull_number: pull.number,
+        event: 'APPROVE',
+      });
+      expect(review).toMatchObject({
+        state: 'APPROVED',
+        user: { login: 'alice' },
+        commit_id: pull.head.sha,
+      });
+      const { data: reviews } = await octokit.pulls.listReviews({
+        owner: OWNER,
+        repo: REPO,
+        pull_number: pull.number,
+      });
+      expect(reviews.map(r => [r.user?.login, r.state])).toEqual([
+        ['alice', 'APPROVED'],
+      ]);
+      const { data: after } = await octokit.pulls.get({
+        owner: OWNER,
+        repo: REPO,
+        pull_number: pull.number,
+      });
+      expect(after.requested_reviewers).toEqual([]);
+      expect(await (await fetch(pull.html_url)).text()).toContain(
+        '<strong>alice</strong> approved',
+      );
+      await expect(
+        alice.pulls.createReview({
+          owner: OWNER,
+          repo: REPO,
+          pull_number: pull.number,
+          event: 'REQUEST_CHANGES',
+        }),
+      ).rejects.toMatchObject({
+        status: 422,
+        message: expect.stringContaining('body is required'),
+      });
+    });
+
+    it('approves from the web page as the web user', async () => {
+      const pull = await openPull('feature', { 'x.txt': 'x\n' });
+      const response = await fetch(`${pull.html_url}/review`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'event=APPROVE',
+        redirect: 'manual',
+      });
+      expect(response.status).toBe(303);
+      const { data: reviews } = await octokit.pulls.listReviews({
+        owner: OWNER,
+        repo: REPO,
+        pull_number: pull.number,
+      });
+      expect(reviews.map(r => [r.user?.login, r.state])).toEqual([
+        ['platform-reviewer', 'APPROVED'],
+      ]);
+    });
+
     it('lists changed files with patches and the pull request commits', async () => {
       const pull = await openPull('feature', {
         'apps/orders/deployment.yaml': 'kind: Deployment\nreplicas: 2\n',

@@ -25,6 +25,7 @@ import {
   refJson,
   repoCommitJson,
   repositoryJson,
+  reviewJson,
   statusJson,
   userJson,
 } from './representations';
@@ -876,6 +877,32 @@ export function createRestApiRouter(context: RestApiContext): Router {
         stringArray(req.body ?? {}, 'team_reviewers'),
       );
       res.json(prJson(repository, number));
+    },
+  );
+
+  route('get', '/repos/:owner/:repo/pulls/:number/reviews', (req, res) => {
+    const repository = repo(req);
+    const pull = state.pull(repository, pullNumber(req));
+    res.json(
+      paginate(req, res, pull.reviews ?? []).map(review =>
+        reviewJson(urls(), repository, pull.number, review),
+      ),
+    );
+  });
+
+  route(
+    'post',
+    '/repos/:owner/:repo/pulls/:number/reviews',
+    (req, res, actor) => {
+      const repository = repo(req);
+      const number = pullNumber(req);
+      const review = state.submitReview(
+        repository,
+        number,
+        { event: str(req.body?.event), body: str(req.body?.body) },
+        actor,
+      );
+      res.json(reviewJson(urls(), repository, number, review));
     },
   );
 

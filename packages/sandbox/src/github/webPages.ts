@@ -9,6 +9,7 @@ import {
   GitHubApiError,
   GitHubState,
   PullRequestMergedEvent,
+  PullRequestRecord,
   RepositoryRecord,
 } from './gitHubState';
 import { changedFiles, pullStateLabel } from './representations';
@@ -48,6 +49,26 @@ function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(
     title,
   )}</title><style>${STYLE}</style></head><body>${body}</body></html>`;
+}
+
+function reviewsHtml(pull: PullRequestRecord): string {
+  const reviews = pull.reviews ?? [];
+  if (reviews.length === 0) return '';
+  const items = reviews.map(review => {
+    const cls = {
+      APPROVED: 'status-success',
+      CHANGES_REQUESTED: 'status-failure',
+      COMMENTED: '',
+    }[review.state];
+    return `<li class="${cls}"><strong>${escapeHtml(
+      review.author,
+    )}</strong> ${escapeHtml(
+      review.state.toLowerCase().replace('_', ' '),
+    )} at ${escapeHtml(review.submittedAt)}${
+      review.body ? `: ${escapeHtml(review.body)}` : ''
+    }</li>`;
+  });
+  return `<h2>Reviews</h2><ul>${items.join('')}</ul>`;
 }
 
 function diffHtml(hunks: string): string {
@@ -274,6 +295,16 @@ export function createWebPagesRouter(context: WebPagesContext): Router {
           .map(escapeHtml)
           .join(', ') || 'none requested'
       }</p>
+      ${reviewsHtml(pull)}
+      ${
+        pull.state === 'open' && pull.author !== context.webUser
+          ? `<form method="post" action="${base}/pull/${
+              pull.number
+            }/review"><input type="hidden" name="event" value="APPROVE"><button type="submit">Approve</button> as ${escapeHtml(
+              context.webUser,
+            )}</form>`
+          : ''
+      }
       <div class="box">${
         pull.body
           ? `<pre>${escapeHtml(pull.body)}</pre>`
@@ -317,6 +348,27 @@ export function createWebPagesRouter(context: WebPagesContext): Router {
       <p><a href="${base}/pull/${pull.number}.diff">Unified diff</a></p>
       ${files.join('')}`,
         ),
+      );
+    }),
+  );
+
+  router.post(
+    '/:owner/:repo/pull/:number/review',
+    handle((req, res) => {
+      const repository = repoOf(req);
+      const number = Number(req.params.number);
+      state.submitReview(
+        repository,
+        number,
+        {
+          event: String(req.body?.event ?? ''),
+          body: typeof req.body?.body === 'string' ? req.body.body : undefined,
+        },
+        context.webUser,
+      );
+      res.redirect(
+        303,
+        `/${repository.owner}/${repository.name}/pull/${number}`,
       );
     }),
   );

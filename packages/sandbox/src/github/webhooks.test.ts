@@ -47,13 +47,18 @@ describe('GitHub stand-in webhooks', () => {
     receiver = await startReceiver();
     github = await startGitHubStandIn({
       port: 0,
-      tokens: { [TOKEN]: 'bot' },
+      tokens: { [TOKEN]: 'bot', reviewer: 'alice' },
       logger: { warn: () => {} },
       webhooks: [
         {
           url: receiver.url,
           secret: SECRET,
-          events: ['pull_request', 'push', 'issue_comment'],
+          events: [
+            'pull_request',
+            'push',
+            'issue_comment',
+            'pull_request_review',
+          ],
         },
       ],
     });
@@ -136,6 +141,17 @@ describe('GitHub stand-in webhooks', () => {
       issue_number: pull.number,
       body: 'LGTM',
     });
+    const reviewer = new Octokit({
+      baseUrl: github.apiBaseUrl,
+      auth: 'reviewer',
+      log: quiet,
+    });
+    await reviewer.pulls.createReview({
+      owner: 'platform',
+      repo: 'gitops',
+      pull_number: pull.number,
+      event: 'APPROVE',
+    });
     const { data: merge } = await octokit.pulls.merge({
       owner: 'platform',
       repo: 'gitops',
@@ -149,6 +165,7 @@ describe('GitHub stand-in webhooks', () => {
       ['pull_request', 'review_requested'],
       ['pull_request', 'ready_for_review'],
       ['issue_comment', 'created'],
+      ['pull_request_review', 'submitted'],
       ['push', 'refs/heads/main'],
       ['pull_request', 'closed'],
     ]);
@@ -175,7 +192,11 @@ describe('GitHub stand-in webhooks', () => {
     expect(receiver.received[4].payload.issue.pull_request.html_url).toBe(
       pull.html_url,
     );
-    const push = receiver.received[5].payload;
+    expect(receiver.received[5].payload.review).toMatchObject({
+      state: 'APPROVED',
+      user: { login: 'alice' },
+    });
+    const push = receiver.received[6].payload;
     expect(push).toMatchObject({
       before: pull.base.sha,
       after: merge.sha,
@@ -184,14 +205,14 @@ describe('GitHub stand-in webhooks', () => {
       forced: false,
     });
     expect(push.head_commit.id).toBe(merge.sha);
-    const closed = receiver.received[6].payload;
+    const closed = receiver.received[7].payload;
     expect(closed.pull_request).toMatchObject({
       merged: true,
       merge_commit_sha: merge.sha,
       state: 'closed',
     });
     expect(github.webhookDeliveries().map(d => d.status)).toEqual(
-      Array(7).fill(204),
+      Array(8).fill(204),
     );
   });
 

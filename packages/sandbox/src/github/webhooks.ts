@@ -19,6 +19,7 @@ import {
   commentJson,
   pullRequestJson,
   repositoryJson,
+  reviewJson,
   StandInUrls,
   userJson,
 } from './representations';
@@ -59,6 +60,29 @@ export function webhookPayload(
     return {
       name: 'push',
       payload: pushPayload(urls, state, event, repository, sender),
+    };
+  }
+  if (event.type === 'pull_request_review') {
+    return {
+      name: 'pull_request_review',
+      action: event.action,
+      payload: {
+        action: event.action,
+        review: reviewJson(
+          urls,
+          event.repository,
+          event.pull.number,
+          event.review,
+        ),
+        pull_request: pullRequestJson(
+          urls,
+          state,
+          event.repository,
+          event.pull,
+        ),
+        repository,
+        sender,
+      },
     };
   }
   if (event.type === 'issue_comment') {
