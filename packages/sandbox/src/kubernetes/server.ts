@@ -59,7 +59,7 @@ export interface KubernetesStandInOptions {
    * the server's own URL, which then serves the discovery document and JWKS.
    */
   issuerUrl?: string;
-  /** Watch events kept for resuming; older resourceVersions get 410. */
+  /** Changes kept for resuming watches (default 5000); older resourceVersions get 410. */
   historyLimit?: number;
   /** How often a watch with `allowWatchBookmarks=true` gets a BOOKMARK. */
   bookmarkIntervalMs?: number;

@@ -202,7 +202,7 @@ export class KubernetesObjectStore {
   constructor(options: KubernetesObjectStoreOptions) {
     this.registry = options.registry;
     this.stateFile = options.stateFile;
-    this.historyLimit = options.historyLimit ?? 1000;
+    this.historyLimit = options.historyLimit ?? 5000;
     this.admission = options.admission ?? [];
     this.simulatePods = options.simulatePods ?? true;
     this.initialNamespaces = options.initialNamespaces ?? [
