@@ -206,6 +206,7 @@ describe('KEDA templates through the real scaffolder backend', () => {
             templateEntity('keda-sqs-autoscaling'),
             templateEntity('keda-cluster-onboarding'),
             templateEntity('keda-sqs-decommission'),
+            templateEntity('keda-provision-request'),
           ],
         }),
         scaffolderPlugin,
@@ -478,6 +479,29 @@ describe('KEDA templates through the real scaffolder backend', () => {
     expect(skipped).toEqual(expect.arrayContaining(['provision', 'provisioned']));
   });
 
+  it("after approval, the approver's provisioning run creates the role, records it and marks the pull request ready", async () => {
+    const record = [...stub.records.values()].find(r => r.entityRef === 'component:default/billing-worker')!;
+    // what POST /requests/:id/approve does in the keda backend before it starts the task
+    record.state = 'approved';
+
+    await runTemplate('keda-provision-request', { requestId: record.id }, APPROVER);
+
+    const { Role } = await iam(QUEUE_ACCOUNT).send(
+      new GetRoleCommand({ RoleName: 'keda-sqs-demo-eks-billing-billing-worker' }),
+    );
+    expect(decodeIamPolicy(Role!.AssumeRolePolicyDocument)).toEqual(record.plan.scalerRole.trustPolicy);
+    // the requester stays the requester; the task is the approver's
+    expect(Object.fromEntries(Role!.Tags!.map(t => [t.Key, t.Value]))).toMatchObject({
+      'keda.backstage.io/requested-by': record.requester,
+    });
+    expect(iamProvisionAsked.at(-1)).toBe(APPROVER);
+    expect(record).toMatchObject({ state: 'provisioned', provisioning: { roleArns: { scaler: Role!.Arn } } });
+    const [pull] = github.listPullRequests('platform', 'gitops', { head: 'keda/demo-eks/billing/billing-worker' });
+    expect(pull.draft).toBe(false);
+    const comments = github.state.listComments(github.state.repository('platform', 'gitops'), pull.number);
+    expect(comments.map(c => c.body)).toEqual([expect.stringContaining(`Approved and provisioned by ${APPROVER}`)]);
+  });
+
   it('a crafted template claiming autoApproved cannot provision a plan that needs approval', async () => {
     const crafted = {
       apiVersion: 'scaffolder.backstage.io/v1beta3',
@@ -550,12 +574,12 @@ describe('KEDA templates through the real scaffolder backend', () => {
     await expect(
       iam(QUEUE_ACCOUNT).send(new GetRoleCommand({ RoleName: 'keda-sqs-demo-eks-orders-orders-worker' })),
     ).rejects.toMatchObject({ name: 'NoSuchEntityException' });
-    // the provisioned orders requests are decommissioned; billing stays pending
+    // the provisioned orders requests are decommissioned; billing's is untouched
     const states = [...stub.records.values()].map(r => [r.entityRef, r.state]);
     expect(states).toEqual([
       ['component:default/orders-worker', 'decommissioned'],
       ['component:default/orders-worker', 'decommissioned'],
-      ['component:default/billing-worker', 'pending'],
+      ['component:default/billing-worker', 'provisioned'],
     ]);
   });
 });
