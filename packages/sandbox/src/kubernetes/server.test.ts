@@ -550,6 +550,40 @@ describe('Kubernetes API stand-in', () => {
       }
     });
 
+    it('streams Table rows for kubectl get -w', async () => {
+      const { resourceVersion } = standIn.store.list('configmaps');
+      standIn.store.create('configmaps', 'payments', {
+        metadata: { name: 'watched' },
+      });
+      const res = await fetch(
+        `${standIn.url}/api/v1/namespaces/payments/configmaps?watch=true&resourceVersion=${resourceVersion}&timeoutSeconds=1`,
+        {
+          headers: {
+            Authorization: `Bearer ${TOKEN}`,
+            Accept:
+              'application/json;as=Table;v=v1;g=meta.k8s.io,application/json',
+          },
+        },
+      );
+      const [event] = (await res.text())
+        .trim()
+        .split('\n')
+        .map(l => JSON.parse(l));
+      expect(event).toMatchObject({
+        type: 'ADDED',
+        object: {
+          kind: 'Table',
+          apiVersion: 'meta.k8s.io/v1',
+          rows: [
+            {
+              cells: ['watched', expect.any(String)],
+              object: { kind: 'PartialObjectMetadata' },
+            },
+          ],
+        },
+      });
+    });
+
     it('reports a too-old resourceVersion as an ERROR event with code 410', async () => {
       standIn.store.create('configmaps', 'payments', {
         metadata: { name: 'a' },
