@@ -9,6 +9,12 @@ export interface CountingProxy {
   dropConnections(): void;
   /** Ends open watch responses cleanly, as an API server does at its watch timeout. */
   endWatches(): void;
+  /**
+   * Silences open watches without ending them: no more events, no end, no
+   * error, like a connection a NAT dropped without telling either side.
+   * Returns how many watches with a response it froze.
+   */
+  freezeWatches(): number;
   close(): Promise<void>;
 }
 
@@ -24,6 +30,7 @@ export async function startCountingProxy(
   const requests: CountingProxy['requests'] = [];
   const sockets = new Set<Socket>();
   const watches = new Set<http.ServerResponse>();
+  const upstreamOf = new Map<http.ServerResponse, http.IncomingMessage>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
     requests.push({
@@ -48,6 +55,8 @@ export async function startCountingProxy(
         // Watches send headers before any event; pass them on at once.
         res.flushHeaders();
         response.pipe(res);
+        upstreamOf.set(res, response);
+        res.on('close', () => upstreamOf.delete(res));
       },
     );
     // Upstream unreachable: drop the client connection, as a dead server would.
@@ -68,6 +77,17 @@ export async function startCountingProxy(
     },
     dropConnections: () => sockets.forEach(s => s.destroy()),
     endWatches: () => watches.forEach(w => w.end()),
+    freezeWatches: () => {
+      let frozen = 0;
+      watches.forEach(w => {
+        const response = upstreamOf.get(w);
+        if (!response) return;
+        response.unpipe(w);
+        response.pause();
+        frozen++;
+      });
+      return frozen;
+    },
     close: () =>
       new Promise(resolve => {
         sockets.forEach(s => s.destroy());

@@ -187,6 +187,62 @@ describe('WatchedCollection', () => {
     ]);
   });
 
+  it('detects a watch that went silent (half-open connection) after the watch timeout and reconnects', async () => {
+    await collection.stop();
+    collection = new WatchedCollection(
+      kubeConfig(proxy.url),
+      {
+        group: 'keda.sh',
+        version: 'v1alpha1',
+        plural: 'triggerauthentications',
+      },
+      mockServices.logger.mock(),
+      { initialMs: 20, maxMs: 200 },
+      undefined,
+      { timeoutSeconds: 1, graceMs: 500 },
+    );
+    collection.start();
+    // Freeze only once the watch's response is flowing through the proxy.
+    await eventually(() => expect(proxy.freezeWatches()).toBe(1));
+    createTriggerAuthentication('while-silent');
+    // The frozen watch never delivers it; only a new watch (after the
+    // client gave up on the silent one) or a re-list can.
+    await eventually(() =>
+      expect(collection.get('while-silent', 'default')).toBeDefined(),
+    );
+    expect(proxy.requests.filter(r => r.watch).length).toBeGreaterThan(1);
+    expect(collection.getState()).toMatchObject({ synced: true });
+  });
+
+  it('asks the server to end each watch and follows changes across those ends', async () => {
+    await collection.stop();
+    collection = new WatchedCollection(
+      kubeConfig(proxy.url),
+      {
+        group: 'keda.sh',
+        version: 'v1alpha1',
+        plural: 'triggerauthentications',
+      },
+      mockServices.logger.mock(),
+      { initialMs: 20, maxMs: 200 },
+      undefined,
+      { timeoutSeconds: 1, graceMs: 5_000 },
+    );
+    collection.start();
+    // Two server-side ends later, a new object still arrives, without a re-list.
+    await eventually(() =>
+      expect(proxy.requests.filter(r => r.watch).length).toBeGreaterThanOrEqual(
+        3,
+      ),
+    );
+    createTriggerAuthentication('after-two-ends');
+    await eventually(() =>
+      expect(collection.get('after-two-ends', 'default')).toBeDefined(),
+    );
+    expect(proxy.requests.filter(r => !r.watch).length).toBe(1);
+    expect(collection.getState()).toMatchObject({ synced: true, stale: false });
+  });
+
   it('marks a resource the server does not serve', async () => {
     const missing = new WatchedCollection(
       kubeConfig(proxy.url),

@@ -11,26 +11,71 @@ import {
 } from '@kubernetes/client-node';
 
 /**
- * client-node's Watch throws (instead of calling `done`) when building the
- * request fails, e.g. an EKS token cannot be minted or a CA file is
- * missing. When that happens on a reconnect, ListWatch's un-awaited
- * handler rejects: an unhandled rejection, and an informer that silently
- * stops. Routing the failure to `done` makes it an ordinary informer error
- * that the restart logic below handles.
+ * client-node's Watch with two repairs:
+ *
+ * - It throws (instead of calling `done`) when building the request fails,
+ *   e.g. an EKS token cannot be minted or a CA file is missing. On a
+ *   reconnect, ListWatch's un-awaited handler then rejects: an unhandled
+ *   rejection and an informer that silently stops. Here the failure goes to
+ *   `done`, an ordinary informer error the restart logic handles.
+ * - It sets no timeout, so a half-open connection (a NAT or load balancer
+ *   dropped it silently) would look like a quiet, healthy watch forever.
+ *   Here the server is asked to end each watch after `timeoutSeconds` (a
+ *   normal end: ListWatch re-watches from its resourceVersion, no re-list),
+ *   and a watch that outlives that by `graceMs` is aborted as dead.
  */
 class ReportingWatch extends Watch {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly timeoutSeconds: number,
+    private readonly graceMs: number,
+  ) {
+    super(kubeConfig);
+  }
+
   async watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
     callback: (phase: string, apiObj: any, watchObj?: any) => void,
     done: (err: any) => void,
   ): Promise<AbortController> {
+    let finished = false;
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (err: any) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      done(
+        timedOut
+          ? new Error(
+              `the watch of ${path} neither ended nor failed ${this.timeoutSeconds}s after it asked the server to end it; connection presumed dead`,
+            )
+          : err,
+      );
+    };
+    let controller: AbortController;
     try {
-      return await super.watch(path, queryParams, callback, done);
+      controller = await super.watch(
+        path,
+        { ...queryParams, timeoutSeconds: this.timeoutSeconds },
+        callback,
+        finish,
+      );
     } catch (err) {
-      done(err);
+      finish(err);
       return new AbortController();
     }
+    if (!finished) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+        // node-fetch reports the abort through the body; make sure `done` runs.
+        finish(undefined);
+      }, this.timeoutSeconds * 1000 + this.graceMs);
+      timer.unref?.();
+    }
+    return controller;
   }
 }
 
@@ -48,6 +93,18 @@ export interface BackoffOptions {
   initialMs: number;
   maxMs: number;
 }
+
+/** How long one watch request may last; see ReportingWatch. */
+export interface WatchTimeoutOptions {
+  timeoutSeconds: number;
+  graceMs: number;
+}
+
+/** Five minutes per watch (kubectl and client-go use 5–10), 30 s grace. */
+export const DEFAULT_WATCH_TIMEOUT: WatchTimeoutOptions = {
+  timeoutSeconds: 300,
+  graceMs: 30_000,
+};
 
 export const DEFAULT_BACKOFF: BackoffOptions = {
   initialMs: 500,
@@ -134,6 +191,7 @@ export class WatchedCollection<T extends KubernetesObject> {
     private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
     /** Drops fields the cache never reads (e.g. a Deployment's pod template). */
     private readonly trim?: (object: T) => void,
+    watchTimeout: WatchTimeoutOptions = DEFAULT_WATCH_TIMEOUT,
   ) {
     this.name = describe(ref);
     const api = kubeConfig.makeApiClient(CustomObjectsApi);
@@ -164,7 +222,11 @@ export class WatchedCollection<T extends KubernetesObject> {
     };
     this.informer = new ListWatch<T>(
       pathOf(ref),
-      new ReportingWatch(kubeConfig),
+      new ReportingWatch(
+        kubeConfig,
+        watchTimeout.timeoutSeconds,
+        watchTimeout.graceMs,
+      ),
       list,
       false,
       ref.labelSelector,
