@@ -25,4 +25,4 @@ export type {
   ChainVerification,
   SimulatedDecision,
 } from './scalerRole';
-export { discoverOidcIssuer } from './oidcIssuer';
+export { discoverOidcIssuer, checkOidcProvider } from './oidcIssuer';

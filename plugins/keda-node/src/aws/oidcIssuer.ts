@@ -1,5 +1,10 @@
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
-import { describeAwsError } from './errors';
+import {
+  GetOpenIDConnectProviderCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
+import { InputError } from '@backstage/errors';
+import { describeAwsError, isNoSuchEntity } from './errors';
 
 /**
  * Reads an EKS cluster's OIDC issuer URL with `eks:DescribeCluster`, for
@@ -29,4 +34,45 @@ export async function discoverOidcIssuer(options: {
     );
   }
   return issuer;
+}
+
+/**
+ * Checks that the cluster's OIDC issuer is registered as an IAM OIDC
+ * provider in the cluster account and accepts the STS audience. Without it
+ * IAM rejects every AssumeRoleWithWebIdentity of the KEDA operator
+ * (kedacore/keda#4764); the operator role's trust alone does not show that.
+ * @public
+ */
+export async function checkOidcProvider(options: {
+  iam: IAMClient;
+  accountId: string;
+  providerArn: string;
+  audience: string;
+}): Promise<void> {
+  const { iam, accountId, providerArn, audience } = options;
+  let clientIds: string[];
+  try {
+    const out = await iam.send(
+      new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: providerArn }),
+    );
+    clientIds = out.ClientIDList ?? [];
+  } catch (error) {
+    if (isNoSuchEntity(error)) {
+      throw new InputError(
+        `The cluster's OIDC provider ${providerArn} is not registered in account ${accountId}, so the KEDA operator cannot use IRSA. Register it (eksctl utils associate-iam-oidc-provider --cluster <name> --approve) and run onboarding again`,
+      );
+    }
+    throw describeAwsError(error, {
+      action: 'iam:GetOpenIDConnectProvider',
+      resource: providerArn,
+      accountId,
+    });
+  }
+  if (!clientIds.includes(audience)) {
+    throw new InputError(
+      `The OIDC provider ${providerArn} does not accept the audience ${audience} (client ids: ${
+        clientIds.join(', ') || 'none'
+      }); add it (aws iam add-client-id-to-open-id-connect-provider) or IRSA tokens are rejected`,
+    );
+  }
 }

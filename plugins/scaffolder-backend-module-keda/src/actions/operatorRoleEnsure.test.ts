@@ -1,5 +1,6 @@
 import {
   CreateRoleCommand,
+  GetOpenIDConnectProviderCommand,
   GetRoleCommand,
   IAMClient,
   PutRolePolicyCommand,
@@ -36,6 +37,7 @@ describe('keda:aws:operator-role:ensure', () => {
 
   it('creates the IRSA operator role in the cluster account with the restricted assume permission', async () => {
     const { action, aws } = setup();
+    iamMock.on(GetOpenIDConnectProviderCommand).resolves({ ClientIDList: ['sts.amazonaws.com'] });
     iamMock
       .on(GetRoleCommand)
       .rejectsOnce(Object.assign(new Error('no'), { name: 'NoSuchEntity' }))
@@ -82,6 +84,24 @@ describe('keda:aws:operator-role:ensure', () => {
         ],
       }),
     ]);
+  });
+
+  it('refuses to create a role IRSA cannot use: OIDC provider missing or without the STS audience', async () => {
+    const { action } = setup();
+    const providerArn =
+      'arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
+    iamMock
+      .on(GetOpenIDConnectProviderCommand, { OpenIDConnectProviderArn: providerArn })
+      .rejectsOnce(Object.assign(new Error('not found'), { name: 'NoSuchEntityException' }))
+      .resolves({ ClientIDList: ['some-other-client'] });
+
+    await expect(runAction(action, { cluster: 'demo-eks' })).rejects.toThrow(
+      `The cluster's OIDC provider ${providerArn} is not registered in account 111111111111`,
+    );
+    await expect(runAction(action, { cluster: 'demo-eks' })).rejects.toThrow(
+      `The OIDC provider ${providerArn} does not accept the audience sts.amazonaws.com (client ids: some-other-client)`,
+    );
+    expect(iamMock.commandCalls(CreateRoleCommand)).toHaveLength(0);
   });
 
   it('outputs and writes the KEDA Helm values, and calls nothing in dry run', async () => {

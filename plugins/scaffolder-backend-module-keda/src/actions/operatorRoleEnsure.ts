@@ -1,7 +1,9 @@
 import { resolveSafeChildPath, type PermissionsService } from '@backstage/backend-plugin-api';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
+  clusterPartition,
   OPERATOR_PERMISSION_POLICY_NAME,
+  oidcProviderArn,
   operatorRoleArn,
   operatorRolePermissionPolicy,
   operatorRoleTrustPolicy,
@@ -9,6 +11,7 @@ import {
   type OperatorRolePlan,
 } from '@internal/plugin-keda-common';
 import {
+  checkOidcProvider,
   desiredOperatorRole,
   reconcileRole,
   type KedaAwsClientFactory,
@@ -119,8 +122,18 @@ export function createKedaOperatorRoleEnsureAction(options: {
         ctx.output('changes', []);
         return;
       }
+      const iam = await options.aws.iam(operatorRole.accountId);
+      if (spec.identity === 'irsa' && spec.oidcIssuer) {
+        // Fail before creating a role IRSA could never use.
+        await checkOidcProvider({
+          iam,
+          accountId: spec.accountId,
+          providerArn: oidcProviderArn(clusterPartition(spec), spec.accountId, spec.oidcIssuer),
+          audience: STS_AUDIENCE,
+        });
+      }
       const result = await reconcileRole({
-        iam: await options.aws.iam(operatorRole.accountId),
+        iam,
         role: desiredOperatorRole(spec, operatorRole, {
           permissionsBoundaryArn: roles.permissionsBoundaryArn,
           tags: roles.tags,
