@@ -23,7 +23,11 @@ import {
   readKedaConfig,
   reconcileRole,
 } from '@internal/plugin-keda-node';
-import { rootCredentialsFor, startAwsStandIn, type AwsStandIn } from '@internal/sandbox';
+import {
+  rootCredentialsFor,
+  startAwsStandIn,
+  type AwsStandIn,
+} from '@internal/sandbox';
 import { KedaPlanner } from '../lib/planner';
 import {
   CLUSTER_ACCOUNT,
@@ -48,7 +52,11 @@ jest.setTimeout(60_000);
 
 const EXTERNAL_ID = '0123456789abcdef0123456789abcdef';
 const ROLE = 'keda-sqs-demo-eks-orders-orders-worker';
-const input = { request: ordersRequest, externalId: EXTERNAL_ID, autoApproved: true };
+const input = {
+  request: ordersRequest,
+  externalId: EXTERNAL_ID,
+  autoApproved: true,
+};
 const MUTATING = /^(Create|Put|Update|Tag|Untag|Delete|Attach|Detach)/;
 
 describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
@@ -56,13 +64,24 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
   const previousEndpoint = process.env.AWS_ENDPOINT_URL;
 
   const iam = (account: string) =>
-    new IAMClient({ endpoint: aws.url, region: 'us-east-1', credentials: rootCredentialsFor(account) });
+    new IAMClient({
+      endpoint: aws.url,
+      region: 'us-east-1',
+      credentials: rootCredentialsFor(account),
+    });
 
   function actionWith(
-    accounts: Array<{ accountId: string; accessKeyId: string; secretAccessKey: string }>,
+    accounts: Array<{
+      accountId: string;
+      accessKeyId: string;
+      secretAccessKey: string;
+    }>,
     maxAttempts?: number,
   ) {
-    const config = new ConfigReader({ keda: kedaConfigData(), aws: { accounts } });
+    const config = new ConfigReader({
+      keda: kedaConfigData(),
+      aws: { accounts },
+    });
     const factory = KedaAwsClientFactory.fromConfig(config, { maxAttempts });
     return createKedaScalerRoleEnsureAction({
       planner: new KedaPlanner({ config, aws: factory }),
@@ -71,7 +90,10 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
     });
   }
   const rootAccounts = () =>
-    [CLUSTER_ACCOUNT, QUEUE_ACCOUNT].map(accountId => ({ accountId, ...rootCredentialsFor(accountId) }));
+    [CLUSTER_ACCOUNT, QUEUE_ACCOUNT].map(accountId => ({
+      accountId,
+      ...rootCredentialsFor(accountId),
+    }));
 
   beforeEach(async () => {
     aws = await startAwsStandIn({ port: 0, logger: () => {} });
@@ -80,9 +102,15 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
     process.env.AWS_ENDPOINT_URL = aws.url;
     // the onboarded cluster: OIDC provider and KEDA operator role
     const keda = kedaConfigData();
-    const spec = clusterSpecOf(readKedaConfig(new ConfigReader({ keda })).clusters[0]) as KedaClusterSpec;
+    const spec = clusterSpecOf(
+      readKedaConfig(new ConfigReader({ keda })).clusters[0],
+    ) as KedaClusterSpec;
     await iam(CLUSTER_ACCOUNT).send(
-      new CreateOpenIDConnectProviderCommand({ Url: OIDC_ISSUER, ClientIDList: [STS_AUDIENCE], ThumbprintList: [] }),
+      new CreateOpenIDConnectProviderCommand({
+        Url: OIDC_ISSUER,
+        ClientIDList: [STS_AUDIENCE],
+        ThumbprintList: [],
+      }),
     );
     await reconcileRole({
       iam: iam(CLUSTER_ACCOUNT),
@@ -109,23 +137,43 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
     else process.env.AWS_ENDPOINT_URL = previousEndpoint;
   });
 
-  const operations = (from: number) => aws.requestLog().slice(from).map(c => c.operation);
+  const operations = (from: number) =>
+    aws
+      .requestLog()
+      .slice(from)
+      .map(c => c.operation);
 
-  it('rides out IAM throttling with the SDK retry strategy', async () => {
-    aws.setFaults([{ service: 'iam', operation: 'PutRolePolicy', error: 'throttle', times: 2 }]);
-    const start = aws.requestLog().length;
-    const { outputs } = await runAction(actionWith(rootAccounts()), input);
-    expect(outputs).toMatchObject({ created: true, verification: { ok: true } });
-    expect(operations(start).filter(op => op === 'PutRolePolicy')).toHaveLength(3);
-  });
+  it.each(['throttle', 'unavailable', 'internal'] as const)(
+    'rides out IAM %s errors with the SDK retry strategy',
+    async error => {
+      aws.setFaults([
+        { service: 'iam', operation: 'PutRolePolicy', error, times: 2 },
+      ]);
+      const start = aws.requestLog().length;
+      const { outputs } = await runAction(actionWith(rootAccounts()), input);
+      expect(outputs).toMatchObject({
+        created: true,
+        verification: { ok: true },
+      });
+      expect(
+        operations(start).filter(op => op === 'PutRolePolicy'),
+      ).toHaveLength(3);
+    },
+  );
 
   it('recovers from a partial failure: role created, policy throttled beyond the retries, re-run puts only the policy', async () => {
-    aws.setFaults([{ service: 'iam', operation: 'PutRolePolicy', error: 'throttle' }]);
+    aws.setFaults([
+      { service: 'iam', operation: 'PutRolePolicy', error: 'throttle' },
+    ]);
     // 3 attempts keep the SDK's backoff short here; the default is KEDA_AWS_MAX_ATTEMPTS
-    await expect(runAction(actionWith(rootAccounts(), 3), input)).rejects.toThrow(
+    await expect(
+      runAction(actionWith(rootAccounts(), 3), input),
+    ).rejects.toThrow(
       /AWS kept failing iam:PutRolePolicy .* with Throttling after the SDK's retries/,
     );
-    await expect(iam(QUEUE_ACCOUNT).send(new GetRoleCommand({ RoleName: ROLE }))).resolves.toBeDefined();
+    await expect(
+      iam(QUEUE_ACCOUNT).send(new GetRoleCommand({ RoleName: ROLE })),
+    ).resolves.toBeDefined();
 
     aws.clearFaults();
     const start = aws.requestLog().length;
@@ -135,7 +183,10 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
       changes: ['put-role-policy:keda-read-queue-depth', 'tag-role'],
       verification: { ok: true },
     });
-    expect(operations(start).filter(op => MUTATING.test(op))).toEqual(['PutRolePolicy', 'TagRole']);
+    expect(operations(start).filter(op => MUTATING.test(op))).toEqual([
+      'PutRolePolicy',
+      'TagRole',
+    ]);
 
     const again = aws.requestLog().length;
     await runAction(actionWith(rootAccounts()), input);
@@ -147,7 +198,13 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
       inlinePolicies: {
         'read-only': {
           Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: ['iam:GetRole', 'iam:GetRolePolicy'], Resource: '*' }],
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['iam:GetRole', 'iam:GetRolePolicy'],
+              Resource: '*',
+            },
+          ],
         },
       },
     });
@@ -170,7 +227,10 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
     expect(outputs.verification.ok).toBe(true);
     // someone fences the role afterwards: the next run converges IAM but proves the chain broken
     await iam(QUEUE_ACCOUNT).send(
-      new PutRolePermissionsBoundaryCommand({ RoleName: ROLE, PermissionsBoundary: boundary.arn }),
+      new PutRolePermissionsBoundaryCommand({
+        RoleName: ROLE,
+        PermissionsBoundary: boundary.arn,
+      }),
     );
     await expect(runAction(actionWith(rootAccounts()), input)).rejects.toThrow(
       `is not allowed sqs:GetQueueAttributes on arn:aws:sqs:eu-west-1:${QUEUE_ACCOUNT}:orders-queue (simulator: implicitDeny); a permissions boundary`,
@@ -188,7 +248,9 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
             {
               Effect: 'Allow',
               Action: 'sts:AssumeRole',
-              Resource: [CLUSTER_ACCOUNT, QUEUE_ACCOUNT].map(a => `arn:aws:iam::${a}:role/keda-provisioner`),
+              Resource: [CLUSTER_ACCOUNT, QUEUE_ACCOUNT].map(
+                a => `arn:aws:iam::${a}:role/keda-provisioner`,
+              ),
             },
           ],
         },
@@ -196,15 +258,31 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
     });
     const portalKey = aws.createAccessKey(portal.arn);
     const readmeActions = [
-      'iam:GetRole', 'iam:CreateRole', 'iam:UpdateAssumeRolePolicy', 'iam:GetRolePolicy',
-      'iam:PutRolePolicy', 'iam:TagRole', 'iam:UpdateRole', 'iam:PutRolePermissionsBoundary',
-      'iam:SimulatePrincipalPolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy',
-      'iam:ListAttachedRolePolicies', 'iam:DetachRolePolicy', 'iam:DeleteRole',
+      'iam:GetRole',
+      'iam:CreateRole',
+      'iam:UpdateAssumeRolePolicy',
+      'iam:GetRolePolicy',
+      'iam:PutRolePolicy',
+      'iam:TagRole',
+      'iam:UpdateRole',
+      'iam:PutRolePermissionsBoundary',
+      'iam:SimulatePrincipalPolicy',
+      'iam:ListRolePolicies',
+      'iam:DeleteRolePolicy',
+      'iam:ListAttachedRolePolicies',
+      'iam:DetachRolePolicy',
+      'iam:DeleteRole',
     ];
     // For a role that does not exist yet IAM evaluates GetRole against
     // `role/<name>` without the path, hence the second resource.
     for (const [account, resource] of [
-      [QUEUE_ACCOUNT, [`arn:aws:iam::${QUEUE_ACCOUNT}:role/keda/*`, `arn:aws:iam::${QUEUE_ACCOUNT}:role/keda-sqs-*`]],
+      [
+        QUEUE_ACCOUNT,
+        [
+          `arn:aws:iam::${QUEUE_ACCOUNT}:role/keda/*`,
+          `arn:aws:iam::${QUEUE_ACCOUNT}:role/keda-sqs-*`,
+        ],
+      ],
       [CLUSTER_ACCOUNT, [`arn:aws:iam::${CLUSTER_ACCOUNT}:role/keda-operator`]],
     ] as const) {
       await iam(account).send(
@@ -212,7 +290,13 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
           RoleName: 'keda-provisioner',
           AssumeRolePolicyDocument: JSON.stringify({
             Version: '2012-10-17',
-            Statement: [{ Effect: 'Allow', Principal: { AWS: portal.arn }, Action: 'sts:AssumeRole' }],
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { AWS: portal.arn },
+                Action: 'sts:AssumeRole',
+              },
+            ],
           }),
         }),
       );
@@ -234,19 +318,33 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
       keda: kedaConfigData(),
       aws: {
         mainAccount: { ...portalKey, region: 'eu-west-1' },
-        accounts: [CLUSTER_ACCOUNT, QUEUE_ACCOUNT].map(accountId => ({ accountId, roleName: 'keda-provisioner' })),
+        accounts: [CLUSTER_ACCOUNT, QUEUE_ACCOUNT].map(accountId => ({
+          accountId,
+          roleName: 'keda-provisioner',
+        })),
       },
     });
     const factory = KedaAwsClientFactory.fromConfig(config);
     const planner = new KedaPlanner({ config, aws: factory });
     const permissions = fixedPermissions(AuthorizeResult.ALLOW).service;
-    const ensure = createKedaScalerRoleEnsureAction({ planner, aws: factory, permissions });
+    const ensure = createKedaScalerRoleEnsureAction({
+      planner,
+      aws: factory,
+      permissions,
+    });
 
     const { outputs } = await runAction(ensure, input);
-    expect(outputs).toMatchObject({ created: true, verification: { ok: true } });
+    expect(outputs).toMatchObject({
+      created: true,
+      verification: { ok: true },
+    });
     expect(outputs.verification.skipped).toBeUndefined();
 
-    const remove = createKedaScalerRoleDeleteAction({ planner, aws: factory, permissions });
+    const remove = createKedaScalerRoleDeleteAction({
+      planner,
+      aws: factory,
+      permissions,
+    });
     const deletion = await runAction(remove, {
       cluster: 'demo-eks',
       namespace: 'orders',
