@@ -87,7 +87,11 @@ const ordersWorker: Entity = {
       'backstage.io/kubernetes-namespace': 'orders',
     },
   },
-  spec: { type: 'service', owner: 'group:default/team-orders', lifecycle: 'production' },
+  spec: {
+    type: 'service',
+    owner: 'group:default/team-orders',
+    lifecycle: 'production',
+  },
 };
 
 const billingWorker: Entity = {
@@ -132,16 +136,28 @@ const approverOnlyIamPermissions = createServiceFactory({
   deps: {},
   async factory() {
     const decide = (name: string, credentials: BackstageCredentials) => {
-      const user = (credentials.principal as { userEntityRef?: string }).userEntityRef ?? '';
+      const user =
+        (credentials.principal as { userEntityRef?: string }).userEntityRef ??
+        '';
       if (name !== 'keda.iam.provision') return AuthorizeResult.ALLOW;
       iamProvisionAsked.push(user);
       return user === APPROVER ? AuthorizeResult.ALLOW : AuthorizeResult.DENY;
     };
     return {
-      authorize: async (requests: any[], opts: { credentials: BackstageCredentials }) =>
-        requests.map(r => ({ result: decide(r.permission.name, opts.credentials) })),
-      authorizeConditional: async (requests: any[], opts: { credentials: BackstageCredentials }) =>
-        requests.map(r => ({ result: decide(r.permission.name, opts.credentials) })),
+      authorize: async (
+        requests: any[],
+        opts: { credentials: BackstageCredentials },
+      ) =>
+        requests.map(r => ({
+          result: decide(r.permission.name, opts.credentials),
+        })),
+      authorizeConditional: async (
+        requests: any[],
+        opts: { credentials: BackstageCredentials },
+      ) =>
+        requests.map(r => ({
+          result: decide(r.permission.name, opts.credentials),
+        })),
     } as any;
   },
 });
@@ -158,22 +174,37 @@ describe('KEDA templates through the real scaffolder backend', () => {
   const previousEndpoint = process.env.AWS_ENDPOINT_URL;
 
   const iam = (account: string) =>
-    new IAMClient({ endpoint: aws.url, region: 'us-east-1', credentials: rootCredentialsFor(account) });
+    new IAMClient({
+      endpoint: aws.url,
+      region: 'us-east-1',
+      credentials: rootCredentialsFor(account),
+    });
 
   beforeAll(async () => {
     aws = await startAwsStandIn({ port: 0, logger: () => {} });
     aws.createAccount(CLUSTER_ACCOUNT);
     aws.createAccount(QUEUE_ACCOUNT);
     github = await startGitHubStandIn({ port: 0, logger: { warn: () => {} } });
-    github.createRepo('platform', 'gitops', { files: { 'README.md': '# GitOps\n' } });
+    github.createRepo('platform', 'gitops', {
+      files: { 'README.md': '# GitOps\n' },
+    });
 
     const keda = kedaConfigData();
     keda.clusters[0].gitops.repoUrl = `${github.host}?owner=platform&repo=gitops`;
     configData = {
       app: { baseUrl: 'http://localhost:3000' },
-      backend: { baseUrl: 'http://127.0.0.1', listen: { host: '127.0.0.1', port: 0 } },
+      backend: {
+        baseUrl: 'http://127.0.0.1',
+        listen: { host: '127.0.0.1', port: 0 },
+      },
       integrations: {
-        github: [{ host: github.host, apiBaseUrl: github.apiBaseUrl, token: DEFAULT_GITHUB_STAND_IN_TOKEN }],
+        github: [
+          {
+            host: github.host,
+            apiBaseUrl: github.apiBaseUrl,
+            token: DEFAULT_GITHUB_STAND_IN_TOKEN,
+          },
+        ],
       },
       aws: {
         accounts: [CLUSTER_ACCOUNT, QUEUE_ACCOUNT].map(accountId => ({
@@ -187,7 +218,11 @@ describe('KEDA templates through the real scaffolder backend', () => {
     // EKS with IRSA: the cluster's OIDC provider is registered in account A.
     // The operator role comes from the onboarding template below.
     await iam(CLUSTER_ACCOUNT).send(
-      new CreateOpenIDConnectProviderCommand({ Url: OIDC_ISSUER, ClientIDList: [STS_AUDIENCE], ThumbprintList: [] }),
+      new CreateOpenIDConnectProviderCommand({
+        Url: OIDC_ISSUER,
+        ClientIDList: [STS_AUDIENCE],
+        ThumbprintList: [],
+      }),
     );
 
     stub = await startKedaBackendStub(new ConfigReader(configData));
@@ -225,7 +260,12 @@ describe('KEDA templates through the real scaffolder backend', () => {
     else process.env.AWS_ENDPOINT_URL = previousEndpoint;
   });
 
-  async function api(method: string, route: string, body?: unknown, user = USER) {
+  async function api(
+    method: string,
+    route: string,
+    body?: unknown,
+    user = USER,
+  ) {
     const response = await fetch(`${baseUrl}/api/scaffolder${route}`, {
       method,
       headers: {
@@ -235,7 +275,8 @@ describe('KEDA templates through the real scaffolder backend', () => {
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text}`);
+    if (!response.ok)
+      throw new Error(`${method} ${route}: ${response.status} ${text}`);
     return JSON.parse(text);
   }
 
@@ -258,7 +299,11 @@ describe('KEDA templates through the real scaffolder backend', () => {
         const completion = events.find((e: any) => e.type === 'completion');
         return { id, output: completion.body.output };
       }
-      if (task.status === 'failed' || task.status === 'cancelled' || Date.now() > deadline) {
+      if (
+        task.status === 'failed' ||
+        task.status === 'cancelled' ||
+        Date.now() > deadline
+      ) {
         const events = await api('GET', `/v2/tasks/${id}/events`);
         const log = events
           .filter((e: any) => e.type === 'log')
@@ -283,11 +328,23 @@ describe('KEDA templates through the real scaffolder backend', () => {
     });
     const log = result.log.map((l: any) => l.body.message).join('\n');
     expect(result.steps.map((s: any) => s.id)).toEqual([
-      'fetch-component', 'plan', 'write', 'provision', 'publish', 'record', 'provisioned',
+      'fetch-component',
+      'plan',
+      'write',
+      'provision',
+      'publish',
+      'record',
+      'provisioned',
     ]);
-    const plan = result.output.text.find((t: any) => t.title === 'Plan').content;
-    expect(plan).toContain('KEDA autoscaling for `Deployment/orders-worker` on `demo-eks`');
-    expect(plan).toContain('arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker');
+    const plan = result.output.text.find(
+      (t: any) => t.title === 'Plan',
+    ).content;
+    expect(plan).toContain(
+      'KEDA autoscaling for `Deployment/orders-worker` on `demo-eks`',
+    );
+    expect(plan).toContain(
+      'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker',
+    );
     expect(plan).toContain('"sqs:GetQueueAttributes"');
     // the manifests were written into the dry run's workspace
     const written = result.directoryContents.map((f: any) => f.path);
@@ -300,42 +357,71 @@ describe('KEDA templates through the real scaffolder backend', () => {
     );
     expect(log).toContain('Dry run: would create or converge');
     expect(aws.requestLog().length).toBe(awsCallsBefore);
-    expect(github.listPullRequests('platform', 'gitops', { state: 'all' })).toEqual([]);
+    expect(
+      github.listPullRequests('platform', 'gitops', { state: 'all' }),
+    ).toEqual([]);
     expect(stub.calls).toEqual([]);
   });
 
   it('onboards the cluster: operator role in account A and a pull request with the KEDA Helm values', async () => {
     const gitops = `${github.host}?owner=platform&repo=gitops`;
     await expect(
-      runTemplate('keda-cluster-onboarding', { cluster: 'demo-eks', gitopsRepoUrl: gitops }),
-    ).rejects.toThrow('Onboarding a cluster creates its KEDA operator role, and only members of the KEDA approver groups');
+      runTemplate('keda-cluster-onboarding', {
+        cluster: 'demo-eks',
+        gitopsRepoUrl: gitops,
+      }),
+    ).rejects.toThrow(
+      'Onboarding a cluster creates its KEDA operator role, and only members of the KEDA approver groups',
+    );
     const onboarding = await runTemplate(
       'keda-cluster-onboarding',
       { cluster: 'demo-eks', gitopsRepoUrl: gitops },
       APPROVER,
     );
 
-    const { Role } = await iam(CLUSTER_ACCOUNT).send(new GetRoleCommand({ RoleName: 'keda-operator' }));
+    const { Role } = await iam(CLUSTER_ACCOUNT).send(
+      new GetRoleCommand({ RoleName: 'keda-operator' }),
+    );
     expect(decodeIamPolicy(Role!.AssumeRolePolicyDocument)).toMatchObject({
       Statement: [
         {
           Action: 'sts:AssumeRoleWithWebIdentity',
           Principal: {
-            Federated: `arn:aws:iam::${CLUSTER_ACCOUNT}:oidc-provider/${OIDC_ISSUER.replace('https://', '')}`,
+            Federated: `arn:aws:iam::${CLUSTER_ACCOUNT}:oidc-provider/${OIDC_ISSUER.replace(
+              'https://',
+              '',
+            )}`,
           },
         },
       ],
     });
     const permission = await iam(CLUSTER_ACCOUNT).send(
-      new GetRolePolicyCommand({ RoleName: 'keda-operator', PolicyName: OPERATOR_PERMISSION_POLICY_NAME }),
+      new GetRolePolicyCommand({
+        RoleName: 'keda-operator',
+        PolicyName: OPERATOR_PERMISSION_POLICY_NAME,
+      }),
     );
     expect(decodeIamPolicy(permission.PolicyDocument)).toMatchObject({
-      Statement: [{ Action: 'sts:AssumeRole', Resource: expect.arrayContaining([`arn:aws:iam::${QUEUE_ACCOUNT}:role/keda/keda-sqs-*`]) }],
+      Statement: [
+        {
+          Action: 'sts:AssumeRole',
+          Resource: expect.arrayContaining([
+            `arn:aws:iam::${QUEUE_ACCOUNT}:role/keda/keda-sqs-*`,
+          ]),
+        },
+      ],
     });
 
-    const [pull] = github.listPullRequests('platform', 'gitops', { head: 'keda/onboard-demo-eks' });
+    const [pull] = github.listPullRequests('platform', 'gitops', {
+      head: 'keda/onboard-demo-eks',
+    });
     const helmValues = yaml.parse(
-      github.getFile('platform', 'gitops', 'clusters/demo-eks/keda/values.yaml', 'keda/onboard-demo-eks')!,
+      github.getFile(
+        'platform',
+        'gitops',
+        'clusters/demo-eks/keda/values.yaml',
+        'keda/onboard-demo-eks',
+      )!,
     );
     expect(helmValues).toEqual({
       podIdentity: {
@@ -348,7 +434,9 @@ describe('KEDA templates through the real scaffolder backend', () => {
         },
       },
     });
-    expect(onboarding.output.links).toEqual([{ title: 'Pull request', url: pull.html_url }]);
+    expect(onboarding.output.links).toEqual([
+      { title: 'Pull request', url: pull.html_url },
+    ]);
     // the PR is merged; the rest of the journey starts from an onboarded cluster
     await github.mergePullRequest('platform', 'gitops', pull.number);
   });
@@ -357,11 +445,18 @@ describe('KEDA templates through the real scaffolder backend', () => {
     const first = await runTemplate();
 
     // GitHub: one ready (auto-approved) pull request with the planned files
-    const [pull] = github.listPullRequests('platform', 'gitops', { head: branch });
-    expect(pull).toMatchObject({ state: 'open', draft: false, head: { ref: branch } });
+    const [pull] = github.listPullRequests('platform', 'gitops', {
+      head: branch,
+    });
+    expect(pull).toMatchObject({
+      state: 'open',
+      draft: false,
+      head: { ref: branch },
+    });
     expect(pull.requested_teams.map(t => t.slug)).toEqual(['platform-team']);
     expect(pull.body).toContain('Auto-approved');
-    const file = (name: string) => github.getFile('platform', 'gitops', `${dir}/${name}`, branch)!;
+    const file = (name: string) =>
+      github.getFile('platform', 'gitops', `${dir}/${name}`, branch)!;
     const triggerAuth = yaml.parse(file('triggerauthentication.yaml'));
     const scaledObject = yaml.parse(file('scaledobject.yaml'));
     const iamPlan = JSON.parse(file('iam-plan.json'));
@@ -379,16 +474,33 @@ describe('KEDA templates through the real scaffolder backend', () => {
 
     // AWS: the scaler role holds exactly the documents the pull request shows
     const scaler = iam(QUEUE_ACCOUNT);
-    const { Role } = await scaler.send(new GetRoleCommand({ RoleName: 'keda-sqs-demo-eks-orders-orders-worker' }));
+    const { Role } = await scaler.send(
+      new GetRoleCommand({
+        RoleName: 'keda-sqs-demo-eks-orders-orders-worker',
+      }),
+    );
     expect(Role!.Arn).toBe(iamPlan.scalerRole.arn);
     expect(Role!.Path).toBe('/keda/');
-    expect(decodeIamPolicy(Role!.AssumeRolePolicyDocument)).toEqual(iamPlan.scalerRole.trustPolicy);
-    expect(iamPlan.scalerRole.trustPolicy.Statement[0].Condition.StringEquals['sts:ExternalId']).toBe(externalId);
-    const inline = await scaler.send(
-      new GetRolePolicyCommand({ RoleName: Role!.RoleName, PolicyName: 'keda-read-queue-depth' }),
+    expect(decodeIamPolicy(Role!.AssumeRolePolicyDocument)).toEqual(
+      iamPlan.scalerRole.trustPolicy,
     );
-    expect(decodeIamPolicy(inline.PolicyDocument)).toEqual(iamPlan.scalerRole.permissionPolicy);
-    expect(Object.fromEntries(Role!.Tags!.map(t => [t.Key, t.Value]))).toMatchObject({
+    expect(
+      iamPlan.scalerRole.trustPolicy.Statement[0].Condition.StringEquals[
+        'sts:ExternalId'
+      ],
+    ).toBe(externalId);
+    const inline = await scaler.send(
+      new GetRolePolicyCommand({
+        RoleName: Role!.RoleName,
+        PolicyName: 'keda-read-queue-depth',
+      }),
+    );
+    expect(decodeIamPolicy(inline.PolicyDocument)).toEqual(
+      iamPlan.scalerRole.permissionPolicy,
+    );
+    expect(
+      Object.fromEntries(Role!.Tags!.map(t => [t.Key, t.Value])),
+    ).toMatchObject({
       'backstage.io/managed-by': 'backstage-keda',
       'keda.backstage.io/entity-ref': 'component:default/orders-worker',
       'keda.backstage.io/requested-by': USER,
@@ -404,27 +516,42 @@ describe('KEDA templates through the real scaffolder backend', () => {
       provisioning: { roleArns: { scaler: Role!.Arn } },
     });
     expect(record.plan.scalerRole.externalId).toBe(externalId);
-    const create = stub.calls.find(c => c.method === 'POST' && c.path === '/requests')!;
+    const create = stub.calls.find(
+      c => c.method === 'POST' && c.path === '/requests',
+    )!;
     expect(create.authorization).toContain(`"obo":"${USER}"`);
     expect(first.output.links).toEqual(
       expect.arrayContaining([
         { title: 'Pull request', url: pull.html_url },
-        { title: 'KEDA request', url: `http://localhost:3000/keda/requests/${record.id}` },
+        {
+          title: 'KEDA request',
+          url: `http://localhost:3000/keda/requests/${record.id}`,
+        },
       ]),
     );
 
     // Re-run: a fresh ExternalId; the same pull request and the same role converge to it
     const second = await runTemplate();
-    expect(github.listPullRequests('platform', 'gitops', { state: 'all', head: branch })).toHaveLength(1);
-    const newExternalId = yaml.parse(file('triggerauthentication.yaml')).spec.podIdentity.externalID;
+    expect(
+      github.listPullRequests('platform', 'gitops', {
+        state: 'all',
+        head: branch,
+      }),
+    ).toHaveLength(1);
+    const newExternalId = yaml.parse(file('triggerauthentication.yaml')).spec
+      .podIdentity.externalID;
     expect(newExternalId).not.toBe(externalId);
-    const after = await scaler.send(new GetRoleCommand({ RoleName: Role!.RoleName }));
+    const after = await scaler.send(
+      new GetRoleCommand({ RoleName: Role!.RoleName }),
+    );
     expect(decodeIamPolicy(after.Role!.AssumeRolePolicyDocument)).toEqual(
       JSON.parse(file('iam-plan.json')).scalerRole.trustPolicy,
     );
     expect(after.Role!.RoleId).toBe(Role!.RoleId);
     expect(
-      Object.fromEntries(after.Role!.Tags!.map(t => [t.Key, t.Value]))['keda.backstage.io/task-id'],
+      Object.fromEntries(after.Role!.Tags!.map(t => [t.Key, t.Value]))[
+        'keda.backstage.io/task-id'
+      ],
     ).toBe(second.id);
 
     // The same plan again (as a scaffolder retry of the step would run it):
@@ -446,7 +573,11 @@ describe('KEDA templates through the real scaffolder backend', () => {
       },
       { userRef: USER, taskId: second.id },
     );
-    expect(rerun.outputs).toMatchObject({ created: false, changes: [], verification: { ok: true } });
+    expect(rerun.outputs).toMatchObject({
+      created: false,
+      changes: [],
+      verification: { ok: true },
+    });
     const calls = aws.requestLog().slice(logStart);
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.filter(c => MUTATING_IAM.test(c.operation))).toEqual([]);
@@ -461,45 +592,81 @@ describe('KEDA templates through the real scaffolder backend', () => {
     };
     const run = await runTemplate('keda-sqs-autoscaling', billing);
 
-    const [pull] = github.listPullRequests('platform', 'gitops', { head: 'keda/demo-eks/billing/billing-worker' });
+    const [pull] = github.listPullRequests('platform', 'gitops', {
+      head: 'keda/demo-eks/billing/billing-worker',
+    });
     expect(pull.draft).toBe(true);
     expect(pull.body).toContain('maxReplicas 30 is above 20');
     await expect(
-      iam(QUEUE_ACCOUNT).send(new GetRoleCommand({ RoleName: 'keda-sqs-demo-eks-billing-billing-worker' })),
+      iam(QUEUE_ACCOUNT).send(
+        new GetRoleCommand({
+          RoleName: 'keda-sqs-demo-eks-billing-billing-worker',
+        }),
+      ),
     ).rejects.toMatchObject({ name: 'NoSuchEntityException' });
-    const record = [...stub.records.values()].find(r => r.entityRef === 'component:default/billing-worker')!;
+    const record = [...stub.records.values()].find(
+      r => r.entityRef === 'component:default/billing-worker',
+    )!;
     expect(record).toMatchObject({
       state: 'pending',
       autoApproved: false,
-      approvalReasons: ['maxReplicas 30 is above 20, the most that is approved automatically'],
+      approvalReasons: [
+        'maxReplicas 30 is above 20, the most that is approved automatically',
+      ],
       pullRequest: { number: pull.number },
     });
     const events = await api('GET', `/v2/tasks/${run.id}/events`);
-    const skipped = events.filter((e: any) => e.body?.status === 'skipped').map((e: any) => e.body.stepId);
-    expect(skipped).toEqual(expect.arrayContaining(['provision', 'provisioned']));
+    const skipped = events
+      .filter((e: any) => e.body?.status === 'skipped')
+      .map((e: any) => e.body.stepId);
+    expect(skipped).toEqual(
+      expect.arrayContaining(['provision', 'provisioned']),
+    );
   });
 
   it("after approval, the approver's provisioning run creates the role, records it and marks the pull request ready", async () => {
-    const record = [...stub.records.values()].find(r => r.entityRef === 'component:default/billing-worker')!;
+    const record = [...stub.records.values()].find(
+      r => r.entityRef === 'component:default/billing-worker',
+    )!;
     // what POST /requests/:id/approve does in the keda backend before it starts the task
     record.state = 'approved';
 
-    await runTemplate('keda-provision-request', { requestId: record.id }, APPROVER);
+    await runTemplate(
+      'keda-provision-request',
+      { requestId: record.id },
+      APPROVER,
+    );
 
     const { Role } = await iam(QUEUE_ACCOUNT).send(
-      new GetRoleCommand({ RoleName: 'keda-sqs-demo-eks-billing-billing-worker' }),
+      new GetRoleCommand({
+        RoleName: 'keda-sqs-demo-eks-billing-billing-worker',
+      }),
     );
-    expect(decodeIamPolicy(Role!.AssumeRolePolicyDocument)).toEqual(record.plan.scalerRole.trustPolicy);
+    expect(decodeIamPolicy(Role!.AssumeRolePolicyDocument)).toEqual(
+      record.plan.scalerRole.trustPolicy,
+    );
     // the requester stays the requester; the task is the approver's
-    expect(Object.fromEntries(Role!.Tags!.map(t => [t.Key, t.Value]))).toMatchObject({
+    expect(
+      Object.fromEntries(Role!.Tags!.map(t => [t.Key, t.Value])),
+    ).toMatchObject({
       'keda.backstage.io/requested-by': record.requester,
     });
     expect(iamProvisionAsked.at(-1)).toBe(APPROVER);
-    expect(record).toMatchObject({ state: 'provisioned', provisioning: { roleArns: { scaler: Role!.Arn } } });
-    const [pull] = github.listPullRequests('platform', 'gitops', { head: 'keda/demo-eks/billing/billing-worker' });
+    expect(record).toMatchObject({
+      state: 'provisioned',
+      provisioning: { roleArns: { scaler: Role!.Arn } },
+    });
+    const [pull] = github.listPullRequests('platform', 'gitops', {
+      head: 'keda/demo-eks/billing/billing-worker',
+    });
     expect(pull.draft).toBe(false);
-    const comments = github.state.listComments(github.state.repository('platform', 'gitops'), pull.number);
-    expect(comments.map(c => c.body)).toEqual([expect.stringContaining(`Approved and provisioned by ${APPROVER}`)]);
+    const comments = github.state.listComments(
+      github.state.repository('platform', 'gitops'),
+      pull.number,
+    );
+    expect(comments.map(c => c.body)).toEqual([
+      expect.stringContaining(`Approved and provisioned by ${APPROVER}`),
+    ]);
   });
 
   it('a crafted template claiming autoApproved cannot provision a plan that needs approval', async () => {
@@ -535,10 +702,19 @@ describe('KEDA templates through the real scaffolder backend', () => {
     };
     iamProvisionAsked.length = 0;
     const dryRun = (user: string) =>
-      api('POST', '/v2/dry-run', { template: crafted, values: {}, secrets: {}, directoryContents: [] }, user);
-    const messages = (result: any) => result.log.map((l: any) => l.body.message).join('\n');
+      api(
+        'POST',
+        '/v2/dry-run',
+        { template: crafted, values: {}, secrets: {}, directoryContents: [] },
+        user,
+      );
+    const messages = (result: any) =>
+      result.log.map((l: any) => l.body.message).join('\n');
 
-    const asDeveloper = await dryRun(USER).then(messages, (e: Error) => e.message);
+    const asDeveloper = await dryRun(USER).then(
+      messages,
+      (e: Error) => e.message,
+    );
     expect(asDeveloper).toContain(
       'The recomputed plan needs approval (maxReplicas 30 is above 20, the most that is approved automatically) although the step claims autoApproved: true',
     );
@@ -549,9 +725,13 @@ describe('KEDA templates through the real scaffolder backend', () => {
   });
 
   it('decommissions: a pull request removing the merged manifests, then the scaler role is deleted', async () => {
-    const [orders] = github.listPullRequests('platform', 'gitops', { head: branch });
+    const [orders] = github.listPullRequests('platform', 'gitops', {
+      head: branch,
+    });
     await github.mergePullRequest('platform', 'gitops', orders.number);
-    expect(github.getFile('platform', 'gitops', `${dir}/scaledobject.yaml`)).toBeDefined();
+    expect(
+      github.getFile('platform', 'gitops', `${dir}/scaledobject.yaml`),
+    ).toBeDefined();
 
     await runTemplate(
       'keda-sqs-decommission',
@@ -565,14 +745,29 @@ describe('KEDA templates through the real scaffolder backend', () => {
     );
 
     const removal = `keda/remove/${branch}`;
-    const [pull] = github.listPullRequests('platform', 'gitops', { head: removal });
+    const [pull] = github.listPullRequests('platform', 'gitops', {
+      head: removal,
+    });
     expect(pull.title).toBe('KEDA: stop autoscaling orders-worker on demo-eks');
-    for (const name of ['scaledobject.yaml', 'triggerauthentication.yaml', 'kustomization.yaml', 'iam-plan.json']) {
-      expect(github.getFile('platform', 'gitops', `${dir}/${name}`, removal)).toBeUndefined();
+    for (const name of [
+      'scaledobject.yaml',
+      'triggerauthentication.yaml',
+      'kustomization.yaml',
+      'iam-plan.json',
+    ]) {
+      expect(
+        github.getFile('platform', 'gitops', `${dir}/${name}`, removal),
+      ).toBeUndefined();
     }
-    expect(github.getFile('platform', 'gitops', 'README.md', removal)).toBe('# GitOps\n');
+    expect(github.getFile('platform', 'gitops', 'README.md', removal)).toBe(
+      '# GitOps\n',
+    );
     await expect(
-      iam(QUEUE_ACCOUNT).send(new GetRoleCommand({ RoleName: 'keda-sqs-demo-eks-orders-orders-worker' })),
+      iam(QUEUE_ACCOUNT).send(
+        new GetRoleCommand({
+          RoleName: 'keda-sqs-demo-eks-orders-orders-worker',
+        }),
+      ),
     ).rejects.toMatchObject({ name: 'NoSuchEntityException' });
     // the provisioned orders requests are decommissioned; billing's is untouched
     const states = [...stub.records.values()].map(r => [r.entityRef, r.state]);

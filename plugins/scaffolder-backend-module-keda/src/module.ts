@@ -44,7 +44,12 @@ export const scaffolderModuleKeda = createBackendModule({
         scaffolder.addActions(
           createKedaPlanAction({ planner }),
           createKedaManifestsWriteAction(),
-          createKedaScalerRoleEnsureAction({ planner, aws, permissions, logger }),
+          createKedaScalerRoleEnsureAction({
+            planner,
+            aws,
+            permissions,
+            logger,
+          }),
           createKedaOperatorRoleEnsureAction({ planner, aws, permissions }),
           createKedaScalerRoleDeleteAction({ planner, aws, permissions }),
           createKedaRequestRecordAction({ client, planner, config }),

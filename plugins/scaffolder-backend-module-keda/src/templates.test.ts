@@ -53,8 +53,8 @@ function ourActions(): TemplateAction<any, any, any>[] {
 const BUILT_IN = new Set(['catalog:fetch', 'publish:github:pull-request']);
 
 const templates = (
-  yaml.parse(fs.readFileSync(path.join(TEMPLATES, 'catalog-info.yaml'), 'utf8')).spec
-    .targets as string[]
+  yaml.parse(fs.readFileSync(path.join(TEMPLATES, 'catalog-info.yaml'), 'utf8'))
+    .spec.targets as string[]
 ).map(target => ({
   target,
   template: yaml.parse(fs.readFileSync(path.join(TEMPLATES, target), 'utf8')),
@@ -65,29 +65,52 @@ describe('templates', () => {
 
   it('the catalog location lists the request, onboarding and decommission templates', () => {
     expect(templates.map(t => t.template.metadata.name)).toEqual(
-      expect.arrayContaining(['keda-sqs-autoscaling', 'keda-cluster-onboarding', 'keda-sqs-decommission']),
+      expect.arrayContaining([
+        'keda-sqs-autoscaling',
+        'keda-cluster-onboarding',
+        'keda-sqs-decommission',
+      ]),
     );
   });
 
-  it.each(templates)('$target names only known actions with inputs their schemas declare', ({ template }) => {
-    expect(template.apiVersion).toBe('scaffolder.backstage.io/v1beta3');
-    expect(template.spec.owner).toBe('group:default/platform-team');
-    for (const step of template.spec.steps as Array<{ id: string; action: string; input?: object }>) {
-      if (BUILT_IN.has(step.action)) continue;
-      const action = actions.get(step.action);
-      expect([step.id, action?.id]).toEqual([step.id, step.action]);
-      const declared = Object.keys((action!.schema?.input as any)?.properties ?? {});
-      for (const key of Object.keys(step.input ?? {})) {
-        expect([step.id, key, declared.includes(key)]).toEqual([step.id, key, true]);
+  it.each(templates)(
+    '$target names only known actions with inputs their schemas declare',
+    ({ template }) => {
+      expect(template.apiVersion).toBe('scaffolder.backstage.io/v1beta3');
+      expect(template.spec.owner).toBe('group:default/platform-team');
+      for (const step of template.spec.steps as Array<{
+        id: string;
+        action: string;
+        input?: object;
+      }>) {
+        if (BUILT_IN.has(step.action)) continue;
+        const action = actions.get(step.action);
+        expect([step.id, action?.id]).toEqual([step.id, step.action]);
+        const declared = Object.keys(
+          (action!.schema?.input as any)?.properties ?? {},
+        );
+        for (const key of Object.keys(step.input ?? {})) {
+          expect([step.id, key, declared.includes(key)]).toEqual([
+            step.id,
+            key,
+            true,
+          ]);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('the README documents every action and every input', () => {
     for (const action of actions.values()) {
       expect(README).toContain(`\`${action.id}\``);
-      for (const key of Object.keys((action.schema?.input as any)?.properties ?? {})) {
-        expect([action.id, key, README.includes(`\`${key}`)]).toEqual([action.id, key, true]);
+      for (const key of Object.keys(
+        (action.schema?.input as any)?.properties ?? {},
+      )) {
+        expect([action.id, key, README.includes(`\`${key}`)]).toEqual([
+          action.id,
+          key,
+          true,
+        ]);
       }
     }
   });

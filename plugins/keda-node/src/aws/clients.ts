@@ -51,9 +51,10 @@ export class KedaAwsClientFactory {
   }
 
   private async credentials(accountId: string) {
-    const provider = await this.options.credentialsManager.getCredentialProvider({
-      accountId,
-    });
+    const provider =
+      await this.options.credentialsManager.getCredentialProvider({
+        accountId,
+      });
     return provider.sdkCredentialProvider;
   }
 

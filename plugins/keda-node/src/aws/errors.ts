@@ -1,4 +1,8 @@
-import { ConflictError, NotAllowedError, ServiceUnavailableError } from '@backstage/errors';
+import {
+  ConflictError,
+  NotAllowedError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 
 /** What was being attempted when an AWS call failed, for the message a person reads. */
 export interface AwsCallContext {
@@ -71,17 +75,25 @@ function denialCause(message: string): string {
  * the principal; throttling that survived the SDK's retries says so.
  * Other errors keep their AWS code and message, prefixed with the action.
  */
-export function describeAwsError(error: unknown, context: AwsCallContext): Error {
+export function describeAwsError(
+  error: unknown,
+  context: AwsCallContext,
+): Error {
   const name = errorName(error) ?? 'Error';
   const message = error instanceof Error ? error.message : String(error);
   const where = context.resource ? ` on ${context.resource}` : '';
   const account = context.accountId ? ` in account ${context.accountId}` : '';
-  if (ACCESS_DENIED_CODES.has(name) || /not authorized to perform/i.test(message)) {
+  if (
+    ACCESS_DENIED_CODES.has(name) ||
+    /not authorized to perform/i.test(message)
+  ) {
     const principal = deniedPrincipal(message) ?? 'the configured credentials';
     return new NotAllowedError(
-      `AWS denied ${context.action}${where}${account} to ${principal}: ${denialCause(
-        message,
-      )}. Grant ${context.action} to that principal (aws.accounts[] in app-config decides which credentials are used). AWS said: ${name}: ${message}`,
+      `AWS denied ${
+        context.action
+      }${where}${account} to ${principal}: ${denialCause(message)}. Grant ${
+        context.action
+      } to that principal (aws.accounts[] in app-config decides which credentials are used). AWS said: ${name}: ${message}`,
     );
   }
   if (THROTTLING_OR_UNAVAILABLE.has(name)) {
@@ -89,10 +101,15 @@ export function describeAwsError(error: unknown, context: AwsCallContext): Error
       `AWS kept failing ${context.action}${where}${account} with ${name} after the SDK's retries; run the step again later. AWS said: ${message}`,
     );
   }
-  if (name === 'EntityAlreadyExists' || name === 'EntityAlreadyExistsException') {
+  if (
+    name === 'EntityAlreadyExists' ||
+    name === 'EntityAlreadyExistsException'
+  ) {
     return new ConflictError(`${context.action}${where}${account}: ${message}`);
   }
-  const wrapped = new Error(`${context.action}${where}${account} failed: ${name}: ${message}`);
+  const wrapped = new Error(
+    `${context.action}${where}${account} failed: ${name}: ${message}`,
+  );
   wrapped.name = name;
   return wrapped;
 }

@@ -3,7 +3,11 @@ export type { KedaAwsClientFactoryOptions } from './clients';
 export { describeAwsError, isNoSuchEntity } from './errors';
 export type { AwsCallContext } from './errors';
 export { decodeIamPolicy, samePolicy } from './policyCompare';
-export { reconcileRole, deleteManagedRole, isManagedRole } from './roleReconcile';
+export {
+  reconcileRole,
+  deleteManagedRole,
+  isManagedRole,
+} from './roleReconcile';
 export type {
   DesiredRole,
   RoleChange,

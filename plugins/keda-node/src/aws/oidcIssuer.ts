@@ -19,7 +19,9 @@ export async function discoverOidcIssuer(options: {
   const { eks, accountId, clusterName } = options;
   let issuer: string | undefined;
   try {
-    const out = await eks.send(new DescribeClusterCommand({ name: clusterName }));
+    const out = await eks.send(
+      new DescribeClusterCommand({ name: clusterName }),
+    );
     issuer = out.cluster?.identity?.oidc?.issuer;
   } catch (error) {
     throw describeAwsError(error, {
@@ -53,7 +55,9 @@ export async function checkOidcProvider(options: {
   let clientIds: string[];
   try {
     const out = await iam.send(
-      new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: providerArn }),
+      new GetOpenIDConnectProviderCommand({
+        OpenIDConnectProviderArn: providerArn,
+      }),
     );
     clientIds = out.ClientIDList ?? [];
   } catch (error) {

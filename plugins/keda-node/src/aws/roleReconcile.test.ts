@@ -56,7 +56,11 @@ const articlePlan = plan({
     oidcIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE',
     kedaVersion: '2.20.2',
     identity: 'irsa',
-    operator: { namespace: 'keda', serviceAccount: 'keda-operator', roleName: 'keda-operator' },
+    operator: {
+      namespace: 'keda',
+      serviceAccount: 'keda-operator',
+      roleName: 'keda-operator',
+    },
   },
   roles: {
     path: '/keda/',
@@ -82,7 +86,9 @@ function storedRole(overrides: Partial<Role> = {}): Role {
     Path: desired.path,
     Arn: desired.arn,
     CreateDate: new Date(0),
-    AssumeRolePolicyDocument: encodeURIComponent(policyJson(desired.trustPolicy)),
+    AssumeRolePolicyDocument: encodeURIComponent(
+      policyJson(desired.trustPolicy),
+    ),
     Description: desired.description,
     MaxSessionDuration: 3600,
     PermissionsBoundary: {
@@ -97,7 +103,9 @@ function storedRole(overrides: Partial<Role> = {}): Role {
 }
 
 const noSuchEntity = () =>
-  Object.assign(new Error('The role cannot be found.'), { name: 'NoSuchEntity' });
+  Object.assign(new Error('The role cannot be found.'), {
+    name: 'NoSuchEntity',
+  });
 
 function mutatingCalls(iamMock: ReturnType<typeof mockClient>) {
   return MUTATING.flatMap(command => iamMock.commandCalls(command as any));
@@ -110,7 +118,10 @@ describe('reconcileRole', () => {
   beforeEach(() => iamMock.reset());
 
   it('creates a missing scaler role with exactly the planned trust, path, boundary, tags and inline policy', async () => {
-    iamMock.on(GetRoleCommand).rejectsOnce(noSuchEntity()).resolves({ Role: storedRole() });
+    iamMock
+      .on(GetRoleCommand)
+      .rejectsOnce(noSuchEntity())
+      .resolves({ Role: storedRole() });
     iamMock.on(CreateRoleCommand).resolves({});
     iamMock.on(PutRolePolicyCommand).resolves({});
 
@@ -135,7 +146,9 @@ describe('reconcileRole', () => {
             Principal: { AWS: 'arn:aws:iam::111111111111:role/keda-operator' },
             Action: 'sts:AssumeRole',
             Condition: {
-              StringEquals: { 'sts:ExternalId': '5d41402abc4b2a76b9719d911017c592' },
+              StringEquals: {
+                'sts:ExternalId': '5d41402abc4b2a76b9719d911017c592',
+              },
             },
           },
         ],
@@ -146,28 +159,33 @@ describe('reconcileRole', () => {
       PermissionsBoundary: 'arn:aws:iam::222222222222:policy/keda-boundary',
       Tags: expect.arrayContaining([
         { Key: 'backstage.io/managed-by', Value: 'backstage-keda' },
-        { Key: 'keda.backstage.io/entity-ref', Value: 'component:default/orders-worker' },
+        {
+          Key: 'keda.backstage.io/entity-ref',
+          Value: 'component:default/orders-worker',
+        },
         { Key: 'keda.backstage.io/request-id', Value: 'req-0001' },
         { Key: PROVENANCE_TAG_KEYS.requester, Value: 'user:default/jane.doe' },
         { Key: PROVENANCE_TAG_KEYS.taskId, Value: 'task-1' },
         { Key: 'cost-center', Value: 'platform' },
       ]),
     });
-    expect(iamMock.commandCalls(PutRolePolicyCommand)[0].args[0].input).toEqual({
-      RoleName: 'keda-sqs-prod-eu-shop-orders-worker',
-      PolicyName: 'keda-read-queue-depth',
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'ReadQueueDepth',
-            Effect: 'Allow',
-            Action: 'sqs:GetQueueAttributes',
-            Resource: 'arn:aws:sqs:eu-west-1:222222222222:orders',
-          },
-        ],
-      }),
-    });
+    expect(iamMock.commandCalls(PutRolePolicyCommand)[0].args[0].input).toEqual(
+      {
+        RoleName: 'keda-sqs-prod-eu-shop-orders-worker',
+        PolicyName: 'keda-read-queue-depth',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'ReadQueueDepth',
+              Effect: 'Allow',
+              Action: 'sqs:GetQueueAttributes',
+              Resource: 'arn:aws:sqs:eu-west-1:222222222222:orders',
+            },
+          ],
+        }),
+      },
+    );
   });
 
   it('makes no mutating call on a second run against a converged role, even from another task', async () => {
@@ -209,7 +227,10 @@ describe('reconcileRole', () => {
   });
 
   it('recovers from a partial failure: role created, PutRolePolicy throttled, re-run only puts the policy', async () => {
-    iamMock.on(GetRoleCommand).rejectsOnce(noSuchEntity()).resolves({ Role: storedRole() });
+    iamMock
+      .on(GetRoleCommand)
+      .rejectsOnce(noSuchEntity())
+      .resolves({ Role: storedRole() });
     iamMock.on(CreateRoleCommand).resolves({});
     iamMock
       .on(PutRolePolicyCommand)
@@ -226,7 +247,10 @@ describe('reconcileRole', () => {
     iamMock.on(GetRolePolicyCommand).rejects(noSuchEntity());
     const rerun = await reconcileRole({ iam, role: desired });
 
-    expect(rerun.changes).toEqual(['put-role-policy:keda-read-queue-depth', 'tag-role']);
+    expect(rerun.changes).toEqual([
+      'put-role-policy:keda-read-queue-depth',
+      'tag-role',
+    ]);
     expect(iamMock.commandCalls(CreateRoleCommand)).toHaveLength(1);
     expect(iamMock.commandCalls(PutRolePolicyCommand)).toHaveLength(2);
   });
@@ -235,18 +259,24 @@ describe('reconcileRole', () => {
     const broken = JSON.parse(policyJson(desired.trustPolicy));
     broken.Statement[0].Principal.AWS = 'AROAOLDOPERATORID';
     iamMock.on(GetRoleCommand).resolves({
-      Role: storedRole({ AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(broken)) }),
+      Role: storedRole({
+        AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(broken)),
+      }),
     });
     iamMock.on(GetRolePolicyCommand).resolves({
       RoleName: desired.name,
       PolicyName: 'keda-read-queue-depth',
-      PolicyDocument: encodeURIComponent(policyJson(articlePlan.scalerRole.permissionPolicy)),
+      PolicyDocument: encodeURIComponent(
+        policyJson(articlePlan.scalerRole.permissionPolicy),
+      ),
     });
 
     const result = await reconcileRole({ iam, role: desired });
 
     expect(result.changes).toEqual(['update-trust-policy', 'tag-role']);
-    expect(iamMock.commandCalls(UpdateAssumeRolePolicyCommand)[0].args[0].input).toEqual({
+    expect(
+      iamMock.commandCalls(UpdateAssumeRolePolicyCommand)[0].args[0].input,
+    ).toEqual({
       RoleName: desired.name,
       PolicyDocument: policyJson(desired.trustPolicy),
     });
@@ -268,17 +298,28 @@ describe('reconcileRole', () => {
     );
     expect(mutatingCalls(iamMock)).toHaveLength(0);
 
-    const adopted = await reconcileRole({ iam, role: desired, adoptUnmanaged: true });
+    const adopted = await reconcileRole({
+      iam,
+      role: desired,
+      adoptUnmanaged: true,
+    });
     expect(adopted.adopted).toBe(true);
-    expect(adopted.changes).toEqual(['put-role-policy:keda-read-queue-depth', 'tag-role']);
-    expect(iamMock.commandCalls(TagRoleCommand)[0].args[0].input.Tags).toContainEqual({
+    expect(adopted.changes).toEqual([
+      'put-role-policy:keda-read-queue-depth',
+      'tag-role',
+    ]);
+    expect(
+      iamMock.commandCalls(TagRoleCommand)[0].args[0].input.Tags,
+    ).toContainEqual({
       Key: ROLE_TAG_KEYS.managedBy,
       Value: 'backstage-keda',
     });
   });
 
   it('fails on a role of the same name under another path instead of silently using it', async () => {
-    iamMock.on(GetRoleCommand).resolves({ Role: storedRole({ Path: '/legacy/' }) });
+    iamMock
+      .on(GetRoleCommand)
+      .resolves({ Role: storedRole({ Path: '/legacy/' }) });
     await expect(reconcileRole({ iam, role: desired })).rejects.toThrow(
       'exists with path /legacy/, but keda.roles.path is /keda/',
     );
@@ -286,14 +327,16 @@ describe('reconcileRole', () => {
 
   it('reports an SCP denial with the denied action and the principal', async () => {
     iamMock.on(GetRoleCommand).rejects(noSuchEntity());
-    iamMock.on(CreateRoleCommand).rejects(
-      Object.assign(
-        new Error(
-          'User: arn:aws:sts::222222222222:assumed-role/backstage/portal is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::222222222222:role/keda/x with an explicit deny in a service control policy',
+    iamMock
+      .on(CreateRoleCommand)
+      .rejects(
+        Object.assign(
+          new Error(
+            'User: arn:aws:sts::222222222222:assumed-role/backstage/portal is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::222222222222:role/keda/x with an explicit deny in a service control policy',
+          ),
+          { name: 'AccessDenied' },
         ),
-        { name: 'AccessDenied' },
-      ),
-    );
+      );
     const error = await reconcileRole({ iam, role: desired }).catch(e => e);
     expect(error.name).toBe('NotAllowedError');
     expect(error.message).toMatch(
@@ -302,7 +345,10 @@ describe('reconcileRole', () => {
   });
 
   it('runs every mutating call through the effect runner with a stable key', async () => {
-    iamMock.on(GetRoleCommand).rejectsOnce(noSuchEntity()).resolves({ Role: storedRole() });
+    iamMock
+      .on(GetRoleCommand)
+      .rejectsOnce(noSuchEntity())
+      .resolves({ Role: storedRole() });
     iamMock.on(CreateRoleCommand).resolves({});
     iamMock.on(PutRolePolicyCommand).resolves({});
     const keys: string[] = [];
@@ -315,7 +361,9 @@ describe('reconcileRole', () => {
       },
     });
     expect(keys).toEqual([
-      expect.stringMatching(/^create-role:keda-sqs-prod-eu-shop-orders-worker:[0-9a-f]{8}$/),
+      expect.stringMatching(
+        /^create-role:keda-sqs-prod-eu-shop-orders-worker:[0-9a-f]{8}$/,
+      ),
       expect.stringMatching(
         /^put-role-policy:keda-sqs-prod-eu-shop-orders-worker:keda-read-queue-depth:[0-9a-f]{8}$/,
       ),
@@ -338,10 +386,16 @@ describe('deleteManagedRole', () => {
 
   it('removes inline and attached policies, then the role', async () => {
     iamMock.on(GetRoleCommand).resolves({ Role: storedRole() });
-    iamMock.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['keda-read-queue-depth'] });
+    iamMock
+      .on(ListRolePoliciesCommand)
+      .resolves({ PolicyNames: ['keda-read-queue-depth'] });
     iamMock
       .on(ListAttachedRolePoliciesCommand)
-      .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }] });
+      .resolves({
+        AttachedPolicies: [
+          { PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' },
+        ],
+      });
 
     const result = await deleteManagedRole(target);
 
@@ -351,7 +405,9 @@ describe('deleteManagedRole', () => {
       removedInlinePolicies: ['keda-read-queue-depth'],
       detachedPolicies: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
     });
-    expect(iamMock.commandCalls(DeleteRolePolicyCommand)[0].args[0].input).toEqual({
+    expect(
+      iamMock.commandCalls(DeleteRolePolicyCommand)[0].args[0].input,
+    ).toEqual({
       RoleName: desired.name,
       PolicyName: 'keda-read-queue-depth',
     });
@@ -371,11 +427,16 @@ describe('deleteManagedRole', () => {
 
   it('refuses roles we do not manage and roles of another workload', async () => {
     iamMock.on(GetRoleCommand).resolves({ Role: storedRole({ Tags: [] }) });
-    await expect(deleteManagedRole(target)).rejects.toThrow('was not created by Backstage KEDA');
+    await expect(deleteManagedRole(target)).rejects.toThrow(
+      'was not created by Backstage KEDA',
+    );
 
     iamMock.on(GetRoleCommand).resolves({ Role: storedRole() });
     await expect(
-      deleteManagedRole({ ...target, expectedTags: { [ROLE_TAG_KEYS.cluster]: 'other' } }),
+      deleteManagedRole({
+        ...target,
+        expectedTags: { [ROLE_TAG_KEYS.cluster]: 'other' },
+      }),
     ).rejects.toThrow(
       'belongs to another workload (keda.backstage.io/cluster is "prod-eu", expected "other")',
     );
@@ -394,13 +455,20 @@ describe('verifyScalerChain', () => {
       .resolves({
         EvaluationResults: [
           { EvalActionName: 'sqs:GetQueueAttributes', EvalDecision: 'allowed' },
-          { EvalActionName: 'sqs:ReceiveMessage', EvalDecision: 'implicitDeny' },
+          {
+            EvalActionName: 'sqs:ReceiveMessage',
+            EvalDecision: 'implicitDeny',
+          },
           { EvalActionName: 'sqs:DeleteMessage', EvalDecision: 'implicitDeny' },
         ],
       })
-      .on(SimulatePrincipalPolicyCommand, { PolicySourceArn: articlePlan.operatorRole.arn })
+      .on(SimulatePrincipalPolicyCommand, {
+        PolicySourceArn: articlePlan.operatorRole.arn,
+      })
       .resolves({
-        EvaluationResults: [{ EvalActionName: 'sts:AssumeRole', EvalDecision: 'implicitDeny' }],
+        EvaluationResults: [
+          { EvalActionName: 'sts:AssumeRole', EvalDecision: 'implicitDeny' },
+        ],
       });
 
     const result = await verifyScalerChain({
@@ -409,13 +477,21 @@ describe('verifyScalerChain', () => {
       plan: articlePlan,
     });
 
-    expect(iamMock.commandCalls(SimulatePrincipalPolicyCommand)[0].args[0].input).toEqual({
+    expect(
+      iamMock.commandCalls(SimulatePrincipalPolicyCommand)[0].args[0].input,
+    ).toEqual({
       PolicySourceArn: desired.arn,
-      ActionNames: ['sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:DeleteMessage'],
+      ActionNames: [
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+      ],
       ResourceArns: ['arn:aws:sqs:eu-west-1:222222222222:orders'],
     });
     // the operator's assume is simulated with the scaler trust and the ExternalId
-    expect(iamMock.commandCalls(SimulatePrincipalPolicyCommand)[1].args[0].input).toEqual({
+    expect(
+      iamMock.commandCalls(SimulatePrincipalPolicyCommand)[1].args[0].input,
+    ).toEqual({
       PolicySourceArn: 'arn:aws:iam::111111111111:role/keda-operator',
       ActionNames: ['sts:AssumeRole'],
       ResourceArns: [desired.arn],
@@ -443,7 +519,10 @@ describe('verifyScalerChain', () => {
         { EvalActionName: 'sqs:DeleteMessage', EvalDecision: 'explicitDeny' },
       ],
     });
-    const result = await verifyScalerChain({ queueAccountIam: iam, plan: articlePlan });
+    const result = await verifyScalerChain({
+      queueAccountIam: iam,
+      plan: articlePlan,
+    });
     expect(result.ok).toBe(true);
     expect(result.skipped).toEqual([
       'operator role arn:aws:iam::111111111111:role/keda-operator may sts:AssumeRole (no credentials for account 111111111111)',

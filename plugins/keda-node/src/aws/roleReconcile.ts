@@ -188,7 +188,9 @@ export async function reconcileRole(
   let existing = await getRole(iam, role);
   let created = false;
   if (!existing) {
-    const key = `create-role:${role.name}:${digest(policyJson(role.trustPolicy))}`;
+    const key = `create-role:${role.name}:${digest(
+      policyJson(role.trustPolicy),
+    )}`;
     await runEffect(key, async () => {
       try {
         await iam.send(
@@ -204,7 +206,10 @@ export async function reconcileRole(
         );
       } catch (error) {
         const name = (error as { name?: string }).name;
-        if (name !== 'EntityAlreadyExists' && name !== 'EntityAlreadyExistsException') {
+        if (
+          name !== 'EntityAlreadyExists' &&
+          name !== 'EntityAlreadyExistsException'
+        ) {
           throw describeAwsError(error, {
             action: 'iam:CreateRole',
             resource: role.arn,
@@ -227,7 +232,11 @@ export async function reconcileRole(
   const adopted = !created && !isManagedRole(currentTags);
   if (adopted && !options.adoptUnmanaged) {
     throw new ConflictError(
-      `IAM role ${existing.Arn ?? role.arn} already exists and was not created by Backstage KEDA (no ${ROLE_TAG_KEYS.managedBy}=${MANAGED_BY_VALUE} tag). It is not taken over silently: delete or rename it, or let the platform team set keda.roles.adoptExistingRoles: true to adopt it`,
+      `IAM role ${
+        existing.Arn ?? role.arn
+      } already exists and was not created by Backstage KEDA (no ${
+        ROLE_TAG_KEYS.managedBy
+      }=${MANAGED_BY_VALUE} tag). It is not taken over silently: delete or rename it, or let the platform team set keda.roles.adoptExistingRoles: true to adopt it`,
     );
   }
   if (existing.Path && existing.Path !== role.path) {
@@ -236,9 +245,17 @@ export async function reconcileRole(
     );
   }
 
-  if (!created && !samePolicy(decodeIamPolicy(existing.AssumeRolePolicyDocument), role.trustPolicy)) {
+  if (
+    !created &&
+    !samePolicy(
+      decodeIamPolicy(existing.AssumeRolePolicyDocument),
+      role.trustPolicy,
+    )
+  ) {
     await runEffect(
-      `update-trust-policy:${role.name}:${digest(policyJson(role.trustPolicy))}`,
+      `update-trust-policy:${role.name}:${digest(
+        policyJson(role.trustPolicy),
+      )}`,
       () =>
         call(role, 'iam:UpdateAssumeRolePolicy', () =>
           iam.send(
@@ -253,10 +270,14 @@ export async function reconcileRole(
   }
 
   for (const [policyName, document] of Object.entries(role.inlinePolicies)) {
-    const stored = created ? undefined : await getInlinePolicy(iam, role, policyName);
+    const stored = created
+      ? undefined
+      : await getInlinePolicy(iam, role, policyName);
     if (stored !== undefined && samePolicy(stored, document)) continue;
     await runEffect(
-      `put-role-policy:${role.name}:${policyName}:${digest(policyJson(document))}`,
+      `put-role-policy:${role.name}:${policyName}:${digest(
+        policyJson(document),
+      )}`,
       () =>
         call(role, 'iam:PutRolePolicy', () =>
           iam.send(
@@ -293,13 +314,16 @@ export async function reconcileRole(
   }
 
   const descriptionDiffers =
-    role.description !== undefined && (existing.Description ?? '') !== role.description;
+    role.description !== undefined &&
+    (existing.Description ?? '') !== role.description;
   const sessionDiffers =
     role.maxSessionDuration !== undefined &&
     existing.MaxSessionDuration !== role.maxSessionDuration;
   if (!created && (descriptionDiffers || sessionDiffers)) {
     await runEffect(
-      `update-role:${role.name}:${digest(`${role.description}|${role.maxSessionDuration}`)}`,
+      `update-role:${role.name}:${digest(
+        `${role.description}|${role.maxSessionDuration}`,
+      )}`,
       () =>
         call(role, 'iam:UpdateRole', () =>
           iam.send(
@@ -327,7 +351,10 @@ export async function reconcileRole(
       () =>
         call(role, 'iam:TagRole', () =>
           iam.send(
-            new TagRoleCommand({ RoleName: role.name, Tags: tagList(tagsToWrite) }),
+            new TagRoleCommand({
+              RoleName: role.name,
+              Tags: tagList(tagsToWrite),
+            }),
           ),
         ).then(() => undefined),
     );
@@ -382,7 +409,8 @@ export async function deleteManagedRole(
   try {
     role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
   } catch (error) {
-    if (!isNoSuchEntity(error)) throw describeAwsError(error, ctx('iam:GetRole'));
+    if (!isNoSuchEntity(error))
+      throw describeAwsError(error, ctx('iam:GetRole'));
   }
   const result: RoleDeleteResult = {
     deleted: false,
@@ -410,27 +438,47 @@ export async function deleteManagedRole(
   }
 
   try {
-    const inline = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }));
+    const inline = await iam.send(
+      new ListRolePoliciesCommand({ RoleName: roleName }),
+    );
     for (const policyName of inline.PolicyNames ?? []) {
-      await runEffect(`delete-role-policy:${roleName}:${policyName}`, async () => {
-        try {
-          await iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }));
-        } catch (error) {
-          if (!isNoSuchEntity(error)) throw error;
-        }
-      });
+      await runEffect(
+        `delete-role-policy:${roleName}:${policyName}`,
+        async () => {
+          try {
+            await iam.send(
+              new DeleteRolePolicyCommand({
+                RoleName: roleName,
+                PolicyName: policyName,
+              }),
+            );
+          } catch (error) {
+            if (!isNoSuchEntity(error)) throw error;
+          }
+        },
+      );
       result.removedInlinePolicies.push(policyName);
     }
-    const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }));
+    const attached = await iam.send(
+      new ListAttachedRolePoliciesCommand({ RoleName: roleName }),
+    );
     for (const policy of attached.AttachedPolicies ?? []) {
       const policyArn = policy.PolicyArn!;
-      await runEffect(`detach-role-policy:${roleName}:${policyArn}`, async () => {
-        try {
-          await iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
-        } catch (error) {
-          if (!isNoSuchEntity(error)) throw error;
-        }
-      });
+      await runEffect(
+        `detach-role-policy:${roleName}:${policyArn}`,
+        async () => {
+          try {
+            await iam.send(
+              new DetachRolePolicyCommand({
+                RoleName: roleName,
+                PolicyArn: policyArn,
+              }),
+            );
+          } catch (error) {
+            if (!isNoSuchEntity(error)) throw error;
+          }
+        },
+      );
       result.detachedPolicies.push(policyArn);
     }
     await runEffect(`delete-role:${roleName}`, async () => {
@@ -441,7 +489,11 @@ export async function deleteManagedRole(
       }
     });
   } catch (error) {
-    if (error instanceof Error && /^(Conflict|NotAllowed)Error$/.test(error.name)) throw error;
+    if (
+      error instanceof Error &&
+      /^(Conflict|NotAllowed)Error$/.test(error.name)
+    )
+      throw error;
     throw describeAwsError(error, ctx('iam:DeleteRole'));
   }
   result.deleted = true;

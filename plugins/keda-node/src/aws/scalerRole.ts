@@ -70,7 +70,10 @@ export function desiredScalerRole(
 export function desiredOperatorRole(
   cluster: KedaClusterSpec,
   operatorRole: OperatorRolePlan,
-  options: { permissionsBoundaryArn?: string; tags?: Record<string, string> } & Provenance = {},
+  options: {
+    permissionsBoundaryArn?: string;
+    tags?: Record<string, string>;
+  } & Provenance = {},
 ): DesiredRole {
   return {
     accountId: operatorRole.accountId,
@@ -194,7 +197,10 @@ export async function verifyScalerChain(options: {
       resource: plan.queue.arn,
       decision,
       expected,
-      ok: expected === 'allowed' ? decision === 'allowed' : decision !== 'allowed',
+      ok:
+        expected === 'allowed'
+          ? decision === 'allowed'
+          : decision !== 'allowed',
     });
   }
   const skipped: string[] = [];
@@ -246,7 +252,9 @@ export function describeChainFailure(verification: ChainVerification): string {
     .filter(d => !d.ok)
     .map(d =>
       d.expected === 'allowed'
-        ? `${d.principal} is not allowed ${d.action} on ${d.resource} (simulator: ${d.decision})${
+        ? `${d.principal} is not allowed ${d.action} on ${
+            d.resource
+          } (simulator: ${d.decision})${
             d.action === 'sts:AssumeRole'
               ? '; run the keda-cluster-onboarding template so the operator role may assume roles under keda.roles.path'
               : '; a permissions boundary (keda.roles.permissionsBoundaryArn) or SCP may deny it'

@@ -11,8 +11,13 @@ export const OIDC_ISSUER =
   'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
 
 /** `keda.*` the way the sandbox portal configures it, with overrides. */
-export function kedaConfigData(overrides: { oidcIssuer?: string | null; keda?: object } = {}) {
-  const oidcIssuer = overrides.oidcIssuer === null ? undefined : overrides.oidcIssuer ?? OIDC_ISSUER;
+export function kedaConfigData(
+  overrides: { oidcIssuer?: string | null; keda?: object } = {},
+) {
+  const oidcIssuer =
+    overrides.oidcIssuer === null
+      ? undefined
+      : overrides.oidcIssuer ?? OIDC_ISSUER;
   return {
     clusters: [
       {
@@ -26,7 +31,11 @@ export function kedaConfigData(overrides: { oidcIssuer?: string | null; keda?: o
         gitops: { repoUrl: 'github.com?owner=platform&repo=gitops' },
       },
     ],
-    roles: { path: '/keda/', namePrefix: 'keda-sqs-', tags: { 'cost-center': 'platform' } },
+    roles: {
+      path: '/keda/',
+      namePrefix: 'keda-sqs-',
+      tags: { 'cost-center': 'platform' },
+    },
     guardrails: {
       allowedQueueAccounts: [QUEUE_ACCOUNT, OTHER_ACCOUNT],
       maxReplicas: 50,
@@ -37,7 +46,10 @@ export function kedaConfigData(overrides: { oidcIssuer?: string | null; keda?: o
   };
 }
 
-export function testConfig(overrides: Parameters<typeof kedaConfigData>[0] = {}, extra: object = {}) {
+export function testConfig(
+  overrides: Parameters<typeof kedaConfigData>[0] = {},
+  extra: object = {},
+) {
   return new ConfigReader({
     app: { baseUrl: 'http://localhost:3000' },
     keda: kedaConfigData(overrides),
@@ -91,7 +103,13 @@ export async function runAction(
     output: (name: string, value: unknown) => {
       outputs[name] = value;
     },
-    checkpoint: async ({ key, fn }: { key: string; fn: () => Promise<any> }) => {
+    checkpoint: async ({
+      key,
+      fn,
+    }: {
+      key: string;
+      fn: () => Promise<any>;
+    }) => {
       options.checkpoints?.push(key);
       return fn();
     },
@@ -102,11 +120,14 @@ export async function runAction(
 /** The `input` of every step of every example of an action. */
 export function exampleInputs(action: TemplateAction<any, any, any>) {
   return (action.examples ?? []).flatMap(example =>
-    (yaml.parse(example.example).steps as Array<{ action: string; input: JsonObject }>).map(
-      step => {
-        expect(step.action).toBe(action.id);
-        return { description: example.description, input: step.input };
-      },
-    ),
+    (
+      yaml.parse(example.example).steps as Array<{
+        action: string;
+        input: JsonObject;
+      }>
+    ).map(step => {
+      expect(step.action).toBe(action.id);
+      return { description: example.description, input: step.input };
+    }),
   );
 }

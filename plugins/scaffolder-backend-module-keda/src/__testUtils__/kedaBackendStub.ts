@@ -32,15 +32,24 @@ export async function startKedaBackendStub(config: Config) {
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
+    const body = chunks.length
+      ? JSON.parse(Buffer.concat(chunks).toString('utf8'))
+      : undefined;
     const path = (req.url ?? '').replace(/^\/api\/keda/, '');
-    calls.push({ method: req.method!, path, authorization: req.headers.authorization, body });
+    calls.push({
+      method: req.method!,
+      path,
+      authorization: req.headers.authorization,
+      body,
+    });
     const send = (status: number, payload: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(payload));
     };
     if (!req.headers.authorization?.startsWith('Bearer ')) {
-      send(401, { error: { name: 'AuthenticationError', message: 'Missing credentials' } });
+      send(401, {
+        error: { name: 'AuthenticationError', message: 'Missing credentials' },
+      });
       return;
     }
     try {
@@ -52,7 +61,9 @@ export async function startKedaBackendStub(config: Config) {
           return;
         }
         const keda = readKedaConfig(config);
-        const cluster = keda.clusters.find(c => c.name === create.request.cluster)!;
+        const cluster = keda.clusters.find(
+          c => c.name === create.request.cluster,
+        )!;
         const p = plan({
           request: { ...create.request, requestId: undefined },
           cluster: clusterSpecOf(cluster) as any,
@@ -76,7 +87,9 @@ export async function startKedaBackendStub(config: Config) {
           pullRequest: create.pullRequest,
           createdAt: now,
           updatedAt: now,
-          decisions: [{ actor: 'user:default/mock', decision: 'created', at: now }],
+          decisions: [
+            { actor: 'user:default/mock', decision: 'created', at: now },
+          ],
         };
         records.set(id, record);
         if (key) byTask.set(key, id);
@@ -88,7 +101,8 @@ export async function startKedaBackendStub(config: Config) {
         const states = query.getAll('state');
         const items = [...records.values()].filter(
           r =>
-            (!query.get('entityRef') || r.entityRef === query.get('entityRef')) &&
+            (!query.get('entityRef') ||
+              r.entityRef === query.get('entityRef')) &&
             (!query.get('cluster') || r.cluster === query.get('cluster')) &&
             (states.length === 0 || states.includes(r.state)),
         );
@@ -99,12 +113,20 @@ export async function startKedaBackendStub(config: Config) {
       if (req.method === 'POST' && decommission) {
         const record = records.get(decodeURIComponent(decommission[1]));
         if (!record) {
-          send(404, { error: { name: 'NotFoundError', message: `No request ${decommission[1]}` } });
+          send(404, {
+            error: {
+              name: 'NotFoundError',
+              message: `No request ${decommission[1]}`,
+            },
+          });
           return;
         }
         if (!canTransition(record.state, 'decommissioned')) {
           send(409, {
-            error: { name: 'ConflictError', message: `Request ${record.id} is ${record.state}; cannot be decommissioned` },
+            error: {
+              name: 'ConflictError',
+              message: `Request ${record.id} is ${record.state}; cannot be decommissioned`,
+            },
           });
           return;
         }
@@ -122,7 +144,9 @@ export async function startKedaBackendStub(config: Config) {
       if (req.method === 'GET' && get) {
         const record = records.get(decodeURIComponent(get[1]));
         if (!record) {
-          send(404, { error: { name: 'NotFoundError', message: `No request ${get[1]}` } });
+          send(404, {
+            error: { name: 'NotFoundError', message: `No request ${get[1]}` },
+          });
           return;
         }
         send(200, record);
@@ -133,12 +157,20 @@ export async function startKedaBackendStub(config: Config) {
         const record = records.get(decodeURIComponent(progress[1]));
         const update = body as KedaRequestProgressBody;
         if (!record) {
-          send(404, { error: { name: 'NotFoundError', message: `No request ${progress[1]}` } });
+          send(404, {
+            error: {
+              name: 'NotFoundError',
+              message: `No request ${progress[1]}`,
+            },
+          });
           return;
         }
         if (!canTransition(record.state, update.state)) {
           send(409, {
-            error: { name: 'ConflictError', message: `Request ${record.id} is ${record.state}; cannot become ${update.state}` },
+            error: {
+              name: 'ConflictError',
+              message: `Request ${record.id} is ${record.state}; cannot become ${update.state}`,
+            },
           });
           return;
         }
@@ -151,7 +183,12 @@ export async function startKedaBackendStub(config: Config) {
         send(200, record);
         return;
       }
-      send(404, { error: { name: 'NotFoundError', message: `No route ${req.method} ${path}` } });
+      send(404, {
+        error: {
+          name: 'NotFoundError',
+          message: `No route ${req.method} ${path}`,
+        },
+      });
     } catch (error) {
       send(500, { error: { name: 'Error', message: String(error) } });
     }

@@ -48,7 +48,11 @@ export async function startLocalTestBackend(options: {
       app.use(router.handler());
       app.use(middleware.notFound());
       app.use(middleware.error());
-      const server = await createHttpServer(app, { listen: { host: '127.0.0.1', port: 0 } }, { logger });
+      const server = await createHttpServer(
+        app,
+        { listen: { host: '127.0.0.1', port: 0 } },
+        { logger },
+      );
       lifecycle.addShutdownHook(() => server.stop(), { logger });
       await server.start();
       port = server.port();
@@ -60,7 +64,8 @@ export async function startLocalTestBackend(options: {
     deps: { rootHttpRouter: coreServices.rootHttpRouter },
     async factory() {
       const url = (pluginId: string) =>
-        options.externalPlugins?.[pluginId] ?? `http://127.0.0.1:${port}/api/${pluginId}`;
+        options.externalPlugins?.[pluginId] ??
+        `http://127.0.0.1:${port}/api/${pluginId}`;
       return {
         getBaseUrl: async (pluginId: string) => url(pluginId),
         getExternalBaseUrl: async (pluginId: string) => url(pluginId),

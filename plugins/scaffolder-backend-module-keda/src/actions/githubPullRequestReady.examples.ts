@@ -3,7 +3,8 @@ import yaml from 'yaml';
 
 export const examples: TemplateExample[] = [
   {
-    description: 'Mark the approved request pull request ready for review, with a comment',
+    description:
+      'Mark the approved request pull request ready for review, with a comment',
     example: yaml.stringify({
       steps: [
         {
@@ -13,7 +14,8 @@ export const examples: TemplateExample[] = [
           input: {
             repoUrl: 'github.com?owner=platform&repo=gitops',
             pullRequestNumber: 1,
-            comment: 'Approved by user:default/priya; the scaler role exists. Ready to merge.',
+            comment:
+              'Approved by user:default/priya; the scaler role exists. Ready to merge.',
           },
         },
       ],

@@ -5,7 +5,10 @@ import {
   ScmIntegrations,
   type GithubCredentialsProvider,
 } from '@backstage/integration';
-import { createTemplateAction, parseRepoUrl } from '@backstage/plugin-scaffolder-node';
+import {
+  createTemplateAction,
+  parseRepoUrl,
+} from '@backstage/plugin-scaffolder-node';
 import { Octokit } from 'octokit';
 import { examples } from './githubPullRequestReady.examples';
 
@@ -31,9 +34,11 @@ export function createKedaGithubPullRequestReadyAction(options: {
   integrations?: ScmIntegrations;
   credentialsProvider?: GithubCredentialsProvider;
 }) {
-  const integrations = options.integrations ?? ScmIntegrations.fromConfig(options.config);
+  const integrations =
+    options.integrations ?? ScmIntegrations.fromConfig(options.config);
   const credentialsProvider =
-    options.credentialsProvider ?? DefaultGithubCredentialsProvider.fromIntegrations(integrations);
+    options.credentialsProvider ??
+    DefaultGithubCredentialsProvider.fromIntegrations(integrations);
 
   return createTemplateAction({
     id: KEDA_GITHUB_PR_READY_ACTION_ID,
@@ -43,21 +48,43 @@ export function createKedaGithubPullRequestReadyAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        repoUrl: z => z.string().describe('Repository, scaffolder form github.com?owner=platform&repo=gitops'),
-        pullRequestNumber: z => z.number().int().positive().describe('Pull request number'),
+        repoUrl: z =>
+          z
+            .string()
+            .describe(
+              'Repository, scaffolder form github.com?owner=platform&repo=gitops',
+            ),
+        pullRequestNumber: z =>
+          z.number().int().positive().describe('Pull request number'),
         comment: z =>
-          z.string().optional().describe('Markdown comment to add first (not repeated when the same text is already there)'),
+          z
+            .string()
+            .optional()
+            .describe(
+              'Markdown comment to add first (not repeated when the same text is already there)',
+            ),
       },
       output: {
         pullRequestUrl: z => z.string().describe('Web URL of the pull request'),
-        wasDraft: z => z.boolean().describe('true when this run turned a draft into ready for review'),
-        commented: z => z.boolean().describe('true when this run added the comment'),
+        wasDraft: z =>
+          z
+            .boolean()
+            .describe(
+              'true when this run turned a draft into ready for review',
+            ),
+        commented: z =>
+          z.boolean().describe('true when this run added the comment'),
       },
     },
     async handler(ctx) {
-      const { host, owner, repo } = parseRepoUrl(ctx.input.repoUrl, integrations);
+      const { host, owner, repo } = parseRepoUrl(
+        ctx.input.repoUrl,
+        integrations,
+      );
       if (!owner) {
-        throw new InputError(`repoUrl: "${ctx.input.repoUrl}" has no owner; use github.com?owner=<org>&repo=<repo>`);
+        throw new InputError(
+          `repoUrl: "${ctx.input.repoUrl}" has no owner; use github.com?owner=<org>&repo=<repo>`,
+        );
       }
       const integration = integrations.github.byHost(host);
       if (!integration) {
@@ -67,19 +94,33 @@ export function createKedaGithubPullRequestReadyAction(options: {
       }
       const number = ctx.input.pullRequestNumber;
       if (ctx.isDryRun) {
-        ctx.output('pullRequestUrl', `https://${host}/${owner}/${repo}/pull/${number}`);
+        ctx.output(
+          'pullRequestUrl',
+          `https://${host}/${owner}/${repo}/pull/${number}`,
+        );
         ctx.output('wasDraft', false);
         ctx.output('commented', false);
         return;
       }
       const { token } = await credentialsProvider.getCredentials({
-        url: `https://${host}/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`,
+        url: `https://${host}/${encodeURIComponent(owner)}/${encodeURIComponent(
+          repo,
+        )}`,
       });
       if (!token) {
-        throw new InputError(`No GitHub token for ${host}/${owner}/${repo}; configure integrations.github[].token or an app`);
+        throw new InputError(
+          `No GitHub token for ${host}/${owner}/${repo}; configure integrations.github[].token or an app`,
+        );
       }
-      const octokit = new Octokit({ auth: token, baseUrl: integration.config.apiBaseUrl });
-      const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: number });
+      const octokit = new Octokit({
+        auth: token,
+        baseUrl: integration.config.apiBaseUrl,
+      });
+      const { data: pull } = await octokit.rest.pulls.get({
+        owner,
+        repo,
+        pull_number: number,
+      });
 
       let commented = false;
       if (ctx.input.comment) {
@@ -87,14 +128,22 @@ export function createKedaGithubPullRequestReadyAction(options: {
         commented = await ctx.checkpoint({
           key: `comment:${owner}/${repo}#${number}`,
           fn: async () => {
-            const existing = await octokit.paginate(octokit.rest.issues.listComments, {
+            const existing = await octokit.paginate(
+              octokit.rest.issues.listComments,
+              {
+                owner,
+                repo,
+                issue_number: number,
+                per_page: 100,
+              },
+            );
+            if (existing.some(c => c.body === body)) return false;
+            await octokit.rest.issues.createComment({
               owner,
               repo,
               issue_number: number,
-              per_page: 100,
+              body,
             });
-            if (existing.some(c => c.body === body)) return false;
-            await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body });
             return true;
           },
         });

@@ -1,5 +1,8 @@
 export { createKedaPlanAction, KEDA_PLAN_ACTION_ID } from './plan';
-export { createKedaManifestsWriteAction, KEDA_MANIFESTS_WRITE_ACTION_ID } from './manifestsWrite';
+export {
+  createKedaManifestsWriteAction,
+  KEDA_MANIFESTS_WRITE_ACTION_ID,
+} from './manifestsWrite';
 export {
   createKedaScalerRoleEnsureAction,
   KEDA_SCALER_ROLE_ENSURE_ACTION_ID,
@@ -13,8 +16,14 @@ export {
   createKedaScalerRoleDeleteAction,
   KEDA_SCALER_ROLE_DELETE_ACTION_ID,
 } from './scalerRoleDelete';
-export { createKedaRequestRecordAction, KEDA_REQUEST_RECORD_ACTION_ID } from './requestRecord';
-export { createKedaRequestGetAction, KEDA_REQUEST_GET_ACTION_ID } from './requestGet';
+export {
+  createKedaRequestRecordAction,
+  KEDA_REQUEST_RECORD_ACTION_ID,
+} from './requestRecord';
+export {
+  createKedaRequestGetAction,
+  KEDA_REQUEST_GET_ACTION_ID,
+} from './requestGet';
 export {
   createKedaRequestProgressAction,
   KEDA_REQUEST_PROGRESS_ACTION_ID,

@@ -3,7 +3,8 @@ import yaml from 'yaml';
 
 export const examples: TemplateExample[] = [
   {
-    description: "Write the plan step's files under gitops/ for the pull request",
+    description:
+      "Write the plan step's files under gitops/ for the pull request",
     example: yaml.stringify({
       steps: [
         {
@@ -15,7 +16,8 @@ export const examples: TemplateExample[] = [
             manifests: [
               {
                 path: 'clusters/demo-eks/orders/orders-worker/kustomization.yaml',
-                content: 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n',
+                content:
+                  'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n',
               },
               {
                 path: 'clusters/demo-eks/orders/orders-worker/iam-plan.json',

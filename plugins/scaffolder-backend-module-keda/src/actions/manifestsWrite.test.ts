@@ -14,8 +14,14 @@ describe('keda:manifests:write', () => {
       {
         targetPath: 'out',
         manifests: [
-          { path: 'clusters/demo-eks/orders/w/scaledobject.yaml', content: 'kind: ScaledObject\n' },
-          { path: 'clusters/demo-eks/orders/w/iam-plan.json', content: '{"a":1}\n' },
+          {
+            path: 'clusters/demo-eks/orders/w/scaledobject.yaml',
+            content: 'kind: ScaledObject\n',
+          },
+          {
+            path: 'clusters/demo-eks/orders/w/iam-plan.json',
+            content: '{"a":1}\n',
+          },
         ],
       },
       { workspacePath: workspace.path },
@@ -31,7 +37,12 @@ describe('keda:manifests:write', () => {
       out: {
         clusters: {
           'demo-eks': {
-            orders: { w: { 'scaledobject.yaml': 'kind: ScaledObject\n', 'iam-plan.json': '{"a":1}\n' } },
+            orders: {
+              w: {
+                'scaledobject.yaml': 'kind: ScaledObject\n',
+                'iam-plan.json': '{"a":1}\n',
+              },
+            },
           },
         },
       },
@@ -46,7 +57,12 @@ describe('keda:manifests:write', () => {
     await expect(
       runAction(
         action,
-        { manifests: [{ path: 'ok.yaml', content: 'x' }, { path: bad, content: 'x' }] },
+        {
+          manifests: [
+            { path: 'ok.yaml', content: 'x' },
+            { path: bad, content: 'x' },
+          ],
+        },
         { workspacePath: workspace.path },
       ),
     ).rejects.toThrow(message);
@@ -57,14 +73,22 @@ describe('keda:manifests:write', () => {
     await expect(
       runAction(
         action,
-        { targetPath: '../outside', manifests: [{ path: 'a.yaml', content: 'x' }] },
+        {
+          targetPath: '../outside',
+          manifests: [{ path: 'a.yaml', content: 'x' }],
+        },
         { workspacePath: workspace.path },
       ),
     ).rejects.toThrow(/outside/i);
   });
 
-  it.each(exampleInputs(action))('runs the example: $description', async ({ input }) => {
-    const { outputs } = await runAction(action, input, { workspacePath: workspace.path });
-    expect(outputs.files).toHaveLength((input.manifests as unknown[]).length);
-  });
+  it.each(exampleInputs(action))(
+    'runs the example: $description',
+    async ({ input }) => {
+      const { outputs } = await runAction(action, input, {
+        workspacePath: workspace.path,
+      });
+      expect(outputs.files).toHaveLength((input.manifests as unknown[]).length);
+    },
+  );
 });

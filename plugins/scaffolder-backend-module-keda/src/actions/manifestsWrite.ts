@@ -31,12 +31,21 @@ export function createKedaManifestsWriteAction() {
           z
             .string()
             .optional()
-            .describe('Workspace folder to write under (default "gitops"); files keep their repository paths below it'),
+            .describe(
+              'Workspace folder to write under (default "gitops"); files keep their repository paths below it',
+            ),
       },
       output: {
-        targetPath: z => z.string().describe('The workspace folder written to (use as sourcePath)'),
+        targetPath: z =>
+          z
+            .string()
+            .describe('The workspace folder written to (use as sourcePath)'),
         files: z =>
-          z.array(z.string()).describe('Repository paths of the files written, relative to targetPath'),
+          z
+            .array(z.string())
+            .describe(
+              'Repository paths of the files written, relative to targetPath',
+            ),
       },
     },
     async handler(ctx) {
@@ -46,7 +55,11 @@ export function createKedaManifestsWriteAction() {
       // Validate all paths before writing any, so a bad plan leaves no half-written tree.
       const files = ctx.input.manifests.map(file => {
         const normalized = path.posix.normalize(file.path);
-        if (!file.path || path.posix.isAbsolute(file.path) || normalized.startsWith('..')) {
+        if (
+          !file.path ||
+          path.posix.isAbsolute(file.path) ||
+          normalized.startsWith('..')
+        ) {
           throw new InputError(
             `manifests: path "${file.path}" must be a relative path inside the repository (no leading "/" or "..")`,
           );
@@ -55,7 +68,11 @@ export function createKedaManifestsWriteAction() {
           throw new InputError(`manifests: path "${file.path}" appears twice`);
         }
         seen.add(normalized);
-        return { path: normalized, absolute: resolveSafeChildPath(base, normalized), content: file.content };
+        return {
+          path: normalized,
+          absolute: resolveSafeChildPath(base, normalized),
+          content: file.content,
+        };
       });
       for (const file of files) {
         await fs.mkdir(path.dirname(file.absolute), { recursive: true });
@@ -63,7 +80,10 @@ export function createKedaManifestsWriteAction() {
         ctx.logger.info(`Wrote ${path.posix.join(targetPath, file.path)}`);
       }
       ctx.output('targetPath', targetPath);
-      ctx.output('files', files.map(f => f.path));
+      ctx.output(
+        'files',
+        files.map(f => f.path),
+      );
     },
   });
 }

@@ -3,7 +3,8 @@ import yaml from 'yaml';
 
 export const examples: TemplateExample[] = [
   {
-    description: 'Onboard cluster demo-eks: operator role plus Helm values for the GitOps pull request',
+    description:
+      'Onboard cluster demo-eks: operator role plus Helm values for the GitOps pull request',
     example: yaml.stringify({
       steps: [
         {

@@ -11,13 +11,21 @@ import { mockClient } from 'aws-sdk-client-mock';
 import yaml from 'yaml';
 import { KedaPlanner } from '../lib/planner';
 import { recordingAwsFactory } from '../__testUtils__/awsClients';
-import { exampleInputs, runAction, testConfig } from '../__testUtils__/fixtures';
+import {
+  exampleInputs,
+  runAction,
+  testConfig,
+} from '../__testUtils__/fixtures';
 import { fixedPermissions } from '../__testUtils__/permissions';
 import { createKedaOperatorRoleEnsureAction } from './operatorRoleEnsure';
 
 const iamMock = mockClient(IAMClient);
 
-function setup(permission: AuthorizeResult.ALLOW | AuthorizeResult.DENY = AuthorizeResult.ALLOW) {
+function setup(
+  permission:
+    | AuthorizeResult.ALLOW
+    | AuthorizeResult.DENY = AuthorizeResult.ALLOW,
+) {
   const aws = recordingAwsFactory();
   const permissions = fixedPermissions(permission);
   const action = createKedaOperatorRoleEnsureAction({
@@ -37,7 +45,9 @@ describe('keda:aws:operator-role:ensure', () => {
 
   it('creates the IRSA operator role in the cluster account with the restricted assume permission', async () => {
     const { action, aws } = setup();
-    iamMock.on(GetOpenIDConnectProviderCommand).resolves({ ClientIDList: ['sts.amazonaws.com'] });
+    iamMock
+      .on(GetOpenIDConnectProviderCommand)
+      .resolves({ ClientIDList: ['sts.amazonaws.com'] });
     iamMock
       .on(GetRoleCommand)
       .rejectsOnce(Object.assign(new Error('no'), { name: 'NoSuchEntity' }))
@@ -59,7 +69,9 @@ describe('keda:aws:operator-role:ensure', () => {
       changes: ['create-role', 'put-role-policy:keda-assume-scaler-roles'],
     });
     const create = iamMock.commandCalls(CreateRoleCommand)[0].args[0].input;
-    expect(JSON.parse(create.AssumeRolePolicyDocument!).Statement[0]).toMatchObject({
+    expect(
+      JSON.parse(create.AssumeRolePolicyDocument!).Statement[0],
+    ).toMatchObject({
       Principal: {
         Federated:
           'arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE',
@@ -69,11 +81,15 @@ describe('keda:aws:operator-role:ensure', () => {
         StringEquals: {
           'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:sub':
             'system:serviceaccount:keda:keda-operator',
-          'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:aud': 'sts.amazonaws.com',
+          'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:aud':
+            'sts.amazonaws.com',
         },
       },
     });
-    expect(create.Tags).toContainEqual({ Key: 'keda.backstage.io/cluster', Value: 'demo-eks' });
+    expect(create.Tags).toContainEqual({
+      Key: 'keda.backstage.io/cluster',
+      Value: 'demo-eks',
+    });
     const put = iamMock.commandCalls(PutRolePolicyCommand)[0].args[0].input;
     expect(JSON.parse(put.PolicyDocument!).Statement).toEqual([
       expect.objectContaining({
@@ -91,8 +107,14 @@ describe('keda:aws:operator-role:ensure', () => {
     const providerArn =
       'arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
     iamMock
-      .on(GetOpenIDConnectProviderCommand, { OpenIDConnectProviderArn: providerArn })
-      .rejectsOnce(Object.assign(new Error('not found'), { name: 'NoSuchEntityException' }))
+      .on(GetOpenIDConnectProviderCommand, {
+        OpenIDConnectProviderArn: providerArn,
+      })
+      .rejectsOnce(
+        Object.assign(new Error('not found'), {
+          name: 'NoSuchEntityException',
+        }),
+      )
       .resolves({ ClientIDList: ['some-other-client'] });
 
     await expect(runAction(action, { cluster: 'demo-eks' })).rejects.toThrow(
@@ -137,9 +159,17 @@ describe('keda:aws:operator-role:ensure', () => {
     expect(iamMock.calls()).toHaveLength(0);
   });
 
-  it.each(exampleInputs(setup().action))('runs the example in dry run: $description', async ({ input }) => {
-    const { action } = setup();
-    const { outputs } = await runAction(action, input, { dryRun: true, workspacePath: workspace.path });
-    expect(outputs.roleArn).toBe('arn:aws:iam::111111111111:role/keda-operator');
-  });
+  it.each(exampleInputs(setup().action))(
+    'runs the example in dry run: $description',
+    async ({ input }) => {
+      const { action } = setup();
+      const { outputs } = await runAction(action, input, {
+        dryRun: true,
+        workspacePath: workspace.path,
+      });
+      expect(outputs.roleArn).toBe(
+        'arn:aws:iam::111111111111:role/keda-operator',
+      );
+    },
+  );
 });

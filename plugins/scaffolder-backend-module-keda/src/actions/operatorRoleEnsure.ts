@@ -1,4 +1,7 @@
-import { resolveSafeChildPath, type PermissionsService } from '@backstage/backend-plugin-api';
+import {
+  resolveSafeChildPath,
+  type PermissionsService,
+} from '@backstage/backend-plugin-api';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   clusterPartition,
@@ -20,17 +23,24 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import yaml from 'yaml';
 import type { KedaPlanner } from '../lib/planner';
-import { checkpointRunner, requireIamProvisionPermission } from '../lib/provisioning';
+import {
+  checkpointRunner,
+  requireIamProvisionPermission,
+} from '../lib/provisioning';
 import { examples } from './operatorRoleEnsure.examples';
 
 /** Action id of {@link createKedaOperatorRoleEnsureAction}. */
-export const KEDA_OPERATOR_ROLE_ENSURE_ACTION_ID = 'keda:aws:operator-role:ensure';
+export const KEDA_OPERATOR_ROLE_ENSURE_ACTION_ID =
+  'keda:aws:operator-role:ensure';
 
 /**
  * KEDA Helm chart values for the operator's IRSA identity
  * (kedacore/charts keda/values.yaml `podIdentity.aws.irsa`).
  */
-export function kedaHelmValues(roleArn: string, identity: 'irsa' | 'pod-identity') {
+export function kedaHelmValues(
+  roleArn: string,
+  identity: 'irsa' | 'pod-identity',
+) {
   return identity === 'irsa'
     ? {
         podIdentity: {
@@ -64,22 +74,35 @@ export function createKedaOperatorRoleEnsureAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        cluster: z => z.string().min(1).describe('Name of the cluster in keda.clusters[]'),
+        cluster: z =>
+          z.string().min(1).describe('Name of the cluster in keda.clusters[]'),
         valuesPath: z =>
           z
             .string()
             .optional()
-            .describe('Write the Helm values to this workspace path (e.g. gitops/clusters/demo-eks/keda/values.yaml)'),
+            .describe(
+              'Write the Helm values to this workspace path (e.g. gitops/clusters/demo-eks/keda/values.yaml)',
+            ),
       },
       output: {
         roleArn: z => z.string().describe('ARN of the operator role'),
         accountId: z => z.string().describe('The cluster account'),
-        oidcIssuer: z => z.string().optional().describe('OIDC issuer the IRSA trust names'),
-        created: z => z.boolean().describe('true when this run created the role'),
-        changes: z => z.array(z.string()).describe('Mutating IAM calls made (empty on a converged re-run)'),
-        helmValues: z => z.string().describe('KEDA Helm values (YAML) with podIdentity.aws.irsa'),
-        trustPolicy: z => z.string().describe('The trust policy applied (JSON)'),
-        permissionPolicy: z => z.string().describe('The inline permission policy applied (JSON)'),
+        oidcIssuer: z =>
+          z.string().optional().describe('OIDC issuer the IRSA trust names'),
+        created: z =>
+          z.boolean().describe('true when this run created the role'),
+        changes: z =>
+          z
+            .array(z.string())
+            .describe('Mutating IAM calls made (empty on a converged re-run)'),
+        helmValues: z =>
+          z
+            .string()
+            .describe('KEDA Helm values (YAML) with podIdentity.aws.irsa'),
+        trustPolicy: z =>
+          z.string().describe('The trust policy applied (JSON)'),
+        permissionPolicy: z =>
+          z.string().describe('The inline permission policy applied (JSON)'),
       },
     },
     async handler(ctx) {
@@ -89,7 +112,9 @@ export function createKedaOperatorRoleEnsureAction(options: {
         credentials: await ctx.getInitiatorCredentials(),
         why: 'Onboarding a cluster creates its KEDA operator role',
       });
-      const { spec } = await options.planner.resolveCluster(ctx.input.cluster, { dryRun });
+      const { spec } = await options.planner.resolveCluster(ctx.input.cluster, {
+        dryRun,
+      });
       const { roles, guardrails } = options.planner.kedaConfig();
       const operatorRole: OperatorRolePlan = {
         name: spec.operator.roleName,
@@ -105,15 +130,26 @@ export function createKedaOperatorRoleEnsureAction(options: {
         }),
         permissionPolicyName: OPERATOR_PERMISSION_POLICY_NAME,
       };
-      const helmValues = yaml.stringify(kedaHelmValues(operatorRole.arn, spec.identity));
+      const helmValues = yaml.stringify(
+        kedaHelmValues(operatorRole.arn, spec.identity),
+      );
       ctx.output('roleArn', operatorRole.arn);
       ctx.output('accountId', operatorRole.accountId);
       if (spec.oidcIssuer) ctx.output('oidcIssuer', spec.oidcIssuer);
       ctx.output('helmValues', helmValues);
-      ctx.output('trustPolicy', JSON.stringify(operatorRole.trustPolicy, null, 2));
-      ctx.output('permissionPolicy', JSON.stringify(operatorRole.permissionPolicy, null, 2));
+      ctx.output(
+        'trustPolicy',
+        JSON.stringify(operatorRole.trustPolicy, null, 2),
+      );
+      ctx.output(
+        'permissionPolicy',
+        JSON.stringify(operatorRole.permissionPolicy, null, 2),
+      );
       if (ctx.input.valuesPath) {
-        const target = resolveSafeChildPath(ctx.workspacePath, ctx.input.valuesPath);
+        const target = resolveSafeChildPath(
+          ctx.workspacePath,
+          ctx.input.valuesPath,
+        );
         await fs.mkdir(path.dirname(target), { recursive: true });
         await fs.writeFile(target, helmValues, 'utf8');
       }
@@ -128,7 +164,11 @@ export function createKedaOperatorRoleEnsureAction(options: {
         await checkOidcProvider({
           iam,
           accountId: spec.accountId,
-          providerArn: oidcProviderArn(clusterPartition(spec), spec.accountId, spec.oidcIssuer),
+          providerArn: oidcProviderArn(
+            clusterPartition(spec),
+            spec.accountId,
+            spec.oidcIssuer,
+          ),
           audience: STS_AUDIENCE,
         });
       }
@@ -145,7 +185,9 @@ export function createKedaOperatorRoleEnsureAction(options: {
       });
       ctx.logger.info(
         result.changes.length
-          ? `${result.created ? 'Created' : 'Converged'} ${result.arn}: ${result.changes.join(', ')}`
+          ? `${result.created ? 'Created' : 'Converged'} ${
+              result.arn
+            }: ${result.changes.join(', ')}`
           : `${result.arn} already matches; nothing changed`,
       );
       ctx.output('created', result.created);

@@ -18,7 +18,8 @@ export const examples: TemplateExample[] = [
               namespace: 'orders',
               workload: { kind: 'Deployment', name: 'orders-worker' },
               kubernetesId: 'orders-worker',
-              queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
+              queueUrl:
+                'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
               minReplicas: 0,
               maxReplicas: 10,
               queueLength: 5,
@@ -45,7 +46,8 @@ export const examples: TemplateExample[] = [
               namespace: 'billing',
               workload: { kind: 'StatefulSet', name: 'billing-worker' },
               kubernetesId: 'billing-worker',
-              queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/billing-queue',
+              queueUrl:
+                'https://sqs.eu-west-1.amazonaws.com/222222222222/billing-queue',
               minReplicas: 1,
               maxReplicas: 30,
               queueLength: 10,

@@ -16,7 +16,10 @@ const eksMock = mockClient(EKSClient);
 
 function setup(overrides: Parameters<typeof testConfig>[0] = {}) {
   const aws = recordingAwsFactory();
-  const planner = new KedaPlanner({ config: testConfig(overrides), aws: aws.factory });
+  const planner = new KedaPlanner({
+    config: testConfig(overrides),
+    aws: aws.factory,
+  });
   return { action: createKedaPlanAction({ planner }), aws };
 }
 
@@ -36,7 +39,8 @@ describe('keda:plan', () => {
       region: 'eu-west-1',
       queueArn: 'arn:aws:sqs:eu-west-1:222222222222:orders-queue',
       scalerRoleName: 'keda-sqs-demo-eks-orders-orders-worker',
-      scalerRoleArn: 'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker',
+      scalerRoleArn:
+        'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker',
       operatorRoleArn: 'arn:aws:iam::111111111111:role/keda-operator',
       oidcIssuerSource: 'config',
       manifestDirectory: 'clusters/demo-eks/orders/orders-worker',
@@ -50,12 +54,17 @@ describe('keda:plan', () => {
       'clusters/demo-eks/orders/orders-worker/kustomization.yaml',
       'clusters/demo-eks/orders/orders-worker/iam-plan.json',
     ]);
-    expect(outputs.manifests[0].content).toContain(`externalID: ${outputs.externalId}`);
+    expect(outputs.manifests[0].content).toContain(
+      `externalID: ${outputs.externalId}`,
+    );
     expect(outputs.plan.scalerRole.trustPolicy.Statement[0].Condition).toEqual({
       StringEquals: { 'sts:ExternalId': outputs.externalId },
     });
     expect(outputs.summary).toContain('Auto-approved');
-    expect(outputs.request).toMatchObject({ ...ordersRequest, scaleOnInFlight: true });
+    expect(outputs.request).toMatchObject({
+      ...ordersRequest,
+      scaleOnInFlight: true,
+    });
     // the issuer came from config: no AWS client was even created
     expect(aws.accounts).toEqual([]);
   });
@@ -91,7 +100,8 @@ describe('keda:plan', () => {
         request: {
           ...ordersRequest,
           maxReplicas: 80,
-          queueUrl: 'https://sqs.eu-west-1.amazonaws.com/999999999999/orders-queue',
+          queueUrl:
+            'https://sqs.eu-west-1.amazonaws.com/999999999999/orders-queue',
         },
       }),
     ).rejects.toThrow(
@@ -103,16 +113,25 @@ describe('keda:plan', () => {
     const { action } = setup();
     await expect(
       runAction(action, {
-        request: { ...ordersRequest, minReplicas: 5, maxReplicas: 2, queueUrl: 'not a url' },
+        request: {
+          ...ordersRequest,
+          minReplicas: 5,
+          maxReplicas: 2,
+          queueUrl: 'not a url',
+        },
       }),
-    ).rejects.toThrow(/Invalid KEDA request: queueUrl: .*; minReplicas: minReplicas \(5\) must not exceed maxReplicas \(2\)/);
+    ).rejects.toThrow(
+      /Invalid KEDA request: queueUrl: .*; minReplicas: minReplicas \(5\) must not exceed maxReplicas \(2\)/,
+    );
   });
 
   it('names the configured clusters when the request names another', async () => {
     const { action } = setup();
     await expect(
       runAction(action, { request: { ...ordersRequest, cluster: 'prod' } }),
-    ).rejects.toThrow('cluster: "prod" is not a configured cluster; choose one of demo-eks');
+    ).rejects.toThrow(
+      'cluster: "prod" is not a configured cluster; choose one of demo-eks',
+    );
   });
 
   it('discovers the OIDC issuer with eks:DescribeCluster in the cluster account when config has none', async () => {
@@ -124,14 +143,20 @@ describe('keda:plan', () => {
 
     expect(outputs.oidcIssuerSource).toBe('eks:DescribeCluster');
     expect(aws.accounts).toEqual(['111111111111']);
-    expect(outputs.plan.operatorRole.trustPolicy.Statement[0].Principal.Federated).toBe(
+    expect(
+      outputs.plan.operatorRole.trustPolicy.Statement[0].Principal.Federated,
+    ).toBe(
       'arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE',
     );
   });
 
   it('makes no AWS call in dry run, even without a configured OIDC issuer', async () => {
     const { action, aws } = setup({ oidcIssuer: null });
-    const { outputs } = await runAction(action, { request: ordersRequest }, { dryRun: true });
+    const { outputs } = await runAction(
+      action,
+      { request: ordersRequest },
+      { dryRun: true },
+    );
 
     expect(eksMock.calls()).toHaveLength(0);
     expect(aws.accounts).toEqual([]);
@@ -145,14 +170,19 @@ describe('keda:plan', () => {
     async ({ input }) => {
       const { action } = setup();
       const { outputs } = await runAction(action, input, { dryRun: true });
-      expect(outputs.scalerRoleArn).toMatch(/^arn:aws:iam::222222222222:role\/keda\/keda-sqs-demo-eks-/);
+      expect(outputs.scalerRoleArn).toMatch(
+        /^arn:aws:iam::222222222222:role\/keda\/keda-sqs-demo-eks-/,
+      );
       expect(outputs.manifests.length).toBeGreaterThanOrEqual(4);
       // aws-eks has no ExternalId; otherwise a pinned one is kept
-      const legacy = (input.request as { providerMode?: string }).providerMode === 'aws-eks';
+      const legacy =
+        (input.request as { providerMode?: string }).providerMode === 'aws-eks';
       const freshId = /^[0-9a-f]{32}$/;
       const expectedId = legacy ? undefined : input.externalId ?? freshId;
       expect(
-        expectedId instanceof RegExp ? freshId.test(outputs.externalId) : outputs.externalId,
+        expectedId instanceof RegExp
+          ? freshId.test(outputs.externalId)
+          : outputs.externalId,
       ).toBe(expectedId instanceof RegExp ? true : expectedId);
     },
   );

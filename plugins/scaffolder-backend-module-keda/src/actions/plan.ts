@@ -34,37 +34,78 @@ export function createKedaPlanAction(options: { planner: KedaPlanner }) {
       },
       output: {
         autoApproved: z =>
-          z.boolean().describe('true when the plan is inside the auto-approve guardrails'),
-        approvalRequired: z => z.boolean().describe('true when a platform engineer must approve'),
+          z
+            .boolean()
+            .describe(
+              'true when the plan is inside the auto-approve guardrails',
+            ),
+        approvalRequired: z =>
+          z.boolean().describe('true when a platform engineer must approve'),
         approvalReasons: z =>
-          z.array(z.string()).describe('Why approval is required (empty when auto-approved)'),
-        warnings: z => z.array(z.string()).describe('Non-blocking findings worth reading'),
+          z
+            .array(z.string())
+            .describe('Why approval is required (empty when auto-approved)'),
+        warnings: z =>
+          z.array(z.string()).describe('Non-blocking findings worth reading'),
         externalId: z =>
           z
             .string()
             .optional()
-            .describe('ExternalId the scaler role trust requires (absent for KEDA < 2.20 and aws-eks)'),
+            .describe(
+              'ExternalId the scaler role trust requires (absent for KEDA < 2.20 and aws-eks)',
+            ),
         request: z =>
-          z.record(z.any()).describe('The validated request with defaults applied; pass it to later steps'),
-        clusterAccountId: z => z.string().describe('Account A (EKS cluster, KEDA operator role)'),
-        queueAccountId: z => z.string().describe('Account B (SQS queue, scaler role)'),
-        region: z => z.string().describe('Region of the queue (the trigger awsRegion)'),
+          z
+            .record(z.any())
+            .describe(
+              'The validated request with defaults applied; pass it to later steps',
+            ),
+        clusterAccountId: z =>
+          z.string().describe('Account A (EKS cluster, KEDA operator role)'),
+        queueAccountId: z =>
+          z.string().describe('Account B (SQS queue, scaler role)'),
+        region: z =>
+          z.string().describe('Region of the queue (the trigger awsRegion)'),
         queueArn: z => z.string().describe('ARN of the queue'),
-        scalerRoleName: z => z.string().describe('Name of the scaler role in the queue account'),
+        scalerRoleName: z =>
+          z.string().describe('Name of the scaler role in the queue account'),
         scalerRoleArn: z => z.string().describe('ARN of the scaler role'),
-        operatorRoleArn: z => z.string().describe("ARN of the cluster's KEDA operator role"),
+        operatorRoleArn: z =>
+          z.string().describe("ARN of the cluster's KEDA operator role"),
         oidcIssuerSource: z =>
-          z.string().describe('Where the OIDC issuer came from: config, eks:DescribeCluster, dry-run placeholder'),
+          z
+            .string()
+            .describe(
+              'Where the OIDC issuer came from: config, eks:DescribeCluster, dry-run placeholder',
+            ),
         manifestDirectory: z =>
-          z.string().describe('Folder of the manifests in the GitOps repository'),
+          z
+            .string()
+            .describe('Folder of the manifests in the GitOps repository'),
         gitopsRepoUrl: z =>
-          z.string().optional().describe("The cluster's GitOps repository (repoUrl form), when configured"),
-        branchName: z => z.string().describe('Suggested branch for the pull request'),
+          z
+            .string()
+            .optional()
+            .describe(
+              "The cluster's GitOps repository (repoUrl form), when configured",
+            ),
+        branchName: z =>
+          z.string().describe('Suggested branch for the pull request'),
         manifests: z => plannedFilesSchema(z),
         manifestPaths: z =>
-          z.array(z.string()).describe('Repository paths of the planned files (e.g. filesToDelete on decommission)'),
-        summary: z => z.string().describe('Markdown summary: pull request body and approval page'),
-        plan: z => z.record(z.any()).describe('The whole plan (keda-common KedaPlan) as JSON'),
+          z
+            .array(z.string())
+            .describe(
+              'Repository paths of the planned files (e.g. filesToDelete on decommission)',
+            ),
+        summary: z =>
+          z
+            .string()
+            .describe('Markdown summary: pull request body and approval page'),
+        plan: z =>
+          z
+            .record(z.any())
+            .describe('The whole plan (keda-common KedaPlan) as JSON'),
       },
     },
     async handler(ctx) {
@@ -81,14 +122,22 @@ export function createKedaPlanAction(options: { planner: KedaPlanner }) {
       }
       ctx.logger.info(
         guardrails.approvalRequired
-          ? `Plan needs approval: ${guardrails.reasons.map(r => r.message).join('; ')}`
+          ? `Plan needs approval: ${guardrails.reasons
+              .map(r => r.message)
+              .join('; ')}`
           : 'Plan is inside the auto-approve guardrails',
       );
 
       ctx.output('autoApproved', !guardrails.approvalRequired);
       ctx.output('approvalRequired', guardrails.approvalRequired);
-      ctx.output('approvalReasons', guardrails.reasons.map(r => r.message));
-      ctx.output('warnings', guardrails.warnings.map(w => w.message));
+      ctx.output(
+        'approvalReasons',
+        guardrails.reasons.map(r => r.message),
+      );
+      ctx.output(
+        'warnings',
+        guardrails.warnings.map(w => w.message),
+      );
       if (result.scalerRole.externalId) {
         ctx.output('externalId', result.scalerRole.externalId);
       }
@@ -108,7 +157,10 @@ export function createKedaPlanAction(options: { planner: KedaPlanner }) {
         `keda/${result.cluster.name}/${result.request.namespace}/${result.names.scaledObject}`,
       );
       ctx.output('manifests', result.manifests);
-      ctx.output('manifestPaths', result.manifests.map(f => f.path));
+      ctx.output(
+        'manifestPaths',
+        result.manifests.map(f => f.path),
+      );
       ctx.output('summary', result.summaryMarkdown);
       ctx.output('plan', result as unknown as JsonObject);
     },

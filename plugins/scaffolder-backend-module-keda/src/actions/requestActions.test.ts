@@ -2,7 +2,12 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { KedaRequestsClient } from '../lib/kedaRequestsClient';
 import { KedaPlanner } from '../lib/planner';
 import { recordingAwsFactory } from '../__testUtils__/awsClients';
-import { exampleInputs, ordersRequest, runAction, testConfig } from '../__testUtils__/fixtures';
+import {
+  exampleInputs,
+  ordersRequest,
+  runAction,
+  testConfig,
+} from '../__testUtils__/fixtures';
 import { startKedaBackendStub } from '../__testUtils__/kedaBackendStub';
 import { createKedaRequestDecommissionAction } from './requestDecommission';
 import { createKedaRequestGetAction } from './requestGet';
@@ -31,7 +36,10 @@ describe('request actions against the keda backend contract', () => {
       },
       auth: mockServices.auth(),
     });
-    const planner = new KedaPlanner({ config, aws: recordingAwsFactory().factory });
+    const planner = new KedaPlanner({
+      config,
+      aws: recordingAwsFactory().factory,
+    });
     record = createKedaRequestRecordAction({ client, planner, config });
     get = createKedaRequestGetAction({ client });
     progress = createKedaRequestProgressAction({ client });
@@ -63,7 +71,12 @@ describe('request actions against the keda backend contract', () => {
     expect(call).toMatchObject({
       method: 'POST',
       path: '/requests',
-      body: { request: ordersRequest, externalId: EXTERNAL_ID, pullRequest, taskId: 'task-7' },
+      body: {
+        request: ordersRequest,
+        externalId: EXTERNAL_ID,
+        pullRequest,
+        taskId: 'task-7',
+      },
     });
     // a plugin request token on behalf of the initiator, for the keda plugin
     expect(call.authorization).toBe(
@@ -72,8 +85,16 @@ describe('request actions against the keda backend contract', () => {
   });
 
   it('returns the same record when the task runs the step again', async () => {
-    await runAction(record, { request: ordersRequest, externalId: EXTERNAL_ID }, { taskId: 'task-8' });
-    const again = await runAction(record, { request: ordersRequest, externalId: EXTERNAL_ID }, { taskId: 'task-8' });
+    await runAction(
+      record,
+      { request: ordersRequest, externalId: EXTERNAL_ID },
+      { taskId: 'task-8' },
+    );
+    const again = await runAction(
+      record,
+      { request: ordersRequest, externalId: EXTERNAL_ID },
+      { taskId: 'task-8' },
+    );
     expect(again.outputs).toMatchObject({ id: 'req-0001', created: false });
     expect(stub.records.size).toBe(1);
   });
@@ -86,36 +107,53 @@ describe('request actions against the keda backend contract', () => {
     expect(outputs).toMatchObject({
       state: 'pending',
       autoApproved: false,
-      approvalReasons: ['maxReplicas 30 is above 20, the most that is approved automatically'],
+      approvalReasons: [
+        'maxReplicas 30 is above 20, the most that is approved automatically',
+      ],
     });
   });
 
   it('calls nothing in dry run and answers from the local plan', async () => {
     const { outputs } = await runAction(
       record,
-      { request: { ...ordersRequest, maxReplicas: 30 }, externalId: EXTERNAL_ID },
+      {
+        request: { ...ordersRequest, maxReplicas: 30 },
+        externalId: EXTERNAL_ID,
+      },
       { dryRun: true },
     );
     expect(stub.calls).toEqual([]);
-    expect(outputs).toMatchObject({ id: 'dry-run', state: 'pending', autoApproved: false });
+    expect(outputs).toMatchObject({
+      id: 'dry-run',
+      state: 'pending',
+      autoApproved: false,
+    });
   });
 
   it('loads a record with the request and ExternalId for the provisioning template', async () => {
-    await runAction(record, { request: ordersRequest, externalId: EXTERNAL_ID });
+    await runAction(record, {
+      request: ordersRequest,
+      externalId: EXTERNAL_ID,
+    });
     const { outputs } = await runAction(get, { id: 'req-0001' });
     expect(outputs).toMatchObject({
       id: 'req-0001',
       state: 'provisioning',
       entityRef: 'component:default/orders-worker',
       externalId: EXTERNAL_ID,
-      scalerRoleArn: 'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker',
+      scalerRoleArn:
+        'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker',
       request: { ...ordersRequest, scaleOnInFlight: true },
     });
   });
 
   it('reports progress and surfaces the backend’s refusal of an illegal transition', async () => {
-    await runAction(record, { request: ordersRequest, externalId: EXTERNAL_ID });
-    const scaler = 'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker';
+    await runAction(record, {
+      request: ordersRequest,
+      externalId: EXTERNAL_ID,
+    });
+    const scaler =
+      'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker';
     const done = await runAction(
       progress,
       { id: 'req-0001', state: 'provisioned', roleArns: { scaler } },
@@ -145,11 +183,30 @@ describe('request actions against the keda backend contract', () => {
       namespace: 'billing',
       workload: { kind: 'Deployment' as const, name: 'billing-worker' },
     };
-    await runAction(record, { request: ordersRequest, externalId: EXTERNAL_ID }, { taskId: 't1' });
-    await runAction(record, { request: billing, externalId: EXTERNAL_ID }, { taskId: 't2' });
-    await runAction(record, { request: { ...ordersRequest, maxReplicas: 30 }, externalId: EXTERNAL_ID }, { taskId: 't3' });
+    await runAction(
+      record,
+      { request: ordersRequest, externalId: EXTERNAL_ID },
+      { taskId: 't1' },
+    );
+    await runAction(
+      record,
+      { request: billing, externalId: EXTERNAL_ID },
+      { taskId: 't2' },
+    );
+    await runAction(
+      record,
+      {
+        request: { ...ordersRequest, maxReplicas: 30 },
+        externalId: EXTERNAL_ID,
+      },
+      { taskId: 't3' },
+    );
     for (const id of ['req-0001', 'req-0002']) {
-      await runAction(progress, { id, state: 'provisioned', roleArns: { scaler: 'arn' } });
+      await runAction(progress, {
+        id,
+        state: 'provisioned',
+        roleArns: { scaler: 'arn' },
+      });
     }
     const target = {
       entityRef: ordersRequest.entityRef,
@@ -159,7 +216,9 @@ describe('request actions against the keda backend contract', () => {
       comment: 'removed',
     };
 
-    expect((await runAction(decommission, target, { dryRun: true })).outputs).toEqual({ decommissioned: [] });
+    expect(
+      (await runAction(decommission, target, { dryRun: true })).outputs,
+    ).toEqual({ decommissioned: [] });
     expect(stub.records.get('req-0001')!.state).toBe('provisioned');
 
     const { outputs } = await runAction(decommission, target);
@@ -171,7 +230,9 @@ describe('request actions against the keda backend contract', () => {
     });
     expect(stub.records.get('req-0002')!.state).toBe('provisioned');
     expect(stub.records.get('req-0003')!.state).toBe('pending');
-    expect((await runAction(decommission, target)).outputs).toEqual({ decommissioned: [] });
+    expect((await runAction(decommission, target)).outputs).toEqual({
+      decommissioned: [],
+    });
   });
 
   it('runs the examples', async () => {
@@ -182,15 +243,21 @@ describe('request actions against the keda backend contract', () => {
     for (const { input } of exampleInputs(progress)) {
       // the example ids do not exist in the stub: the backend's 404 comes back
       await expect(runAction(progress, input)).rejects.toThrow('404 Not Found');
-      await expect(runAction(progress, input, { dryRun: true })).resolves.toEqual({
+      await expect(
+        runAction(progress, input, { dryRun: true }),
+      ).resolves.toEqual({
         outputs: { state: input.state },
       });
     }
     for (const { input } of exampleInputs(decommission)) {
-      await expect(runAction(decommission, input)).resolves.toEqual({ outputs: { decommissioned: [] } });
+      await expect(runAction(decommission, input)).resolves.toEqual({
+        outputs: { decommissioned: [] },
+      });
     }
     for (const { input } of exampleInputs(get)) {
-      await expect(runAction(get, input)).rejects.toThrow(`No request ${input.id}`);
+      await expect(runAction(get, input)).rejects.toThrow(
+        `No request ${input.id}`,
+      );
     }
   });
 });

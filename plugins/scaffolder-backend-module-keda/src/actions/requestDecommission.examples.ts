@@ -15,7 +15,8 @@ export const examples: TemplateExample[] = [
             cluster: 'demo-eks',
             namespace: 'orders',
             workloadName: 'orders-worker',
-            comment: 'Manifests removed in platform/gitops#12, scaler role deleted',
+            comment:
+              'Manifests removed in platform/gitops#12, scaler role deleted',
           },
         },
       ],

@@ -12,7 +12,9 @@ export const KEDA_REQUEST_DECOMMISSION_ACTION_ID = 'keda:request:decommission';
  * by entity, cluster, namespace and workload; none found is not an error
  * (autoscaling set up before the request records existed).
  */
-export function createKedaRequestDecommissionAction(options: { client: KedaRequestsClient }) {
+export function createKedaRequestDecommissionAction(options: {
+  client: KedaRequestsClient;
+}) {
   return createTemplateAction({
     id: KEDA_REQUEST_DECOMMISSION_ACTION_ID,
     description:
@@ -21,14 +23,19 @@ export function createKedaRequestDecommissionAction(options: { client: KedaReque
     supportsDryRun: true,
     schema: {
       input: {
-        entityRef: z => z.string().min(1).describe('Entity whose autoscaling was removed'),
+        entityRef: z =>
+          z.string().min(1).describe('Entity whose autoscaling was removed'),
         cluster: z => z.string().min(1).describe('Cluster in keda.clusters[]'),
         namespace: z => z.string().min(1).describe('Namespace of the workload'),
         workloadName: z => z.string().min(1).describe('Name of the workload'),
-        comment: z => z.string().optional().describe('Why, for the decision log'),
+        comment: z =>
+          z.string().optional().describe('Why, for the decision log'),
       },
       output: {
-        decommissioned: z => z.array(z.string()).describe('Ids of the requests now decommissioned'),
+        decommissioned: z =>
+          z
+            .array(z.string())
+            .describe('Ids of the requests now decommissioned'),
       },
     },
     async handler(ctx) {
@@ -52,7 +59,11 @@ export function createKedaRequestDecommissionAction(options: { client: KedaReque
         await ctx.checkpoint({
           key: `decommission:${record.id}`,
           fn: async () => {
-            await options.client.decommission(record.id, { comment: ctx.input.comment }, credentials);
+            await options.client.decommission(
+              record.id,
+              { comment: ctx.input.comment },
+              credentials,
+            );
           },
         });
         ids.push(record.id);

@@ -3,7 +3,8 @@ import yaml from 'yaml';
 
 export const examples: TemplateExample[] = [
   {
-    description: 'Load the approved request the provisioning template was started for',
+    description:
+      'Load the approved request the provisioning template was started for',
     example: yaml.stringify({
       steps: [
         {

@@ -11,10 +11,13 @@ export const KEDA_REQUEST_GET_ACTION_ID = 'keda:request:get';
  * the approval starts: the request and its ExternalId feed
  * `keda:aws:scaler-role:ensure`, which re-plans from them server-side.
  */
-export function createKedaRequestGetAction(options: { client: KedaRequestsClient }) {
+export function createKedaRequestGetAction(options: {
+  client: KedaRequestsClient;
+}) {
   return createTemplateAction({
     id: KEDA_REQUEST_GET_ACTION_ID,
-    description: 'Loads a KEDA request record (request, ExternalId, state, pull request) from the keda backend',
+    description:
+      'Loads a KEDA request record (request, ExternalId, state, pull request) from the keda backend',
     examples,
     supportsDryRun: true,
     schema: {
@@ -26,9 +29,19 @@ export function createKedaRequestGetAction(options: { client: KedaRequestsClient
         state: z => z.string().describe('Current state'),
         entityRef: z => z.string().describe('Entity the request scales'),
         requester: z => z.string().describe('User entity ref of the requester'),
-        autoApproved: z => z.boolean().describe('Whether the backend auto-approved it'),
-        request: z => z.record(z.any()).describe('The validated request (input of keda:aws:scaler-role:ensure)'),
-        externalId: z => z.string().optional().describe('The ExternalId the plan and the pull request use'),
+        autoApproved: z =>
+          z.boolean().describe('Whether the backend auto-approved it'),
+        request: z =>
+          z
+            .record(z.any())
+            .describe(
+              'The validated request (input of keda:aws:scaler-role:ensure)',
+            ),
+        externalId: z =>
+          z
+            .string()
+            .optional()
+            .describe('The ExternalId the plan and the pull request use'),
         scalerRoleArn: z => z.string().describe('Planned scaler role ARN'),
         pullRequest: z =>
           z
@@ -43,7 +56,10 @@ export function createKedaRequestGetAction(options: { client: KedaRequestsClient
     },
     async handler(ctx) {
       // A read, so it runs in dry run too: the template editor shows real data.
-      const record = await options.client.get(ctx.input.id, await ctx.getInitiatorCredentials());
+      const record = await options.client.get(
+        ctx.input.id,
+        await ctx.getInitiatorCredentials(),
+      );
       ctx.output('id', record.id);
       ctx.output('state', record.state);
       ctx.output('entityRef', record.entityRef);

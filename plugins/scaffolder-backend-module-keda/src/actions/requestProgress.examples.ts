@@ -14,7 +14,8 @@ export const examples: TemplateExample[] = [
             id: 'req-0042',
             state: 'provisioned',
             roleArns: {
-              scaler: 'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker',
+              scaler:
+                'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker',
             },
           },
         },
@@ -29,7 +30,11 @@ export const examples: TemplateExample[] = [
           id: 'failed',
           action: 'keda:request:progress',
           name: 'Report failure',
-          input: { id: 'req-0042', state: 'failed', error: 'AWS denied iam:CreateRole' },
+          input: {
+            id: 'req-0042',
+            state: 'failed',
+            error: 'AWS denied iam:CreateRole',
+          },
         },
       ],
     }),

@@ -10,16 +10,22 @@ export const KEDA_REQUEST_PROGRESS_ACTION_ID = 'keda:request:progress';
  * provisioned with the role ARNs, failed with the error) to the request
  * record, as the task's initiator.
  */
-export function createKedaRequestProgressAction(options: { client: KedaRequestsClient }) {
+export function createKedaRequestProgressAction(options: {
+  client: KedaRequestsClient;
+}) {
   return createTemplateAction({
     id: KEDA_REQUEST_PROGRESS_ACTION_ID,
-    description: 'Reports provisioning progress of a KEDA request to the keda backend',
+    description:
+      'Reports provisioning progress of a KEDA request to the keda backend',
     examples,
     supportsDryRun: true,
     schema: {
       input: {
         id: z => z.string().min(1).describe('Request id'),
-        state: z => z.enum(['provisioning', 'provisioned', 'failed']).describe('The state reached'),
+        state: z =>
+          z
+            .enum(['provisioning', 'provisioned', 'failed'])
+            .describe('The state reached'),
         roleArns: z =>
           z
             .object({
@@ -28,7 +34,11 @@ export function createKedaRequestProgressAction(options: { client: KedaRequestsC
             })
             .optional()
             .describe('Roles created or converged (state provisioned)'),
-        error: z => z.string().optional().describe('Why provisioning failed (state failed)'),
+        error: z =>
+          z
+            .string()
+            .optional()
+            .describe('Why provisioning failed (state failed)'),
       },
       output: {
         state: z => z.string().describe('The state the record is in now'),

@@ -3,7 +3,8 @@ import yaml from 'yaml';
 
 export const examples: TemplateExample[] = [
   {
-    description: 'Record the request with the pull request the publish step opened',
+    description:
+      'Record the request with the pull request the publish step opened',
     example: yaml.stringify({
       steps: [
         {
@@ -17,7 +18,8 @@ export const examples: TemplateExample[] = [
               namespace: 'orders',
               workload: { name: 'orders-worker' },
               kubernetesId: 'orders-worker',
-              queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
+              queueUrl:
+                'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
               maxReplicas: 10,
             },
             externalId: '0123456789abcdef0123456789abcdef',

@@ -32,30 +32,54 @@ export function createKedaRequestRecordAction(options: {
       input: {
         request: z => kedaRequestInput(z),
         externalId: z =>
-          z.string().optional().describe('The ExternalId the plan step generated (written into the pull request)'),
+          z
+            .string()
+            .optional()
+            .describe(
+              'The ExternalId the plan step generated (written into the pull request)',
+            ),
         pullRequest: z =>
           z
             .object({
               url: z.string().describe('Web URL of the pull request'),
               number: z.number().int().describe('Pull request number'),
-              repoUrl: z.string().describe('Repository, scaffolder form github.com?owner=o&repo=r'),
+              repoUrl: z
+                .string()
+                .describe(
+                  'Repository, scaffolder form github.com?owner=o&repo=r',
+                ),
             })
             .optional()
             .describe('The pull request carrying the manifests'),
         idempotencyKey: z =>
-          z.string().optional().describe('Idempotency key; default: the task id (a re-run returns the same record)'),
+          z
+            .string()
+            .optional()
+            .describe(
+              'Idempotency key; default: the task id (a re-run returns the same record)',
+            ),
       },
       output: {
         id: z => z.string().describe('Request id'),
-        state: z => z.string().describe('pending, provisioning, ... (see the keda backend)'),
-        autoApproved: z => z.boolean().describe('The backend’s own auto-approval decision'),
-        approvalReasons: z => z.array(z.string()).describe('Why approval is required'),
+        state: z =>
+          z
+            .string()
+            .describe('pending, provisioning, ... (see the keda backend)'),
+        autoApproved: z =>
+          z.boolean().describe('The backend’s own auto-approval decision'),
+        approvalReasons: z =>
+          z.array(z.string()).describe('Why approval is required'),
         url: z => z.string().describe('The request on the KEDA requests page'),
-        created: z => z.boolean().describe('false when a re-run found the record of this task'),
+        created: z =>
+          z
+            .boolean()
+            .describe('false when a re-run found the record of this task'),
       },
     },
     async handler(ctx) {
-      const appBaseUrl = options.config.getString('app.baseUrl').replace(/\/+$/, '');
+      const appBaseUrl = options.config
+        .getString('app.baseUrl')
+        .replace(/\/+$/, '');
       if (ctx.isDryRun) {
         // No call to the backend: plan locally for a plausible answer.
         const { plan } = await options.planner.plan({
@@ -67,7 +91,10 @@ export function createKedaRequestRecordAction(options: {
         ctx.output('id', 'dry-run');
         ctx.output('state', auto ? 'provisioning' : 'pending');
         ctx.output('autoApproved', auto);
-        ctx.output('approvalReasons', plan.guardrails.reasons.map(r => r.message));
+        ctx.output(
+          'approvalReasons',
+          plan.guardrails.reasons.map(r => r.message),
+        );
         ctx.output('url', `${appBaseUrl}${kedaRequestPagePath('dry-run')}`);
         ctx.output('created', false);
         return;
@@ -78,7 +105,9 @@ export function createKedaRequestRecordAction(options: {
         fn: async () => {
           const result = await options.client.create(
             {
-              request: withoutBlankFields(ctx.input.request) as CreateKedaRequestBody['request'],
+              request: withoutBlankFields(
+                ctx.input.request,
+              ) as CreateKedaRequestBody['request'],
               externalId: ctx.input.externalId,
               pullRequest: ctx.input.pullRequest,
               taskId: ctx.task.id,
@@ -98,9 +127,9 @@ export function createKedaRequestRecordAction(options: {
         },
       });
       ctx.logger.info(
-        `${created ? 'Recorded' : 'Found'} request ${record.id}: ${record.state}${
-          record.autoApproved ? ' (auto-approved)' : ''
-        }`,
+        `${created ? 'Recorded' : 'Found'} request ${record.id}: ${
+          record.state
+        }${record.autoApproved ? ' (auto-approved)' : ''}`,
       );
       ctx.output('id', record.id);
       ctx.output('state', record.state);

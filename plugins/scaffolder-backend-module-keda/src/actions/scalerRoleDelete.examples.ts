@@ -3,7 +3,8 @@ import yaml from 'yaml';
 
 export const examples: TemplateExample[] = [
   {
-    description: 'Delete the scaler role of orders-worker after its manifests were removed',
+    description:
+      'Delete the scaler role of orders-worker after its manifests were removed',
     example: yaml.stringify({
       steps: [
         {
@@ -14,7 +15,8 @@ export const examples: TemplateExample[] = [
             cluster: 'demo-eks',
             namespace: 'orders',
             workloadName: 'orders-worker',
-            queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
+            queueUrl:
+              'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
           },
         },
       ],

@@ -11,7 +11,10 @@ import {
   type KedaAwsClientFactory,
 } from '@internal/plugin-keda-node';
 import type { KedaPlanner } from '../lib/planner';
-import { checkpointRunner, requireIamProvisionPermission } from '../lib/provisioning';
+import {
+  checkpointRunner,
+  requireIamProvisionPermission,
+} from '../lib/provisioning';
 import { examples } from './scalerRoleDelete.examples';
 
 /** Action id of {@link createKedaScalerRoleDeleteAction}. */
@@ -30,20 +33,32 @@ export function createKedaScalerRoleDeleteAction(options: {
 }) {
   return createTemplateAction({
     id: KEDA_SCALER_ROLE_DELETE_ACTION_ID,
-    description: 'Deletes the KEDA scaler role of a workload (only roles Backstage KEDA manages)',
+    description:
+      'Deletes the KEDA scaler role of a workload (only roles Backstage KEDA manages)',
     examples,
     supportsDryRun: true,
     schema: {
       input: {
         cluster: z => z.string().min(1).describe('Cluster in keda.clusters[]'),
         namespace: z => z.string().min(1).describe('Namespace of the workload'),
-        workloadName: z => z.string().min(1).describe('Name of the scaled Deployment/StatefulSet'),
-        queueUrl: z => z.string().min(1).describe('The SQS queue URL (decides the queue account the role lives in)'),
+        workloadName: z =>
+          z
+            .string()
+            .min(1)
+            .describe('Name of the scaled Deployment/StatefulSet'),
+        queueUrl: z =>
+          z
+            .string()
+            .min(1)
+            .describe(
+              'The SQS queue URL (decides the queue account the role lives in)',
+            ),
       },
       output: {
         roleArn: z => z.string().describe('The scaler role'),
         deleted: z => z.boolean().describe('true when this run deleted it'),
-        alreadyAbsent: z => z.boolean().describe('true when there was nothing to delete'),
+        alreadyAbsent: z =>
+          z.boolean().describe('true when there was nothing to delete'),
       },
     },
     async handler(ctx) {
@@ -53,7 +68,9 @@ export function createKedaScalerRoleDeleteAction(options: {
         why: 'Deleting a scaler role changes IAM',
       });
       const { roles } = options.planner.kedaConfig();
-      const { spec } = await options.planner.resolveCluster(ctx.input.cluster, { dryRun: true });
+      const { spec } = await options.planner.resolveCluster(ctx.input.cluster, {
+        dryRun: true,
+      });
       const queue = parseQueueUrl(ctx.input.queueUrl);
       const name = scalerRoleName({
         namePrefix: roles.namePrefix,
@@ -61,7 +78,12 @@ export function createKedaScalerRoleDeleteAction(options: {
         namespace: ctx.input.namespace,
         workloadName: ctx.input.workloadName,
       });
-      const arn = iamRoleArn(queue.partition, queue.accountId, roles.path, name);
+      const arn = iamRoleArn(
+        queue.partition,
+        queue.accountId,
+        roles.path,
+        name,
+      );
       ctx.output('roleArn', arn);
       if (ctx.isDryRun) {
         ctx.output('deleted', false);
@@ -80,7 +102,11 @@ export function createKedaScalerRoleDeleteAction(options: {
         },
         runEffect: checkpointRunner(ctx),
       });
-      ctx.logger.info(result.alreadyAbsent ? `${arn} does not exist; nothing to delete` : `Deleted ${arn}`);
+      ctx.logger.info(
+        result.alreadyAbsent
+          ? `${arn} does not exist; nothing to delete`
+          : `Deleted ${arn}`,
+      );
       ctx.output('deleted', result.deleted);
       ctx.output('alreadyAbsent', result.alreadyAbsent);
     },

@@ -21,7 +21,8 @@ export const examples: TemplateExample[] = [
               namespace: 'orders',
               workload: { name: 'orders-worker' },
               kubernetesId: 'orders-worker',
-              queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
+              queueUrl:
+                'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
               maxReplicas: 10,
             },
           },
@@ -47,7 +48,8 @@ export const examples: TemplateExample[] = [
               namespace: 'orders',
               workload: { name: 'orders-worker' },
               kubernetesId: 'orders-worker',
-              queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
+              queueUrl:
+                'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
               maxReplicas: 40,
               requestId: 'req-0042',
             },

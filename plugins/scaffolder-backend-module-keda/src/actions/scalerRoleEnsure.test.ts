@@ -26,9 +26,14 @@ import { createKedaScalerRoleEnsureAction } from './scalerRoleEnsure';
 
 const iamMock = mockClient(IAMClient);
 const EXTERNAL_ID = '0123456789abcdef0123456789abcdef';
-const ROLE_ARN = 'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker';
+const ROLE_ARN =
+  'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker';
 
-function setup(permission: AuthorizeResult.ALLOW | AuthorizeResult.DENY = AuthorizeResult.DENY) {
+function setup(
+  permission:
+    | AuthorizeResult.ALLOW
+    | AuthorizeResult.DENY = AuthorizeResult.DENY,
+) {
   const config = testConfig();
   const aws = recordingAwsFactory();
   const permissions = fixedPermissions(permission);
@@ -61,10 +66,15 @@ function convergedRole(): Role {
     Arn: p.scalerRole.arn,
     Path: '/keda/',
     CreateDate: new Date(0),
-    AssumeRolePolicyDocument: encodeURIComponent(policyJson(p.scalerRole.trustPolicy)),
+    AssumeRolePolicyDocument: encodeURIComponent(
+      policyJson(p.scalerRole.trustPolicy),
+    ),
     Description: p.scalerRole.description,
     MaxSessionDuration: 3600,
-    Tags: Object.entries(p.scalerRole.tags).map(([Key, Value]) => ({ Key, Value })),
+    Tags: Object.entries(p.scalerRole.tags).map(([Key, Value]) => ({
+      Key,
+      Value,
+    })),
   };
 }
 
@@ -73,12 +83,18 @@ function simulatorAllowsChain() {
     EvaluationResults: (input.ActionNames as string[]).map(action => ({
       EvalActionName: action,
       EvalDecision:
-        action === 'sqs:GetQueueAttributes' || action === 'sts:AssumeRole' ? 'allowed' : 'implicitDeny',
+        action === 'sqs:GetQueueAttributes' || action === 'sts:AssumeRole'
+          ? 'allowed'
+          : 'implicitDeny',
     })),
   }));
 }
 
-const input = { request: ordersRequest, externalId: EXTERNAL_ID, autoApproved: true };
+const input = {
+  request: ordersRequest,
+  externalId: EXTERNAL_ID,
+  autoApproved: true,
+};
 
 describe('keda:aws:scaler-role:ensure', () => {
   beforeEach(() => iamMock.reset());
@@ -94,7 +110,10 @@ describe('keda:aws:scaler-role:ensure', () => {
     simulatorAllowsChain();
     const checkpoints: string[] = [];
 
-    const { outputs } = await runAction(action, input, { checkpoints, taskId: 'task-42' });
+    const { outputs } = await runAction(action, input, {
+      checkpoints,
+      taskId: 'task-42',
+    });
 
     expect(outputs).toMatchObject({
       roleArn: ROLE_ARN,
@@ -113,7 +132,10 @@ describe('keda:aws:scaler-role:ensure', () => {
     );
     expect(create.Tags).toEqual(
       expect.arrayContaining([
-        { Key: 'keda.backstage.io/entity-ref', Value: 'component:default/orders-worker' },
+        {
+          Key: 'keda.backstage.io/entity-ref',
+          Value: 'component:default/orders-worker',
+        },
         { Key: 'keda.backstage.io/requested-by', Value: 'user:default/dana' },
         { Key: 'keda.backstage.io/task-id', Value: 'task-42' },
       ]),
@@ -128,7 +150,9 @@ describe('keda:aws:scaler-role:ensure', () => {
     const { action } = setup();
     iamMock.on(GetRoleCommand).resolves({ Role: convergedRole() });
     iamMock.on(GetRolePolicyCommand).resolves({
-      PolicyDocument: encodeURIComponent(policyJson(expectedPlan().scalerRole.permissionPolicy)),
+      PolicyDocument: encodeURIComponent(
+        policyJson(expectedPlan().scalerRole.permissionPolicy),
+      ),
     });
     simulatorAllowsChain();
 
@@ -136,7 +160,12 @@ describe('keda:aws:scaler-role:ensure', () => {
 
     expect(outputs.changes).toEqual([]);
     expect(outputs.created).toBe(false);
-    for (const command of [CreateRoleCommand, PutRolePolicyCommand, TagRoleCommand, UpdateAssumeRolePolicyCommand]) {
+    for (const command of [
+      CreateRoleCommand,
+      PutRolePolicyCommand,
+      TagRoleCommand,
+      UpdateAssumeRolePolicyCommand,
+    ]) {
       expect(iamMock.commandCalls(command as any)).toHaveLength(0);
     }
   });
@@ -158,7 +187,10 @@ describe('keda:aws:scaler-role:ensure', () => {
   it('refuses a plan that needs approval when the initiator may not provision IAM, whatever autoApproved says', async () => {
     const { action, permissions } = setup(AuthorizeResult.DENY);
     await expect(
-      runAction(action, { ...input, request: { ...ordersRequest, maxReplicas: 30 } }),
+      runAction(action, {
+        ...input,
+        request: { ...ordersRequest, maxReplicas: 30 },
+      }),
     ).rejects.toThrow(
       'The recomputed plan needs approval (maxReplicas 30 is above 20, the most that is approved automatically) although the step claims autoApproved: true, and only members of the KEDA approver groups',
     );
@@ -170,7 +202,9 @@ describe('keda:aws:scaler-role:ensure', () => {
     const { action, permissions } = setup(AuthorizeResult.ALLOW);
     iamMock.on(GetRoleCommand).resolves({ Role: convergedRole() });
     iamMock.on(GetRolePolicyCommand).resolves({
-      PolicyDocument: encodeURIComponent(policyJson(expectedPlan().scalerRole.permissionPolicy)),
+      PolicyDocument: encodeURIComponent(
+        policyJson(expectedPlan().scalerRole.permissionPolicy),
+      ),
     });
     iamMock.on(UpdateAssumeRolePolicyCommand).resolves({});
     iamMock.on(TagRoleCommand).resolves({});
@@ -195,7 +229,9 @@ describe('keda:aws:scaler-role:ensure', () => {
     const { action } = setup();
     iamMock.on(GetRoleCommand).resolves({ Role: convergedRole() });
     iamMock.on(GetRolePolicyCommand).resolves({
-      PolicyDocument: encodeURIComponent(policyJson(expectedPlan().scalerRole.permissionPolicy)),
+      PolicyDocument: encodeURIComponent(
+        policyJson(expectedPlan().scalerRole.permissionPolicy),
+      ),
     });
     iamMock.on(SimulatePrincipalPolicyCommand).callsFake(i => ({
       EvaluationResults: (i.ActionNames as string[]).map(a => ({
@@ -208,10 +244,13 @@ describe('keda:aws:scaler-role:ensure', () => {
     );
   });
 
-  it.each(exampleInputs(setup().action))('runs the example in dry run: $description', async ({ input: example }) => {
-    const { action } = setup(AuthorizeResult.ALLOW);
-    const { outputs } = await runAction(action, example, { dryRun: true });
-    expect(outputs.roleArn).toBe(ROLE_ARN);
-    expect(iamMock.calls()).toHaveLength(0);
-  });
+  it.each(exampleInputs(setup().action))(
+    'runs the example in dry run: $description',
+    async ({ input: example }) => {
+      const { action } = setup(AuthorizeResult.ALLOW);
+      const { outputs } = await runAction(action, example, { dryRun: true });
+      expect(outputs.roleArn).toBe(ROLE_ARN);
+      expect(iamMock.calls()).toHaveLength(0);
+    },
+  );
 });

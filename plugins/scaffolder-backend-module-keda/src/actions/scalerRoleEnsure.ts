@@ -13,7 +13,10 @@ import {
   type KedaAwsClientFactory,
 } from '@internal/plugin-keda-node';
 import type { KedaPlanner } from '../lib/planner';
-import { checkpointRunner, requireIamProvisionPermission } from '../lib/provisioning';
+import {
+  checkpointRunner,
+  requireIamProvisionPermission,
+} from '../lib/provisioning';
 import { kedaRequestInput, verificationSchema } from '../lib/schemas';
 import { examples } from './scalerRoleEnsure.examples';
 
@@ -50,7 +53,9 @@ export function createKedaScalerRoleEnsureAction(options: {
           z
             .string()
             .optional()
-            .describe('The ExternalId of the plan (steps.plan.output.externalId or the stored request); required for KEDA >= 2.20 in provider mode aws'),
+            .describe(
+              'The ExternalId of the plan (steps.plan.output.externalId or the stored request); required for KEDA >= 2.20 in provider mode aws',
+            ),
         autoApproved: z =>
           z
             .boolean()
@@ -62,17 +67,29 @@ export function createKedaScalerRoleEnsureAction(options: {
           z
             .string()
             .optional()
-            .describe('User entity ref of the original requester (provisioning after approval); default: the task initiator'),
+            .describe(
+              'User entity ref of the original requester (provisioning after approval); default: the task initiator',
+            ),
         verify: z =>
-          z.boolean().optional().describe('Verify the chain with iam:SimulatePrincipalPolicy (default true)'),
+          z
+            .boolean()
+            .optional()
+            .describe(
+              'Verify the chain with iam:SimulatePrincipalPolicy (default true)',
+            ),
       },
       output: {
         roleArn: z => z.string().describe('ARN of the scaler role'),
         roleName: z => z.string().describe('Name of the scaler role'),
         accountId: z => z.string().describe('Queue account the role lives in'),
-        created: z => z.boolean().describe('true when this run created the role'),
+        created: z =>
+          z.boolean().describe('true when this run created the role'),
         changes: z =>
-          z.array(z.string()).describe('Mutating IAM calls made (empty on a converged re-run; planned calls in dry run)'),
+          z
+            .array(z.string())
+            .describe(
+              'Mutating IAM calls made (empty on a converged re-run; planned calls in dry run)',
+            ),
         verification: z => verificationSchema(z).optional(),
       },
     },
@@ -98,8 +115,12 @@ export function createKedaScalerRoleEnsureAction(options: {
           permissions: options.permissions,
           credentials: await ctx.getInitiatorCredentials(),
           why: approvalRequired
-            ? `The recomputed plan needs approval (${reasons.map(r => r.message).join('; ')})${
-                ctx.input.autoApproved ? ' although the step claims autoApproved: true' : ''
+            ? `The recomputed plan needs approval (${reasons
+                .map(r => r.message)
+                .join('; ')})${
+                ctx.input.autoApproved
+                  ? ' although the step claims autoApproved: true'
+                  : ''
               }`
             : 'The step does not claim an auto-approved plan',
         });
@@ -130,7 +151,9 @@ export function createKedaScalerRoleEnsureAction(options: {
       });
       ctx.logger.info(
         result.changes.length
-          ? `${result.created ? 'Created' : 'Converged'} ${result.arn}: ${result.changes.join(', ')}`
+          ? `${result.created ? 'Created' : 'Converged'} ${
+              result.arn
+            }: ${result.changes.join(', ')}`
           : `${result.arn} already matches the plan; nothing changed`,
       );
       ctx.output('created', result.created);
@@ -153,13 +176,15 @@ export function createKedaScalerRoleEnsureAction(options: {
       ctx.output('verification', verification);
       if (!verification.ok) {
         throw new Error(
-          `The scaler role was ${result.created ? 'created' : 'converged'} but the chain does not work: ${describeChainFailure(
-            verification,
-          )}`,
+          `The scaler role was ${
+            result.created ? 'created' : 'converged'
+          } but the chain does not work: ${describeChainFailure(verification)}`,
         );
       }
       ctx.logger.info(
-        `Verified: ${verification.decisions.map(d => `${d.action} ${d.decision}`).join(', ')}`,
+        `Verified: ${verification.decisions
+          .map(d => `${d.action} ${d.decision}`)
+          .join(', ')}`,
       );
     },
   });

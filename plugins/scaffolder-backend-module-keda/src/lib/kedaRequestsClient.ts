@@ -26,7 +26,10 @@ import type {
  */
 export class KedaRequestsClient {
   constructor(
-    private readonly options: { discovery: DiscoveryService; auth: AuthService },
+    private readonly options: {
+      discovery: DiscoveryService;
+      auth: AuthService;
+    },
   ) {}
 
   private async call<T>(
@@ -53,7 +56,10 @@ export class KedaRequestsClient {
     }
     // JSON.parse of the text (not response.json()): values then belong to
     // this realm, which the scaffolder's output checks rely on.
-    return { status: response.status, body: JSON.parse(await response.text()) as T };
+    return {
+      status: response.status,
+      body: JSON.parse(await response.text()) as T,
+    };
   }
 
   /** Creates a request, or returns the one this task already created (200). */
@@ -67,7 +73,10 @@ export class KedaRequestsClient {
     return { record, created: status === 201 };
   }
 
-  async get(id: string, credentials: BackstageCredentials): Promise<KedaRequestRecord> {
+  async get(
+    id: string,
+    credentials: BackstageCredentials,
+  ): Promise<KedaRequestRecord> {
     return (
       await this.call<KedaRequestRecord>(
         credentials,
@@ -94,7 +103,11 @@ export class KedaRequestsClient {
 
   /** Requests matching the filter (GET /requests). */
   async list(
-    filter: { entityRef?: string; cluster?: string; state?: KedaRequestState[] },
+    filter: {
+      entityRef?: string;
+      cluster?: string;
+      state?: KedaRequestState[];
+    },
     credentials: BackstageCredentials,
   ): Promise<KedaRequestRecord[]> {
     const query = new URLSearchParams();

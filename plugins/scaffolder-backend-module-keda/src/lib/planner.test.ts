@@ -1,6 +1,10 @@
 import { recordingAwsFactory } from '../__testUtils__/awsClients';
 import { ordersRequest, testConfig } from '../__testUtils__/fixtures';
-import { KedaPlanner, KedaPlanRejectedError, withoutBlankFields } from './planner';
+import {
+  KedaPlanner,
+  KedaPlanRejectedError,
+  withoutBlankFields,
+} from './planner';
 
 describe('withoutBlankFields', () => {
   it('drops the empty strings and nulls a form sends for untouched optional fields, keeping 0 and false', () => {
@@ -13,13 +17,21 @@ describe('withoutBlankFields', () => {
         workload: { kind: '', name: 'orders-worker' },
         list: ['', 'a'],
       }),
-    ).toEqual({ minReplicas: 0, scaleOnDelayed: false, workload: { name: 'orders-worker' }, list: ['', 'a'] });
+    ).toEqual({
+      minReplicas: 0,
+      scaleOnDelayed: false,
+      workload: { name: 'orders-worker' },
+      list: ['', 'a'],
+    });
   });
 });
 
 describe('KedaPlanner', () => {
   const planner = (keda?: object) =>
-    new KedaPlanner({ config: testConfig({ keda }), aws: recordingAwsFactory().factory });
+    new KedaPlanner({
+      config: testConfig({ keda }),
+      aws: recordingAwsFactory().factory,
+    });
 
   it('plans a form submission with blank optional fields', async () => {
     const { plan } = await planner().plan({
@@ -32,9 +44,17 @@ describe('KedaPlanner', () => {
 
   it('can return a plan with violations when asked, and lists them otherwise', async () => {
     const request = { ...ordersRequest, maxReplicas: 99 };
-    const { plan } = await planner().plan({ request, dryRun: true, allowViolations: true });
-    expect(plan.guardrails.violations.map(v => v.code)).toEqual(['max-replicas-above-ceiling']);
-    const error = await planner().plan({ request, dryRun: true }).catch(e => e);
+    const { plan } = await planner().plan({
+      request,
+      dryRun: true,
+      allowViolations: true,
+    });
+    expect(plan.guardrails.violations.map(v => v.code)).toEqual([
+      'max-replicas-above-ceiling',
+    ]);
+    const error = await planner()
+      .plan({ request, dryRun: true })
+      .catch(e => e);
     expect(error).toBeInstanceOf(KedaPlanRejectedError);
     expect(error.violations).toHaveLength(1);
   });
@@ -42,7 +62,13 @@ describe('KedaPlanner', () => {
   it('adopts unmanaged roles only when keda.roles.adoptExistingRoles says so', () => {
     expect(planner().adoptExistingRoles()).toBe(false);
     expect(
-      planner({ roles: { path: '/keda/', namePrefix: 'keda-sqs-', adoptExistingRoles: true } }).adoptExistingRoles(),
+      planner({
+        roles: {
+          path: '/keda/',
+          namePrefix: 'keda-sqs-',
+          adoptExistingRoles: true,
+        },
+      }).adoptExistingRoles(),
     ).toBe(true);
   });
 });

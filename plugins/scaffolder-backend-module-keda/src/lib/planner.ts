@@ -18,7 +18,11 @@ import {
 } from '@internal/plugin-keda-node';
 
 /** Where the cluster's OIDC issuer came from. */
-export type OidcIssuerSource = 'config' | 'eks:DescribeCluster' | 'dry-run placeholder' | 'not needed';
+export type OidcIssuerSource =
+  | 'config'
+  | 'eks:DescribeCluster'
+  | 'dry-run placeholder'
+  | 'not needed';
 
 /** @public */
 export interface ResolvedCluster {
@@ -78,16 +82,23 @@ export class KedaPlanner {
 
   /** `keda.roles.adoptExistingRoles`: take over unmanaged roles of the same name. */
   adoptExistingRoles(): boolean {
-    return this.options.config.getOptionalBoolean('keda.roles.adoptExistingRoles') ?? false;
+    return (
+      this.options.config.getOptionalBoolean('keda.roles.adoptExistingRoles') ??
+      false
+    );
   }
 
-  async resolveCluster(name: string, options: { dryRun: boolean }): Promise<ResolvedCluster> {
+  async resolveCluster(
+    name: string,
+    options: { dryRun: boolean },
+  ): Promise<ResolvedCluster> {
     const kedaConfig = this.kedaConfig();
     const config = kedaConfig.clusters.find(c => c.name === name);
     if (!config) {
       throw new InputError(
         `cluster: "${name}" is not a configured cluster; choose one of ${
-          kedaConfig.clusters.map(c => c.name).join(', ') || '(none: the platform team must add keda.clusters[])'
+          kedaConfig.clusters.map(c => c.name).join(', ') ||
+          '(none: the platform team must add keda.clusters[])'
         }`,
       );
     }
@@ -119,7 +130,11 @@ export class KedaPlanner {
     this.options.logger?.info(
       `Cluster ${name}: OIDC issuer ${oidcIssuer} from eks:DescribeCluster`,
     );
-    return { config, spec: { ...spec, oidcIssuer }, oidcIssuerSource: 'eks:DescribeCluster' };
+    return {
+      config,
+      spec: { ...spec, oidcIssuer },
+      oidcIssuerSource: 'eks:DescribeCluster',
+    };
   }
 
   /**
@@ -135,7 +150,9 @@ export class KedaPlanner {
     allowViolations?: boolean;
   }): Promise<{ plan: KedaPlan; cluster: ResolvedCluster }> {
     const request = parseKedaRequest(withoutBlankFields(input.request));
-    const cluster = await this.resolveCluster(request.cluster, { dryRun: input.dryRun });
+    const cluster = await this.resolveCluster(request.cluster, {
+      dryRun: input.dryRun,
+    });
     const { roles, guardrails } = this.kedaConfig();
     const result = plan({
       request,

@@ -30,7 +30,9 @@ export async function requireIamProvisionPermission(options: {
 }
 
 /** Runs each remote effect inside `ctx.checkpoint`, so a retried task skips the ones that succeeded. */
-export function checkpointRunner(ctx: Pick<ActionContext<any, any>, 'checkpoint'>): RoleEffectRunner {
+export function checkpointRunner(
+  ctx: Pick<ActionContext<any, any>, 'checkpoint'>,
+): RoleEffectRunner {
   return async (key, effect) => {
     await ctx.checkpoint({
       key,

@@ -14,8 +14,12 @@ export function kedaRequestInput(z: Z) {
     .object({
       entityRef: z
         .string()
-        .describe('Catalog entity whose workload is scaled, e.g. component:default/orders-worker'),
-      cluster: z.string().describe('Name of the cluster in keda.clusters[] (e.g. demo-eks)'),
+        .describe(
+          'Catalog entity whose workload is scaled, e.g. component:default/orders-worker',
+        ),
+      cluster: z
+        .string()
+        .describe('Name of the cluster in keda.clusters[] (e.g. demo-eks)'),
       namespace: z.string().describe('Kubernetes namespace of the workload'),
       workload: z
         .object({
@@ -28,39 +32,104 @@ export function kedaRequestInput(z: Z) {
         .describe('The workload KEDA scales'),
       kubernetesId: z
         .string()
-        .describe("Value of the entity's backstage.io/kubernetes-id annotation; set as label on generated objects"),
+        .describe(
+          "Value of the entity's backstage.io/kubernetes-id annotation; set as label on generated objects",
+        ),
       queueUrl: z
         .string()
-        .describe('SQS queue URL, e.g. https://sqs.eu-west-1.amazonaws.com/222222222222/orders'),
-      minReplicas: z.number().int().optional().describe('Replicas when the queue is empty (default 0: scale to zero)'),
-      maxReplicas: z.number().int().optional().describe('Upper bound of replicas (default 10)'),
-      idleReplicas: z.number().int().optional().describe('Replicas while no messages arrive; only 0 is supported, below minReplicas'),
-      queueLength: z.number().int().optional().describe('Target messages per replica (KEDA queueLength, default 5)'),
+        .describe(
+          'SQS queue URL, e.g. https://sqs.eu-west-1.amazonaws.com/222222222222/orders',
+        ),
+      minReplicas: z
+        .number()
+        .int()
+        .optional()
+        .describe(
+          'Replicas when the queue is empty (default 0: scale to zero)',
+        ),
+      maxReplicas: z
+        .number()
+        .int()
+        .optional()
+        .describe('Upper bound of replicas (default 10)'),
+      idleReplicas: z
+        .number()
+        .int()
+        .optional()
+        .describe(
+          'Replicas while no messages arrive; only 0 is supported, below minReplicas',
+        ),
+      queueLength: z
+        .number()
+        .int()
+        .optional()
+        .describe('Target messages per replica (KEDA queueLength, default 5)'),
       activationQueueLength: z
         .number()
         .int()
         .optional()
-        .describe('KEDA activates the workload (0 → 1) when the depth is greater than this (default 0)'),
-      pollingInterval: z.number().int().optional().describe('Seconds between queue depth checks (default 30)'),
-      cooldownPeriod: z.number().int().optional().describe('Seconds after the last activity before scaling to zero (default 300)'),
-      scaleOnInFlight: z.boolean().optional().describe('Count in-flight messages (default true)'),
-      scaleOnDelayed: z.boolean().optional().describe('Count delayed messages (default false)'),
+        .describe(
+          'KEDA activates the workload (0 → 1) when the depth is greater than this (default 0)',
+        ),
+      pollingInterval: z
+        .number()
+        .int()
+        .optional()
+        .describe('Seconds between queue depth checks (default 30)'),
+      cooldownPeriod: z
+        .number()
+        .int()
+        .optional()
+        .describe(
+          'Seconds after the last activity before scaling to zero (default 300)',
+        ),
+      scaleOnInFlight: z
+        .boolean()
+        .optional()
+        .describe('Count in-flight messages (default true)'),
+      scaleOnDelayed: z
+        .boolean()
+        .optional()
+        .describe('Count delayed messages (default false)'),
       providerMode: z
         .enum(['aws', 'aws-eks'])
         .optional()
-        .describe('aws (default): TriggerAuthentication with roleArn and ExternalId. aws-eks: the deprecated provider of the article'),
-      serviceAccountName: z.string().optional().describe('Workload ServiceAccount to annotate (providerMode aws-eks only)'),
+        .describe(
+          'aws (default): TriggerAuthentication with roleArn and ExternalId. aws-eks: the deprecated provider of the article',
+        ),
+      serviceAccountName: z
+        .string()
+        .optional()
+        .describe(
+          'Workload ServiceAccount to annotate (providerMode aws-eks only)',
+        ),
       fallback: z
         .object({
-          failureThreshold: z.number().int().describe('Failed polls before falling back'),
-          replicas: z.number().int().describe('Replicas while the queue cannot be read'),
+          failureThreshold: z
+            .number()
+            .int()
+            .describe('Failed polls before falling back'),
+          replicas: z
+            .number()
+            .int()
+            .describe('Replicas while the queue cannot be read'),
         })
         .optional()
         .describe('Replicas to run while KEDA cannot read the queue'),
-      awsEndpoint: z.string().optional().describe('Custom SQS endpoint KEDA calls (VPC endpoint, FIPS, a local stand-in)'),
-      requestId: z.string().optional().describe('Id of the request record, when one exists'),
+      awsEndpoint: z
+        .string()
+        .optional()
+        .describe(
+          'Custom SQS endpoint KEDA calls (VPC endpoint, FIPS, a local stand-in)',
+        ),
+      requestId: z
+        .string()
+        .optional()
+        .describe('Id of the request record, when one exists'),
     })
-    .describe('The KEDA autoscaling request (same fields as the keda-sqs-autoscaling form)');
+    .describe(
+      'The KEDA autoscaling request (same fields as the keda-sqs-autoscaling form)',
+    );
 }
 
 /** A file of the plan: path in the GitOps repository and its content. */
@@ -86,13 +155,22 @@ export function verificationSchema(z: Z) {
             principal: z.string().describe('Role simulated'),
             action: z.string().describe('IAM action'),
             resource: z.string().describe('Resource ARN'),
-            decision: z.string().describe('allowed, implicitDeny or explicitDeny'),
-            expected: z.enum(['allowed', 'denied']).describe('What least privilege requires'),
+            decision: z
+              .string()
+              .describe('allowed, implicitDeny or explicitDeny'),
+            expected: z
+              .enum(['allowed', 'denied'])
+              .describe('What least privilege requires'),
             ok: z.boolean().describe('decision matches expected'),
           }),
         )
         .describe('One entry per simulated action'),
-      skipped: z.array(z.string()).optional().describe('Checks that could not run, and why'),
+      skipped: z
+        .array(z.string())
+        .optional()
+        .describe('Checks that could not run, and why'),
     })
-    .describe('Proof of the chain with iam:SimulatePrincipalPolicy (absent in dry run)');
+    .describe(
+      'Proof of the chain with iam:SimulatePrincipalPolicy (absent in dry run)',
+    );
 }
