@@ -44,12 +44,7 @@ export const scaffolderModuleKeda = createBackendModule({
         scaffolder.addActions(
           createKedaPlanAction({ planner }),
           createKedaManifestsWriteAction(),
-          createKedaScalerRoleEnsureAction({
-            planner,
-            aws,
-            permissions,
-            logger,
-          }),
+          createKedaScalerRoleEnsureAction({ planner, aws, permissions }),
           createKedaOperatorRoleEnsureAction({ planner, aws, permissions }),
           createKedaScalerRoleDeleteAction({ planner, aws, permissions }),
           createKedaRequestRecordAction({ client, planner, config }),

@@ -1,7 +1,4 @@
-import type {
-  LoggerService,
-  PermissionsService,
-} from '@backstage/backend-plugin-api';
+import type { PermissionsService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
@@ -38,7 +35,6 @@ export function createKedaScalerRoleEnsureAction(options: {
   planner: KedaPlanner;
   aws: KedaAwsClientFactory;
   permissions: PermissionsService;
-  logger?: LoggerService;
 }) {
   return createTemplateAction({
     id: KEDA_SCALER_ROLE_ENSURE_ACTION_ID,
