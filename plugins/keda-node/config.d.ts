@@ -76,6 +76,11 @@ export interface Config {
       tags?: { [key: string]: string };
       /** Also trust the operator's web identity in scaler roles. Default false. */
       trustOperatorWebIdentity?: boolean;
+      /**
+       * Converge an existing role of the planned name that the portal did not
+       * create (no managed-by tag) instead of refusing. Default false.
+       */
+      adoptExistingRoles?: boolean;
     };
     guardrails?: {
       /** Queue accounts (B) requests may target; empty allows none. */
@@ -94,6 +99,8 @@ export interface Config {
     approvals?: {
       /** Group entity refs whose members approve, e.g. `group:default/platform-team`. */
       approverGroups?: string[];
+      /** Let an approver approve their own request. Default false. */
+      allowSelfApproval?: boolean;
     };
     status?: {
       /** Seconds events read on demand are reused. Default 10. */

@@ -90,6 +90,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     stateFile: stateFile('kubernetes'),
     crdDir: options.crdDir,
     ...(facts.kubernetesTokens.length ? { tokens: facts.kubernetesTokens } : {}),
+    // Serve every type the Kubernetes plugin's tab asks for (no 404s there).
+    kubernetesPluginObjectTypes: true,
   });
 
   // The issuer's key is made anew at every start: let STS verify its tokens.
@@ -106,6 +108,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     operatorServiceAccount: spec.operator.serviceAccount,
     pollingIntervalOverrideSeconds: options.pollingIntervalOverrideSeconds ?? 5,
     cooldownPeriodOverrideSeconds: options.cooldownPeriodOverrideSeconds ?? 30,
+    // Demo: partial scale-downs without Kubernetes' 5-minute stabilization.
+    scaleDownStabilizationSeconds: options.cooldownPeriodOverrideSeconds ?? 30,
     logger: m => log(`[keda] ${m}`),
   });
 
@@ -120,6 +124,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     logger: { info: m => log(`[gitops] ${m}`), warn: m => log(`[gitops] ${m}`) },
   });
   onMerge.sync = event => gitops.handleMerge(event);
+  // Catch up with merges made while the sandbox was down, then keep polling.
+  await gitops.refresh().catch(e => log(`[gitops] refresh failed: ${e}`));
+  gitops.start(30_000);
 
   return {
     aws,
@@ -131,6 +138,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     clusters,
     async close() {
       keda.stop();
+      await gitops.stop();
       await Promise.allSettled([aws.close(), github.close(), kubernetes.close()]);
     },
   };

@@ -69,6 +69,20 @@ describe('keda:plan', () => {
     expect(aws.accounts).toEqual([]);
   });
 
+  it('names the request after the task so the manifests carry the id the request is recorded under', async () => {
+    const { action } = setup();
+    const { outputs } = await runAction(action, { request: ordersRequest }, { taskId: 'b3c167a8-task' });
+    expect(outputs.request.requestId).toBe('b3c167a8-task');
+    expect(outputs.manifests[1].content).toContain('keda.backstage.io/request-id: b3c167a8-task');
+
+    const named = await runAction(
+      action,
+      { request: { ...ordersRequest, requestId: 'chosen-id' } },
+      { taskId: 'b3c167a8-task' },
+    );
+    expect(named.outputs.request.requestId).toBe('chosen-id');
+  });
+
   it('generates a fresh ExternalId per run and keeps a pinned one', async () => {
     const { action } = setup();
     const first = await runAction(action, { request: ordersRequest });

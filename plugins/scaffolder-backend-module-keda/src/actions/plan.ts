@@ -110,8 +110,15 @@ export function createKedaPlanAction(options: { planner: KedaPlanner }) {
     },
     async handler(ctx) {
       const dryRun = Boolean(ctx.isDryRun);
+      // The task id names the request unless the template sets one: the
+      // manifests then carry the same id as the recorded request, which is
+      // how the entity card links a ScaledObject to its request.
+      const input = ctx.input.request as Record<string, unknown>;
       const { plan: result, cluster } = await options.planner.plan({
-        request: ctx.input.request,
+        request:
+          input && typeof input === 'object' && !input.requestId && ctx.task?.id
+            ? { ...input, requestId: ctx.task.id }
+            : ctx.input.request,
         externalId: ctx.input.externalId,
         requester: ctx.user?.ref,
         dryRun,
