@@ -1,0 +1,127 @@
+import { test, expect, type APIRequestContext, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+// The mission's journey through the running portal and the local stand-ins:
+// a developer runs the keda-sqs-autoscaling template (auto-approved: the
+// scaler role is created by the run), merges the pull request on the GitHub
+// stand-in's page, the GitOps loop applies the manifests, and the entity
+// card shows KEDA scaling orders-worker on the depth of orders-queue.
+const backend = 'http://localhost:7007';
+const root = resolve(__dirname, '../..');
+const shots = resolve(root, 'artifacts/screenshots');
+mkdirSync(shots, { recursive: true });
+
+async function personaToken(request: APIRequestContext, persona: string): Promise<string> {
+  const res = await request.get(`${backend}/api/auth/localPersonas/refresh`, {
+    headers: { 'x-requested-with': 'XMLHttpRequest', 'x-keda-portal-persona': persona },
+  });
+  expect(res.ok()).toBeTruthy();
+  return (await res.json()).backstageIdentity.token;
+}
+
+async function signInAs(page: Page, persona: string) {
+  await page.goto('/');
+  await page.evaluate(p => localStorage.setItem('keda-portal:local-persona', p), persona);
+  await page.goto('/');
+}
+
+function sendMessages(count: number) {
+  execFileSync(
+    'node',
+    ['--require', '@backstage/cli/config/nodeTransform.cjs', 'packages/sandbox/src/cli.ts', 'send-messages',
+      '--queue', 'orders-queue', '--count', String(count)],
+    { cwd: root, stdio: 'inherit' },
+  );
+}
+
+test.describe.configure({ mode: 'serial' });
+
+let pullRequestUrl: string;
+let requestUrl: string;
+
+test('a developer requests SQS autoscaling through the template', async ({ request }) => {
+  test.setTimeout(300_000);
+  const token = await personaToken(request, 'developer');
+  const created = await request.post(`${backend}/api/scaffolder/v2/tasks`, {
+    headers: { authorization: `Bearer ${token}` },
+    data: {
+      templateRef: 'template:default/keda-sqs-autoscaling',
+      values: {
+        component: 'component:default/orders-worker',
+        cluster: 'demo-eks',
+        queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
+        minReplicas: 1,
+        maxReplicas: 6,
+        queueLength: 5,
+        pollingInterval: 5,
+        cooldownPeriod: 30,
+      },
+    },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  const { id } = await created.json();
+
+  let task: any;
+  await expect
+    .poll(
+      async () => {
+        task = await (
+          await request.get(`${backend}/api/scaffolder/v2/tasks/${id}`, {
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).json();
+        return task.status;
+      },
+      { timeout: 240_000, intervals: [2000] },
+    )
+    .toMatch(/completed|failed/);
+  const events = await (
+    await request.get(`${backend}/api/scaffolder/v2/tasks/${id}/events`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+  ).json();
+  if (task.status !== 'completed') {
+    throw new Error(`task ${task.status}: ${JSON.stringify(events.slice(-5))}`);
+  }
+  const completion = events.find((e: any) => e.type === 'completion');
+  const links: Array<{ title: string; url?: string }> = completion.body.output.links;
+  pullRequestUrl = links.find(l => l.title === 'Pull request')!.url!;
+  requestUrl = links.find(l => l.title === 'KEDA request')!.url!;
+  expect(pullRequestUrl).toMatch(/\/example-org\/gitops\/pull\/\d+$/);
+});
+
+test('the pull request is merged on the GitHub stand-in and the card shows KEDA scaling the workload', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto(pullRequestUrl);
+  await expect(page.getByText('scaledobject.yaml').first()).toBeVisible();
+  await page.screenshot({ path: `${shots}/pull-request.png`, fullPage: true });
+  await page.getByRole('button', { name: /merge/i }).click();
+  await expect(page.getByText(/merged/i).first()).toBeVisible();
+
+  await signInAs(page, 'developer');
+  await page.goto('/catalog/default/component/orders-worker');
+  const subheader = page.getByText('KEDA · scaling on SQS queue depth');
+  await subheader.scrollIntoViewIfNeeded({ timeout: 60_000 });
+  // Ready (idle) until messages arrive (the card refreshes by itself).
+  await expect(page.getByText(/^(Ready|Active)$/).first()).toBeVisible({ timeout: 90_000 });
+
+  sendMessages(27); // 27 messages at 5 per replica → 6 replicas (the maximum)
+  await expect(page.getByText(/^Active$/).first()).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByRole('img', { name: /Replicas: 6/ }).first()).toBeVisible({ timeout: 120_000 });
+  await page.screenshot({ path: `${shots}/entity-card-light.png`, fullPage: true });
+
+  await page.evaluate(() => localStorage.setItem('theme', 'dark'));
+  await page.reload();
+  await expect(page.getByText(/^Active$/).first()).toBeVisible({ timeout: 60_000 });
+  await page.screenshot({ path: `${shots}/entity-card-dark.png`, fullPage: true });
+  await page.evaluate(() => localStorage.removeItem('theme'));
+});
+
+test('the KEDA requests page lists the request for the platform team', async ({ page }) => {
+  await signInAs(page, 'platform-engineer');
+  await page.goto(new URL(requestUrl, 'http://localhost:3000').pathname.replace(/\/[^/]+$/, ''));
+  await expect(page.getByText('orders-worker').first()).toBeVisible({ timeout: 60_000 });
+  await page.screenshot({ path: `${shots}/requests-page.png`, fullPage: true });
+});
