@@ -11,8 +11,12 @@ export interface Config {
       /** Unique cluster name, used in the API and in role names. */
       name: string;
       title?: string;
-      /** Kubernetes API server URL. */
-      url: string;
+      /**
+       * Kubernetes API server URL. Omit it (and the auth fields) to reuse the
+       * connection of the `kubernetes.clusterLocatorMethods` cluster of the
+       * same name and only add the KEDA facts here.
+       */
+      url?: string;
       /**
        * `serviceAccount` (with `serviceAccountToken`), `inCluster` (the pod's
        * own service account) or `aws` (EKS IAM token). Default: `serviceAccount`

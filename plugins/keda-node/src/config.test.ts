@@ -4,6 +4,47 @@ import { clusterSpecOf, readKedaConfig } from './config';
 const read = (data: object) => readKedaConfig(new ConfigReader(data));
 
 describe('readKedaConfig', () => {
+  it('adds KEDA facts to the Kubernetes plugin cluster of the same name without repeating its connection', () => {
+    const c = read({
+      kubernetes: {
+        clusterLocatorMethods: [
+          {
+            type: 'config',
+            clusters: [
+              {
+                name: 'demo-eks',
+                url: 'https://k8s.example:6443',
+                authProvider: 'serviceAccount',
+                serviceAccountToken: 'token-1',
+                skipTLSVerify: true,
+              },
+            ],
+          },
+        ],
+      },
+      keda: {
+        clusters: [{ name: 'demo-eks', accountId: '111111111111', region: 'eu-west-1', kedaVersion: '2.20.2' }],
+      },
+    });
+    expect(c.clusters).toHaveLength(1);
+    expect(c.clusters[0]).toMatchObject({
+      name: 'demo-eks',
+      url: 'https://k8s.example:6443',
+      authProvider: 'serviceAccount',
+      serviceAccountToken: 'token-1',
+      skipTLSVerify: true,
+      accountId: '111111111111',
+      region: 'eu-west-1',
+      source: 'keda.clusters',
+    });
+  });
+
+  it('names keda.clusters[].url when a cluster has no connection of its own or from the Kubernetes plugin', () => {
+    expect(() => read({ keda: { clusters: [{ name: 'lonely', region: 'eu-west-1' }] } })).toThrow(
+      /keda\.clusters\[0\]\.url.*kubernetes\.clusterLocatorMethods/,
+    );
+  });
+
   it('applies documented defaults to an empty keda block', () => {
     const c = read({});
     expect(c.clusters).toEqual([]);

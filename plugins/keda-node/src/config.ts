@@ -213,7 +213,17 @@ function splitRoleArn(arn: string) {
   };
 }
 
-function readKedaCluster(c: Config, key: string): KedaClusterConfig {
+/** How the portal reaches a cluster's API server. */
+type ClusterConnection = Pick<
+  KedaClusterConfig,
+  'url' | 'authProvider' | 'serviceAccountToken' | 'caData' | 'caFile' | 'skipTLSVerify' | 'eks'
+>;
+
+function readKedaCluster(
+  c: Config,
+  key: string,
+  kubernetesPluginEntry?: KedaClusterConfig,
+): KedaClusterConfig {
   const name = c.getString('name');
   const token = c.getOptionalString('serviceAccountToken');
   const region = c.getOptionalString('region');
@@ -253,27 +263,46 @@ function readKedaCluster(c: Config, key: string): KedaClusterConfig {
     );
   }
   const gitops = c.getOptionalConfig('gitops');
+  // Without a url of its own, the entry adds KEDA facts to the Kubernetes
+  // plugin's cluster of the same name and connects the way that one does,
+  // so nothing is configured twice.
+  let connection: ClusterConnection;
+  if (c.has('url')) {
+    connection = {
+      url: c.getString('url'),
+      authProvider: readAuthProvider(
+        c.getOptionalString('authProvider'),
+        token !== undefined,
+        `${key}.authProvider`,
+      ),
+      serviceAccountToken: token,
+      caData: c.getOptionalString('caData'),
+      caFile: c.getOptionalString('caFile'),
+      skipTLSVerify: c.getOptionalBoolean('skipTLSVerify') ?? false,
+      eks: {
+        clusterName: c.getOptionalString('eks.clusterName'),
+        assumeRole: readRoleArn(
+          c.getOptionalString('eks.assumeRole'),
+          `${key}.eks.assumeRole`,
+        ),
+        externalId: c.getOptionalString('eks.externalId'),
+      },
+    };
+  } else if (kubernetesPluginEntry) {
+    const { url, authProvider, serviceAccountToken, caData, caFile, skipTLSVerify, eks } =
+      kubernetesPluginEntry;
+    connection = { url, authProvider, serviceAccountToken, caData, caFile, skipTLSVerify, eks };
+  } else {
+    fail(
+      `${key}.url`,
+      'is not set',
+      `Set the cluster's Kubernetes API URL (and auth), or configure a cluster named '${name}' under kubernetes.clusterLocatorMethods (type config) to reuse its connection`,
+    );
+  }
   return {
     name,
     title: c.getOptionalString('title'),
-    url: c.getString('url'),
-    authProvider: readAuthProvider(
-      c.getOptionalString('authProvider'),
-      token !== undefined,
-      `${key}.authProvider`,
-    ),
-    serviceAccountToken: token,
-    caData: c.getOptionalString('caData'),
-    caFile: c.getOptionalString('caFile'),
-    skipTLSVerify: c.getOptionalBoolean('skipTLSVerify') ?? false,
-    eks: {
-      clusterName: c.getOptionalString('eks.clusterName'),
-      assumeRole: readRoleArn(
-        c.getOptionalString('eks.assumeRole'),
-        `${key}.eks.assumeRole`,
-      ),
-      externalId: c.getOptionalString('eks.externalId'),
-    },
+    ...connection,
     accountId,
     region,
     partition,
@@ -357,8 +386,35 @@ function readKubernetesPluginCluster(
 }
 
 function readClusters(config: Config): KedaClusterConfig[] {
+  // The Kubernetes plugin's `type: config` entries (catalog/gke/
+  // localKubectlProxy locators are not read: they need the Kubernetes
+  // plugin's own services).
+  const kubernetesPluginClusters: KedaClusterConfig[] = [];
+  const methods =
+    config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? [];
+  methods.forEach((method, m) => {
+    if (method.getString('type') !== 'config') return;
+    (method.getOptionalConfigArray('clusters') ?? []).forEach((c, i) => {
+      kubernetesPluginClusters.push(
+        readKubernetesPluginCluster(
+          c,
+          `kubernetes.clusterLocatorMethods[${m}].clusters[${i}]`,
+        ),
+      );
+    });
+  });
+
+  // An entry in keda.clusters wins over the Kubernetes plugin's entry of the
+  // same name: that is how a portal adds KEDA facts (account, region,
+  // operator role, GitOps repository) to a cluster it already configured for
+  // the Kubernetes plugin — without a url it reuses that entry's connection.
   const own = (config.getOptionalConfigArray('keda.clusters') ?? []).map(
-    (c, i) => readKedaCluster(c, `keda.clusters[${i}]`),
+    (c, i) =>
+      readKedaCluster(
+        c,
+        `keda.clusters[${i}]`,
+        kubernetesPluginClusters.find(k => k.name === c.getString('name')),
+      ),
   );
   const seen = new Set<string>();
   own.forEach((c, i) => {
@@ -371,28 +427,13 @@ function readClusters(config: Config): KedaClusterConfig[] {
     }
     seen.add(c.name);
   });
-
-  // An entry in keda.clusters wins over the Kubernetes plugin's entry of the
-  // same name: that is how a portal adds KEDA facts (operator role, OIDC
-  // issuer) to a cluster it already configured for the Kubernetes plugin.
   const merged = [...own];
-  const methods =
-    config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? [];
-  methods.forEach((method, m) => {
-    // catalog/gke/localKubectlProxy locators are not read: they need the
-    // Kubernetes plugin's own services.
-    if (method.getString('type') !== 'config') return;
-    (method.getOptionalConfigArray('clusters') ?? []).forEach((c, i) => {
-      const cluster = readKubernetesPluginCluster(
-        c,
-        `kubernetes.clusterLocatorMethods[${m}].clusters[${i}]`,
-      );
-      if (!seen.has(cluster.name)) {
-        seen.add(cluster.name);
-        merged.push(cluster);
-      }
-    });
-  });
+  for (const cluster of kubernetesPluginClusters) {
+    if (!seen.has(cluster.name)) {
+      seen.add(cluster.name);
+      merged.push(cluster);
+    }
+  }
   return merged;
 }
 
