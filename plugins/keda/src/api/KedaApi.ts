@@ -1,12 +1,19 @@
 import { createApiRef } from '@backstage/frontend-plugin-api';
 import type { EntityKedaStatus } from '@internal/plugin-keda-common';
+import type { KedaRequestsApi } from './KedaRequestsApi';
 
 /**
- * Client of the keda backend's status API, as used by the entity scaling card.
+ * Client of the keda backend: the status API (entity scaling card) and,
+ * optionally, the request API (KEDA requests page).
+ *
+ * The request methods are optional in the type so that status-only
+ * stand-ins (the fixtures, the dev app) remain valid `KedaApi`s; `KedaClient`
+ * implements them all, and the requests page checks with
+ * `isKedaRequestsApi` and says which methods are missing otherwise.
  *
  * @public
  */
-export interface KedaApi {
+export interface KedaApi extends Partial<KedaRequestsApi> {
   /**
    * The live scaling state of one catalog entity: its ScaledObjects (from the
    * backend's watch cache), the freshness of each cluster's cache and the

@@ -1,3 +1,5 @@
 export { kedaApiRef } from './KedaApi';
 export type { KedaApi } from './KedaApi';
+export { isKedaRequestsApi, missingRequestMethods } from './KedaRequestsApi';
+export type { KedaRequestsApi } from './KedaRequestsApi';
 export { KedaClient } from './KedaClient';
