@@ -164,19 +164,38 @@ describe('kedaApi', () => {
 });
 
 describe('kedaRequestsPage', () => {
-  it('renders the requests page with the approval-flow empty state and a link to the template', async () => {
+  it('renders the requests page with the request list and a link to the template', async () => {
     const tester = createExtensionTester(kedaRequestsPage);
     expect(tester.get(coreExtensionData.routePath)).toBe('/keda');
     expect(tester.get(coreExtensionData.title)).toBe('KEDA requests');
 
-    await renderInTestApp(tester.reactElement());
+    const listRequests = jest.fn(async () => []);
+    const unused = () =>
+      jest.fn(async () => Promise.reject(new Error('unused')));
+    await renderInTestApp(tester.reactElement(), {
+      apis: [
+        [
+          kedaApiRef,
+          {
+            getStatus: statusApi(),
+            listRequests,
+            getRequest: unused(),
+            approveRequest: unused(),
+            rejectRequest: unused(),
+            withdrawRequest: unused(),
+            retryRequest: unused(),
+          },
+        ],
+      ],
+    });
     expect(
       await screen.findByText(
-        'KEDA requests are coming with the approval flow',
+        'No KEDA requests match these filters.',
         {},
         LAZY,
       ),
     ).toBeInTheDocument();
+    expect(listRequests).toHaveBeenCalledWith({});
     expect(
       screen.getByRole('button', { name: 'Request autoscaling' }),
     ).toHaveAttribute('href', '/create/templates/default/keda-sqs-autoscaling');
@@ -199,7 +218,7 @@ describe('the keda frontend plugin', () => {
     await waitFor(
       () =>
         expect(
-          screen.getByText('KEDA requests are coming with the approval flow'),
+          screen.getByRole('heading', { name: 'KEDA autoscaling requests' }),
         ).toBeInTheDocument(),
       LAZY,
     );

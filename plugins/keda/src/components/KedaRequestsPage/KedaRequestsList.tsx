@@ -1,0 +1,204 @@
+import {
+  Link,
+  ResponseErrorPanel,
+  Table,
+  type TableColumn,
+} from '@backstage/core-components';
+import {
+  KEDA_REQUEST_STATES,
+  type KedaRequestRecord,
+  type KedaRequestListFilter,
+  type KedaRequestState,
+} from '@internal/plugin-keda-common';
+import Box from '@material-ui/core/Box';
+import MenuItem from '@material-ui/core/MenuItem';
+import TextField from '@material-ui/core/TextField';
+import RefreshIcon from '@material-ui/icons/Refresh';
+import { useMemo, useState } from 'react';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import useDebounce from 'react-use/esm/useDebounce';
+import { pullRequestLabel } from '../EntityKedaScalingCard/Provenance';
+import { RequestStateChip } from './RequestStateChip';
+import { requestStateView } from './requestState';
+import { useKedaRequestsApi } from './useKedaRequestsApi';
+
+/** Path of a request's detail view below the page at `basePath`. */
+export function requestDetailPath(basePath: string, id: string): string {
+  return `${basePath.replace(/\/+$/, '')}/requests/${encodeURIComponent(id)}`;
+}
+
+function formatTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
+
+/** `https://sqs.eu-west-1.amazonaws.com/222222222222/orders` → `orders`. */
+function queueName(queueUrl: string): string {
+  return queueUrl.replace(/\/+$/, '').split('/').pop() || queueUrl;
+}
+
+function requestColumns(basePath: string): TableColumn<KedaRequestRecord>[] {
+  return [
+    {
+      title: 'Entity',
+      field: 'entityRef',
+      highlight: true,
+      render: row => (
+        <Link to={requestDetailPath(basePath, row.id)}>{row.entityRef}</Link>
+      ),
+    },
+    { title: 'Requester', field: 'requester' },
+    { title: 'Cluster', field: 'cluster' },
+    {
+      title: 'Queue',
+      field: 'queueUrl',
+      render: row => (
+        <span title={row.queueUrl}>{queueName(row.queueUrl)}</span>
+      ),
+    },
+    {
+      title: 'State',
+      field: 'state',
+      render: row => <RequestStateChip state={row.state} />,
+    },
+    {
+      title: 'Created',
+      field: 'createdAt',
+      defaultSort: 'desc',
+      render: row => (
+        <time dateTime={row.createdAt}>{formatTime(row.createdAt)}</time>
+      ),
+    },
+    {
+      title: 'Pull request',
+      field: 'pullRequest.url',
+      sorting: false,
+      render: row =>
+        row.pullRequest ? (
+          <Link to={row.pullRequest.url}>
+            {pullRequestLabel(row.pullRequest.url)}
+          </Link>
+        ) : (
+          'none yet'
+        ),
+    },
+  ];
+}
+
+/** Typing in a filter field waits this long before asking the backend. */
+const FILTER_DEBOUNCE_MS = 400;
+
+/**
+ * The request list with its filters (state, team, cluster). The filters go
+ * to the backend (`GET /requests?state=&team=&cluster=`), so a long history
+ * is not fetched just to be filtered here.
+ */
+export function KedaRequestsList(props: { basePath: string }) {
+  const { basePath } = props;
+  const api = useKedaRequestsApi();
+  const columns = useMemo(() => requestColumns(basePath), [basePath]);
+  const [state, setState] = useState<KedaRequestState | ''>('');
+  const [team, setTeam] = useState('');
+  const [cluster, setCluster] = useState('');
+  // The state applies at once; the free-text fields once typing stops, so
+  // the backend is not asked for every keystroke.
+  const [typed, setTyped] = useState({ team: '', cluster: '' });
+  useDebounce(
+    () => setTyped({ team: team.trim(), cluster: cluster.trim() }),
+    FILTER_DEBOUNCE_MS,
+    [team, cluster],
+  );
+  const filter = useMemo<KedaRequestListFilter>(
+    () => ({
+      ...(state ? { state } : {}),
+      ...(typed.team ? { team: typed.team } : {}),
+      ...(typed.cluster ? { cluster: typed.cluster } : {}),
+    }),
+    [state, typed],
+  );
+
+  const { value, loading, error, retry } = useAsyncRetry(
+    () => api.listRequests(filter),
+    [api, filter],
+  );
+
+  return (
+    <>
+      <Box
+        component="form"
+        role="search"
+        aria-label="Filter KEDA requests"
+        display="flex"
+        flexWrap="wrap"
+        gridGap={16}
+        mb={2}
+        onSubmit={(e: React.FormEvent) => e.preventDefault()}
+      >
+        <TextField
+          select
+          id="keda-requests-state-filter"
+          label="State"
+          variant="outlined"
+          size="small"
+          style={{ minWidth: 200 }}
+          value={state}
+          onChange={e => setState(e.target.value as KedaRequestState | '')}
+        >
+          <MenuItem value="">All states</MenuItem>
+          {KEDA_REQUEST_STATES.map(s => (
+            <MenuItem key={s} value={s}>
+              {requestStateView(s).label}
+            </MenuItem>
+          ))}
+        </TextField>
+        <TextField
+          id="keda-requests-team-filter"
+          label="Team"
+          placeholder="group:default/team-orders"
+          helperText="Owner of the entity, as an entity ref"
+          variant="outlined"
+          size="small"
+          value={team}
+          onChange={e => setTeam(e.target.value)}
+        />
+        <TextField
+          id="keda-requests-cluster-filter"
+          label="Cluster"
+          placeholder="prod-eu"
+          variant="outlined"
+          size="small"
+          value={cluster}
+          onChange={e => setCluster(e.target.value)}
+        />
+      </Box>
+      {error ? (
+        <ResponseErrorPanel
+          error={error}
+          title="Could not load KEDA requests"
+        />
+      ) : (
+        <Table<KedaRequestRecord>
+          title="KEDA requests"
+          isLoading={loading}
+          columns={columns}
+          data={value ?? []}
+          options={{
+            search: false,
+            paging: (value?.length ?? 0) > 20,
+            pageSize: 20,
+            padding: 'dense',
+          }}
+          emptyContent={<Box p={2}>No KEDA requests match these filters.</Box>}
+          actions={[
+            {
+              icon: () => <RefreshIcon aria-hidden />,
+              tooltip: 'Reload requests',
+              isFreeAction: true,
+              onClick: () => retry(),
+            },
+          ]}
+        />
+      )}
+    </>
+  );
+}

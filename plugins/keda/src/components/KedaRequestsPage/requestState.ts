@@ -1,0 +1,129 @@
+import type {
+  KedaDecisionKind,
+  KedaRequestRecord,
+  KedaRequestState,
+} from '@internal/plugin-keda-common';
+
+/** Colour family of a request state; the word always goes with it. */
+export type RequestTone = 'ok' | 'progressing' | 'waiting' | 'error' | 'closed';
+
+/** How a request state reads on the page. */
+export interface RequestStateView {
+  label: string;
+  tone: RequestTone;
+  /** one sentence: what happens next, or why nothing does */
+  description: string;
+}
+
+/** Every state the backend knows, in words. */
+export const REQUEST_STATE_VIEWS: Readonly<
+  Record<KedaRequestState, RequestStateView>
+> = {
+  pending: {
+    label: 'Pending approval',
+    tone: 'waiting',
+    description: 'Waiting for a platform engineer to approve or reject it.',
+  },
+  approved: {
+    label: 'Approved',
+    tone: 'progressing',
+    description: 'Approved; the provisioning task is starting.',
+  },
+  provisioning: {
+    label: 'Provisioning',
+    tone: 'progressing',
+    description: 'The provisioning task is creating the IAM roles.',
+  },
+  provisioned: {
+    label: 'Provisioned',
+    tone: 'ok',
+    description:
+      'The IAM roles exist; the ScaledObject applies once the pull request is merged.',
+  },
+  failed: {
+    label: 'Failed',
+    tone: 'error',
+    description:
+      'Provisioning failed; an approver can retry once the cause is fixed.',
+  },
+  rejected: {
+    label: 'Rejected',
+    tone: 'closed',
+    description: 'An approver rejected it; see the decision log for why.',
+  },
+  withdrawn: {
+    label: 'Withdrawn',
+    tone: 'closed',
+    description: 'The requester withdrew it.',
+  },
+  decommissioned: {
+    label: 'Decommissioned',
+    tone: 'closed',
+    description: 'The scaling was removed again.',
+  },
+};
+
+/** The view of a state, tolerating states a newer backend may add. */
+export function requestStateView(state: string): RequestStateView {
+  return (
+    REQUEST_STATE_VIEWS[state as KedaRequestState] ?? {
+      label: state.replace(/[-_]+/g, ' '),
+      tone: 'closed',
+      description: `State "${state}" is unknown to this version of the page.`,
+    }
+  );
+}
+
+const DECISION_LABELS: Record<KedaDecisionKind, string> = {
+  created: 'Requested',
+  'auto-approved': 'Auto-approved',
+  approved: 'Approved',
+  rejected: 'Rejected',
+  withdrawn: 'Withdrawn',
+  provisioning: 'Provisioning started',
+  provisioned: 'Provisioned',
+  failed: 'Provisioning failed',
+  retried: 'Retried',
+  decommissioned: 'Decommissioned',
+};
+
+/** A decision log entry's kind in words. */
+export function decisionLabel(decision: string): string {
+  return DECISION_LABELS[decision as KedaDecisionKind] ?? decision;
+}
+
+/** What the signed-in user may do with a request right now. */
+export interface RequestActions {
+  approve: boolean;
+  reject: boolean;
+  withdraw: boolean;
+  retry: boolean;
+}
+
+/**
+ * The controls to offer: only those the backend would accept from this user
+ * in this state, so nobody is shown a button that can only fail.
+ *
+ * - approve / reject: `keda.request.approve`, request `pending`;
+ * - withdraw: the requester themself, request `pending`;
+ * - retry: `keda.iam.provision` (the backend's check), request `failed`.
+ *
+ * Self-approval is left to the backend (it depends on
+ * `keda.approvals.allowSelfApproval`, which the frontend does not see); its
+ * 403 is shown as it comes.
+ */
+export function availableActions(options: {
+  record: Pick<KedaRequestRecord, 'state' | 'requester'>;
+  userEntityRef?: string;
+  canApprove: boolean;
+  canProvision: boolean;
+}): RequestActions {
+  const { record, userEntityRef, canApprove, canProvision } = options;
+  const pending = record.state === 'pending';
+  return {
+    approve: pending && canApprove,
+    reject: pending && canApprove,
+    withdraw: pending && !!userEntityRef && userEntityRef === record.requester,
+    retry: record.state === 'failed' && canProvision,
+  };
+}
