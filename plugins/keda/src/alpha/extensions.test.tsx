@@ -200,6 +200,53 @@ describe('kedaRequestsPage', () => {
       screen.getByRole('button', { name: 'Request autoscaling' }),
     ).toHaveAttribute('href', '/create/templates/default/keda-sqs-autoscaling');
   });
+  it('shows one request at /keda/requests/<id>, the link keda:request:record hands out', async () => {
+    const record = {
+      id: 'req-7',
+      entityRef: 'component:default/orders-worker',
+      requester: 'user:default/jane.doe',
+      cluster: 'prod-eu',
+      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders',
+      state: 'rejected',
+      autoApproved: false,
+      approvalReasons: [],
+      createdAt: '2026-11-28T06:00:00.000Z',
+      updatedAt: '2026-11-28T06:10:00.000Z',
+      decisions: [],
+    };
+    const getRequest = jest.fn(async () => record as any);
+    const unused = () =>
+      jest.fn(async () => Promise.reject(new Error('unused')));
+    renderTestApp({
+      features: [kedaPlugin],
+      initialRouteEntries: ['/keda/requests/req-7'],
+      apis: [
+        [
+          kedaApiRef,
+          {
+            getStatus: statusApi(),
+            listRequests: unused(),
+            getRequest,
+            approveRequest: unused(),
+            rejectRequest: unused(),
+            withdrawRequest: unused(),
+            retryRequest: unused(),
+          },
+        ],
+      ],
+    });
+    expect(
+      await screen.findByRole(
+        'heading',
+        { name: 'component:default/orders-worker' },
+        LAZY,
+      ),
+    ).toBeInTheDocument();
+    expect(getRequest).toHaveBeenCalledWith('req-7');
+    expect(
+      screen.getByRole('link', { name: 'Back to all requests' }),
+    ).toHaveAttribute('href', '/keda');
+  });
 });
 
 describe('the keda frontend plugin', () => {

@@ -324,6 +324,17 @@ export function KedaRequestDetail(props: { id: string; listPath: string }) {
             {record.entityRef}
           </Typography>
           <RequestStateChip state={record.state} />
+          <Button
+            size="small"
+            variant="outlined"
+            disabled={busy || fetched.loading}
+            onClick={() => {
+              setOutcome(undefined);
+              fetched.retry();
+            }}
+          >
+            Reload
+          </Button>
           <Link to={listPath}>Back to all requests</Link>
         </Box>
         <Typography variant="body2" color="textSecondary">

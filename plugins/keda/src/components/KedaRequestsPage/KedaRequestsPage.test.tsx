@@ -290,6 +290,37 @@ describe('KedaRequestsPage: detail', () => {
     ).not.toBeInTheDocument();
   });
 
+  it('works by keyboard: the dialog focuses the comment field and submits from the keyboard', async () => {
+    const api = requestsApi([requestRecord()]);
+    await renderPage(api, {
+      path: detailPath('req-orders'),
+      user: SAM,
+      role: 'approver',
+    });
+
+    const reject = await screen.findByRole('button', { name: 'Reject' }, SLOW);
+    reject.focus();
+    await userEvent.keyboard('{Enter}');
+    const dialog = await screen.findByRole('dialog', {
+      name: 'Reject this request?',
+    });
+    const reason = within(dialog).getByRole('textbox', { name: /Reason/ });
+    await waitFor(() => expect(reason).toHaveFocus());
+    await userEvent.keyboard('queue belongs to another team');
+    await userEvent.tab(); // Cancel
+    await userEvent.tab(); // Reject
+    expect(
+      within(dialog).getByRole('button', { name: 'Reject' }),
+    ).toHaveFocus();
+    await userEvent.keyboard('{Enter}');
+
+    await waitFor(() =>
+      expect(api.rejectRequest).toHaveBeenCalledWith('req-orders', {
+        comment: 'queue belongs to another team',
+      }),
+    );
+  });
+
   it('shows a 409 as "someone else decided first" and reloads the request', async () => {
     const records = [requestRecord()];
     const api = requestsApi(records);
@@ -326,6 +357,10 @@ describe('KedaRequestsPage: detail', () => {
       ),
     );
     expect(api.getRequest).toHaveBeenCalledTimes(2);
+
+    // Reload asks again (e.g. to follow provisioning).
+    await userEvent.click(screen.getByRole('button', { name: 'Reload' }));
+    await waitFor(() => expect(api.getRequest).toHaveBeenCalledTimes(3));
     expect(
       screen.queryByRole('button', { name: 'Approve' }),
     ).not.toBeInTheDocument();
