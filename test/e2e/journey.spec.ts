@@ -39,26 +39,17 @@ function sendMessages(count: number) {
 test.describe.configure({ mode: 'serial' });
 
 let pullRequestUrl: string;
-let requestUrl: string;
 
-test('a developer requests SQS autoscaling through the template', async ({ request }) => {
-  test.setTimeout(300_000);
-  const token = await personaToken(request, 'developer');
+/** Runs the keda-sqs-autoscaling template as a persona; returns the task's output. */
+async function runTemplate(
+  request: APIRequestContext,
+  persona: string,
+  values: Record<string, unknown>,
+): Promise<{ links: Array<{ title: string; url?: string }> }> {
+  const token = await personaToken(request, persona);
   const created = await request.post(`${backend}/api/scaffolder/v2/tasks`, {
     headers: { authorization: `Bearer ${token}` },
-    data: {
-      templateRef: 'template:default/keda-sqs-autoscaling',
-      values: {
-        component: 'component:default/orders-worker',
-        cluster: 'demo-eks',
-        queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
-        minReplicas: 1,
-        maxReplicas: 6,
-        queueLength: 5,
-        pollingInterval: 5,
-        cooldownPeriod: 30,
-      },
-    },
+    data: { templateRef: 'template:default/keda-sqs-autoscaling', values },
   });
   expect(created.status(), await created.text()).toBe(201);
   const { id } = await created.json();
@@ -85,11 +76,24 @@ test('a developer requests SQS autoscaling through the template', async ({ reque
   if (task.status !== 'completed') {
     throw new Error(`task ${task.status}: ${JSON.stringify(events.slice(-5))}`);
   }
-  const completion = events.find((e: any) => e.type === 'completion');
-  const links: Array<{ title: string; url?: string }> = completion.body.output.links;
+  return events.find((e: any) => e.type === 'completion').body.output;
+}
+
+test('a developer requests SQS autoscaling through the template', async ({ request }) => {
+  test.setTimeout(300_000);
+  const { links } = await runTemplate(request, 'developer', {
+    component: 'component:default/orders-worker',
+    cluster: 'demo-eks',
+    queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
+    minReplicas: 1,
+    maxReplicas: 6,
+    queueLength: 5,
+    pollingInterval: 5,
+    cooldownPeriod: 30,
+  });
   pullRequestUrl = links.find(l => l.title === 'Pull request')!.url!;
-  requestUrl = links.find(l => l.title === 'KEDA request')!.url!;
   expect(pullRequestUrl).toMatch(/\/example-org\/gitops\/pull\/\d+$/);
+  expect(links.find(l => l.title === 'KEDA request')!.url).toMatch(/^\/keda\/requests\//);
 });
 
 test('the pull request is merged on the GitHub stand-in and the card shows KEDA scaling the workload', async ({ page }) => {
@@ -110,18 +114,48 @@ test('the pull request is merged on the GitHub stand-in and the card shows KEDA 
   sendMessages(27); // 27 messages at 5 per replica → 6 replicas (the maximum)
   await expect(page.getByText(/^Active$/).first()).toBeVisible({ timeout: 120_000 });
   await expect(page.getByRole('img', { name: /Replicas: 6/ }).first()).toBeVisible({ timeout: 120_000 });
-  await page.screenshot({ path: `${shots}/entity-card-light.png`, fullPage: true });
+  const card = page.locator('.MuiCard-root', { hasText: 'KEDA · scaling on SQS queue depth' });
+  await card.screenshot({ path: `${shots}/entity-card-light.png` });
 
   await page.evaluate(() => localStorage.setItem('theme', 'dark'));
   await page.reload();
   await expect(page.getByText(/^Active$/).first()).toBeVisible({ timeout: 60_000 });
-  await page.screenshot({ path: `${shots}/entity-card-dark.png`, fullPage: true });
+  await card.screenshot({ path: `${shots}/entity-card-dark.png` });
   await page.evaluate(() => localStorage.removeItem('theme'));
 });
 
-test('the KEDA requests page lists the request for the platform team', async ({ page }) => {
+test('a request outside the guardrails waits for the platform team, who approve it on the KEDA requests page', async ({ page, request }) => {
+  test.setTimeout(300_000);
+  // 20 replicas is above the auto-approve ceiling (10): approval required.
+  const output = await runTemplate(request, 'developer', {
+    component: 'component:default/billing-worker',
+    cluster: 'demo-eks',
+    queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/billing-queue',
+    minReplicas: 0,
+    maxReplicas: 20,
+    queueLength: 10,
+  });
+  const recorded = output.links.find(l => l.title === 'KEDA request')!.url!;
+
   await signInAs(page, 'platform-engineer');
-  await page.goto(new URL(requestUrl, 'http://localhost:3000').pathname.replace(/\/[^/]+$/, ''));
-  await expect(page.getByText('orders-worker').first()).toBeVisible({ timeout: 60_000 });
+  await page.goto('/keda');
+  await expect(page.getByText('component:default/billing-worker').first()).toBeVisible({ timeout: 60_000 });
   await page.screenshot({ path: `${shots}/requests-page.png`, fullPage: true });
+
+  await page.goto(new URL(recorded, 'http://localhost:3000').pathname);
+  await expect(page.getByText(/pending/i).first()).toBeVisible({ timeout: 60_000 });
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await page.getByRole('dialog').getByRole('textbox').fill('Within the billing budget.');
+  await page.getByRole('dialog').getByRole('button', { name: 'Approve' }).click();
+  // Provisioning runs as a scaffolder task under Priya's identity.
+  await expect
+    .poll(
+      async () => {
+        await page.reload();
+        return page.getByText(/^provisioned$/i).count();
+      },
+      { timeout: 180_000, intervals: [5000] },
+    )
+    .toBeGreaterThan(0);
+  await page.screenshot({ path: `${shots}/request-approved.png`, fullPage: true });
 });
