@@ -286,8 +286,20 @@ export function KedaRequestDetail(props: { id: string; listPath: string }) {
     setBusy(true);
     setOutcome(undefined);
     try {
-      setUpdated(await call());
-      setOutcome({ severity: 'success', message: DONE[action] });
+      const result = await call();
+      setUpdated(result);
+      // approve / retry answer 200 with state `failed` when the provisioning
+      // task could not start; that is not a success to celebrate.
+      setOutcome(
+        result.state === 'failed'
+          ? {
+              severity: 'warning',
+              message: `Decision recorded, but provisioning could not start: ${
+                result.provisioning?.error ?? 'no reason given'
+              }. Retry once the cause is fixed.`,
+            }
+          : { severity: 'success', message: DONE[action] },
+      );
       setDialog(undefined);
     } catch (e) {
       if (isConflict(e)) {

@@ -1,3 +1,4 @@
+import { ResponseError } from '@backstage/errors';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import {
@@ -387,6 +388,82 @@ describe('KedaRequestsPage: detail', () => {
     );
     expect(await screen.findByRole('alert')).toHaveTextContent(
       'Provisioning started again.',
+    );
+  });
+
+  it('says when an approval was recorded but provisioning could not start', async () => {
+    const records = [requestRecord()];
+    const api = requestsApi(records);
+    api.approveRequest.mockImplementation(async () => ({
+      ...records[0],
+      state: 'failed',
+      provisioning: { error: 'template keda-provision-request not found' },
+    }));
+    await renderPage(api, {
+      path: detailPath('req-orders'),
+      user: SAM,
+      role: 'approver',
+    });
+
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Approve' }, SLOW),
+    );
+    await userEvent.click(
+      within(screen.getByRole('dialog')).getByRole('button', {
+        name: 'Approve',
+      }),
+    );
+
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      'Decision recorded, but provisioning could not start: template keda-provision-request not found. Retry once the cause is fixed.',
+    );
+    expect(
+      screen.getByRole('button', { name: 'Retry provisioning' }),
+    ).toBeInTheDocument();
+  });
+
+  it('shows what the backend said when a decision is refused (403)', async () => {
+    const api = requestsApi([requestRecord({ requester: SAM })]);
+    api.approveRequest.mockRejectedValue(
+      await ResponseError.fromResponse(
+        new Response(
+          JSON.stringify({
+            error: {
+              name: 'NotAllowedError',
+              message:
+                'You requested req-orders yourself; another approver has to approve it',
+            },
+            response: { statusCode: 403 },
+          }),
+          {
+            status: 403,
+            statusText: 'Forbidden',
+            headers: { 'Content-Type': 'application/json' },
+          },
+        ),
+      ),
+    );
+    await renderPage(api, {
+      path: detailPath('req-orders'),
+      user: SAM,
+      role: 'approver',
+    });
+
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Approve' }, SLOW),
+    );
+    await userEvent.click(
+      within(screen.getByRole('dialog')).getByRole('button', {
+        name: 'Approve',
+      }),
+    );
+
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      'You requested req-orders yourself; another approver has to approve it (HTTP 403)',
+    );
+    // Still pending: nothing changed, the buttons stay.
+    expect(screen.getAllByTestId('keda-request-state')[0]).toHaveTextContent(
+      'Pending approval',
     );
   });
 
