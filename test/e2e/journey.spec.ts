@@ -93,7 +93,7 @@ test('a developer requests SQS autoscaling through the template', async ({ reque
   });
   pullRequestUrl = links.find(l => l.title === 'Pull request')!.url!;
   expect(pullRequestUrl).toMatch(/\/example-org\/gitops\/pull\/\d+$/);
-  expect(links.find(l => l.title === 'KEDA request')!.url).toMatch(/^\/keda\/requests\//);
+  expect(links.find(l => l.title === 'KEDA request')!.url).toMatch(/\/keda\/requests\/[\w-]+$/);
 });
 
 test('the pull request is merged on the GitHub stand-in and the card shows KEDA scaling the workload', async ({ page }) => {
@@ -148,14 +148,27 @@ test('a request outside the guardrails waits for the platform team, who approve 
   await page.getByRole('dialog').getByRole('textbox').fill('Within the billing budget.');
   await page.getByRole('dialog').getByRole('button', { name: 'Approve' }).click();
   // Provisioning runs as a scaffolder task under Priya's identity.
+  const requestId = recorded.split('/').pop();
+  const priya = await personaToken(request, 'platform-engineer');
+  let record: any;
   await expect
     .poll(
       async () => {
-        await page.reload();
-        return page.getByText(/^provisioned$/i).count();
+        record = await (
+          await request.get(`${backend}/api/keda/requests/${requestId}`, {
+            headers: { authorization: `Bearer ${priya}` },
+          })
+        ).json();
+        return record.state;
       },
-      { timeout: 180_000, intervals: [5000] },
+      { timeout: 180_000, intervals: [3000] },
     )
-    .toBeGreaterThan(0);
+    .toBe('provisioned');
+  expect(record.decisions.map((d: any) => `${d.decision} by ${d.actor}`)).toEqual(
+    expect.arrayContaining(['approved by user:default/priya', 'provisioned by user:default/priya']),
+  );
+  expect(record.provisioning.roleArns.scaler).toMatch(/:role\/keda\/keda-sqs-demo-eks-billing-billing-worker$/);
+  await page.reload();
+  await expect(page.getByText(/provisioned/i).first()).toBeVisible({ timeout: 60_000 });
   await page.screenshot({ path: `${shots}/request-approved.png`, fullPage: true });
 });
