@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readdirSync, openSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -11,7 +11,8 @@ const root = resolve(__dirname, '../..');
 const port = 7107;
 const base = `http://localhost:${port}`;
 
-function startBackend(configFile: string): ChildProcess {
+function startBackend(configFile: string, logFile: string): ChildProcess {
+  const log = openSync(logFile, 'a');
   return spawn(
     'node',
     [
@@ -20,7 +21,7 @@ function startBackend(configFile: string): ChildProcess {
       '--config', join(root, 'app-config.yaml'),
       '--config', configFile,
     ],
-    { cwd: join(root, 'packages/backend'), stdio: 'ignore', detached: true },
+    { cwd: join(root, 'packages/backend'), stdio: ['ignore', log, log], detached: true },
   );
 }
 
@@ -64,11 +65,13 @@ test('data written through the backend survives a restart (SQLite on disk)', asy
       '  database:',
       '    client: better-sqlite3',
       `    connection: { directory: ${join(dir, 'sqlite')} }`,
-      'kubernetes: { serviceLocatorMethod: { type: multiTenant }, clusterLocatorMethods: [] }',
     ].join('\n'),
   );
   const value = `written at ${new Date().toISOString()}`;
-  let backend = startBackend(configFile);
+  // The second backend's output, for when it does not come up.
+  mkdirSync(join(root, 'artifacts'), { recursive: true });
+  const logFile = join(root, 'artifacts/persistence-backend.log');
+  let backend = startBackend(configFile, logFile);
   try {
     await waitForReady(request);
     const put = await request.put(`${base}/api/user-settings/buckets/persistence/keys/probe`, {
@@ -79,7 +82,7 @@ test('data written through the backend survives a restart (SQLite on disk)', asy
     expect(readdirSync(join(dir, 'sqlite'))).toContain('user-settings.sqlite');
 
     await stopBackend(backend);
-    backend = startBackend(configFile);
+    backend = startBackend(configFile, logFile);
     await waitForReady(request);
 
     const get = await request.get(`${base}/api/user-settings/buckets/persistence/keys/probe`, {
