@@ -10,7 +10,7 @@ export const OTHER_ACCOUNT = '333333333333';
 export const OIDC_ISSUER =
   'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
 
-/** `keda.*` the way the sandbox portal configures it, with overrides. */
+/** `keda.*` as the example portal (app-config.yaml) configures it, with overrides. */
 export function kedaConfigData(
   overrides: { oidcIssuer?: string | null; keda?: object } = {},
 ) {
