@@ -78,6 +78,11 @@ export interface KubernetesStandInOptions {
   kubernetesPluginObjectTypes?: boolean;
   /** Give Deployments a ReplicaSet and Running pods (default true). */
   simulatePods?: boolean;
+  /**
+   * The clock for creation timestamps and service account tokens (default:
+   * the system clock). Tests pass the same clock to every stand-in.
+   */
+  now?: () => number;
   /** Extra admission hooks after KEDA's (tests, demos). */
   admission?: AdmissionHook[];
 }
@@ -100,18 +105,11 @@ export interface KubernetesStandIn {
 }
 
 /**
- * `<repo root>/../shared/fixtures/keda-crds-v2.20.2`, the repository root
- * being the nearest folder above the working directory with backstage.json.
+ * The KEDA v2.20.2 CRDs vendored in this package
+ * (`packages/sandbox/crds/keda-v2.20.2`, see the README there).
  */
 export function defaultCrdDir(): string {
-  let dir = process.cwd();
-  while (dir !== path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'backstage.json'))) {
-      return path.resolve(dir, '..', 'shared', 'fixtures', 'keda-crds-v2.20.2');
-    }
-    dir = path.dirname(dir);
-  }
-  return path.resolve('..', 'shared', 'fixtures', 'keda-crds-v2.20.2');
+  return path.resolve(__dirname, '..', '..', 'crds', 'keda-v2.20.2');
 }
 
 interface ResourceRoute {
@@ -217,6 +215,7 @@ export async function startKubernetesStandIn(
     stateFile: options.stateFile,
     historyLimit: options.historyLimit,
     simulatePods: options.simulatePods,
+    now: options.now,
     admission: [kedaAdmission, ...(options.admission ?? [])],
     initialNamespaces: options.namespaces ?? [
       'default',
@@ -663,7 +662,10 @@ export async function startKubernetesStandIn(
   const address = server.address() as AddressInfo;
   serverAddress = `${host}:${address.port}`;
   const url = `${certificate ? 'https' : 'http'}://${serverAddress}`;
-  const issuer = new ServiceAccountIssuer(options.issuerUrl ?? url);
+  const issuer = new ServiceAccountIssuer(
+    options.issuerUrl ?? url,
+    options.now,
+  );
   issuerHolder.issuer = issuer;
 
   return {

@@ -1,5 +1,6 @@
-// Validates rendered objects against KEDA's own v2.20.2 CRD schemas (test
-// data outside the repository, never copied in).
+// Validates rendered objects against KEDA's own v2.20.2 CRD schemas: the
+// copy vendored in the repository (packages/sandbox/crds/keda-v2.20.2), the
+// same files the Kubernetes stand-in serves.
 import Ajv, { type ValidateFunction } from 'ajv';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import { parseAllDocuments } from 'yaml';
 
 export const KEDA_CRD_DIR = path.resolve(
   __dirname,
-  '../../../../../shared/fixtures/keda-crds-v2.20.2',
+  '../../../../packages/sandbox/crds/keda-v2.20.2',
 );
 
 const CRD_FILES: Record<string, string> = {
