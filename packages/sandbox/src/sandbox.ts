@@ -19,13 +19,18 @@ export interface SandboxOptions {
   host?: string;
   /** Defaults 4566 (AWS), 4567 (GitHub), 6443 (Kubernetes); 0 = ephemeral (tests). */
   ports?: { aws?: number; github?: number; kubernetes?: number };
-  /** KEDA CRD directory (default: ../shared/fixtures/keda-crds-v2.20.2 beside the repo). */
+  /** KEDA CRD directory (default: the vendored `packages/sandbox/crds/keda-v2.20.2`). */
   crdDir?: string;
   /** Caps every ScaledObject's polling interval, for demos (default 5 s). */
   pollingIntervalOverrideSeconds?: number;
   /** Caps cooldown periods, for demos (default 30 s). */
   cooldownPeriodOverrideSeconds?: number;
   logger?: (message: string) => void;
+  /**
+   * One clock for every part (AWS, GitHub, Kubernetes, the KEDA and GitOps
+   * loops); default the system clock. Tests that move time pass it here.
+   */
+  now?: () => number;
 }
 
 export interface Sandbox {
@@ -62,11 +67,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     return Number.isFinite(port) && port > 0 ? port : fallback;
   };
   const host = options.host ?? '127.0.0.1';
+  const now = options.now ?? Date.now;
+  const clock = () => new Date(now());
 
   const aws = await startAwsStandIn({
     host,
     port: options.ports?.aws ?? 4566,
     stateFile: stateFile('aws'),
+    clock: now,
     logger: m => log(`[aws] ${m}`),
   });
   // Like an Argo CD webhook: a merge into the GitOps repository syncs it
@@ -79,6 +87,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     host,
     port: options.ports?.github ?? 4567,
     stateFile: stateFile('github'),
+    clock,
     ...(facts.githubToken ? { tokens: { [facts.githubToken]: 'backstage-scaffolder' } } : {}),
     logger: { warn: m => log(`[github] ${m}`) },
   });
@@ -89,6 +98,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     port: options.ports?.kubernetes ?? portOf(cluster.url, 6443),
     stateFile: stateFile('kubernetes'),
     crdDir: options.crdDir,
+    now,
     ...(facts.kubernetesTokens.length ? { tokens: facts.kubernetesTokens } : {}),
     // Serve every type the Kubernetes plugin's tab asks for (no 404s there).
     kubernetesPluginObjectTypes: true,
@@ -111,6 +121,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     // Demo: partial scale-downs without Kubernetes' 5-minute stabilization.
     scaleDownStabilizationSeconds: options.cooldownPeriodOverrideSeconds ?? 30,
     logger: m => log(`[keda] ${m}`),
+    now,
   });
 
   const gitopsRepo = spec.gitops && parseRepoUrl(spec.gitops.repoUrl);
@@ -121,6 +132,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     github: { apiBaseUrl: github.apiBaseUrl, token: facts.githubToken ?? 'sandbox-github-token' },
     kubernetes: { url: kubernetes.url, token: kubernetes.token, caCertificate: kubernetes.caCertificate },
     stateFile: stateFile('gitops'),
+    clock,
     logger: { info: m => log(`[gitops] ${m}`), warn: m => log(`[gitops] ${m}`) },
   });
   onMerge.sync = event => gitops.handleMerge(event);

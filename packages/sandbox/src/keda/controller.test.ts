@@ -228,10 +228,19 @@ describe('KEDA loop against the AWS stand-in', () => {
 
   beforeEach(async () => {
     clock = Date.parse('2026-11-28T10:00:00Z');
-    aws = await startAwsStandIn({ port: 0 });
-    k8s = await startKubernetesStandIn({ port: 0, issuerUrl: ISSUER });
+    // One clock for every part: the AWS stand-in checks the expiry of the
+    // tokens the KEDA loop mints against the same time the loop lives in.
+    aws = await startAwsStandIn({ port: 0, clock: () => clock });
+    k8s = await startKubernetesStandIn({
+      port: 0,
+      issuerUrl: ISSUER,
+      now: () => clock,
+    });
     await seedIamChain();
     applyWorkload();
+    // KEDA's first poll comes after the objects were created (a ScaledObject
+    // is scaled to zero only once its initial cooldown has strictly passed).
+    clock += 1000;
     loop = startKedaLoop({
       store: k8s.store,
       issuer: k8s.issuer,

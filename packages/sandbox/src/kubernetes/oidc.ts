@@ -25,7 +25,10 @@ export class ServiceAccountIssuer {
   private readonly privateKey: crypto.KeyObject;
   private readonly publicJwk: { n?: string; e?: string; kty?: string };
 
-  constructor(issuerUrl: string) {
+  constructor(
+    issuerUrl: string,
+    private readonly clock: () => number = Date.now,
+  ) {
     this.issuerUrl = issuerUrl.replace(/\/$/, '');
     const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', {
       modulusLength: 2048,
@@ -77,7 +80,10 @@ export class ServiceAccountIssuer {
   }
 
   /** Mints a token for `system:serviceaccount:<namespace>:<name>`. */
-  mintToken(claims: ServiceAccountTokenClaims, now = new Date()): string {
+  mintToken(
+    claims: ServiceAccountTokenClaims,
+    now = new Date(this.clock()),
+  ): string {
     const iat = Math.floor(now.getTime() / 1000);
     const header = { alg: 'RS256', kid: this.keyId, typ: 'JWT' };
     const payload = {

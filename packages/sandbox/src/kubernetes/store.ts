@@ -125,6 +125,8 @@ export interface KubernetesObjectStoreOptions {
    * replicas (default true), as the Kubernetes plugin and kubectl expect.
    */
   simulatePods?: boolean;
+  /** The clock for timestamps the API server sets (default: the system clock). */
+  now?: () => number;
 }
 
 interface HistoryEntry {
@@ -198,8 +200,10 @@ export class KubernetesObjectStore {
   private readonly watchers = new Set<Watcher>();
   private persistTimer?: NodeJS.Timeout;
   private readonly simulatePods: boolean;
+  private readonly now: () => number;
 
   constructor(options: KubernetesObjectStoreOptions) {
+    this.now = options.now ?? Date.now;
     this.registry = options.registry;
     this.stateFile = options.stateFile;
     this.historyLimit = options.historyLimit ?? 5000;
@@ -331,7 +335,7 @@ export class KubernetesObjectStore {
       throw alreadyExists(type.plural, type.group, metadata.name!);
     }
     metadata.uid = crypto.randomUUID();
-    metadata.creationTimestamp = new Date()
+    metadata.creationTimestamp = new Date(this.now())
       .toISOString()
       .replace(/\.\d+Z$/, 'Z');
     metadata.generation = 1;
@@ -1150,7 +1154,7 @@ export class KubernetesObjectStore {
     for (const extra of pods.slice(replicas).reverse()) {
       this.delete('pods', namespace, extra.metadata!.name!);
     }
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const now = new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z');
     for (let i = pods.length; i < replicas; i++) {
       const pod = this.create('pods', namespace, {
         metadata: {
