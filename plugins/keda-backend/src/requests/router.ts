@@ -45,7 +45,7 @@ function listFilter(query: express.Request['query']): KedaRequestListFilter {
 }
 
 /**
- * The request API (contract in docs: POST/GET /requests, GET /requests/:id,
+ * The request API (contract: ../schema/openapi.yaml; POST/GET /requests, GET /requests/:id,
  * POST /requests/:id/{approve,reject,withdraw,retry,progress,decommission}). Permission
  * checks live in the service; this maps HTTP to it. Mount it on the keda
  * plugin's router, after `express.json()`; errors go to the plugin's error

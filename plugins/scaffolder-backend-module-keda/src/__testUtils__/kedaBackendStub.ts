@@ -18,8 +18,8 @@ export interface RecordedCall {
 }
 
 /**
- * A local stand-in for the keda backend's request API
- * (/work/briefs/api-requests.md): recomputes the plan from its own config,
+ * A local stand-in for the keda backend's request API (contract:
+ * plugins/keda-backend/src/schema/openapi.yaml): recomputes the plan from its own config,
  * auto-approves by the guardrails, is idempotent on taskId and enforces the
  * state machine of keda-common on progress.
  */
