@@ -25,7 +25,7 @@ import { formatRelativeTime } from '../../lib/relativeTime';
 import { resolveRefreshIntervalMs } from '../../lib/refreshInterval';
 import { requestTemplateUrl } from '../../lib/requestTemplateUrl';
 import { Provenance, pendingRequestTitle } from './Provenance';
-import { useRequestTemplatePath } from '../shared/useRequestTemplatePath';
+import { useRequestTemplatePath } from '../../hooks/useRequestTemplatePath';
 import { ScaledObjectSection } from './ScaledObjectSection';
 import { useKedaStatus } from './useKedaStatus';
 

@@ -1,7 +1,7 @@
 import { Content, ContentHeader, LinkButton } from '@backstage/core-components';
 import Typography from '@material-ui/core/Typography';
 import { useLocation } from 'react-router-dom';
-import { useRequestTemplatePath } from '../shared/useRequestTemplatePath';
+import { useRequestTemplatePath } from '../../hooks/useRequestTemplatePath';
 import { KedaRequestDetail } from './KedaRequestDetail';
 import { KedaRequestsList } from './KedaRequestsList';
 

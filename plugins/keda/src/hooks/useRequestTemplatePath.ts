@@ -2,8 +2,8 @@ import { useRouteRef } from '@backstage/core-plugin-api';
 import {
   KEDA_REQUEST_TEMPLATE,
   KEDA_REQUEST_TEMPLATE_PATH,
-} from '../../lib/requestTemplateUrl';
-import { scaffolderTemplateRouteRef } from '../../routes';
+} from '../lib/requestTemplateUrl';
+import { scaffolderTemplateRouteRef } from '../routes';
 
 /**
  * Path of the autoscaling request template in this app: through the
