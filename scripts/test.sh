@@ -3,8 +3,10 @@
 # check, lint, every unit and integration test (Jest, SQLite always,
 # PostgreSQL when reachable), and the browser suite (Playwright + Chromium).
 # Ends with one line `N passed, N failed`: Jest tests + browser tests, plus
-# one each for the type check and the lint run. Exits non-zero on any failure.
+# one for each whole-run check (self-contained tree, type check, lint, the
+# moved-clock run, the fresh-clone start). Exits non-zero on any failure.
 #   SKIP_BROWSER=1 scripts/test.sh   # without the browser suite
+#   SKIP_CLONE_CHECK=1 scripts/test.sh   # without the fresh-clone start check
 set -euo pipefail
 # (not `source … || exit`: that would switch errexit off inside bootstrap)
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
@@ -22,6 +24,7 @@ fi
 # stand-in's tests) and Chromium (the browser suite), from Debian's packages.
 missing=()
 command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
+command -v faketime >/dev/null 2>&1 || missing+=(faketime)
 [[ "${SKIP_BROWSER:-0}" == 1 ]] || command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [[ ${#missing[@]} -gt 0 && "$(id -u)" == 0 ]]; then
   apt-get update -qq >&2 || true
@@ -47,6 +50,7 @@ count_json() { # file, passed-key, failed-key: adds a runner's own counts
     console.log(get(process.argv[2]), get(process.argv[3]));' "$@"
 }
 
+check "self-contained: no tracked file points outside the repository" bash scripts/check-self-contained.sh
 check "type check (tsc)" yarn tsc
 check "lint (backstage-cli repo lint)" yarn backstage-cli repo lint
 
@@ -64,6 +68,27 @@ if [[ -f "$ARTIFACTS/jest.json" ]]; then
 else
   failed=$((failed + 1))
 fi
+
+# Green on any date: the tests of the stand-ins and of the backend packages
+# that talk to them (tokens, credentials, expiry) again with the system clock
+# a year ahead (libfaketime moves every clock the Node processes read).
+if command -v faketime >/dev/null 2>&1; then
+  moved_clock_tests() {
+    local dir rc=0
+    for dir in packages/sandbox plugins/keda-node plugins/keda-backend plugins/scaffolder-backend-module-keda; do
+      (cd "$dir" && faketime -f +365d backstage-cli package test) || rc=1
+    done
+    return $rc
+  }
+  check "stand-in and backend tests with the clock a year ahead (faketime +365d)" moved_clock_tests
+else
+  log "faketime is not installed (Debian package faketime): the moved-clock run is skipped"
+fi
+
+# Nothing beside the checkout is needed: a fresh clone installs and starts
+# the stand-ins on its own.
+[[ "${SKIP_CLONE_CHECK:-0}" == 1 ]] ||
+  check "a clone with nothing beside it starts the stand-ins" bash scripts/check-clone.sh
 
 if [[ "${SKIP_BROWSER:-0}" != 1 ]]; then
   log "== browser suite (playwright, Chromium)"
