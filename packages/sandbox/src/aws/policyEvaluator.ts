@@ -2,13 +2,19 @@
  * IAM policy evaluation: the subset of the AWS evaluation logic the KEDA
  * journey depends on (identity policies, permissions boundaries, resource
  * policies such as role trust and SQS queue policies, explicit deny,
- * same-account vs cross-account rules, the common condition operators).
+ * same-account vs cross-account rules, role trust policies that must allow
+ * the caller even in the same account, the common condition operators).
  *
  * Reference: "Policy evaluation logic" and "Cross-account policy evaluation
  * logic" in the IAM user guide. The tests cross-check decisions against
  * @cloud-copilot/iam-simulate.
  */
-import { asList, PolicyDocument, PolicyStatement, PrincipalBlock } from './policyDocument';
+import {
+  asList,
+  PolicyDocument,
+  PolicyStatement,
+  PrincipalBlock,
+} from './policyDocument';
 
 export type ContextValue = string | string[];
 /** Request context keys (case-insensitive names, like IAM). */
@@ -57,7 +63,11 @@ export interface EvaluationRequest {
   identityPolicies?: NamedPolicy[];
   /** Managed policy set as the principal's permissions boundary. */
   permissionsBoundary?: NamedPolicy;
-  /** Resource-based policy (role trust policy, queue policy …). */
+  /**
+   * Resource-based policy (role trust policy, queue policy …). For `sts:`
+   * actions it is the role's trust policy, which must allow the caller even
+   * in the same account (see resourcePolicyIsGate).
+   */
   resourcePolicy?: NamedPolicy;
 }
 
@@ -89,17 +99,22 @@ export function evaluatePolicies(req: EvaluationRequest): EvaluationResult {
   const context = lowerKeys(req.context ?? {});
   const matched: MatchedStatement[] = [];
   const { principal } = req;
-  const hasIdentity = principal.kind !== 'web-identity' && principal.kind !== 'service' && principal.kind !== 'anonymous';
+  const hasIdentity =
+    principal.kind !== 'web-identity' &&
+    principal.kind !== 'service' &&
+    principal.kind !== 'anonymous';
 
   const collect = (
     source: MatchedStatement['source'],
     policy: NamedPolicy,
     checkPrincipal: boolean,
   ) => {
-    const hits: Array<{ statement: PolicyStatement; match: PrincipalMatch }> = [];
+    const hits: Array<{ statement: PolicyStatement; match: PrincipalMatch }> =
+      [];
     for (const statement of policy.document.Statement) {
       if (!actionMatches(statement, req.action)) continue;
-      if (!resourceMatches(statement, req.resource, source === 'resource')) continue;
+      if (!resourceMatches(statement, req.resource, source === 'resource'))
+        continue;
       let match: PrincipalMatch = 'exact';
       if (checkPrincipal) {
         match = statementPrincipalMatch(statement, principal);
@@ -107,7 +122,12 @@ export function evaluatePolicies(req: EvaluationRequest): EvaluationResult {
       }
       if (!conditionsMatch(statement.Condition, context)) continue;
       hits.push({ statement, match });
-      matched.push({ policy: policy.name, sid: statement.Sid, effect: statement.Effect, source });
+      matched.push({
+        policy: policy.name,
+        sid: statement.Sid,
+        effect: statement.Effect,
+        source,
+      });
     }
     return hits;
   };
@@ -119,12 +139,15 @@ export function evaluatePolicies(req: EvaluationRequest): EvaluationResult {
     hasIdentity && req.permissionsBoundary
       ? collect('boundary', req.permissionsBoundary, false)
       : [];
-  const resourceHits = req.resourcePolicy ? collect('resource', req.resourcePolicy, true) : [];
+  const resourceHits = req.resourcePolicy
+    ? collect('resource', req.resourcePolicy, true)
+    : [];
 
   const denied = [...identityHits, ...boundaryHits, ...resourceHits].some(
     h => h.statement.Effect === 'Deny',
   );
-  const deniedIn = (hits: typeof identityHits) => hits.some(h => h.statement.Effect === 'Deny');
+  const deniedIn = (hits: typeof identityHits) =>
+    hits.some(h => h.statement.Effect === 'Deny');
   if (denied) {
     let where = 'resource-based policy';
     if (deniedIn(identityHits)) where = 'identity-based policy';
@@ -138,7 +161,8 @@ export function evaluatePolicies(req: EvaluationRequest): EvaluationResult {
 
   // The root user is not subject to identity policies or boundaries.
   const identityAllows =
-    principal.kind === 'root' || identityHits.some(h => h.statement.Effect === 'Allow');
+    principal.kind === 'root' ||
+    identityHits.some(h => h.statement.Effect === 'Allow');
   const boundaryAllows =
     principal.kind === 'root' ||
     !req.permissionsBoundary ||
@@ -147,7 +171,11 @@ export function evaluatePolicies(req: EvaluationRequest): EvaluationResult {
     .filter(h => h.statement.Effect === 'Allow')
     .reduce<PrincipalMatch>((best, h) => strongerMatch(best, h.match), 'none');
 
-  const allow = (): EvaluationResult => ({ decision: 'allowed', matchedStatements: matched, reason: '' });
+  const allow = (): EvaluationResult => ({
+    decision: 'allowed',
+    matchedStatements: matched,
+    reason: '',
+  });
   const deny = (reason: string): EvaluationResult => ({
     decision: 'implicitDeny',
     matchedStatements: matched,
@@ -162,13 +190,24 @@ export function evaluatePolicies(req: EvaluationRequest): EvaluationResult {
   }
 
   const sameAccount =
-    req.resourceAccountId === undefined || req.resourceAccountId === principal.accountId;
+    req.resourceAccountId === undefined ||
+    req.resourceAccountId === principal.accountId;
   if (sameAccount) {
     // A same-account resource policy naming the exact user or session grants
     // on its own; naming the role still goes through the boundary; naming the
     // account delegates to identity policies.
     if (resourceMatch === 'exact') return allow();
-    if (resourceMatch === 'role') return boundaryAllows ? allow() : deny(noBoundary);
+    if (resourceMatch === 'role')
+      return boundaryAllows ? allow() : deny(noBoundary);
+    // A role trust policy must allow the caller even in the same account: an
+    // identity Allow counts only once the trust names the caller's account.
+    if (
+      resourceMatch === 'none' &&
+      req.resourcePolicy &&
+      resourcePolicyIsGate(req.action)
+    ) {
+      return deny(noResource);
+    }
     if (!identityAllows) return deny(noIdentity);
     if (!boundaryAllows) return deny(noBoundary);
     return allow();
@@ -180,7 +219,25 @@ export function evaluatePolicies(req: EvaluationRequest): EvaluationResult {
   return allow();
 }
 
-const MATCH_RANK: Record<PrincipalMatch, number> = { none: 0, account: 1, role: 2, exact: 3 };
+/**
+ * Whether the resource policy must allow the caller in the same account too.
+ * For most services an Allow in either the identity or the resource policy
+ * is enough within one account, but "IAM role trust policies and KMS key
+ * policies are exceptions to this logic, because they must explicitly allow
+ * access for principals" (IAM user guide, "Policy evaluation for requests
+ * within a single account"). STS actions (sts:AssumeRole, sts:TagSession …)
+ * are the ones evaluated against a role trust policy; KMS is not modelled.
+ */
+function resourcePolicyIsGate(action: string): boolean {
+  return action.toLowerCase().startsWith('sts:');
+}
+
+const MATCH_RANK: Record<PrincipalMatch, number> = {
+  none: 0,
+  account: 1,
+  role: 2,
+  exact: 3,
+};
 function strongerMatch(a: PrincipalMatch, b: PrincipalMatch): PrincipalMatch {
   return MATCH_RANK[b] > MATCH_RANK[a] ? b : a;
 }
@@ -190,7 +247,11 @@ function strongerMatch(a: PrincipalMatch, b: PrincipalMatch): PrincipalMatch {
 const GLOB_TOKENS: Record<string, string> = { '*': '.*', '?': '.' };
 
 /** Glob with `*` and `?` (IAM's only wildcards). */
-export function wildcardMatch(pattern: string, value: string, ignoreCase = false): boolean {
+export function wildcardMatch(
+  pattern: string,
+  value: string,
+  ignoreCase = false,
+): boolean {
   const escaped = pattern
     .split('')
     .map(c => GLOB_TOKENS[c] ?? c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))
@@ -220,22 +281,37 @@ function splitArn(arn: string): string[] | undefined {
   return [...parts.slice(0, 5), parts.slice(5).join(':')];
 }
 
-function resourceMatches(s: PolicyStatement, resource: string, resourcePolicy: boolean): boolean {
-  if (s.Resource !== undefined) return asList(s.Resource).some(p => arnMatches(p, resource));
-  if (s.NotResource !== undefined) return !asList(s.NotResource).some(p => arnMatches(p, resource));
+function resourceMatches(
+  s: PolicyStatement,
+  resource: string,
+  resourcePolicy: boolean,
+): boolean {
+  if (s.Resource !== undefined)
+    return asList(s.Resource).some(p => arnMatches(p, resource));
+  if (s.NotResource !== undefined)
+    return !asList(s.NotResource).some(p => arnMatches(p, resource));
   // Trust policies have no Resource: the statement applies to the role itself.
   return resourcePolicy;
 }
 
-function statementPrincipalMatch(s: PolicyStatement, principal: RequestPrincipal): PrincipalMatch {
-  if (s.Principal !== undefined) return principalBlockMatch(s.Principal, principal);
+function statementPrincipalMatch(
+  s: PolicyStatement,
+  principal: RequestPrincipal,
+): PrincipalMatch {
+  if (s.Principal !== undefined)
+    return principalBlockMatch(s.Principal, principal);
   if (s.NotPrincipal !== undefined) {
-    return principalBlockMatch(s.NotPrincipal, principal) === 'none' ? 'account' : 'none';
+    return principalBlockMatch(s.NotPrincipal, principal) === 'none'
+      ? 'account'
+      : 'none';
   }
   return 'none';
 }
 
-function principalBlockMatch(block: PrincipalBlock, principal: RequestPrincipal): PrincipalMatch {
+function principalBlockMatch(
+  block: PrincipalBlock,
+  principal: RequestPrincipal,
+): PrincipalMatch {
   if (block === '*') return 'exact';
   let best: PrincipalMatch = 'none';
   for (const [type, values] of Object.entries(block)) {
@@ -246,15 +322,25 @@ function principalBlockMatch(block: PrincipalBlock, principal: RequestPrincipal)
   return best;
 }
 
-function principalValueMatch(type: string, value: string, p: RequestPrincipal): PrincipalMatch {
+function principalValueMatch(
+  type: string,
+  value: string,
+  p: RequestPrincipal,
+): PrincipalMatch {
   if (type === 'Federated') {
-    return p.kind === 'web-identity' && p.federatedProvider === value ? 'exact' : 'none';
+    return p.kind === 'web-identity' && p.federatedProvider === value
+      ? 'exact'
+      : 'none';
   }
   if (type === 'Service') {
     return p.kind === 'service' && p.service === value ? 'exact' : 'none';
   }
   if (type !== 'AWS') return 'none';
-  if (p.kind === 'web-identity' || p.kind === 'service' || p.kind === 'anonymous') {
+  if (
+    p.kind === 'web-identity' ||
+    p.kind === 'service' ||
+    p.kind === 'anonymous'
+  ) {
     return value === '*' ? 'exact' : 'none';
   }
   if (value === '*') return 'exact';
@@ -285,8 +371,14 @@ type ValueTest = (policyValue: string, contextValue: string) => boolean;
 const BASE_OPERATORS: Record<string, { test: ValueTest; negated: boolean }> = {
   stringequals: { test: (p, c) => p === c, negated: false },
   stringnotequals: { test: (p, c) => p === c, negated: true },
-  stringequalsignorecase: { test: (p, c) => p.toLowerCase() === c.toLowerCase(), negated: false },
-  stringnotequalsignorecase: { test: (p, c) => p.toLowerCase() === c.toLowerCase(), negated: true },
+  stringequalsignorecase: {
+    test: (p, c) => p.toLowerCase() === c.toLowerCase(),
+    negated: false,
+  },
+  stringnotequalsignorecase: {
+    test: (p, c) => p.toLowerCase() === c.toLowerCase(),
+    negated: true,
+  },
   stringlike: { test: (p, c) => wildcardMatch(p, c), negated: false },
   stringnotlike: { test: (p, c) => wildcardMatch(p, c), negated: true },
   arnequals: { test: (p, c) => arnMatches(p, c), negated: false },
@@ -297,9 +389,15 @@ const BASE_OPERATORS: Record<string, { test: ValueTest; negated: boolean }> = {
   numericequals: { test: (p, c) => Number(p) === Number(c), negated: false },
   numericnotequals: { test: (p, c) => Number(p) === Number(c), negated: true },
   numericlessthan: { test: (p, c) => Number(c) < Number(p), negated: false },
-  numericlessthanequals: { test: (p, c) => Number(c) <= Number(p), negated: false },
+  numericlessthanequals: {
+    test: (p, c) => Number(c) <= Number(p),
+    negated: false,
+  },
   numericgreaterthan: { test: (p, c) => Number(c) > Number(p), negated: false },
-  numericgreaterthanequals: { test: (p, c) => Number(c) >= Number(p), negated: false },
+  numericgreaterthanequals: {
+    test: (p, c) => Number(c) >= Number(p),
+    negated: false,
+  },
 };
 
 /** Thrown for condition operators the stand-in does not model, so nothing silently passes. */
@@ -312,7 +410,11 @@ function conditionsMatch(
   if (!condition) return true;
   return Object.entries(condition).every(([operator, keys]) =>
     Object.entries(keys).every(([key, values]) =>
-      conditionMatches(operator, ctx[key.toLowerCase()], asList(values).map(String)),
+      conditionMatches(
+        operator,
+        ctx[key.toLowerCase()],
+        asList(values).map(String),
+      ),
     ),
   );
 }
@@ -340,7 +442,10 @@ function conditionMatches(
     return wantsAbsent ? !present : present;
   }
   const op = BASE_OPERATORS[operator];
-  if (!op) throw new UnsupportedConditionError(`Unsupported condition operator ${rawOperator}`);
+  if (!op)
+    throw new UnsupportedConditionError(
+      `Unsupported condition operator ${rawOperator}`,
+    );
 
   if (!present) {
     if (ifExists) return true;
@@ -350,7 +455,9 @@ function conditionMatches(
   }
   const valueMatches = (c: string) => policyValues.some(p => op.test(p, c));
   if (setMode === 'all') {
-    return contextValues.every(c => (op.negated ? !valueMatches(c) : valueMatches(c)));
+    return contextValues.every(c =>
+      op.negated ? !valueMatches(c) : valueMatches(c),
+    );
   }
   if (op.negated) {
     if (setMode === 'any') return contextValues.some(c => !valueMatches(c));
