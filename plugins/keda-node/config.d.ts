@@ -55,12 +55,28 @@ export interface Config {
         namespace?: string;
         /** Default `keda-operator`. */
         serviceAccount?: string;
-        /** Default `keda-operator`. */
+        /**
+         * Default `keda-operator-<cluster name>` (characters IAM refuses
+         * become `-`; cut to 64 characters with a hash when longer): one
+         * operator role per cluster. Two clusters resolving to the same role
+         * (same account and name) are refused at startup unless both set
+         * `sharedRole`.
+         */
         roleName?: string;
         /** IAM path of the operator role. Default `/`. */
         rolePath?: string;
         /** Full operator role ARN; sets accountId, roleName and rolePath at once. */
         roleArn?: string;
+        /**
+         * Share this cluster's operator role with the other clusters that
+         * resolve to the same role and set `sharedRole: true` too. The role's
+         * trust then lists every sharing cluster's OIDC issuer (one statement
+         * each), so KEDA on any of them may use it and the scaler roles it may
+         * assume. IRSA only; every sharing cluster needs `oidcIssuer` and the
+         * same operator namespace and service account. IAM's 2,048-character
+         * trust quota fits about four issuers. Default false.
+         */
+        sharedRole?: boolean;
       };
       gitops?: {
         /** Scaffolder repoUrl form, e.g. `github.com?owner=acme&repo=gitops`. */
@@ -82,7 +98,10 @@ export interface Config {
       trustOperatorWebIdentity?: boolean;
       /**
        * Converge an existing role of the planned name that the portal did not
-       * create (no managed-by tag) instead of refusing. Default false.
+       * create (no managed-by tag) instead of refusing, and write the identity
+       * tags missing on roles of older versions. Never takes over a role whose
+       * identity tags (cluster, namespace, workload kind and name) name
+       * another workload. Default false.
        */
       adoptExistingRoles?: boolean;
     };
@@ -99,9 +118,28 @@ export interface Config {
         queueAccounts?: string[];
         clusters?: string[];
       };
+      /**
+       * A request is made by a member of the entity's owner group or an
+       * approver. Default true.
+       */
+      requireOwnership?: boolean;
+      /**
+       * `https://` URLs of SQS endpoints (VPC endpoints) that KEDA may call
+       * as a request's `awsEndpoint` without approval, e.g.
+       * `https://vpce-0123-abcd.sqs.eu-west-1.vpce.amazonaws.com`. The queue
+       * region's own SQS endpoint is always allowed; any other endpoint (other
+       * host or region, IP addresses, user info, ports) needs an approval.
+       * An entry allows exactly that endpoint (optionally followed by a
+       * path), not every host starting with it. Default none.
+       */
+      allowedSqsEndpoints?: string[];
     };
     approvals?: {
-      /** Group entity refs whose members approve, e.g. `group:default/platform-team`. */
+      /**
+       * Group entity refs whose members approve requests and may change IAM.
+       * Default `['group:default/platform-team']` (requests backend and
+       * permission policy alike).
+       */
       approverGroups?: string[];
       /** Let an approver approve their own request. Default false. */
       allowSelfApproval?: boolean;

@@ -21,10 +21,21 @@ export interface KedaClusterSpec {
     namespace: string;
     /** `keda-operator` */
     serviceAccount: string;
-    /** `keda-operator` */
+    /**
+     * `keda-operator-<cluster name>` unless configured (see
+     * `defaultOperatorRoleName`): one operator role per cluster.
+     */
     roleName: string;
     /** IAM path of the operator role, `/` unless configured */
     rolePath?: string;
+    /**
+     * The OIDC issuers of the other clusters sharing this operator role
+     * (`keda.clusters[].operator.sharedRole: true` on all of them). The
+     * role's IRSA trust then has one statement per issuer — this cluster's
+     * and these — with the same `sub`/`aud` conditions. Absent or empty for
+     * a role of this cluster alone.
+     */
+    sharedIssuers?: string[];
   };
   gitops?: {
     repoUrl: string;
@@ -66,6 +77,21 @@ export interface KedaGuardrails {
     queueAccounts?: string[];
     clusters?: string[];
   };
+  /**
+   * A request is made by a member of the entity's owner group or an
+   * approver (`keda.guardrails.requireOwnership`, default true). Enforced
+   * where the requester's groups are known (the requests backend); the plan
+   * only carries it.
+   */
+  requireOwnership?: boolean;
+  /**
+   * `https://` URLs of SQS (VPC) endpoints a request may name as
+   * `awsEndpoint` without approval, besides the queue region's own SQS
+   * endpoint (`keda.guardrails.allowedSqsEndpoints`, default none). An
+   * entry matches an endpoint that is the entry itself or the entry
+   * followed by a path; it is not a host prefix.
+   */
+  allowedSqsEndpoints?: string[];
 }
 
 /** Default GitOps path template. @public */

@@ -49,10 +49,26 @@ export const ROLE_TAG_KEYS = {
   entityRef: 'keda.backstage.io/entity-ref',
   cluster: 'keda.backstage.io/cluster',
   namespace: 'keda.backstage.io/namespace',
+  /** `<kind>/<name>` of the scaled workload, e.g. `Deployment/orders-worker` */
   workload: 'keda.backstage.io/workload',
+  /** `Deployment` or `StatefulSet` */
+  workloadKind: 'keda.backstage.io/workload-kind',
   queueArn: 'keda.backstage.io/queue-arn',
   requestId: 'keda.backstage.io/request-id',
 } as const;
+
+/**
+ * The tags that say whom a role belongs to: reconcile refuses to converge a
+ * role whose values differ from the desired role's (another workload's or
+ * another cluster's role), whatever else is configured.
+ * @public
+ */
+export const ROLE_IDENTITY_TAG_KEYS = [
+  ROLE_TAG_KEYS.cluster,
+  ROLE_TAG_KEYS.namespace,
+  ROLE_TAG_KEYS.workloadKind,
+  ROLE_TAG_KEYS.workload,
+] as const;
 
 /** The STS audience IRSA tokens carry. @public */
 export const STS_AUDIENCE = 'sts.amazonaws.com';

@@ -170,3 +170,145 @@ describe('evaluateGuardrails', () => {
     expect(result.approvalRequired).toBe(false);
   });
 });
+
+describe('awsEndpoint guardrail', () => {
+  const VPCE = 'https://vpce-0abc-x.sqs.eu-west-1.vpce.amazonaws.com';
+  const endpointReasons = (
+    awsEndpoint: string,
+    queueUrl = 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders',
+    allowedSqsEndpoints: string[] = [VPCE],
+  ) =>
+    evaluate(
+      { awsEndpoint, queueUrl, maxReplicas: 20 },
+      { guardrails: { allowedSqsEndpoints } },
+    ).reasons.filter(r => r.code === 'aws-endpoint-needs-approval');
+
+  it.each([
+    ['the queue region endpoint', 'https://sqs.eu-west-1.amazonaws.com'],
+    ['with a trailing slash', 'https://sqs.eu-west-1.amazonaws.com/'],
+    ['upper-case host', 'https://SQS.EU-WEST-1.AMAZONAWS.COM'],
+    ['the explicit default port', 'https://sqs.eu-west-1.amazonaws.com:443'],
+    ['the legacy regional form', 'https://eu-west-1.queue.amazonaws.com'],
+    ['an allowed VPC endpoint', VPCE],
+    ['an allowed VPC endpoint with a slash', `${VPCE}/`],
+  ])('needs no approval for %s (%s)', (_why, endpoint) => {
+    expect(endpointReasons(endpoint)).toEqual([]);
+  });
+
+  it.each([
+    [
+      'China: .amazonaws.com.cn',
+      'https://sqs.cn-north-1.amazonaws.com.cn',
+      'cn-north-1',
+    ],
+    ['GovCloud', 'https://sqs.us-gov-west-1.amazonaws.com', 'us-gov-west-1'],
+    [
+      'us-east-1 legacy without region',
+      'https://queue.amazonaws.com',
+      'us-east-1',
+    ],
+  ])(
+    'needs no approval for the own endpoint in %s',
+    (_why, endpoint, region) => {
+      const suffix = region.startsWith('cn-')
+        ? 'amazonaws.com.cn'
+        : 'amazonaws.com';
+      expect(
+        endpointReasons(
+          endpoint,
+          `https://sqs.${region}.${suffix}/222222222222/orders`,
+        ),
+      ).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['another host', 'https://sqs.example.org', 'sqs.example.org'],
+    [
+      'another region',
+      'https://sqs.us-east-1.amazonaws.com',
+      'sqs.us-east-1.amazonaws.com',
+    ],
+    [
+      'the .cn suffix outside aws-cn',
+      'https://sqs.eu-west-1.amazonaws.com.cn',
+      'sqs.eu-west-1.amazonaws.com.cn',
+    ],
+    [
+      'the legacy form of another region',
+      'https://us-east-1.queue.amazonaws.com',
+      'us-east-1.queue.amazonaws.com',
+    ],
+    ['an IP address', 'https://52.94.0.10', '52.94.0.10'],
+    ['an IPv6 address', 'https://[::1]', '[::1]'],
+    [
+      'user info',
+      'https://attacker@sqs.eu-west-1.amazonaws.com',
+      'sqs.eu-west-1.amazonaws.com',
+    ],
+    [
+      'a port',
+      'https://sqs.eu-west-1.amazonaws.com:8443',
+      'sqs.eu-west-1.amazonaws.com',
+    ],
+    [
+      'a look-alike suffix',
+      'https://sqs.eu-west-1.amazonaws.com.evil.example',
+      'sqs.eu-west-1.amazonaws.com.evil.example',
+    ],
+    [
+      'an allowed endpoint as host prefix',
+      `${VPCE}.evil.example`,
+      'vpce-0abc-x.sqs.eu-west-1.vpce.amazonaws.com.evil.example',
+    ],
+    [
+      'an allowed endpoint on another port',
+      `${VPCE}:4443`,
+      'vpce-0abc-x.sqs.eu-west-1.vpce.amazonaws.com',
+    ],
+    [
+      'an unlisted VPC endpoint',
+      'https://vpce-0def-y.sqs.eu-west-1.vpce.amazonaws.com',
+      'vpce-0def-y.sqs.eu-west-1.vpce.amazonaws.com',
+    ],
+    [
+      'FIPS (not the regional endpoint)',
+      'https://sqs-fips.eu-west-1.amazonaws.com',
+      'sqs-fips.eu-west-1.amazonaws.com',
+    ],
+  ])(
+    'needs approval for %s (%s), naming the host and the config key',
+    (_why, endpoint, host) => {
+      const reasons = endpointReasons(endpoint);
+      expect(reasons).toEqual([
+        {
+          code: 'aws-endpoint-needs-approval',
+          field: 'awsEndpoint',
+          message: expect.stringContaining(`(host "${host}")`),
+        },
+      ]);
+      expect(reasons[0].message).toContain(
+        'keda.guardrails.allowedSqsEndpoints',
+      );
+    },
+  );
+
+  it('is an approval reason, not a violation, and turns an auto-approved request into one needing approval', () => {
+    const result = evaluate(
+      { awsEndpoint: 'https://sqs.example.org', maxReplicas: 20 },
+      {},
+    );
+    expect(result.violations).toEqual([]);
+    expect(result.approvalRequired).toBe(true);
+    expect(codes(result.reasons)).toEqual(['aws-endpoint-needs-approval']);
+  });
+
+  it('allows nothing extra without allowedSqsEndpoints', () => {
+    expect(codes(endpointReasons(VPCE, undefined, []))).toEqual([
+      'aws-endpoint-needs-approval',
+    ]);
+    expect(
+      evaluate({ awsEndpoint: VPCE, maxReplicas: 20 }).approvalRequired,
+    ).toBe(true);
+  });
+});

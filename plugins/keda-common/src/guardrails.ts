@@ -4,7 +4,7 @@ import {
   kedaSupportsAwsEksProvider,
   kedaSupportsExternalId,
 } from './kedaVersion';
-import type { SqsQueue } from './queueUrl';
+import { dnsSuffixForPartition, sqsEndpoint, type SqsQueue } from './queueUrl';
 import type { KedaRequest } from './request';
 
 /**
@@ -31,6 +31,90 @@ export interface GuardrailEvaluation {
 }
 
 const list = (values: string[]) => values.join(', ');
+
+/**
+ * The hosts of the queue region's own SQS endpoint: `sqs.<region>.<suffix>`
+ * (`amazonaws.com`, `amazonaws.com.cn` in aws-cn), and in the aws partition
+ * the legacy `<region>.queue.amazonaws.com` (`queue.amazonaws.com` for
+ * us-east-1).
+ */
+function ownSqsHosts(queue: SqsQueue): string[] {
+  const hosts = [
+    `sqs.${queue.region}.${dnsSuffixForPartition(queue.partition)}`,
+  ];
+  if (queue.partition === 'aws') {
+    hosts.push(`${queue.region}.queue.amazonaws.com`);
+    if (queue.region === 'us-east-1') hosts.push('queue.amazonaws.com');
+  }
+  return hosts;
+}
+
+const withoutTrailingSlashes = (url: string) => url.replace(/\/+$/, '');
+
+/**
+ * True when `endpoint` is `entry` itself or `entry` followed by a path:
+ * `https://vpce-1.sqs.eu-west-1.vpce.amazonaws.com` allows exactly that
+ * endpoint, not `https://vpce-1.sqs.eu-west-1.vpce.amazonaws.com.example.org`
+ * and not the same host on another port or with user info.
+ */
+function matchesAllowedEndpoint(endpoint: string, entry: string): boolean {
+  const e = withoutTrailingSlashes(endpoint.trim()).toLowerCase();
+  const a = withoutTrailingSlashes(entry.trim()).toLowerCase();
+  return a.length > 0 && (e === a || e.startsWith(`${a}/`));
+}
+
+/**
+ * Why KEDA calling `awsEndpoint` needs a platform engineer's look, or
+ * undefined when it is the queue region's own SQS endpoint or one of
+ * `keda.guardrails.allowedSqsEndpoints`. KEDA sends the scaler role's signed
+ * requests to this host and trusts the depth it answers.
+ */
+function awsEndpointFinding(
+  awsEndpoint: string,
+  queue: SqsQueue,
+  allowed: string[],
+): Finding | undefined {
+  const fix = `name it in keda.guardrails.allowedSqsEndpoints (platform team) or leave awsEndpoint empty to use ${sqsEndpoint(
+    queue.region,
+  )}`;
+  let url: URL;
+  try {
+    url = new URL(awsEndpoint);
+  } catch {
+    return {
+      code: 'aws-endpoint-needs-approval',
+      field: 'awsEndpoint',
+      message: `awsEndpoint "${awsEndpoint}" is not a URL KEDA can call; ${fix}`,
+    };
+  }
+  if (allowed.some(entry => matchesAllowedEndpoint(awsEndpoint, entry))) {
+    return undefined;
+  }
+  const problems: string[] = [];
+  if (url.username || url.password) problems.push('carries user info');
+  if (url.port) problems.push(`uses port ${url.port}`);
+  if (url.pathname !== '/' || url.search || url.hash) {
+    problems.push('has a path or query');
+  }
+  const own = ownSqsHosts(queue);
+  if (!own.includes(url.hostname)) {
+    problems.push(
+      `is not the SQS endpoint of the queue's region ${
+        queue.region
+      } (${own.join(' or ')})`,
+    );
+  }
+  if (problems.length === 0) return undefined;
+  return {
+    code: 'aws-endpoint-needs-approval',
+    field: 'awsEndpoint',
+    message: `awsEndpoint ${awsEndpoint} (host "${
+      url.hostname
+    }") ${problems.join(
+      ', ',
+    )} and is not listed in keda.guardrails.allowedSqsEndpoints: KEDA would send its signed SQS requests there and trust the depth it answers, so a platform engineer approves it. To allow it without approval, ${fix}`,
+  };
+}
 
 /**
  * Evaluates a request against the platform's guardrails: what is not allowed
@@ -183,6 +267,15 @@ export function evaluateGuardrails(
         }`,
       });
     }
+  }
+
+  if (request.awsEndpoint) {
+    const endpointFinding = awsEndpointFinding(
+      request.awsEndpoint,
+      queue,
+      guardrails.allowedSqsEndpoints ?? [],
+    );
+    if (endpointFinding) reasons.push(endpointFinding);
   }
 
   if (queue.region !== cluster.region) {

@@ -40,11 +40,14 @@ describe('plan (article example)', () => {
 
   it('names the roles deterministically', () => {
     expect(p.operatorRole.arn).toBe(
-      'arn:aws:iam::111111111111:role/keda-operator',
+      'arn:aws:iam::111111111111:role/keda-operator-prod-eu',
     );
-    expect(p.scalerRole.name).toBe('keda-sqs-prod-eu-shop-orders-worker');
+    // readable part + hash of prod-eu/shop/Deployment/orders-worker
+    expect(p.scalerRole.name).toBe(
+      'keda-sqs-prod-eu-shop-orders-worker-057d7a5a',
+    );
     expect(p.scalerRole.arn).toBe(
-      'arn:aws:iam::222222222222:role/keda/keda-sqs-prod-eu-shop-orders-worker',
+      'arn:aws:iam::222222222222:role/keda/keda-sqs-prod-eu-shop-orders-worker-057d7a5a',
     );
     expect(p.scalerRole.accountId).toBe('222222222222');
     expect(p.scalerRole.maxSessionDuration).toBe(3600);
@@ -119,6 +122,7 @@ describe('plan (article example)', () => {
       'keda.backstage.io/entity-ref': 'component:default/orders-worker',
       'keda.backstage.io/cluster': 'prod-eu',
       'keda.backstage.io/namespace': 'shop',
+      'keda.backstage.io/workload-kind': 'Deployment',
       'keda.backstage.io/workload': 'Deployment/orders-worker',
       'keda.backstage.io/queue-arn':
         'arn:aws:sqs:eu-west-1:222222222222:orders',
@@ -147,7 +151,7 @@ describe('plan (article example)', () => {
       {
         request: {
           principal:
-            'arn:aws:sts::111111111111:assumed-role/keda-operator/KEDA',
+            'arn:aws:sts::111111111111:assumed-role/keda-operator-prod-eu/KEDA',
           action: 'sts:AssumeRole',
           resource: {
             resource: p.scalerRole.arn,
@@ -304,6 +308,99 @@ describe('plan variants', () => {
     const p = plan(articleInput);
     expect(policySize(p.scalerRole.trustPolicy)).toBeLessThan(2048);
     expect(policySize(p.operatorRole.trustPolicy)).toBeLessThan(2048);
+  });
+
+  it('gives workloads whose old names collided different roles and identity tags', () => {
+    const a = plan({
+      ...articleInput,
+      request: {
+        ...articleInput.request,
+        namespace: 'team-a',
+        workload: { kind: 'Deployment', name: 'worker' },
+      },
+    });
+    const b = plan({
+      ...articleInput,
+      request: {
+        ...articleInput.request,
+        namespace: 'team',
+        workload: { kind: 'Deployment', name: 'a-worker' },
+      },
+    });
+    const c = plan({
+      ...articleInput,
+      request: {
+        ...articleInput.request,
+        workload: { kind: 'StatefulSet', name: 'orders-worker' },
+      },
+    });
+    expect(a.scalerRole.name).toMatch(
+      /^keda-sqs-prod-eu-team-a-worker-[0-9a-f]{8}$/,
+    );
+    expect(b.scalerRole.name).toMatch(
+      /^keda-sqs-prod-eu-team-a-worker-[0-9a-f]{8}$/,
+    );
+    expect(a.scalerRole.name).not.toBe(b.scalerRole.name);
+    expect(c.scalerRole.name).not.toBe(plan(articleInput).scalerRole.name);
+    expect(c.scalerRole.tags).toMatchObject({
+      'keda.backstage.io/cluster': 'prod-eu',
+      'keda.backstage.io/namespace': 'shop',
+      'keda.backstage.io/workload-kind': 'StatefulSet',
+      'keda.backstage.io/workload': 'StatefulSet/orders-worker',
+    });
+  });
+
+  it('lets a shared operator role trust every sharing cluster, the same from each', () => {
+    const other =
+      'https://oidc.eks.eu-central-1.amazonaws.com/id/OTHERCLUSTER0000000000000000000';
+    const p = plan({
+      ...articleInput,
+      cluster: {
+        ...articleCluster,
+        operator: { ...articleCluster.operator, sharedIssuers: [other] },
+      },
+    });
+    expect(p.operatorRole.trustPolicy.Statement).toHaveLength(2);
+    expect(
+      p.operatorRole.trustPolicy.Statement.map(
+        st => (st.Principal as { Federated: string }).Federated,
+      ),
+    ).toEqual([
+      'arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/OTHERCLUSTER0000000000000000000',
+      'arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE',
+    ]);
+    // the other cluster computes the very same document
+    const fromOther = plan({
+      ...articleInput,
+      cluster: {
+        ...articleCluster,
+        oidcIssuer: other,
+        operator: {
+          ...articleCluster.operator,
+          sharedIssuers: [articleCluster.oidcIssuer!],
+        },
+      },
+    });
+    expect(fromOther.operatorRole.trustPolicy).toEqual(
+      p.operatorRole.trustPolicy,
+    );
+  });
+
+  it('refuses a shared operator role whose trust would exceed the IAM quota, naming sharedRole', () => {
+    const issuers = Array.from(
+      { length: 8 },
+      (_, i) =>
+        `https://oidc.eks.eu-west-1.amazonaws.com/id/CLUSTER${i}00000000000000000000000000`,
+    );
+    expect(() =>
+      plan({
+        ...articleInput,
+        cluster: {
+          ...articleCluster,
+          operator: { ...articleCluster.operator, sharedIssuers: issuers },
+        },
+      }),
+    ).toThrow(/operator role trust policy .*operator\.sharedRole/);
   });
 
   it('names the config field when the configuration is wrong', () => {

@@ -267,12 +267,24 @@ export function plan(input: KedaPlanInput): KedaPlan {
 
   // IAM
   const operatorPath = cluster.operator.rolePath ?? '/';
+  const operatorTrust = operatorRoleTrustPolicyOrEmpty(cluster);
+  if (policySize(operatorTrust) > TRUST_POLICY_MAX_CHARS) {
+    throw new Error(
+      `The operator role trust policy of cluster "${
+        cluster.name
+      }" would be ${policySize(
+        operatorTrust,
+      )} characters, above IAM's ${TRUST_POLICY_MAX_CHARS}: ${
+        operatorTrust.Statement.length
+      } clusters share it (keda.clusters[].operator.sharedRole); let fewer clusters share one operator role`,
+    );
+  }
   const operatorRole: OperatorRolePlan = {
     name: cluster.operator.roleName,
     path: operatorPath,
     arn: operatorRoleArn(cluster),
     accountId: cluster.accountId,
-    trustPolicy: operatorRoleTrustPolicyOrEmpty(cluster),
+    trustPolicy: operatorTrust,
     permissionPolicy: operatorRolePermissionPolicy({
       cluster,
       queueAccountIds: guardrails.allowedQueueAccounts,
@@ -286,6 +298,7 @@ export function plan(input: KedaPlanInput): KedaPlan {
     namePrefix: roles.namePrefix,
     cluster: cluster.name,
     namespace: request.namespace,
+    workloadKind: request.workload.kind,
     workloadName: request.workload.name,
   });
   const scalerArn = iamRoleArn(
@@ -329,12 +342,16 @@ export function plan(input: KedaPlanInput): KedaPlan {
       )} characters, above IAM's ${TRUST_POLICY_MAX_CHARS}; shorten keda.roles.path or the operator role name`,
     );
   }
+  // Compared on every reconcile. The identity tags (cluster, namespace,
+  // workload kind and name) also decide whose role an existing one is:
+  // reconcile refuses a role whose identity tags name another workload.
   const tags: Record<string, string> = {
     ...roles.tags,
     [ROLE_TAG_KEYS.managedBy]: MANAGED_BY_VALUE,
     [ROLE_TAG_KEYS.entityRef]: request.entityRef,
     [ROLE_TAG_KEYS.cluster]: cluster.name,
     [ROLE_TAG_KEYS.namespace]: request.namespace,
+    [ROLE_TAG_KEYS.workloadKind]: request.workload.kind,
     [ROLE_TAG_KEYS.workload]: `${request.workload.kind}/${request.workload.name}`,
     [ROLE_TAG_KEYS.queueArn]: queue.arn,
     ...(request.requestId

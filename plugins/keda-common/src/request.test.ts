@@ -99,6 +99,24 @@ describe('kedaRequestSchema', () => {
       'awsEndpoint',
       /must be a URL/,
     ],
+    [
+      'an http endpoint',
+      { awsEndpoint: 'http://sqs.eu-west-1.amazonaws.com' },
+      'awsEndpoint',
+      /awsEndpoint must use https .*got "http:".*use https:\/\//,
+    ],
+    [
+      'an endpoint of another scheme',
+      { awsEndpoint: 'ftp://sqs.eu-west-1.amazonaws.com' },
+      'awsEndpoint',
+      /awsEndpoint must use https .*got "ftp:"/,
+    ],
+    [
+      'an endpoint with a path',
+      { awsEndpoint: 'https://sqs.eu-west-1.amazonaws.com/222222222222' },
+      'awsEndpoint',
+      /no path/,
+    ],
   ])('rejects %s, naming the field', (_why, patch, field, message) => {
     let error: unknown;
     try {
@@ -131,7 +149,7 @@ describe('kedaRequestSchema', () => {
       providerMode: 'aws-eks',
       serviceAccountName: 'orders-worker',
       fallback: { failureThreshold: 3, replicas: 2 },
-      awsEndpoint: 'http://127.0.0.1:4566',
+      awsEndpoint: 'https://127.0.0.1:4566',
       requestId: 'req-42',
     });
     expect(req.workload.kind).toBe('StatefulSet');

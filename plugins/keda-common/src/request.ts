@@ -156,13 +156,25 @@ export const kedaRequestSchema = z
       .describe('Replicas to run while KEDA cannot read the queue'),
     awsEndpoint: z
       .string()
-      .regex(
-        /^https?:\/\/[^\s/]+\/?$/,
-        'awsEndpoint must be a URL like https://vpce-….sqs.eu-west-1.vpce.amazonaws.com',
-      )
+      .superRefine((value, ctx) => {
+        // One issue per value: the scheme first, then the form.
+        const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(value)?.[1];
+        if (scheme !== undefined && scheme.toLowerCase() !== 'https') {
+          ctx.addIssue({
+            code: 'custom',
+            message: `awsEndpoint must use https (KEDA sends signed SQS requests to it), got "${scheme}:"; use https://… (e.g. https://vpce-….sqs.eu-west-1.vpce.amazonaws.com) or leave awsEndpoint empty to use the queue's regional endpoint`,
+          });
+        } else if (!/^https:\/\/[^\s/?#]+\/?$/i.test(value)) {
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              'awsEndpoint must be a URL like https://vpce-….sqs.eu-west-1.vpce.amazonaws.com (https, a host, no path)',
+          });
+        }
+      })
       .optional()
       .describe(
-        'Custom SQS endpoint KEDA calls (VPC endpoint, FIPS, a local stand-in)',
+        "Custom SQS endpoint KEDA calls (https only: the queue region's SQS endpoint or one of keda.guardrails.allowedSqsEndpoints; any other host needs approval)",
       ),
     requestId: z
       .string()

@@ -68,6 +68,9 @@ export function renderPlanSummary(
     ...(plan.requester ? [`| Requested by | ${code(plan.requester)} |`] : []),
     ...(request.requestId ? [`| Request | ${code(request.requestId)} |`] : []),
     `| Queue | ${cell(queue.url)} |`,
+    ...(request.awsEndpoint
+      ? [`| SQS endpoint (awsEndpoint) | ${cell(request.awsEndpoint)} |`]
+      : []),
     `| Replicas | ${request.minReplicas}–${request.maxReplicas}${
       request.idleReplicas !== undefined
         ? ` (idle ${request.idleReplicas})`

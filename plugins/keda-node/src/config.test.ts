@@ -1,5 +1,14 @@
 import { ConfigReader } from '@backstage/config';
-import { clusterSpecOf, readKedaConfig } from './config';
+import {
+  operatorRoleTrustPolicy,
+  type KedaClusterSpec,
+} from '@internal/plugin-keda-common';
+import {
+  clusterSpecOf,
+  DEFAULT_APPROVER_GROUPS,
+  readKedaApprovals,
+  readKedaConfig,
+} from './config';
 
 const read = (data: object) => readKedaConfig(new ConfigReader(data));
 
@@ -23,7 +32,14 @@ describe('readKedaConfig', () => {
         ],
       },
       keda: {
-        clusters: [{ name: 'demo-eks', accountId: '111111111111', region: 'eu-west-1', kedaVersion: '2.20.2' }],
+        clusters: [
+          {
+            name: 'demo-eks',
+            accountId: '111111111111',
+            region: 'eu-west-1',
+            kedaVersion: '2.20.2',
+          },
+        ],
       },
     });
     expect(c.clusters).toHaveLength(1);
@@ -40,9 +56,9 @@ describe('readKedaConfig', () => {
   });
 
   it('names keda.clusters[].url when a cluster has no connection of its own or from the Kubernetes plugin', () => {
-    expect(() => read({ keda: { clusters: [{ name: 'lonely', region: 'eu-west-1' }] } })).toThrow(
-      /keda\.clusters\[0\]\.url.*kubernetes\.clusterLocatorMethods/,
-    );
+    expect(() =>
+      read({ keda: { clusters: [{ name: 'lonely', region: 'eu-west-1' }] } }),
+    ).toThrow(/keda\.clusters\[0\]\.url.*kubernetes\.clusterLocatorMethods/);
   });
 
   it('applies documented defaults to an empty keda block', () => {
@@ -53,6 +69,7 @@ describe('readKedaConfig', () => {
       namePrefix: 'keda-sqs-',
       tags: {},
       trustOperatorWebIdentity: false,
+      adoptExistingRoles: false,
       permissionsBoundaryArn: undefined,
     });
     expect(c.guardrails).toEqual({
@@ -60,6 +77,12 @@ describe('readKedaConfig', () => {
       allowedClusters: undefined,
       maxReplicas: 100,
       autoApprove: undefined,
+      requireOwnership: true,
+      allowedSqsEndpoints: [],
+    });
+    expect(c.approvals).toEqual({
+      approverGroups: ['group:default/platform-team'],
+      allowSelfApproval: false,
     });
     expect(c.status).toEqual({
       eventsCacheTtlSeconds: 10,
@@ -339,8 +362,276 @@ describe('readKedaConfig', () => {
         queueAccounts: ['222222222222'],
         clusters: ['prod'],
       },
+      requireOwnership: true,
+      allowedSqsEndpoints: [],
     });
     expect(c.approvals.approverGroups).toEqual(['group:default/platform-team']);
+  });
+
+  it('reads every keda.* switch in one place: adoption, self-approval, ownership, SQS endpoints', () => {
+    const c = read({
+      keda: {
+        roles: { adoptExistingRoles: true },
+        guardrails: {
+          requireOwnership: false,
+          allowedSqsEndpoints: [
+            'https://vpce-0123-abcd.sqs.eu-west-1.vpce.amazonaws.com',
+          ],
+        },
+        approvals: {
+          approverGroups: ['group:default/sre'],
+          allowSelfApproval: true,
+        },
+      },
+    });
+    expect(c.roles.adoptExistingRoles).toBe(true);
+    expect(c.guardrails.requireOwnership).toBe(false);
+    expect(c.guardrails.allowedSqsEndpoints).toEqual([
+      'https://vpce-0123-abcd.sqs.eu-west-1.vpce.amazonaws.com',
+    ]);
+    expect(c.approvals).toEqual({
+      approverGroups: ['group:default/sre'],
+      allowSelfApproval: true,
+    });
+  });
+
+  it.each([
+    'http://vpce-0123-abcd.sqs.eu-west-1.vpce.amazonaws.com',
+    'vpce-0123-abcd.sqs.eu-west-1.vpce.amazonaws.com',
+    'https://user@vpce-0123-abcd.sqs.eu-west-1.vpce.amazonaws.com',
+  ])('rejects allowedSqsEndpoints entry %s, naming the key', endpoint => {
+    expect(() =>
+      read({ keda: { guardrails: { allowedSqsEndpoints: [endpoint] } } }),
+    ).toThrow(/keda\.guardrails\.allowedSqsEndpoints\[0\].*not an https URL/);
+  });
+});
+
+describe('readKedaApprovals', () => {
+  it('has the one approver default, shared with the permission policy', () => {
+    expect(DEFAULT_APPROVER_GROUPS).toEqual(['group:default/platform-team']);
+    expect(readKedaApprovals(new ConfigReader({}))).toEqual({
+      approverGroups: ['group:default/platform-team'],
+      allowSelfApproval: false,
+    });
+  });
+
+  it('reads keda.approvals without needing (valid) clusters', () => {
+    const config = new ConfigReader({
+      keda: {
+        clusters: [{ name: 'no-url' }],
+        approvals: { approverGroups: ['group:default/sre'] },
+      },
+    });
+    expect(() => readKedaConfig(config)).toThrow(/url/);
+    expect(readKedaApprovals(config).approverGroups).toEqual([
+      'group:default/sre',
+    ]);
+  });
+
+  it('validates like readKedaConfig', () => {
+    expect(() =>
+      readKedaApprovals(
+        new ConfigReader({
+          keda: { approvals: { approverGroups: ['platform-team'] } },
+        }),
+      ),
+    ).toThrow(/approverGroups\[0\]/);
+  });
+});
+
+describe('operator roles per cluster', () => {
+  const cluster = (name: string, extra: object = {}) => ({
+    name,
+    url: `https://${name}.example`,
+    accountId: '111111111111',
+    region: 'eu-west-1',
+    kedaVersion: '2.20.2',
+    oidcIssuer: `https://oidc.eks.eu-west-1.amazonaws.com/id/${name.toUpperCase()}`,
+    ...extra,
+  });
+
+  it('defaults the operator role to keda-operator-<cluster name>, for Kubernetes plugin clusters too', () => {
+    const c = read({
+      keda: { clusters: [cluster('prod-eu'), cluster('prod-us')] },
+      kubernetes: {
+        clusterLocatorMethods: [
+          {
+            type: 'config',
+            clusters: [
+              {
+                name: 'dev eu',
+                url: 'https://dev',
+                authProvider: 'serviceAccount',
+              },
+            ],
+          },
+        ],
+      },
+    });
+    expect(c.clusters.map(x => x.operator.roleName)).toEqual([
+      'keda-operator-prod-eu',
+      'keda-operator-prod-us',
+      'keda-operator-dev-eu',
+    ]);
+    expect(c.clusters[0].operator.roleArn).toBe(
+      'arn:aws:iam::111111111111:role/keda-operator-prod-eu',
+    );
+    expect(c.clusters[0].operator.sharedIssuers).toBeUndefined();
+  });
+
+  it('hashes a default name longer than 64 characters', () => {
+    const [c] = read({
+      keda: { clusters: [cluster('c'.repeat(70))] },
+    }).clusters;
+    expect(c.operator.roleName).toMatch(/^keda-operator-c+-[0-9a-f]{8}$/);
+    expect(c.operator.roleName.length).toBeLessThanOrEqual(64);
+  });
+
+  it('rejects two clusters resolving to the same operator role, naming both and the fix', () => {
+    expect(() =>
+      read({
+        keda: {
+          clusters: [
+            cluster('prod-eu', { operator: { roleName: 'keda-operator' } }),
+            cluster('prod-us', { operator: { roleName: 'keda-operator' } }),
+          ],
+        },
+      }),
+    ).toThrow(
+      /Invalid config 'keda\.clusters\[0\]\.operator': clusters 'prod-eu' \(keda\.clusters\[0\]\) and 'prod-us' \(keda\.clusters\[1\]\) resolve to the same KEDA operator role arn:aws:iam::111111111111:role\/keda-operator .*leave operator\.roleName and operator\.roleArn unset .*operator\.sharedRole: true on every one/,
+    );
+  });
+
+  it('treats names differing in path or case as the same role (IAM names are unique per account)', () => {
+    expect(() =>
+      read({
+        keda: {
+          clusters: [
+            cluster('a', {
+              operator: { roleName: 'KEDA-op', rolePath: '/x/' },
+            }),
+            cluster('b', {
+              operator: { roleArn: 'arn:aws:iam::111111111111:role/keda-op' },
+            }),
+          ],
+        },
+      }),
+    ).toThrow(
+      /clusters 'a' .* and 'b' .* resolve to the same KEDA operator role/,
+    );
+  });
+
+  it('allows the same role name in different accounts', () => {
+    const c = read({
+      keda: {
+        clusters: [
+          cluster('a', { operator: { roleName: 'keda-operator' } }),
+          cluster('b', {
+            accountId: '333333333333',
+            operator: { roleName: 'keda-operator' },
+          }),
+        ],
+      },
+    });
+    expect(c.clusters).toHaveLength(2);
+  });
+
+  it('rejects a shared role unless every cluster sharing it sets operator.sharedRole', () => {
+    expect(() =>
+      read({
+        keda: {
+          clusters: [
+            cluster('a', {
+              operator: { roleName: 'keda-op', sharedRole: true },
+            }),
+            cluster('b', { operator: { roleName: 'keda-op' } }),
+          ],
+        },
+      }),
+    ).toThrow(/keda\.clusters\[1\]\.operator.*same KEDA operator role/);
+  });
+
+  it('accepts operator.sharedRole on both, and the trust then lists both issuers', () => {
+    const c = read({
+      keda: {
+        clusters: [
+          cluster('prod-eu', {
+            operator: { roleName: 'keda-op', sharedRole: true },
+          }),
+          cluster('prod-us', {
+            operator: { roleName: 'keda-op', sharedRole: true },
+          }),
+        ],
+      },
+    });
+    expect(c.clusters[0].operator).toMatchObject({
+      sharedRole: true,
+      sharedIssuers: ['https://oidc.eks.eu-west-1.amazonaws.com/id/PROD-US'],
+    });
+    const eu = clusterSpecOf(c.clusters[0]) as KedaClusterSpec;
+    const us = clusterSpecOf(c.clusters[1]) as KedaClusterSpec;
+    expect(eu.operator.sharedIssuers).toEqual([
+      'https://oidc.eks.eu-west-1.amazonaws.com/id/PROD-US',
+    ]);
+    const trust = operatorRoleTrustPolicy(eu);
+    expect(trust.Statement.map(st => st.Principal)).toEqual([
+      {
+        Federated:
+          'arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/PROD-EU',
+      },
+      {
+        Federated:
+          'arn:aws:iam::111111111111:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/PROD-US',
+      },
+    ]);
+    expect(operatorRoleTrustPolicy(us)).toEqual(trust);
+  });
+
+  it.each([
+    [
+      'a cluster without oidcIssuer',
+      { oidcIssuer: undefined },
+      /keda\.clusters\[1\]\.oidcIssuer.*shares its operator role/,
+    ],
+    [
+      'EKS Pod Identity',
+      { identity: 'pod-identity' },
+      /keda\.clusters\[1\]\.operator\.sharedRole.*IRSA only/,
+    ],
+    [
+      'another operator service account',
+      {
+        operator: {
+          roleName: 'keda-op',
+          sharedRole: true,
+          serviceAccount: 'keda',
+        },
+      },
+      /keda\.clusters\[1\]\.operator.*same operator\.namespace and operator\.serviceAccount/,
+    ],
+    [
+      'another path',
+      {
+        operator: { roleName: 'keda-op', sharedRole: true, rolePath: '/keda/' },
+      },
+      /keda\.clusters\[1\]\.operator.*same operator\.roleName and operator\.rolePath/,
+    ],
+  ])('rejects sharing with %s', (_why, extra, message) => {
+    expect(() =>
+      read({
+        keda: {
+          clusters: [
+            cluster('a', {
+              operator: { roleName: 'keda-op', sharedRole: true },
+            }),
+            cluster('b', {
+              operator: { roleName: 'keda-op', sharedRole: true },
+              ...extra,
+            }),
+          ],
+        },
+      }),
+    ).toThrow(message);
   });
 });
 
@@ -371,7 +662,7 @@ describe('clusterSpecOf', () => {
       operator: {
         namespace: 'keda',
         serviceAccount: 'keda-operator',
-        roleName: 'keda-operator',
+        roleName: 'keda-operator-prod',
         rolePath: '/',
       },
       gitops: undefined,

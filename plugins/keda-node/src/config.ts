@@ -1,6 +1,7 @@
 import type { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
 import {
+  defaultOperatorRoleName,
   partitionForRegion,
   type AwsPartition,
 } from '@internal/plugin-keda-common';
@@ -34,10 +35,23 @@ export interface KedaClusterEksAuthConfig {
 export interface KedaOperatorConfig {
   namespace: string;
   serviceAccount: string;
+  /** Default `keda-operator-<cluster name>` (one operator role per cluster). */
   roleName: string;
   rolePath: string;
   /** `arn:<partition>:iam::<accountId>:role<rolePath><roleName>`, when accountId is known. */
   roleArn?: string;
+  /**
+   * `operator.sharedRole`: this cluster knowingly shares its operator role
+   * with the other clusters that set it and resolve to the same role.
+   * `readKedaConfig` always sets it; absent means false.
+   */
+  sharedRole?: boolean;
+  /**
+   * The OIDC issuers of the other clusters sharing the role (filled by
+   * `readKedaConfig`; absent when the role is not shared). The role's trust
+   * lists every sharing cluster's issuer.
+   */
+  sharedIssuers?: string[];
 }
 
 /** Where a cluster's manifests live in the GitOps repository. @public */
@@ -87,6 +101,13 @@ export interface KedaRolesConfig {
   tags: Record<string, string>;
   /** Also trust the operator's web identity in scaler roles (off by default). */
   trustOperatorWebIdentity: boolean;
+  /**
+   * `keda.roles.adoptExistingRoles`: converge an existing role of the planned
+   * name that has no managed-by tag instead of refusing (default false).
+   * Never lets a run take over a role whose identity tags name another
+   * workload or cluster.
+   */
+  adoptExistingRoles: boolean;
 }
 
 /** `keda.guardrails.autoApprove`: inside these bounds no approval is needed. @public */
@@ -105,12 +126,28 @@ export interface KedaGuardrailsConfig {
   maxReplicas: number;
   /** Undefined means: every request needs an approval. */
   autoApprove?: KedaAutoApproveConfig;
+  /**
+   * `keda.guardrails.requireOwnership` (default true): a request is made by
+   * a member of the entity's owner group or an approver.
+   */
+  requireOwnership: boolean;
+  /**
+   * `keda.guardrails.allowedSqsEndpoints` (default none): `https://` URLs of
+   * SQS (VPC) endpoints a request may name as `awsEndpoint` without
+   * approval, besides the queue region's own SQS endpoint.
+   */
+  allowedSqsEndpoints: string[];
 }
 
 /** `keda.approvals`. @public */
 export interface KedaApprovalsConfig {
-  /** Entity refs of groups whose members may approve, e.g. `group:default/platform-team`. */
+  /**
+   * Entity refs of groups whose members may approve, e.g.
+   * `group:default/platform-team`; default {@link DEFAULT_APPROVER_GROUPS}.
+   */
   approverGroups: string[];
+  /** `keda.approvals.allowSelfApproval`: an approver may approve their own request (default false). */
+  allowSelfApproval: boolean;
 }
 
 /** `keda.status`: tuning of the status API's caches. @public */
@@ -140,7 +177,17 @@ export const DEFAULT_KEDA_ROLES: KedaRolesConfig = {
   namePrefix: 'keda-sqs-',
   tags: {},
   trustOperatorWebIdentity: false,
+  adoptExistingRoles: false,
 };
+
+/**
+ * `keda.approvals.approverGroups` when not configured — the one default the
+ * requests backend and the permission policy share.
+ * @public
+ */
+export const DEFAULT_APPROVER_GROUPS: readonly string[] = Object.freeze([
+  'group:default/platform-team',
+]);
 
 /** Default GitOps path template (same as keda-common's). @public */
 export const DEFAULT_KEDA_GITOPS_PATH = 'clusters/{cluster}/{namespace}/{name}';
@@ -216,7 +263,13 @@ function splitRoleArn(arn: string) {
 /** How the portal reaches a cluster's API server. */
 type ClusterConnection = Pick<
   KedaClusterConfig,
-  'url' | 'authProvider' | 'serviceAccountToken' | 'caData' | 'caFile' | 'skipTLSVerify' | 'eks'
+  | 'url'
+  | 'authProvider'
+  | 'serviceAccountToken'
+  | 'caData'
+  | 'caFile'
+  | 'skipTLSVerify'
+  | 'eks'
 >;
 
 function readKedaCluster(
@@ -253,7 +306,14 @@ function readKedaCluster(
   const roleName =
     c.getOptionalString('operator.roleName') ??
     fromArn?.roleName ??
-    'keda-operator';
+    defaultOperatorRoleName(name);
+  if (!/^[\w+=,.@-]{1,64}$/.test(roleName)) {
+    fail(
+      `${key}.operator.roleName`,
+      `'${roleName}' is not a valid IAM role name`,
+      'Use 1–64 letters, digits and +=,.@_- (or leave it out for the default keda-operator-<cluster name>)',
+    );
+  }
   const identity = c.getOptionalString('identity') ?? 'irsa';
   if (identity !== 'irsa' && identity !== 'pod-identity') {
     fail(
@@ -289,9 +349,24 @@ function readKedaCluster(
       },
     };
   } else if (kubernetesPluginEntry) {
-    const { url, authProvider, serviceAccountToken, caData, caFile, skipTLSVerify, eks } =
-      kubernetesPluginEntry;
-    connection = { url, authProvider, serviceAccountToken, caData, caFile, skipTLSVerify, eks };
+    const {
+      url,
+      authProvider,
+      serviceAccountToken,
+      caData,
+      caFile,
+      skipTLSVerify,
+      eks,
+    } = kubernetesPluginEntry;
+    connection = {
+      url,
+      authProvider,
+      serviceAccountToken,
+      caData,
+      caFile,
+      skipTLSVerify,
+      eks,
+    };
   } else {
     fail(
       `${key}.url`,
@@ -322,6 +397,7 @@ function readKedaCluster(
               partition ?? 'aws'
             }:iam::${accountId}:role${rolePath}${roleName}`
           : undefined),
+      sharedRole: c.getOptionalBoolean('operator.sharedRole') ?? false,
     },
     gitops: gitops && {
       repoUrl: gitops.getString('repoUrl'),
@@ -378,29 +454,119 @@ function readKubernetesPluginCluster(
     operator: {
       namespace: 'keda',
       serviceAccount: 'keda-operator',
-      roleName: 'keda-operator',
+      roleName: defaultOperatorRoleName(c.getString('name')),
       rolePath: '/',
+      sharedRole: false,
     },
     source: 'kubernetes.clusterLocatorMethods',
   };
+}
+
+/** A cluster with the config key it was read from, for error messages. */
+interface KeyedCluster {
+  cluster: KedaClusterConfig;
+  key: string;
+}
+
+/** The operator role ARN of a cluster, when its account is known. */
+function operatorRoleArnOf(cluster: KedaClusterConfig): string | undefined {
+  if (cluster.operator.roleArn) return cluster.operator.roleArn;
+  if (!cluster.accountId) return undefined;
+  return `arn:${cluster.partition ?? 'aws'}:iam::${cluster.accountId}:role${
+    cluster.operator.rolePath
+  }${cluster.operator.roleName}`;
+}
+
+/**
+ * Refuses clusters that resolve to the same operator role unless all of
+ * them set `operator.sharedRole: true`, and tells each sharing cluster the
+ * OIDC issuers of the others (its trust lists them all). IAM role names are
+ * unique per account regardless of path and letter case, so that is what
+ * decides "the same role".
+ */
+function checkOperatorRoles(clusters: KeyedCluster[]): void {
+  const groups = new Map<string, KeyedCluster[]>();
+  for (const entry of clusters) {
+    const arn = operatorRoleArnOf(entry.cluster);
+    if (!arn) continue;
+    const [, partition, , , accountId] = arn.split(':');
+    const id = `${partition}:${accountId}:${entry.cluster.operator.roleName.toLowerCase()}`;
+    groups.set(id, [...(groups.get(id) ?? []), entry]);
+  }
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const [first] = group;
+    const arn = operatorRoleArnOf(first.cluster)!;
+    const names = group
+      .map(({ cluster, key }) => `'${cluster.name}' (${key})`)
+      .join(' and ');
+    const notShared = group.find(g => !g.cluster.operator.sharedRole);
+    if (notShared) {
+      fail(
+        `${notShared.key}.operator`,
+        `clusters ${names} resolve to the same KEDA operator role ${arn} (IAM role names are unique per account, whatever the path or letter case), so onboarding one cluster would rewrite the trust of the other's role and KEDA on either could act for both`,
+        `Give each cluster its own operator role: leave operator.roleName and operator.roleArn unset for the default keda-operator-<cluster name>, or set different names. To share the role on purpose, set operator.sharedRole: true on every one of these clusters; its trust then lists each sharing cluster's OIDC issuer`,
+      );
+    }
+    for (const { cluster, key } of group) {
+      if (operatorRoleArnOf(cluster) !== arn) {
+        fail(
+          `${key}.operator`,
+          `cluster '${cluster.name}' shares the operator role of '${
+            first.cluster.name
+          }' but names it ${operatorRoleArnOf(cluster)} instead of ${arn}`,
+          'Use the same operator.roleName and operator.rolePath (same letter case) on every cluster that sets operator.sharedRole',
+        );
+      }
+      if (cluster.identity !== 'irsa') {
+        fail(
+          `${key}.operator.sharedRole`,
+          `cluster '${cluster.name}' uses identity '${cluster.identity}'; a shared operator role is supported for IRSA only`,
+          'Give this cluster its own operator role (remove operator.sharedRole and operator.roleName)',
+        );
+      }
+      if (!cluster.oidcIssuer) {
+        fail(
+          `${key}.oidcIssuer`,
+          `is not set, but cluster '${cluster.name}' shares its operator role and the role's trust must list every sharing cluster's OIDC issuer`,
+          "Set it to the cluster's issuer URL (aws eks describe-cluster --query cluster.identity.oidc.issuer)",
+        );
+      }
+      if (
+        cluster.operator.namespace !== first.cluster.operator.namespace ||
+        cluster.operator.serviceAccount !==
+          first.cluster.operator.serviceAccount
+      ) {
+        fail(
+          `${key}.operator`,
+          `cluster '${cluster.name}' runs the KEDA operator as ${cluster.operator.namespace}/${cluster.operator.serviceAccount} but '${first.cluster.name}', which shares the role, as ${first.cluster.operator.namespace}/${first.cluster.operator.serviceAccount}`,
+          'Clusters sharing an operator role must use the same operator.namespace and operator.serviceAccount',
+        );
+      }
+    }
+    for (const { cluster } of group) {
+      cluster.operator.sharedIssuers = group
+        .filter(other => other.cluster !== cluster)
+        .map(other => other.cluster.oidcIssuer!);
+    }
+  }
 }
 
 function readClusters(config: Config): KedaClusterConfig[] {
   // The Kubernetes plugin's `type: config` entries (catalog/gke/
   // localKubectlProxy locators are not read: they need the Kubernetes
   // plugin's own services).
-  const kubernetesPluginClusters: KedaClusterConfig[] = [];
+  const kubernetesPluginClusters: KeyedCluster[] = [];
   const methods =
     config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? [];
   methods.forEach((method, m) => {
     if (method.getString('type') !== 'config') return;
     (method.getOptionalConfigArray('clusters') ?? []).forEach((c, i) => {
-      kubernetesPluginClusters.push(
-        readKubernetesPluginCluster(
-          c,
-          `kubernetes.clusterLocatorMethods[${m}].clusters[${i}]`,
-        ),
-      );
+      const key = `kubernetes.clusterLocatorMethods[${m}].clusters[${i}]`;
+      kubernetesPluginClusters.push({
+        cluster: readKubernetesPluginCluster(c, key),
+        key,
+      });
     });
   });
 
@@ -408,16 +574,19 @@ function readClusters(config: Config): KedaClusterConfig[] {
   // same name: that is how a portal adds KEDA facts (account, region,
   // operator role, GitOps repository) to a cluster it already configured for
   // the Kubernetes plugin — without a url it reuses that entry's connection.
-  const own = (config.getOptionalConfigArray('keda.clusters') ?? []).map(
-    (c, i) =>
-      readKedaCluster(
-        c,
-        `keda.clusters[${i}]`,
-        kubernetesPluginClusters.find(k => k.name === c.getString('name')),
-      ),
-  );
+  const own: KeyedCluster[] = (
+    config.getOptionalConfigArray('keda.clusters') ?? []
+  ).map((c, i) => ({
+    cluster: readKedaCluster(
+      c,
+      `keda.clusters[${i}]`,
+      kubernetesPluginClusters.find(k => k.cluster.name === c.getString('name'))
+        ?.cluster,
+    ),
+    key: `keda.clusters[${i}]`,
+  }));
   const seen = new Set<string>();
-  own.forEach((c, i) => {
+  own.forEach(({ cluster: c }, i) => {
     if (seen.has(c.name)) {
       fail(
         `keda.clusters[${i}].name`,
@@ -428,13 +597,14 @@ function readClusters(config: Config): KedaClusterConfig[] {
     seen.add(c.name);
   });
   const merged = [...own];
-  for (const cluster of kubernetesPluginClusters) {
-    if (!seen.has(cluster.name)) {
-      seen.add(cluster.name);
-      merged.push(cluster);
+  for (const entry of kubernetesPluginClusters) {
+    if (!seen.has(entry.cluster.name)) {
+      seen.add(entry.cluster.name);
+      merged.push(entry);
     }
   }
-  return merged;
+  checkOperatorRoles(merged);
+  return merged.map(entry => entry.cluster);
 }
 
 function readRoles(config: Config): KedaRolesConfig {
@@ -471,8 +641,40 @@ function readRoles(config: Config): KedaRolesConfig {
     permissionsBoundaryArn: boundary,
     tags: config.getOptional<Record<string, string>>('keda.roles.tags') ?? {},
     trustOperatorWebIdentity:
-      config.getOptionalBoolean('keda.roles.trustOperatorWebIdentity') ?? false,
+      config.getOptionalBoolean('keda.roles.trustOperatorWebIdentity') ??
+      DEFAULT_KEDA_ROLES.trustOperatorWebIdentity,
+    adoptExistingRoles:
+      config.getOptionalBoolean('keda.roles.adoptExistingRoles') ??
+      DEFAULT_KEDA_ROLES.adoptExistingRoles,
   };
+}
+
+function readAllowedSqsEndpoints(config: Config): string[] {
+  const key = 'keda.guardrails.allowedSqsEndpoints';
+  const endpoints = config.getOptionalStringArray(key) ?? [];
+  endpoints.forEach((endpoint, i) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      url = undefined;
+    }
+    if (
+      !url ||
+      url.protocol !== 'https:' ||
+      url.username ||
+      url.password ||
+      url.search ||
+      url.hash
+    ) {
+      fail(
+        `${key}[${i}]`,
+        `'${endpoint}' is not an https URL of an SQS endpoint`,
+        "Use the endpoint's https URL without user info or query, e.g. 'https://vpce-0123-abcd.sqs.eu-west-1.vpce.amazonaws.com'",
+      );
+    }
+  });
+  return endpoints;
 }
 
 function readGuardrails(
@@ -546,12 +748,22 @@ function readGuardrails(
     allowedClusters,
     maxReplicas,
     autoApprove,
+    requireOwnership:
+      config.getOptionalBoolean('keda.guardrails.requireOwnership') ?? true,
+    allowedSqsEndpoints: readAllowedSqsEndpoints(config),
   };
 }
 
-function readApprovals(config: Config): KedaApprovalsConfig {
-  const groups =
-    config.getOptionalStringArray('keda.approvals.approverGroups') ?? [];
+/**
+ * Reads `keda.approvals` alone — for callers that need no clusters (the
+ * permission policy); `readKedaConfig` uses it too, so both see the same
+ * defaults. Throws an `InputError` naming the key and the fix.
+ * @public
+ */
+export function readKedaApprovals(config: Config): KedaApprovalsConfig {
+  const groups = config.getOptionalStringArray(
+    'keda.approvals.approverGroups',
+  ) ?? [...DEFAULT_APPROVER_GROUPS];
   groups.forEach((g, i) => {
     if (!/^group:[^/]+\/.+$/.test(g)) {
       fail(
@@ -561,7 +773,11 @@ function readApprovals(config: Config): KedaApprovalsConfig {
       );
     }
   });
-  return { approverGroups: groups };
+  return {
+    approverGroups: groups,
+    allowSelfApproval:
+      config.getOptionalBoolean('keda.approvals.allowSelfApproval') ?? false,
+  };
 }
 
 function readStatus(config: Config): KedaStatusConfig {
@@ -598,7 +814,7 @@ export function readKedaConfig(config: Config): KedaConfig {
     clusters,
     roles: readRoles(config),
     guardrails: readGuardrails(config, clusters),
-    approvals: readApprovals(config),
+    approvals: readKedaApprovals(config),
     status: readStatus(config),
   };
 }
@@ -634,6 +850,9 @@ export function clusterSpecOf(cluster: KedaClusterConfig) {
       serviceAccount: cluster.operator.serviceAccount,
       roleName: cluster.operator.roleName,
       rolePath: cluster.operator.rolePath,
+      ...(cluster.operator.sharedIssuers?.length
+        ? { sharedIssuers: [...cluster.operator.sharedIssuers] }
+        : {}),
     },
     gitops: cluster.gitops && { ...cluster.gitops },
   };

@@ -25,9 +25,13 @@ import {
   kedaIamProvisionPermission,
   kedaRequestApprovePermission,
 } from '@internal/plugin-keda-common';
+import { readKedaApprovals } from '@internal/plugin-keda-node';
 
-/** Groups whose members approve KEDA requests and provision IAM by default. */
-export const DEFAULT_APPROVER_GROUPS = ['group:default/platform-team'];
+/**
+ * Groups whose members approve KEDA requests and provision IAM by default;
+ * the one default of keda-node's config reader, re-exported.
+ */
+export { DEFAULT_APPROVER_GROUPS } from '@internal/plugin-keda-node';
 
 /**
  * The scaffolder action that a requester's own template run may execute when
@@ -55,11 +59,15 @@ const PLATFORM_ONLY_IAM_ACTIONS = KEDA_IAM_ACTION_IDS;
  * - Everything else is allowed to signed-in users, as in the default portal.
  */
 export class KedaPortalPermissionPolicy implements PermissionPolicy {
+  /**
+   * Approver groups as keda-node's config reader reads them (same default
+   * and validation as the requests backend). Only `keda.approvals` is read,
+   * so a cluster misconfiguration does not take the permission policy down.
+   */
   static fromConfig(config: Config): KedaPortalPermissionPolicy {
-    const groups =
-      config.getOptionalStringArray('keda.approvals.approverGroups') ??
-      DEFAULT_APPROVER_GROUPS;
-    return new KedaPortalPermissionPolicy(groups);
+    return new KedaPortalPermissionPolicy(
+      readKedaApprovals(config).approverGroups,
+    );
   }
 
   constructor(private readonly approverGroups: string[]) {}
@@ -67,7 +75,9 @@ export class KedaPortalPermissionPolicy implements PermissionPolicy {
   isApprover(user?: PolicyQueryUser): boolean {
     const refs = user?.info.ownershipEntityRefs ?? [];
     return refs.some(ref =>
-      this.approverGroups.some(g => g.toLocaleLowerCase('en-US') === ref.toLocaleLowerCase('en-US')),
+      this.approverGroups.some(
+        g => g.toLocaleLowerCase('en-US') === ref.toLocaleLowerCase('en-US'),
+      ),
     );
   }
 
@@ -82,15 +92,23 @@ export class KedaPortalPermissionPolicy implements PermissionPolicy {
       isPermission(permission, kedaIamProvisionPermission)
     ) {
       return {
-        result: this.isApprover(user) ? AuthorizeResult.ALLOW : AuthorizeResult.DENY,
+        result: this.isApprover(user)
+          ? AuthorizeResult.ALLOW
+          : AuthorizeResult.DENY,
       };
     }
 
     // Platform-only templates (cluster onboarding, provisioning of approved
     // requests) are invisible to everyone else, so nobody else can start them.
-    if (isPermission(permission, catalogEntityReadPermission) && !this.isApprover(user)) {
+    if (
+      isPermission(permission, catalogEntityReadPermission) &&
+      !this.isApprover(user)
+    ) {
       return createCatalogConditionalDecision(permission, {
-        not: catalogConditions.hasLabel({ label: PLATFORM_ONLY_LABEL, value: 'true' }),
+        not: catalogConditions.hasLabel({
+          label: PLATFORM_ONLY_LABEL,
+          value: 'true',
+        }),
       });
     }
 

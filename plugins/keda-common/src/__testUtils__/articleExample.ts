@@ -18,7 +18,8 @@ export const articleCluster: KedaClusterSpec = {
   operator: {
     namespace: 'keda',
     serviceAccount: 'keda-operator',
-    roleName: 'keda-operator',
+    // keda-node's default for cluster prod-eu (one operator role per cluster)
+    roleName: 'keda-operator-prod-eu',
   },
   gitops: {
     repoUrl: 'github.com?owner=acme&repo=gitops',

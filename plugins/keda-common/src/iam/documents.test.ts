@@ -64,6 +64,60 @@ describe('operatorRoleTrustPolicy (IRSA)', () => {
     );
   });
 
+  it('has one statement per issuer, with the same conditions, when clusters share the role', () => {
+    const other =
+      'https://oidc.eks.us-east-1.amazonaws.com/id/0THERC1USTER00000000000000000000';
+    const otherHostPath =
+      'oidc.eks.us-east-1.amazonaws.com/id/0THERC1USTER00000000000000000000';
+    const doc = operatorRoleTrustPolicy({
+      ...cluster,
+      // the own issuer repeated (with a trailing slash) is listed once
+      operator: {
+        ...cluster.operator,
+        sharedIssuers: [other, `${cluster.oidcIssuer}/`],
+      },
+    });
+    const statement = (sid: string, hostPath: string) => ({
+      Sid: sid,
+      Effect: 'Allow',
+      Principal: {
+        Federated: `arn:aws:iam::111111111111:oidc-provider/${hostPath}`,
+      },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: {
+        StringEquals: {
+          [`${hostPath}:sub`]: 'system:serviceaccount:keda:keda-operator',
+          [`${hostPath}:aud`]: 'sts.amazonaws.com',
+        },
+      },
+    });
+    // sorted by issuer, so every sharing cluster computes the same document
+    expect(doc).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        statement('IrsaForKedaOperator1', HOST_PATH),
+        statement('IrsaForKedaOperator2', otherHostPath),
+      ],
+    });
+    expect(
+      operatorRoleTrustPolicy({
+        ...cluster,
+        oidcIssuer: other,
+        operator: { ...cluster.operator, sharedIssuers: [cluster.oidcIssuer!] },
+      }),
+    ).toEqual(doc);
+    expect(policySize(doc)).toBeLessThan(TRUST_POLICY_MAX_CHARS);
+  });
+
+  it('keeps the single-issuer document unchanged for an empty sharedIssuers', () => {
+    expect(
+      operatorRoleTrustPolicy({
+        ...cluster,
+        operator: { ...cluster.operator, sharedIssuers: [] },
+      }),
+    ).toEqual(operatorRoleTrustPolicy(cluster));
+  });
+
   it('names the missing issuer and how to find it', () => {
     expect(() =>
       operatorRoleTrustPolicy({ ...cluster, oidcIssuer: undefined }),

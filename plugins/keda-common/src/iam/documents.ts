@@ -80,7 +80,8 @@ function webIdentityStatement(
 /**
  * Trust policy of the KEDA operator role in the cluster account.
  * IRSA: only the operator's service account token from this cluster's OIDC
- * issuer, with audience `sts.amazonaws.com`. EKS Pod Identity: the
+ * issuer, with audience `sts.amazonaws.com` — one statement per issuer when
+ * clusters share the role (`operator.sharedIssuers`). EKS Pod Identity: the
  * `pods.eks.amazonaws.com` service, only on behalf of this cluster (confused
  * deputy protection via `aws:SourceAccount` / `aws:SourceArn`).
  * @public
@@ -107,22 +108,44 @@ export function operatorRoleTrustPolicy(
       ],
     };
   }
-  const issuer = requireIssuer(cluster, 'for identity "irsa"');
+  const issuers = operatorRoleIssuers(cluster);
+  const subject = serviceAccountSubject(
+    cluster.operator.namespace,
+    cluster.operator.serviceAccount,
+  );
   return {
     Version: '2012-10-17',
-    Statement: [
+    Statement: issuers.map((issuer, i) =>
       webIdentityStatement(
-        'IrsaForKedaOperator',
+        // Sids must be unique within a policy; one issuer keeps the plain Sid.
+        issuers.length === 1
+          ? 'IrsaForKedaOperator'
+          : `IrsaForKedaOperator${i + 1}`,
         partition,
         cluster.accountId,
         issuer,
-        serviceAccountSubject(
-          cluster.operator.namespace,
-          cluster.operator.serviceAccount,
-        ),
+        subject,
       ),
-    ],
+    ),
   };
+}
+
+/**
+ * The OIDC issuers the operator role trusts (IRSA): the cluster's own, plus
+ * those of the clusters sharing the role (`operator.sharedIssuers`), without
+ * duplicates and sorted by their IAM form, so every sharing cluster computes
+ * the very same trust policy (reconcile from one cluster does not undo
+ * another's).
+ * @public
+ */
+export function operatorRoleIssuers(cluster: KedaClusterSpec): string[] {
+  const own = requireIssuer(cluster, 'for identity "irsa"');
+  const byHostPath = new Map<string, string>();
+  for (const issuer of [own, ...(cluster.operator.sharedIssuers ?? [])]) {
+    const key = oidcIssuerHostPath(issuer);
+    if (key && !byHostPath.has(key)) byHostPath.set(key, issuer);
+  }
+  return [...byHostPath.keys()].sort().map(key => byHostPath.get(key)!);
 }
 
 /**

@@ -13,7 +13,7 @@ import {
   TRUST_POLICY_MAX_CHARS,
 } from './documents';
 import { policySize, type PolicyDocument } from './policyDocument';
-import { iamRoleArn } from './roleNames';
+import { iamRoleArn, oidcProviderArn } from './roleNames';
 
 const CLUSTER_ACCOUNT = '111111111111';
 const QUEUE_ACCOUNT = '222222222222';
@@ -275,6 +275,54 @@ describe('scaler role permissions', () => {
 // The IRSA web identity trust is checked structurally in documents.test.ts:
 // iam-simulate ignores issuer-specific condition keys (`<issuer>:sub`).
 describe('operator role trust', () => {
+  it('IRSA, shared role: the OIDC providers of both sharing clusters may assume it, a third may not', async () => {
+    const OTHER_ISSUER =
+      'https://oidc.eks.us-east-1.amazonaws.com/id/0THERC1USTER00000000000000000000';
+    const trust = operatorRoleTrustPolicy({
+      ...irsaCluster,
+      operator: { ...irsaCluster.operator, sharedIssuers: [OTHER_ISSUER] },
+    });
+    // Every statement keeps the sub/aud conditions (see documents.test.ts);
+    // the simulator drops issuer-specific keys from the request context, so
+    // the principal match is simulated on the document without them.
+    for (const statement of trust.Statement) {
+      expect(Object.keys(statement.Condition!.StringEquals)).toHaveLength(2);
+    }
+    const principalsOnly: PolicyDocument = {
+      ...trust,
+      Statement: trust.Statement.map(({ Condition: _c, ...rest }) => rest),
+    };
+    const assumeFrom = (issuer: string) =>
+      decide({
+        principal: oidcProviderArn('aws', CLUSTER_ACCOUNT, issuer),
+        action: 'sts:AssumeRoleWithWebIdentity',
+        resource: operatorRoleArn(irsaCluster),
+        resourceAccount: CLUSTER_ACCOUNT,
+        resourcePolicy: principalsOnly,
+      });
+    await expect(assumeFrom(ISSUER)).resolves.toBe('Allowed');
+    await expect(assumeFrom(OTHER_ISSUER)).resolves.toBe('Allowed');
+    await expect(
+      assumeFrom(
+        'https://oidc.eks.eu-west-1.amazonaws.com/id/THIRDC1USTER00000000000000000000',
+      ),
+    ).resolves.not.toBe('Allowed');
+    // and an unshared role admits its own cluster's provider only
+    const own = operatorRoleTrustPolicy(irsaCluster);
+    await expect(
+      decide({
+        principal: oidcProviderArn('aws', CLUSTER_ACCOUNT, OTHER_ISSUER),
+        action: 'sts:AssumeRoleWithWebIdentity',
+        resource: operatorRoleArn(irsaCluster),
+        resourceAccount: CLUSTER_ACCOUNT,
+        resourcePolicy: {
+          ...own,
+          Statement: own.Statement.map(({ Condition: _c, ...rest }) => rest),
+        },
+      }),
+    ).resolves.not.toBe('Allowed');
+  });
+
   it('Pod Identity: only the EKS Pod Identity service, on behalf of this cluster', async () => {
     const trust = operatorRoleTrustPolicy(podIdentityCluster);
     const service = (sourceArn: string) =>

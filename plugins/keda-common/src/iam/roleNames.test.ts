@@ -1,5 +1,7 @@
+import { stableHash } from '../names';
 import {
   assertExternalId,
+  defaultOperatorRoleName,
   assertIamPath,
   assertIamRoleName,
   generateExternalId,
@@ -11,21 +13,62 @@ import {
 
 const IAM_NAME = /^[\w+=,.@-]{1,64}$/;
 
+const HASHED = /^keda-sqs-[a-z0-9+=,.@_-]+-[0-9a-f]{8}$/;
+
 describe('scalerRoleName', () => {
-  it('is <prefix><cluster>-<namespace>-<workload> when that fits', () => {
+  const base = {
+    namePrefix: 'keda-sqs-',
+    cluster: 'prod-eu',
+    namespace: 'shop',
+    workloadKind: 'Deployment',
+    workloadName: 'orders-worker',
+  };
+
+  it('is <prefix><cluster>-<namespace>-<workload>-<hash of cluster/namespace/kind/name>', () => {
+    expect(scalerRoleName(base)).toBe(
+      `keda-sqs-prod-eu-shop-orders-worker-${stableHash(
+        'prod-eu/shop/Deployment/orders-worker',
+      )}`,
+    );
+    expect(scalerRoleName(base)).toMatch(HASHED);
     expect(
       scalerRoleName({
-        namePrefix: 'keda-sqs-',
-        cluster: 'prod-eu',
-        namespace: 'shop',
-        workloadName: 'orders-worker',
+        ...base,
+        cluster: 'demo-eks',
+        namespace: 'orders',
       }),
-    ).toBe('keda-sqs-prod-eu-shop-orders-worker');
+    ).toMatch(/^keda-sqs-demo-eks-orders-orders-worker-[0-9a-f]{8}$/);
   });
 
-  it('shortens long names to 64 characters with a stable hash suffix', () => {
+  it('is deterministic', () => {
+    expect(scalerRoleName({ ...base })).toBe(scalerRoleName(base));
+  });
+
+  it('keeps prod-eu/team-a/worker and prod-eu/team/a-worker apart (the old names collided)', () => {
+    const a = scalerRoleName({
+      ...base,
+      namespace: 'team-a',
+      workloadName: 'worker',
+    });
+    const b = scalerRoleName({
+      ...base,
+      namespace: 'team',
+      workloadName: 'a-worker',
+    });
+    // same readable part, different identity
+    expect(a.slice(0, -9)).toBe(b.slice(0, -9));
+    expect(a.toLowerCase()).not.toBe(b.toLowerCase());
+  });
+
+  it('gives a Deployment and a StatefulSet of the same name different roles', () => {
+    expect(scalerRoleName({ ...base, workloadKind: 'StatefulSet' })).not.toBe(
+      scalerRoleName(base),
+    );
+  });
+
+  it('shortens long names to 64 characters, keeping the prefix whole', () => {
     const input = {
-      namePrefix: 'keda-sqs-',
+      ...base,
       cluster: 'production-eu-west-1-primary',
       namespace: 'order-fulfilment-platform',
       workloadName: 'shipment-label-printer-worker',
@@ -37,36 +80,39 @@ describe('scalerRoleName', () => {
       /^keda-sqs-production-eu-west-1-primary-order-fulfilme.*-[0-9a-f]{8}$/,
     );
     expect(scalerRoleName({ ...input })).toBe(name);
+    // a prefix ending in "-" is never trimmed: the operator may assume <prefix>*
+    const tight = scalerRoleName({
+      ...input,
+      namePrefix: `${'p'.repeat(52)}-`,
+    });
+    expect(tight.startsWith(`${'p'.repeat(52)}-`)).toBe(true);
+    expect(tight.length).toBeLessThanOrEqual(IAM_ROLE_NAME_MAX);
   });
 
   it('keeps two long names that share their first 55 characters apart', () => {
-    const base = {
-      namePrefix: 'keda-sqs-',
+    const long = {
+      ...base,
       cluster: 'production-eu-west-1-primary',
       namespace: 'order-fulfilment-platform',
     };
-    const a = scalerRoleName({ ...base, workloadName: 'worker-a' });
-    const b = scalerRoleName({ ...base, workloadName: 'worker-b' });
+    const a = scalerRoleName({ ...long, workloadName: 'worker-a' });
+    const b = scalerRoleName({ ...long, workloadName: 'worker-b' });
     expect(a).not.toBe(b);
     expect(a.slice(0, 55)).toBe(b.slice(0, 55));
   });
 
   it('replaces characters IAM refuses and hashes so cleaned names cannot collide', () => {
-    const a = scalerRoleName({
-      namePrefix: 'keda-sqs-',
-      cluster: 'c',
-      namespace: 'ns',
-      workloadName: 'a/b',
-    });
-    const b = scalerRoleName({
-      namePrefix: 'keda-sqs-',
-      cluster: 'c',
-      namespace: 'ns',
-      workloadName: 'a:b',
-    });
+    const a = scalerRoleName({ ...base, workloadName: 'a/b' });
+    const b = scalerRoleName({ ...base, workloadName: 'a:b' });
     expect(a).toMatch(IAM_NAME);
     expect(b).toMatch(IAM_NAME);
     expect(a).not.toBe(b);
+  });
+
+  it('refuses a prefix that leaves no room for the workload, naming keda.roles.namePrefix', () => {
+    expect(() =>
+      scalerRoleName({ ...base, namePrefix: 'x'.repeat(55) }),
+    ).toThrow(/keda\.roles\.namePrefix/);
   });
 });
 
@@ -92,6 +138,7 @@ describe('scalerRoleName over many identities', () => {
         namePrefix: 'keda-sqs-',
         cluster: word(30),
         namespace: word(63),
+        workloadKind: next() % 2 ? 'Deployment' : 'StatefulSet',
         workloadName: word(80),
       };
     }
@@ -103,8 +150,10 @@ describe('scalerRoleName over many identities', () => {
     const collisions: string[] = [];
     for (const input of identities(2000)) {
       const name = scalerRoleName(input);
-      if (!IAM_NAME.test(name)) invalid.push(name);
-      const identity = `${input.cluster}/${input.namespace}/${input.workloadName}`;
+      if (!IAM_NAME.test(name) || !name.startsWith(input.namePrefix)) {
+        invalid.push(name);
+      }
+      const identity = `${input.cluster}/${input.namespace}/${input.workloadKind}/${input.workloadName}`;
       const previous = seen.get(name.toLowerCase());
       if (previous !== undefined && previous !== identity) {
         collisions.push(`${previous} and ${identity} → ${name}`);
@@ -117,15 +166,40 @@ describe('scalerRoleName over many identities', () => {
   });
 
   it('gives clusters differing only in case different roles', () => {
-    const base = {
+    const upper = scalerRoleName({
       namePrefix: 'keda-sqs-',
+      cluster: 'Prod',
       namespace: 'shop',
+      workloadKind: 'Deployment',
       workloadName: 'orders-worker',
-    };
-    const upper = scalerRoleName({ ...base, cluster: 'Prod' });
-    const lower = scalerRoleName({ ...base, cluster: 'prod' });
-    expect(lower).toBe('keda-sqs-prod-shop-orders-worker');
+    });
+    const lower = scalerRoleName({
+      namePrefix: 'keda-sqs-',
+      cluster: 'prod',
+      namespace: 'shop',
+      workloadKind: 'Deployment',
+      workloadName: 'orders-worker',
+    });
+    expect(lower).toMatch(/^keda-sqs-prod-shop-orders-worker-[0-9a-f]{8}$/);
+    // the readable part is lower-cased for both; the hash tells them apart
+    expect(upper.slice(0, -9)).toBe(lower.slice(0, -9));
     expect(upper.toLowerCase()).not.toBe(lower.toLowerCase());
+  });
+});
+
+describe('defaultOperatorRoleName', () => {
+  it('is keda-operator-<cluster name>', () => {
+    expect(defaultOperatorRoleName('prod-eu')).toBe('keda-operator-prod-eu');
+  });
+
+  it('replaces characters IAM refuses and fits long names into 64 with a hash', () => {
+    expect(defaultOperatorRoleName('team a/prod')).toBe(
+      'keda-operator-team-a-prod',
+    );
+    const long = defaultOperatorRoleName('c'.repeat(80));
+    expect(long).toMatch(IAM_NAME);
+    expect(long).toMatch(/^keda-operator-c+-[0-9a-f]{8}$/);
+    expect(defaultOperatorRoleName(`${'c'.repeat(79)}d`)).not.toBe(long);
   });
 });
 

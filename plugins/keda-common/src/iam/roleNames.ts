@@ -1,4 +1,4 @@
-import { stableHash } from '../names';
+import { fitName, stableHash } from '../names';
 import type { AwsPartition } from '../queueUrl';
 
 /** IAM: role names are 1–64 characters of `[\w+=,.@-]`. @public */
@@ -83,36 +83,72 @@ export function oidcIssuerHostPath(issuer: string): string {
 }
 
 /**
- * The scaler role's name: `<prefix><cluster>-<namespace>-<workload>`, cut to
- * IAM's 64 characters with a stable hash suffix of the full identity when too
- * long, so the same workload always maps to the same role (re-runs converge)
- * and two workloads never share one.
+ * The scaler role's name: `<prefix><cluster>-<namespace>-<workload>-<hash>`.
+ * The readable part is lower-cased, cleaned to IAM's characters and cut so
+ * the whole name fits IAM's 64 characters; the suffix is always the first 8
+ * hex characters of SHA-256 over the exact identity
+ * `<cluster>/<namespace>/<kind>/<name>`. So the same workload always maps to
+ * the same role (re-runs converge), and two workloads never share one — not
+ * `prod-eu/team-a/worker` and `prod-eu/team/a-worker`, not a Deployment and
+ * a StatefulSet of the same name, not clusters differing only in case (IAM
+ * role names are unique case-insensitively).
+ *
+ * @throws Error when the prefix leaves no room for the identity.
  * @public
  */
 export function scalerRoleName(input: {
   namePrefix: string;
   cluster: string;
   namespace: string;
+  workloadKind: string;
   workloadName: string;
 }): string {
-  const { namePrefix, cluster, namespace, workloadName } = input;
-  const identity = `${cluster}-${namespace}-${workloadName}`;
-  // IAM role names are unique case-insensitively: lower-case the variable
-  // part, and whenever that or the character clean-up changed anything (or
-  // the name is too long), append a hash of the exact identity so that
-  // "Prod" and "prod" clusters, or "a/b" and "a:b", never share a role.
-  const cleaned = identity.toLowerCase().replace(/[^\w+=,.@-]+/g, '-');
-  if (
-    cleaned === identity &&
-    namePrefix.length + identity.length <= IAM_ROLE_NAME_MAX
-  ) {
-    return `${namePrefix}${identity}`;
+  const { namePrefix, cluster, namespace, workloadKind, workloadName } = input;
+  const hash = stableHash(
+    `${cluster}/${namespace}/${workloadKind}/${workloadName}`,
+  );
+  // Room for the readable part: 64 - prefix - "-" - 8 hash characters.
+  const room = IAM_ROLE_NAME_MAX - namePrefix.length - 1 - hash.length;
+  if (room < 1) {
+    throw new Error(
+      `keda.roles.namePrefix "${namePrefix}" is ${
+        namePrefix.length
+      } characters; scaler role names need at most ${
+        IAM_ROLE_NAME_MAX - 10
+      } for the prefix so that the workload and its hash still fit IAM's ${IAM_ROLE_NAME_MAX}`,
+    );
   }
-  const key = `${cluster}/${namespace}/${workloadName}`;
-  const head = `${namePrefix}${cleaned}`
-    .slice(0, IAM_ROLE_NAME_MAX - 9)
-    .replace(/[-_.]+$/, '');
-  return `${head}-${stableHash(key)}`;
+  const readable =
+    `${cluster}-${namespace}-${workloadName}`
+      .toLowerCase()
+      .replace(/[^\w+=,.@-]+/g, '-')
+      .slice(0, room)
+      // Only the variable part is trimmed: the prefix stays exactly as
+      // configured, because the operator role may assume `<prefix>*` only.
+      .replace(/[-_.]+$/, '') || 'x';
+  return `${namePrefix}${readable}-${hash}`;
+}
+
+/** Name prefix of the default per-cluster KEDA operator role. @public */
+export const DEFAULT_OPERATOR_ROLE_NAME_PREFIX = 'keda-operator-';
+
+/**
+ * The KEDA operator role's name when `keda.clusters[].operator.roleName` is
+ * not configured: `keda-operator-<cluster name>`, characters IAM refuses
+ * replaced by `-`, cut to 64 with a hash of the cluster name when longer.
+ * One role per cluster, so clusters never share (or take over) an operator
+ * role unless the platform team says so (`operator.sharedRole`).
+ * @public
+ */
+export function defaultOperatorRoleName(clusterName: string): string {
+  return fitName(
+    `${DEFAULT_OPERATOR_ROLE_NAME_PREFIX}${clusterName}`.replace(
+      /[^\w+=,.@-]+/g,
+      '-',
+    ),
+    IAM_ROLE_NAME_MAX,
+    clusterName,
+  );
 }
 
 /**

@@ -17,9 +17,16 @@ import {
   type Role,
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
-import { plan, policyJson, ROLE_TAG_KEYS } from '@internal/plugin-keda-common';
+import {
+  plan,
+  policyJson,
+  ROLE_TAG_KEYS,
+  type KedaPlanInput,
+  type KedaRequestInput,
+} from '@internal/plugin-keda-common';
 import { deleteManagedRole, reconcileRole } from './roleReconcile';
 import {
+  desiredOperatorRole,
   desiredScalerRole,
   describeChainFailure,
   PROVENANCE_TAG_KEYS,
@@ -38,7 +45,7 @@ const MUTATING = [
   DetachRolePolicyCommand,
 ] as const;
 
-const articlePlan = plan({
+const articleInput: KedaPlanInput = {
   request: {
     entityRef: 'component:default/orders-worker',
     cluster: 'prod-eu',
@@ -71,7 +78,24 @@ const articlePlan = plan({
   guardrails: { allowedQueueAccounts: ['222222222222'], maxReplicas: 50 },
   externalId: '5d41402abc4b2a76b9719d911017c592',
   requester: 'user:default/jane.doe',
-});
+};
+const articlePlan = plan(articleInput);
+
+/** The plan of another workload on the same cluster and queue. */
+function planFor(
+  namespace: string,
+  kind: 'Deployment' | 'StatefulSet',
+  name: string,
+) {
+  return plan({
+    ...articleInput,
+    request: {
+      ...(articleInput.request as KedaRequestInput),
+      namespace,
+      workload: { kind, name },
+    },
+  });
+}
 
 const desired = desiredScalerRole(articlePlan, {
   requester: 'user:default/jane.doe',
@@ -128,14 +152,14 @@ describe('reconcileRole', () => {
     const result = await reconcileRole({ iam, role: desired });
 
     expect(result).toEqual({
-      arn: 'arn:aws:iam::222222222222:role/keda/keda-sqs-prod-eu-shop-orders-worker',
+      arn: 'arn:aws:iam::222222222222:role/keda/keda-sqs-prod-eu-shop-orders-worker-057d7a5a',
       roleId: 'AROAEXAMPLESCALER',
       created: true,
       adopted: false,
       changes: ['create-role', 'put-role-policy:keda-read-queue-depth'],
     });
     expect(iamMock.commandCalls(CreateRoleCommand)[0].args[0].input).toEqual({
-      RoleName: 'keda-sqs-prod-eu-shop-orders-worker',
+      RoleName: 'keda-sqs-prod-eu-shop-orders-worker-057d7a5a',
       Path: '/keda/',
       AssumeRolePolicyDocument: JSON.stringify({
         Version: '2012-10-17',
@@ -171,7 +195,7 @@ describe('reconcileRole', () => {
     });
     expect(iamMock.commandCalls(PutRolePolicyCommand)[0].args[0].input).toEqual(
       {
-        RoleName: 'keda-sqs-prod-eu-shop-orders-worker',
+        RoleName: 'keda-sqs-prod-eu-shop-orders-worker-057d7a5a',
         PolicyName: 'keda-read-queue-depth',
         PolicyDocument: JSON.stringify({
           Version: '2012-10-17',
@@ -240,7 +264,7 @@ describe('reconcileRole', () => {
       .resolves({});
 
     await expect(reconcileRole({ iam, role: desired })).rejects.toThrow(
-      /AWS kept failing iam:PutRolePolicy on arn:aws:iam::222222222222:role\/keda\/keda-sqs-prod-eu-shop-orders-worker .*Throttling after the SDK's retries/,
+      /AWS kept failing iam:PutRolePolicy on arn:aws:iam::222222222222:role\/keda\/keda-sqs-prod-eu-shop-orders-worker-057d7a5a .*Throttling after the SDK's retries/,
     );
     expect(iamMock.commandCalls(CreateRoleCommand)).toHaveLength(1);
 
@@ -340,7 +364,7 @@ describe('reconcileRole', () => {
     const error = await reconcileRole({ iam, role: desired }).catch(e => e);
     expect(error.name).toBe('NotAllowedError');
     expect(error.message).toMatch(
-      /^AWS denied iam:CreateRole on arn:aws:iam::222222222222:role\/keda\/keda-sqs-prod-eu-shop-orders-worker in account 222222222222 to arn:aws:sts::222222222222:assumed-role\/backstage\/portal: an organisation service control policy \(SCP\) denies it/,
+      /^AWS denied iam:CreateRole on arn:aws:iam::222222222222:role\/keda\/keda-sqs-prod-eu-shop-orders-worker-057d7a5a in account 222222222222 to arn:aws:sts::222222222222:assumed-role\/backstage\/portal: an organisation service control policy \(SCP\) denies it/,
     );
   });
 
@@ -362,11 +386,271 @@ describe('reconcileRole', () => {
     });
     expect(keys).toEqual([
       expect.stringMatching(
-        /^create-role:keda-sqs-prod-eu-shop-orders-worker:[0-9a-f]{8}$/,
+        /^create-role:keda-sqs-prod-eu-shop-orders-worker-057d7a5a:[0-9a-f]{8}$/,
       ),
       expect.stringMatching(
-        /^put-role-policy:keda-sqs-prod-eu-shop-orders-worker:keda-read-queue-depth:[0-9a-f]{8}$/,
+        /^put-role-policy:keda-sqs-prod-eu-shop-orders-worker-057d7a5a:keda-read-queue-depth:[0-9a-f]{8}$/,
       ),
+    ]);
+  });
+  describe('ownership: identity tags', () => {
+    /** `desired`'s stored role, but tagged as another workload's. */
+    const otherWorkloadsRole = (extra: Record<string, string> = {}) =>
+      storedRole({
+        Tags: Object.entries({
+          ...desired.tags,
+          [ROLE_TAG_KEYS.namespace]: 'payments',
+          [ROLE_TAG_KEYS.workloadKind]: 'StatefulSet',
+          [ROLE_TAG_KEYS.workload]: 'StatefulSet/ledger',
+          ...extra,
+        }).map(([Key, Value]) => ({ Key, Value })),
+      });
+
+    it('refuses to converge a role whose identity tags name another workload, naming it', async () => {
+      iamMock.on(GetRoleCommand).resolves({ Role: otherWorkloadsRole() });
+      iamMock.on(GetRolePolicyCommand).rejects(noSuchEntity());
+
+      const error = await reconcileRole({ iam, role: desired }).catch(e => e);
+
+      expect(error.name).toBe('ConflictError');
+      expect(error.message).toContain(
+        `IAM role ${desired.arn} belongs to another workload (cluster prod-eu, namespace payments, workload kind StatefulSet, workload StatefulSet/ledger), not to cluster prod-eu, namespace shop, workload kind Deployment, workload Deployment/orders-worker`,
+      );
+      expect(mutatingCalls(iamMock)).toHaveLength(0);
+    });
+
+    it('refuses it with adoptUnmanaged too: adoption is for roles without our managed-by tag only', async () => {
+      iamMock.on(GetRoleCommand).resolves({ Role: otherWorkloadsRole() });
+      iamMock.on(GetRolePolicyCommand).rejects(noSuchEntity());
+
+      await expect(
+        reconcileRole({ iam, role: desired, adoptUnmanaged: true }),
+      ).rejects.toThrow(
+        /belongs to another workload .*not even with keda\.roles\.adoptExistingRoles/,
+      );
+
+      // an unmanaged role carrying another workload's identity is not adopted either
+      iamMock.on(GetRoleCommand).resolves({
+        Role: otherWorkloadsRole({ [ROLE_TAG_KEYS.managedBy]: 'terraform' }),
+      });
+      await expect(
+        reconcileRole({ iam, role: desired, adoptUnmanaged: true }),
+      ).rejects.toThrow(/belongs to another workload/);
+      expect(mutatingCalls(iamMock)).toHaveLength(0);
+    });
+
+    it("refuses another cluster's role of the same name", async () => {
+      iamMock.on(GetRoleCommand).resolves({
+        Role: otherWorkloadsRole({
+          [ROLE_TAG_KEYS.cluster]: 'prod-us',
+          [ROLE_TAG_KEYS.namespace]: 'shop',
+          [ROLE_TAG_KEYS.workloadKind]: 'Deployment',
+          [ROLE_TAG_KEYS.workload]: 'Deployment/orders-worker',
+        }),
+      });
+      await expect(
+        reconcileRole({ iam, role: desired, adoptUnmanaged: true }),
+      ).rejects.toThrow(
+        /belongs to another workload \(cluster prod-us, .*keda\.backstage\.io\/cluster is "prod-us"/,
+      );
+      expect(mutatingCalls(iamMock)).toHaveLength(0);
+    });
+
+    it('refuses a managed role without identity tags (older versions) unless adopting, then writes them', async () => {
+      const legacyTags = Object.entries(desired.tags)
+        .filter(
+          ([key]) =>
+            key !== ROLE_TAG_KEYS.workloadKind &&
+            key !== ROLE_TAG_KEYS.namespace,
+        )
+        .map(([Key, Value]) => ({ Key, Value }));
+      iamMock
+        .on(GetRoleCommand)
+        .resolves({ Role: storedRole({ Tags: legacyTags }) });
+      iamMock.on(GetRolePolicyCommand).resolves({
+        RoleName: desired.name,
+        PolicyName: 'keda-read-queue-depth',
+        PolicyDocument: encodeURIComponent(
+          policyJson(articlePlan.scalerRole.permissionPolicy),
+        ),
+      });
+
+      await expect(reconcileRole({ iam, role: desired })).rejects.toThrow(
+        /carries the backstage\.io\/managed-by=backstage-keda tag but not the identity tags keda\.backstage\.io\/namespace, keda\.backstage\.io\/workload-kind .*keda\.roles\.adoptExistingRoles: true/,
+      );
+      expect(mutatingCalls(iamMock)).toHaveLength(0);
+
+      const adopted = await reconcileRole({
+        iam,
+        role: desired,
+        adoptUnmanaged: true,
+      });
+      expect(adopted).toMatchObject({
+        adopted: true,
+        created: false,
+        changes: ['tag-role'],
+      });
+      expect(
+        iamMock.commandCalls(TagRoleCommand)[0].args[0].input.Tags,
+      ).toEqual(
+        expect.arrayContaining([
+          { Key: ROLE_TAG_KEYS.namespace, Value: 'shop' },
+          { Key: ROLE_TAG_KEYS.workloadKind, Value: 'Deployment' },
+        ]),
+      );
+    });
+
+    it('gives the formerly colliding prod-eu/team-a/worker and prod-eu/team/a-worker different roles', async () => {
+      const a = desiredScalerRole(planFor('team-a', 'Deployment', 'worker'));
+      const b = desiredScalerRole(planFor('team', 'Deployment', 'a-worker'));
+      expect(a.name).toMatch(/^keda-sqs-prod-eu-team-a-worker-[0-9a-f]{8}$/);
+      expect(b.name).toMatch(/^keda-sqs-prod-eu-team-a-worker-[0-9a-f]{8}$/);
+      expect(a.name).not.toBe(b.name);
+      expect(a.arn).not.toBe(b.arn);
+
+      // Were b to meet a's role under its name, the identity tags stop it.
+      iamMock.on(GetRoleCommand).resolves({
+        Role: storedRole({
+          RoleName: b.name,
+          Arn: b.arn,
+          Tags: Object.entries(a.tags).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      });
+      await expect(
+        reconcileRole({ iam, role: b, adoptUnmanaged: true }),
+      ).rejects.toThrow(
+        /belongs to another workload \(cluster prod-eu, namespace team-a, workload kind Deployment, workload Deployment\/worker\)/,
+      );
+      expect(mutatingCalls(iamMock)).toHaveLength(0);
+    });
+  });
+
+  describe('a lost CreateRole race (EntityAlreadyExists)', () => {
+    const alreadyExists = () =>
+      Object.assign(new Error('Role with name x already exists.'), {
+        name: 'EntityAlreadyExistsException',
+      });
+
+    it('is not "created": the role is read again and fully converged (trust, policy, tags)', async () => {
+      // The winner of the race is a run of ours with an older plan: another
+      // ExternalId in the trust, no inline policy yet, an older request id.
+      const stale = JSON.parse(policyJson(desired.trustPolicy));
+      stale.Statement[0].Condition.StringEquals['sts:ExternalId'] =
+        'an-older-external-id';
+      iamMock
+        .on(GetRoleCommand)
+        .rejectsOnce(noSuchEntity())
+        .resolves({
+          Role: storedRole({
+            AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(stale)),
+            Tags: Object.entries({
+              ...desired.tags,
+              [ROLE_TAG_KEYS.requestId]: 'req-0000',
+            }).map(([Key, Value]) => ({ Key, Value })),
+          }),
+        });
+      iamMock.on(CreateRoleCommand).rejects(alreadyExists());
+      iamMock.on(GetRolePolicyCommand).rejects(noSuchEntity());
+
+      const result = await reconcileRole({ iam, role: desired });
+
+      expect(result).toMatchObject({ created: false, adopted: false });
+      expect(result.changes).toEqual([
+        'update-trust-policy',
+        'put-role-policy:keda-read-queue-depth',
+        'tag-role',
+      ]);
+      expect(iamMock.commandCalls(GetRoleCommand)).toHaveLength(2);
+      expect(
+        iamMock.commandCalls(UpdateAssumeRolePolicyCommand)[0].args[0].input,
+      ).toEqual({
+        RoleName: desired.name,
+        PolicyDocument: policyJson(desired.trustPolicy),
+      });
+      expect(
+        iamMock.commandCalls(TagRoleCommand)[0].args[0].input.Tags,
+      ).toEqual(
+        expect.arrayContaining([
+          { Key: ROLE_TAG_KEYS.requestId, Value: 'req-0001' },
+          { Key: PROVENANCE_TAG_KEYS.taskId, Value: 'task-1' },
+        ]),
+      );
+    });
+
+    it('puts the permissions boundary on a role that won the race without one', async () => {
+      iamMock
+        .on(GetRoleCommand)
+        .rejectsOnce(noSuchEntity())
+        .resolves({ Role: storedRole({ PermissionsBoundary: undefined }) });
+      iamMock.on(CreateRoleCommand).rejects(alreadyExists());
+      iamMock.on(GetRolePolicyCommand).resolves({
+        RoleName: desired.name,
+        PolicyName: 'keda-read-queue-depth',
+        PolicyDocument: encodeURIComponent(
+          policyJson(articlePlan.scalerRole.permissionPolicy),
+        ),
+      });
+
+      const result = await reconcileRole({ iam, role: desired });
+
+      expect(result.changes).toEqual(['put-permissions-boundary', 'tag-role']);
+    });
+
+    it('refuses a role that someone else or another workload created meanwhile', async () => {
+      iamMock
+        .on(GetRoleCommand)
+        .rejectsOnce(noSuchEntity())
+        .resolves({
+          Role: storedRole({ Tags: [{ Key: 'owner', Value: 'someone-else' }] }),
+        });
+      iamMock.on(CreateRoleCommand).rejects(alreadyExists());
+      await expect(reconcileRole({ iam, role: desired })).rejects.toThrow(
+        /already exists and was not created by Backstage KEDA/,
+      );
+
+      iamMock.reset();
+      iamMock
+        .on(GetRoleCommand)
+        .rejectsOnce(noSuchEntity())
+        .resolves({
+          Role: storedRole({
+            Tags: Object.entries({
+              ...desired.tags,
+              [ROLE_TAG_KEYS.namespace]: 'payments',
+            }).map(([Key, Value]) => ({ Key, Value })),
+          }),
+        });
+      iamMock.on(CreateRoleCommand).rejects(alreadyExists());
+      await expect(
+        reconcileRole({ iam, role: desired, adoptUnmanaged: true }),
+      ).rejects.toThrow(/belongs to another workload/);
+      expect(
+        MUTATING.filter(c => c !== CreateRoleCommand).flatMap(c =>
+          iamMock.commandCalls(c as any),
+        ),
+      ).toHaveLength(0);
+    });
+  });
+  it('treats a create the effect runner skipped (retried task) as an existing role: compared, not trusted blindly', async () => {
+    iamMock
+      .on(GetRoleCommand)
+      .rejectsOnce(noSuchEntity())
+      .resolves({ Role: storedRole() });
+    iamMock.on(GetRolePolicyCommand).rejects(noSuchEntity());
+
+    const result = await reconcileRole({
+      iam,
+      role: desired,
+      // the checkpoint of an earlier attempt says CreateRole already ran
+      runEffect: async (key, effect) => {
+        if (!key.startsWith('create-role:')) await effect();
+      },
+    });
+
+    expect(result.created).toBe(false);
+    expect(result.changes).toEqual([
+      'put-role-policy:keda-read-queue-depth',
+      'tag-role',
     ]);
   });
 });
@@ -389,13 +673,11 @@ describe('deleteManagedRole', () => {
     iamMock
       .on(ListRolePoliciesCommand)
       .resolves({ PolicyNames: ['keda-read-queue-depth'] });
-    iamMock
-      .on(ListAttachedRolePoliciesCommand)
-      .resolves({
-        AttachedPolicies: [
-          { PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' },
-        ],
-      });
+    iamMock.on(ListAttachedRolePoliciesCommand).resolves({
+      AttachedPolicies: [
+        { PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' },
+      ],
+    });
 
     const result = await deleteManagedRole(target);
 
@@ -507,7 +789,7 @@ describe('verifyScalerChain', () => {
     });
     expect(result.ok).toBe(false);
     expect(describeChainFailure(result)).toBe(
-      'arn:aws:iam::111111111111:role/keda-operator is not allowed sts:AssumeRole on arn:aws:iam::222222222222:role/keda/keda-sqs-prod-eu-shop-orders-worker (simulator: implicitDeny); run the keda-cluster-onboarding template so the operator role may assume roles under keda.roles.path',
+      'arn:aws:iam::111111111111:role/keda-operator is not allowed sts:AssumeRole on arn:aws:iam::222222222222:role/keda/keda-sqs-prod-eu-shop-orders-worker-057d7a5a (simulator: implicitDeny); run the keda-cluster-onboarding template so the operator role may assume roles under keda.roles.path',
     );
   });
 
@@ -527,5 +809,30 @@ describe('verifyScalerChain', () => {
     expect(result.skipped).toEqual([
       'operator role arn:aws:iam::111111111111:role/keda-operator may sts:AssumeRole (no credentials for account 111111111111)',
     ]);
+  });
+});
+
+describe('desiredOperatorRole', () => {
+  const cluster = articlePlan.cluster;
+
+  it("tags a cluster's own operator role with its cluster (its identity)", () => {
+    const role = desiredOperatorRole(cluster, articlePlan.operatorRole);
+    expect(role.tags[ROLE_TAG_KEYS.cluster]).toBe('prod-eu');
+    expect(role.description).toContain('prod-eu');
+  });
+
+  it('gives a shared operator role the same tags and description from every sharing cluster', () => {
+    const shared = (name: string, sharedIssuers: string[]) =>
+      desiredOperatorRole(
+        { ...cluster, name, operator: { ...cluster.operator, sharedIssuers } },
+        articlePlan.operatorRole,
+      );
+    const a = shared('prod-eu', [
+      'https://oidc.eks.us-east-1.amazonaws.com/id/B',
+    ]);
+    const b = shared('prod-us', [cluster.oidcIssuer!]);
+    expect(a.tags[ROLE_TAG_KEYS.cluster]).toBeUndefined();
+    expect(a.tags).toEqual(b.tags);
+    expect(a.description).toBe(b.description);
   });
 });

@@ -19,6 +19,7 @@ import { ConflictError } from '@backstage/errors';
 import {
   MANAGED_BY_VALUE,
   policyJson,
+  ROLE_IDENTITY_TAG_KEYS,
   ROLE_TAG_KEYS,
   type PolicyDocument,
 } from '@internal/plugin-keda-common';
@@ -34,7 +35,12 @@ export interface DesiredRole {
   trustPolicy: PolicyDocument;
   /** inline policies by name; other inline policies on the role are left alone */
   inlinePolicies: Record<string, PolicyDocument>;
-  /** tags that must be present with these values (compared on every run) */
+  /**
+   * Tags that must be present with these values (compared on every run).
+   * Those among `ROLE_IDENTITY_TAG_KEYS` (cluster, namespace, workload kind,
+   * workload) also say whose role it is: an existing role whose values
+   * differ is never converged.
+   */
   tags: Record<string, string>;
   /**
    * Provenance tags (task id, requester): written on create and together
@@ -72,9 +78,12 @@ export interface RoleReconcileOptions {
   iam: IAMClient;
   role: DesiredRole;
   /**
-   * Take over a role of that name that exists without our managed-by tag.
-   * Off by default: silently rewriting someone else's trust policy would hand
-   * KEDA a role it was never meant to have.
+   * Take over a role of that name that exists without our managed-by tag,
+   * and write the identity tags missing on a role of ours made by an older
+   * version. Off by default: silently rewriting someone else's trust policy
+   * would hand KEDA a role it was never meant to have. Never overrides the
+   * identity check: a role whose identity tags name another workload or
+   * cluster is refused either way.
    */
   adoptUnmanaged?: boolean;
   runEffect?: RoleEffectRunner;
@@ -84,7 +93,9 @@ export interface RoleReconcileOptions {
 export interface RoleReconcileResult {
   arn: string;
   roleId?: string;
+  /** this run's CreateRole made the role */
   created: boolean;
+  /** an existing role without our managed-by tag or identity tags was taken over */
   adopted: boolean;
   changes: RoleChange[];
 }
@@ -104,6 +115,83 @@ function tagsOf(role: Role): Record<string, string> {
 /** True when the role carries our managed-by tag. @public */
 export function isManagedRole(tags: Record<string, string>): boolean {
   return tags[ROLE_TAG_KEYS.managedBy] === MANAGED_BY_VALUE;
+}
+
+function isEntityAlreadyExists(error: unknown): boolean {
+  const name = (error as { name?: string } | undefined)?.name;
+  return (
+    name === 'EntityAlreadyExists' || name === 'EntityAlreadyExistsException'
+  );
+}
+
+/** `cluster prod-eu, namespace shop, workload Deployment/orders-worker` */
+function describeIdentity(tags: Record<string, string>): string {
+  const parts: Array<[string, string]> = [
+    ['cluster', ROLE_TAG_KEYS.cluster],
+    ['namespace', ROLE_TAG_KEYS.namespace],
+    ['workload kind', ROLE_TAG_KEYS.workloadKind],
+    ['workload', ROLE_TAG_KEYS.workload],
+  ];
+  return (
+    parts
+      .filter(([, key]) => tags[key] !== undefined)
+      .map(([label, key]) => `${label} ${tags[key] || '(empty)'}`)
+      .join(', ') || 'no identity tags'
+  );
+}
+
+/**
+ * Whose role is it? Refuses (ConflictError) an existing role whose identity
+ * tags differ from the desired role's — always, adoption or not — and one
+ * without our managed-by tag or without the identity tags unless adopting.
+ * Returns whether the role is being adopted.
+ */
+function checkOwnership(
+  existing: Role,
+  role: DesiredRole,
+  adoptUnmanaged: boolean,
+): boolean {
+  const arn = existing.Arn ?? role.arn;
+  const current = tagsOf(existing);
+  const identityKeys = ROLE_IDENTITY_TAG_KEYS.filter(
+    key => role.tags[key] !== undefined,
+  );
+  const desiredIdentity = Object.fromEntries(
+    identityKeys.map(key => [key, role.tags[key]]),
+  );
+  const conflicting = identityKeys.filter(
+    key => current[key] !== undefined && current[key] !== role.tags[key],
+  );
+  if (conflicting.length > 0) {
+    throw new ConflictError(
+      `IAM role ${arn} belongs to another workload (${describeIdentity(
+        current,
+      )}), not to ${describeIdentity(desiredIdentity)} (${conflicting
+        .map(key => `${key} is "${current[key]}"`)
+        .join(
+          '; ',
+        )}). It is never taken over, not even with keda.roles.adoptExistingRoles: two workloads or clusters must not share a role. Check keda.roles.namePrefix and the cluster names for a collision, or delete the other role if it is unused`,
+    );
+  }
+  const managed = isManagedRole(current);
+  if (!managed && !adoptUnmanaged) {
+    throw new ConflictError(
+      `IAM role ${arn} already exists and was not created by Backstage KEDA (no ${ROLE_TAG_KEYS.managedBy}=${MANAGED_BY_VALUE} tag). It is not taken over silently: delete or rename it, or let the platform team set keda.roles.adoptExistingRoles: true to adopt it`,
+    );
+  }
+  const missing = identityKeys.filter(key => current[key] === undefined);
+  if (managed && missing.length > 0 && !adoptUnmanaged) {
+    throw new ConflictError(
+      `IAM role ${arn} carries the ${
+        ROLE_TAG_KEYS.managedBy
+      }=${MANAGED_BY_VALUE} tag but not the identity tags ${missing.join(
+        ', ',
+      )} (an older version of Backstage KEDA created it), so it cannot be told whose it is. If it belongs to ${describeIdentity(
+        desiredIdentity,
+      )}, let the platform team set keda.roles.adoptExistingRoles: true to adopt it (the identity tags are then written); otherwise delete it`,
+    );
+  }
+  return !managed || missing.length > 0;
 }
 
 function digest(text: string): string {
@@ -173,8 +261,11 @@ async function getInlinePolicy(
  * Creates the role or converges an existing one: trust policy, inline
  * policies, permissions boundary, description/max session, tags. Reads
  * first and only calls what differs, so a second run of the same desired
- * state makes no mutating call. `EntityAlreadyExists` (a concurrent run
- * created it) falls through to converge (IAM trap 5).
+ * state makes no mutating call. An existing role is converged only when it
+ * is ours and this workload's (managed-by and identity tags; see
+ * `adoptUnmanaged`). `EntityAlreadyExists` on create (a concurrent run or
+ * someone else created it meanwhile) re-reads the role and treats it as an
+ * existing one: same checks, full convergence (IAM trap 5).
  * @public
  */
 export async function reconcileRole(
@@ -204,12 +295,12 @@ export async function reconcileRole(
             Tags: tagList(allTags),
           }),
         );
+        created = true;
       } catch (error) {
-        const name = (error as { name?: string }).name;
-        if (
-          name !== 'EntityAlreadyExists' &&
-          name !== 'EntityAlreadyExistsException'
-        ) {
+        // Lost a race: someone (a concurrent run, or not us at all) created
+        // a role of this name since our GetRole. Not "created": it is read
+        // again below and goes through the checks of any existing role.
+        if (!isEntityAlreadyExists(error)) {
           throw describeAwsError(error, {
             action: 'iam:CreateRole',
             resource: role.arn,
@@ -218,8 +309,10 @@ export async function reconcileRole(
         }
       }
     });
-    changes.push('create-role');
-    created = true;
+    // `created` stays false too when the runner skipped the effect (a
+    // retried task whose earlier attempt created the role): then the role is
+    // compared like any existing one, which costs reads, not changes.
+    if (created) changes.push('create-role');
     existing = await getRole(iam, role);
     if (!existing) {
       throw new Error(
@@ -229,16 +322,9 @@ export async function reconcileRole(
   }
 
   const currentTags = tagsOf(existing);
-  const adopted = !created && !isManagedRole(currentTags);
-  if (adopted && !options.adoptUnmanaged) {
-    throw new ConflictError(
-      `IAM role ${
-        existing.Arn ?? role.arn
-      } already exists and was not created by Backstage KEDA (no ${
-        ROLE_TAG_KEYS.managedBy
-      }=${MANAGED_BY_VALUE} tag). It is not taken over silently: delete or rename it, or let the platform team set keda.roles.adoptExistingRoles: true to adopt it`,
-    );
-  }
+  const adopted = created
+    ? false
+    : checkOwnership(existing, role, Boolean(options.adoptUnmanaged));
   if (existing.Path && existing.Path !== role.path) {
     throw new ConflictError(
       `IAM role ${role.name} exists with path ${existing.Path}, but keda.roles.path is ${role.path}; IAM cannot move a role between paths. Delete the old role or restore the path in config`,

@@ -65,6 +65,11 @@ export function desiredScalerRole(
 
 /**
  * The cluster's KEDA operator role (account A) as reconcile's desired state.
+ * Tagged with its cluster, which reconcile treats as the role's identity: a
+ * role tagged for another cluster is refused. A role shared on purpose
+ * (`operator.sharedRole`, so `operator.sharedIssuers` is set) carries no
+ * cluster tag and a description naming no cluster, so that every sharing
+ * cluster converges it to the very same state.
  * @public
  */
 export function desiredOperatorRole(
@@ -75,6 +80,7 @@ export function desiredOperatorRole(
     tags?: Record<string, string>;
   } & Provenance = {},
 ): DesiredRole {
+  const shared = (cluster.operator.sharedIssuers?.length ?? 0) > 0;
   return {
     accountId: operatorRole.accountId,
     name: operatorRole.name,
@@ -87,11 +93,13 @@ export function desiredOperatorRole(
     tags: {
       ...options.tags,
       [ROLE_TAG_KEYS.managedBy]: MANAGED_BY_VALUE,
-      [ROLE_TAG_KEYS.cluster]: cluster.name,
+      ...(shared ? {} : { [ROLE_TAG_KEYS.cluster]: cluster.name }),
     },
     provenanceTags: provenanceTags(options),
     permissionsBoundaryArn: options.permissionsBoundaryArn,
-    description: `KEDA operator of cluster ${cluster.name}: assumes KEDA scaler roles in queue accounts`,
+    description: shared
+      ? 'KEDA operator shared by several clusters (operator.sharedRole): assumes KEDA scaler roles in queue accounts'
+      : `KEDA operator of cluster ${cluster.name}: assumes KEDA scaler roles in queue accounts`,
   };
 }
 

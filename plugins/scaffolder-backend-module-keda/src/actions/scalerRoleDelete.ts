@@ -76,6 +76,7 @@ export function createKedaScalerRoleDeleteAction(options: {
         namePrefix: roles.namePrefix,
         cluster: ctx.input.cluster,
         namespace: ctx.input.namespace,
+        workloadKind: 'Deployment', // TODO(action owner): a workloadKind input, for StatefulSets
         workloadName: ctx.input.workloadName,
       });
       const arn = iamRoleArn(
