@@ -136,7 +136,8 @@ describe('kedaPlugin', () => {
       // The cluster's config (account, default operator role) reaches the status.
       expect(body.scaledObjects[0].auth).toMatchObject({
         found: true,
-        operatorRoleArn: 'arn:aws:iam::111111111111:role/keda-operator',
+        operatorRoleArn:
+          'arn:aws:iam::111111111111:role/keda-operator-demo-eks',
         crossAccount: true,
       });
       const clusters = await request(server).get('/api/keda/clusters');

@@ -45,6 +45,7 @@ export const kedaPlugin = createBackendPlugin({
         discovery: coreServices.discovery,
         auditor: coreServices.auditor,
         scheduler: coreServices.scheduler,
+        userInfo: coreServices.userInfo,
         notifications: notificationService,
       },
       async init({
@@ -62,6 +63,7 @@ export const kedaPlugin = createBackendPlugin({
         auditor,
         scheduler,
         notifications,
+        userInfo,
       }) {
         const keda = readKedaConfig(config);
         permissionsRegistry.addPermissions(kedaPermissions);
@@ -75,6 +77,7 @@ export const kedaPlugin = createBackendPlugin({
           discovery,
           permissions,
           catalog,
+          userInfo,
           auditor,
           scheduler,
           notifications,

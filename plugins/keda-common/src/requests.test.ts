@@ -34,10 +34,11 @@ describe('request state machine', () => {
     expect(canTransition('provisioned', 'provisioning')).toBe(false);
   });
 
-  it('treats rejected, withdrawn and decommissioned as final', () => {
+  it('treats rejected, withdrawn, decommissioned and superseded as final', () => {
     expect(KEDA_REQUEST_STATES.filter(isFinalRequestState).sort()).toEqual([
       'decommissioned',
       'rejected',
+      'superseded',
       'withdrawn',
     ]);
   });

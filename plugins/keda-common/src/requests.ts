@@ -6,8 +6,12 @@ import type { KedaRequestInput } from './request';
  *
  * pending → approved → provisioning → provisioned | failed;
  * pending → rejected | withdrawn; failed → approved (retry, a new task);
- * provisioned | failed → decommissioned. Auto-approved requests are created in
- * `provisioning` (their own template run provisions).
+ * provisioned | failed → decommissioned | superseded. Auto-approved requests
+ * are created in `provisioning` (their own template run provisions). A
+ * workload has at most one request in flight (pending, approved,
+ * provisioning) and at most one current (provisioned, failed); a newer
+ * request for it supersedes the current one when it is auto-approved or
+ * approved.
  * @public
  */
 export type KedaRequestState =
@@ -18,7 +22,8 @@ export type KedaRequestState =
   | 'failed'
   | 'rejected'
   | 'withdrawn'
-  | 'decommissioned';
+  | 'decommissioned'
+  | 'superseded';
 
 /** @public */
 export const KEDA_REQUEST_STATES: readonly KedaRequestState[] = [
@@ -30,6 +35,23 @@ export const KEDA_REQUEST_STATES: readonly KedaRequestState[] = [
   'rejected',
   'withdrawn',
   'decommissioned',
+  'superseded',
+];
+
+/** States of a request still on its way: a workload has at most one. @public */
+export const KEDA_IN_FLIGHT_STATES: readonly KedaRequestState[] = [
+  'pending',
+  'approved',
+  'provisioning',
+];
+
+/**
+ * States of the request that describes what a workload has now: a workload
+ * has at most one. @public
+ */
+export const KEDA_CURRENT_STATES: readonly KedaRequestState[] = [
+  'provisioned',
+  'failed',
 ];
 
 /**
@@ -47,12 +69,14 @@ export const KEDA_REQUEST_TRANSITIONS: Readonly<
   approved: ['provisioning', 'provisioned', 'failed'],
   provisioning: ['provisioning', 'provisioned', 'failed'],
   // retry: an approver approves provisioning again, which starts a new task;
-  // or clean up what a failed run may have left (decommission)
-  failed: ['approved', 'decommissioned'],
-  provisioned: ['decommissioned'],
+  // or clean up what a failed run may have left (decommission); or a newer
+  // request for the workload takes over (superseded)
+  failed: ['approved', 'decommissioned', 'superseded'],
+  provisioned: ['decommissioned', 'superseded'],
   rejected: [],
   withdrawn: [],
   decommissioned: [],
+  superseded: [],
 };
 
 /** True when `to` may follow `from`. @public */
@@ -79,7 +103,8 @@ export type KedaDecisionKind =
   | 'provisioned'
   | 'failed'
   | 'retried'
-  | 'decommissioned';
+  | 'decommissioned'
+  | 'superseded';
 
 /**
  * One entry of a request's append-only decision log. `actor` is a user
@@ -141,10 +166,61 @@ export interface KedaRequestRecord {
   plan: KedaPlan;
   pullRequest?: KedaPullRequestRef;
   provisioning?: KedaProvisioning;
+  /**
+   * The workload's ExternalId (the scaler role's trust and the
+   * TriggerAuthentication): one per workload, kept by every later request.
+   */
+  externalId?: string;
+  /** the request this one took over from (same workload) */
+  supersedes?: string;
+  /** the newer request that took over from this one */
+  supersededBy?: string;
   createdAt: string;
   updatedAt: string;
   /** oldest first */
   decisions: KedaDecision[];
+}
+
+/**
+ * Identity of the workload a request scales: one scaler role, one ExternalId
+ * and one active request per identity. `<cluster>/<namespace>/<kind>/<name>`.
+ * @public
+ */
+export function kedaWorkloadKey(request: {
+  cluster: string;
+  namespace: string;
+  workload: { kind: string; name: string };
+}): string {
+  return [
+    request.cluster,
+    request.namespace,
+    request.workload.kind,
+    request.workload.name,
+  ].join('/');
+}
+
+/**
+ * Answer of `POST /requests/preflight`: what recording this request would
+ * do, checked before any side effect (ownership, the workload's active
+ * request, guardrails). Nothing is written.
+ * @public
+ */
+export interface KedaRequestPreflight {
+  /** the ExternalId to plan with: the workload's own when it has one */
+  externalId?: string;
+  autoApproved: boolean;
+  approvalReasons: string[];
+  /** owner of the entity, from the catalog */
+  owner?: string;
+  /** the workload's current request, which this one would supersede */
+  supersedes?: { id: string; state: KedaRequestState };
+}
+
+/** Body of `POST /requests/preflight`. @public */
+export interface KedaRequestPreflightBody {
+  request: KedaRequestInput;
+  /** the ExternalId the run would plan with; must be the workload's */
+  externalId?: string;
 }
 
 /** Body of `POST /requests`. @public */

@@ -1,5 +1,5 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { newOrdersRequest } from './__testUtils__/requests';
+import { newOrdersRequest, ownWorkload } from './__testUtils__/requests';
 import { KedaRequestProvenance } from './KedaRequestProvenance';
 import { KedaRequestStore, migrateKedaRequestStore } from './KedaRequestStore';
 
@@ -11,6 +11,7 @@ async function seeded() {
   const store = new KedaRequestStore(knex);
   await store.insert(
     newOrdersRequest('applied', {
+      ...ownWorkload('applied'),
       state: 'provisioning',
       pullRequest: {
         url: 'https://github.com/acme/gitops/pull/1',
@@ -20,8 +21,8 @@ async function seeded() {
     }),
     [],
   );
-  await store.insert(newOrdersRequest('waiting'), []);
-  await store.insert(newOrdersRequest('gone'), []);
+  await store.insert(newOrdersRequest('waiting', ownWorkload('waiting')), []);
+  await store.insert(newOrdersRequest('gone', ownWorkload('gone')), []);
   await store.transition({
     id: 'gone',
     from: ['pending'],
@@ -29,7 +30,10 @@ async function seeded() {
     decision: { actor: 'user:default/jane.doe', decision: 'withdrawn' },
   });
   await store.insert(
-    newOrdersRequest('other', { entityRef: 'component:default/billing' }),
+    newOrdersRequest('other', {
+      ...ownWorkload('other'),
+      entityRef: 'component:default/billing',
+    }),
     [],
   );
   return new KedaRequestProvenance(store);
@@ -56,9 +60,9 @@ describe('KedaRequestProvenance', () => {
       ]),
     ).toEqual([{ requestId: 'waiting', requestState: 'pending' }]);
     expect(
-      (await provenance.pendingFor('component:default/orders-worker', [])).map(
-        p => p.requestId,
-      ).sort(),
+      (await provenance.pendingFor('component:default/orders-worker', []))
+        .map(p => p.requestId)
+        .sort(),
     ).toEqual(['applied', 'waiting']);
   });
 });

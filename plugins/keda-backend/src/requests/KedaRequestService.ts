@@ -9,7 +9,13 @@ import {
   stringifyEntityRef,
   type Entity,
 } from '@backstage/catalog-model';
-import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import {
+  ConflictError,
+  InputError,
+  isError,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { BasicPermission } from '@backstage/plugin-permission-common';
 import type { NotificationService } from '@backstage/plugin-notifications-node';
@@ -19,9 +25,15 @@ import {
   kedaRequestCreatePermission,
   kedaRequestPagePath,
   kedaRequestReadPermission,
+  kedaWorkloadKey,
+  KEDA_CURRENT_STATES,
+  KEDA_IN_FLIGHT_STATES,
   parseKedaRequest,
   plan,
   type KedaClusterSpec,
+  type KedaPlan,
+  type KedaRequest,
+  type KedaRequestPreflight,
   type KedaProvisionedRoles,
   type KedaRequestListFilter,
   type KedaRequestRecord,
@@ -41,6 +53,13 @@ import type {
   ProvisioningTaskReader,
 } from './ScaffolderProvisioning';
 
+/** The groups and users a signed-in user stands for (`coreServices.userInfo`). */
+export interface RequestUserInfo {
+  getUserInfo(
+    credentials: BackstageCredentials,
+  ): Promise<{ userEntityRef: string; ownershipEntityRefs: string[] }>;
+}
+
 /** Looks up the entity a request is for, as the caller sees it. */
 export interface RequestEntityLookup {
   getEntityByRef(
@@ -52,10 +71,14 @@ export interface RequestEntityLookup {
 export interface KedaRequestServiceOptions {
   store: KedaRequestStore;
   keda: Pick<KedaConfig, 'clusters' | 'roles' | 'guardrails' | 'approvals'>;
-  /** `keda.approvals.allowSelfApproval` */
-  allowSelfApproval: boolean;
   permissions: PermissionsService;
   catalog: RequestEntityLookup;
+  /**
+   * Who the requester stands for, for the ownership rule
+   * (`keda.guardrails.requireOwnership`, default on): a request is made by a
+   * member of the entity's owner or by an approver.
+   */
+  userInfo: RequestUserInfo;
   launcher: ProvisioningLauncher;
   taskReader?: ProvisioningTaskReader;
   notifications?: Pick<NotificationService, 'send'>;
@@ -132,6 +155,25 @@ function actorOf(credentials: BackstageCredentials): string {
   if (p.type === 'user' && p.userEntityRef) return p.userEntityRef;
   if (p.type === 'service' && p.subject) return `service:${p.subject}`;
   return p.type;
+}
+
+/** What `create` and `preflight` work out before anything is written. */
+interface PreparedRequest {
+  request: KedaRequest;
+  id: string;
+  requester: string;
+  owner?: string;
+  workloadKey: string;
+  plan: KedaPlan;
+  autoApproved: boolean;
+  approvalReasons: string[];
+  /** the workload's current request, which this one supersedes */
+  current?: KedaRequestRecord;
+}
+
+/** Only a lost race is expected; anything else (a database outage) is not. */
+function isConflict(e: unknown): boolean {
+  return isError(e) && e.name === ConflictError.name;
 }
 
 function userRefOf(credentials: BackstageCredentials): string | undefined {
@@ -263,6 +305,204 @@ export class KedaRequestService {
 
   // ---- create ------------------------------------------------------------
 
+  private requireCreate(credentials: BackstageCredentials) {
+    return this.require(
+      kedaRequestCreatePermission,
+      credentials,
+      'request KEDA autoscaling',
+    );
+  }
+
+  private requesterOf(credentials: BackstageCredentials): string {
+    const requester = userRefOf(credentials);
+    if (!requester) {
+      throw new NotAllowedError(
+        "A KEDA request is recorded on behalf of the user who ran the template; call with the initiator's credentials (ctx.getInitiatorCredentials())",
+      );
+    }
+    return requester;
+  }
+
+  /**
+   * The entity's owner must be among the groups (or the user) the requester
+   * stands for, unless the requester is an approver. Checked before anything
+   * is created anywhere: `keda:plan` asks `preflight` first.
+   */
+  private async requireOwnership(
+    request: KedaRequest,
+    owner: string | undefined,
+    requester: string,
+    credentials: BackstageCredentials,
+  ) {
+    if (this.options.keda.guardrails.requireOwnership === false) return;
+    const { ownershipEntityRefs } = await this.options.userInfo.getUserInfo(
+      credentials,
+    );
+    if (owner && ownershipEntityRefs.includes(owner)) return;
+    if (await this.authorize(kedaRequestApprovePermission, credentials)) return;
+    throw new NotAllowedError(
+      `${requester} may not request autoscaling for ${
+        request.entityRef
+      }: it is owned by ${
+        owner ?? '(no owner in the catalog)'
+      }, and only members of the owner (or the approver groups ${
+        this.options.keda.approvals.approverGroups.join(', ') || '(none)'
+      }) may. Ask ${owner ?? 'the platform team'} to run the template`,
+    );
+  }
+
+  /**
+   * Everything recording a request decides, without writing: the caller's
+   * right to ask, the plan recomputed from this backend's config, the
+   * workload's active request and ExternalId, and whether approval is needed.
+   */
+  private async prepare(
+    rawRequest: unknown,
+    externalId: string | undefined,
+    credentials: BackstageCredentials,
+  ): Promise<PreparedRequest> {
+    const requester = this.requesterOf(credentials);
+    const request = parseKedaRequest(rawRequest);
+    const { keda } = this.options;
+    const cluster = keda.clusters.find(c => c.name === request.cluster);
+    if (!cluster) {
+      throw new InputError(
+        `request.cluster: cluster '${
+          request.cluster
+        }' is not configured; use one of: ${
+          keda.clusters.map(c => c.name).join(', ') || '(none configured)'
+        }`,
+      );
+    }
+    const entity = await this.options.catalog.getEntityByRef(
+      request.entityRef,
+      { credentials },
+    );
+    if (!entity) {
+      throw new InputError(
+        `request.entityRef: '${request.entityRef}' was not found in the catalog or you may not read it`,
+      );
+    }
+    const owner =
+      typeof entity.spec?.owner === 'string'
+        ? stringifyEntityRef(
+            parseEntityRef(entity.spec.owner, {
+              defaultKind: 'group',
+              defaultNamespace: entity.metadata.namespace ?? 'default',
+            }),
+          )
+        : undefined;
+    await this.requireOwnership(request, owner, requester, credentials);
+
+    const workloadKey = kedaWorkloadKey(request);
+    const active = await this.options.store.activeFor(workloadKey);
+    const inFlight = active.find(r => KEDA_IN_FLIGHT_STATES.includes(r.state));
+    if (inFlight) {
+      throw new ConflictError(
+        `${request.entityRef} (${workloadKey}) already has request ${inFlight.id} in flight (${inFlight.state}, by ${inFlight.requester}); withdraw it or wait until it is decided and provisioned, then run the template again`,
+      );
+    }
+    const current = active.find(r => KEDA_CURRENT_STATES.includes(r.state));
+    // One ExternalId per workload: the TriggerAuthentication already merged
+    // keeps working while the new pull request waits.
+    const workloadExternalId =
+      current?.externalId ?? current?.plan.scalerRole.externalId;
+    if (workloadExternalId && externalId && externalId !== workloadExternalId) {
+      throw new ConflictError(
+        `externalId: the run planned with another ExternalId than ${workloadKey} has (request ${
+          current!.id
+        }); run the template again so that keda:plan uses the workload's ExternalId`,
+      );
+    }
+
+    const id = request.requestId ?? this.newId();
+    // Never trust a plan from the client: recompute it from the request
+    // and this backend's configuration.
+    const kedaPlan = plan({
+      request: { ...request, requestId: id },
+      cluster: this.options.clusterSpec
+        ? await this.options.clusterSpec(cluster)
+        : clusterSpecOf(cluster),
+      roles: keda.roles,
+      guardrails: keda.guardrails,
+      externalId: workloadExternalId ?? externalId,
+      requester,
+    });
+    const { violations, reasons } = kedaPlan.guardrails;
+    if (violations.length > 0) {
+      throw new InputError(
+        `The request breaks the platform's guardrails: ${violations
+          .map(v => `${v.field ? `request.${v.field}: ` : ''}${v.message}`)
+          .join('; ')}`,
+      );
+    }
+    const approvalReasons = reasons.map(r => r.message);
+    // An approved request is never changed by an auto-approved run.
+    if (current && !current.autoApproved) {
+      const approver = [...current.decisions]
+        .reverse()
+        .find(d => d.decision === 'approved')?.actor;
+      approvalReasons.push(
+        `It changes request ${current.id}, which ${
+          approver ?? 'an approver'
+        } approved: a change to an approved request needs approval again`,
+      );
+    }
+    return {
+      request,
+      id,
+      requester,
+      owner,
+      workloadKey,
+      plan: kedaPlan,
+      autoApproved: approvalReasons.length === 0,
+      approvalReasons,
+      current,
+    };
+  }
+
+  /**
+   * What recording this request would do (`POST /requests/preflight`),
+   * checked before the template run creates anything: ownership, the
+   * workload's active request and ExternalId, guardrails. Writes nothing.
+   */
+  async preflight(
+    body: unknown,
+    credentials: BackstageCredentials,
+  ): Promise<KedaRequestPreflight> {
+    this.requesterOf(credentials);
+    await this.requireCreate(credentials);
+    const input = parseBody(
+      z.object({
+        request: createBodySchema.shape.request,
+        externalId: createBodySchema.shape.externalId,
+      }),
+      body,
+      'KEDA request preflight body',
+    );
+    const prepared = await this.prepare(
+      input.request,
+      input.externalId,
+      credentials,
+    );
+    return {
+      ...(prepared.plan.scalerRole.externalId
+        ? { externalId: prepared.plan.scalerRole.externalId }
+        : {}),
+      autoApproved: prepared.autoApproved,
+      approvalReasons: prepared.approvalReasons,
+      ...(prepared.owner ? { owner: prepared.owner } : {}),
+      ...(prepared.current
+        ? {
+            supersedes: {
+              id: prepared.current.id,
+              state: prepared.current.state,
+            },
+          }
+        : {}),
+    };
+  }
+
   /**
    * Records a request for the caller (who must be a user: the template run's
    * initiator). Returns `created: false` for an idempotent re-run.
@@ -272,17 +512,8 @@ export class KedaRequestService {
     credentials: BackstageCredentials,
     httpRequest?: Request,
   ): Promise<{ record: KedaRequestRecord; created: boolean }> {
-    const requester = userRefOf(credentials);
-    if (!requester) {
-      throw new NotAllowedError(
-        "A KEDA request is recorded on behalf of the user who ran the template; call with the initiator's credentials (ctx.getInitiatorCredentials())",
-      );
-    }
-    await this.require(
-      kedaRequestCreatePermission,
-      credentials,
-      'request KEDA autoscaling',
-    );
+    const requester = this.requesterOf(credentials);
+    await this.requireCreate(credentials);
     const input = parseBody(createBodySchema, body, 'KEDA request body');
     const request = parseKedaRequest(input.request);
 
@@ -291,58 +522,25 @@ export class KedaRequestService {
       { entityRef: request.entityRef, cluster: request.cluster, requester },
       httpRequest,
       async () => {
-        const { keda } = this.options;
-        const cluster = keda.clusters.find(c => c.name === request.cluster);
-        if (!cluster) {
-          throw new InputError(
-            `request.cluster: cluster '${
-              request.cluster
-            }' is not configured; use one of: ${
-              keda.clusters.map(c => c.name).join(', ') || '(none configured)'
-            }`,
-          );
-        }
-        const entity = await this.options.catalog.getEntityByRef(
-          request.entityRef,
-          { credentials },
-        );
-        if (!entity) {
-          throw new InputError(
-            `request.entityRef: '${request.entityRef}' was not found in the catalog or you may not read it`,
-          );
-        }
-        const owner =
-          typeof entity.spec?.owner === 'string'
-            ? stringifyEntityRef(
-                parseEntityRef(entity.spec.owner, {
-                  defaultKind: 'group',
-                  defaultNamespace: entity.metadata.namespace ?? 'default',
-                }),
-              )
-            : undefined;
-
-        const id = request.requestId ?? this.newId();
-        // Never trust a plan from the client: recompute it from the request
-        // and this backend's configuration.
-        const kedaPlan = plan({
-          request: { ...request, requestId: id },
-          cluster: this.options.clusterSpec
-            ? await this.options.clusterSpec(cluster)
-            : clusterSpecOf(cluster),
-          roles: keda.roles,
-          guardrails: keda.guardrails,
-          externalId: input.externalId,
-          requester,
+        // A re-run of the recording step answers with what it recorded.
+        const again = await this.options.store.findRecorded({
+          createdByTaskId: input.taskId,
+          idempotencyKey: input.idempotencyKey,
         });
-        const { violations, approvalRequired, reasons } = kedaPlan.guardrails;
-        if (violations.length > 0) {
-          throw new InputError(
-            `The request breaks the platform's guardrails: ${violations
-              .map(v => `${v.field ? `request.${v.field}: ` : ''}${v.message}`)
-              .join('; ')}`,
-          );
+        if (again) {
+          if (again.requester !== requester) {
+            throw new NotAllowedError(
+              `Task or idempotency key already recorded request ${again.id} for ${again.requester}; use your own key`,
+            );
+          }
+          return { record: again, created: false };
         }
-        const autoApproved = !approvalRequired;
+        const prepared = await this.prepare(
+          input.request,
+          input.externalId,
+          credentials,
+        );
+        const { autoApproved, plan: kedaPlan, current } = prepared;
         const decisions: NewDecision[] = [
           { actor: requester, decision: 'created' },
         ];
@@ -356,20 +554,25 @@ export class KedaRequestService {
         }
         const result = await this.options.store.insert(
           {
-            id,
+            id: prepared.id,
             entityRef: request.entityRef,
             requester,
-            owner,
+            owner: prepared.owner,
             cluster: request.cluster,
             queueUrl: kedaPlan.queue.url,
             state: autoApproved ? 'provisioning' : 'pending',
             autoApproved,
-            approvalReasons: reasons.map(r => r.message),
+            approvalReasons: prepared.approvalReasons,
             plan: kedaPlan,
             pullRequest: input.pullRequest,
             taskId: autoApproved ? input.taskId : undefined,
             createdByTaskId: input.taskId,
             idempotencyKey: input.idempotencyKey,
+            workloadKey: prepared.workloadKey,
+            externalId: kedaPlan.scalerRole.externalId,
+            ...(current
+              ? { supersedes: { id: current.id, from: [current.state] } }
+              : {}),
           },
           decisions,
         );
@@ -381,7 +584,7 @@ export class KedaRequestService {
         if (result.created && !autoApproved) {
           await this.notify(
             {
-              entityRef: keda.approvals.approverGroups,
+              entityRef: this.options.keda.approvals.approverGroups,
               excludeEntityRef: requester,
             },
             result.record,
@@ -437,7 +640,7 @@ export class KedaRequestService {
     if (
       what === 'approve' &&
       actor === record.requester &&
-      !this.options.allowSelfApproval
+      !this.options.keda.approvals.allowSelfApproval
     ) {
       throw new NotAllowedError(
         `You requested ${record.id} yourself; another approver has to approve it (or set keda.approvals.allowSelfApproval: true)`,
@@ -474,6 +677,10 @@ export class KedaRequestService {
           from: ['pending'],
           to: 'approved',
           decision: { actor: approver, decision: 'approved', comment },
+          // The workload's current request gives way to the approved one.
+          ...(record.supersedes
+            ? { supersede: { id: record.supersedes, actor: approver } }
+            : {}),
         });
         await this.notify(
           { entityRef: [approved.requester] },
@@ -645,6 +852,7 @@ export class KedaRequestService {
         set: { taskId },
       });
     } catch (e) {
+      if (!isConflict(e)) throw e;
       // The task reported before we linked it (it is fast, or we are slow):
       // its report is newer, keep it.
       this.options.logger.info(
@@ -805,7 +1013,10 @@ export class KedaRequestService {
     let changed = 0;
     for (const record of await this.options.store.list({ state: 'approved' })) {
       if (record.provisioning?.taskId) continue;
-      if (now - Date.parse(record.updatedAt) < APPROVED_WITHOUT_TASK_TIMEOUT_MS) {
+      if (
+        now - Date.parse(record.updatedAt) <
+        APPROVED_WITHOUT_TASK_TIMEOUT_MS
+      ) {
         continue;
       }
       const error =
@@ -821,6 +1032,8 @@ export class KedaRequestService {
         await this.notifyOutcome(failed);
         changed++;
       } catch (e) {
+        if (!isConflict(e)) throw e;
+        // Another replica (or a late link) changed it first.
         this.options.logger.debug(`KEDA request ${record.id}: ${e}`);
       }
     }
@@ -889,6 +1102,7 @@ export class KedaRequestService {
           changed++;
         }
       } catch (e) {
+        if (!isConflict(e)) throw e;
         // Someone else (a report, another replica) got there first.
         logger.debug(`KEDA request ${record.id}: ${e}`);
       }

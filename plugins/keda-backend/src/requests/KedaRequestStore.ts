@@ -3,6 +3,12 @@ import {
   type DatabaseService,
 } from '@backstage/backend-plugin-api';
 import { ConflictError, NotFoundError } from '@backstage/errors';
+import {
+  canTransition,
+  KEDA_CURRENT_STATES,
+  KEDA_IN_FLIGHT_STATES,
+  scaffolderTaskPagePath,
+} from '@internal/plugin-keda-common';
 import type {
   KedaDecision,
   KedaDecisionKind,
@@ -13,7 +19,6 @@ import type {
   KedaRequestRecord,
   KedaRequestState,
 } from '@internal/plugin-keda-common';
-import { scaffolderTaskPagePath } from '@internal/plugin-keda-common';
 import type { Knex } from 'knex';
 
 const REQUESTS = 'keda_requests';
@@ -49,6 +54,10 @@ interface RequestRow {
   error: string | null;
   created_by_task_id: string | null;
   idempotency_key: string | null;
+  workload_key: string | null;
+  external_id: string | null;
+  supersedes: string | null;
+  superseded_by: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -85,6 +94,14 @@ export interface NewKedaRequest {
   taskId?: string;
   createdByTaskId?: string;
   idempotencyKey?: string;
+  /** `kedaWorkloadKey` of the request */
+  workloadKey: string;
+  externalId?: string;
+  /**
+   * The workload's current request this one takes over from, moved to
+   * `superseded` in the same transaction (only from one of `from`).
+   */
+  supersedes?: { id: string; from: readonly KedaRequestState[] };
 }
 
 /**
@@ -104,6 +121,32 @@ export interface KedaRequestTransition {
   };
   /** only apply when the request is provisioned by this task (or none yet) */
   taskId?: string;
+  /**
+   * The workload's current request, moved to `superseded` (by this one) in
+   * the same transaction; skipped when it is no longer current.
+   */
+  supersede?: { id: string; actor: string };
+}
+
+/** The state machine's edges, checked before any write. */
+function assertEdges(from: readonly KedaRequestState[], to: KedaRequestState) {
+  const illegal = from.filter(f => !canTransition(f, to));
+  if (illegal.length > 0 || from.length === 0) {
+    throw new Error(
+      `Illegal KEDA request transition ${
+        illegal.join('|') || '(none)'
+      } → ${to}: not an edge of KEDA_REQUEST_TRANSITIONS`,
+    );
+  }
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return (
+    err?.code === '23505' || // PostgreSQL unique_violation
+    err?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    /UNIQUE constraint failed/.test(String(err?.message))
+  );
 }
 
 const json = <T>(value: string | null): T | undefined =>
@@ -143,7 +186,7 @@ export class KedaRequestStore {
     request: NewKedaRequest,
     decisions: NewDecision[],
   ): Promise<{ record: KedaRequestRecord; created: boolean }> {
-    const existing = await this.findByIdempotency(request);
+    const existing = await this.findRecorded(request);
     if (existing) return { record: existing, created: false };
     const at = this.now().toISOString();
     try {
@@ -167,27 +210,45 @@ export class KedaRequestStore {
           error: null,
           created_by_task_id: request.createdByTaskId ?? null,
           idempotency_key: request.idempotencyKey ?? null,
+          workload_key: request.workloadKey,
+          external_id: request.externalId ?? null,
+          supersedes: request.supersedes?.id ?? null,
+          superseded_by: null,
           created_at: at,
           updated_at: at,
         });
         await this.appendDecisions(tx, request.id, decisions, at);
+        if (request.supersedes && request.state === 'provisioning') {
+          await this.supersede(
+            tx,
+            request.supersedes.id,
+            request.id,
+            request.requester,
+            at,
+            request.supersedes.from,
+          );
+        }
       });
     } catch (e) {
       // Two replicas recording the same task at once: the unique index lets
       // one insert win; the loser returns the winner's record.
-      const raced = await this.findByIdempotency(request);
+      const raced = await this.findRecorded(request);
       if (raced) return { record: raced, created: false };
       if (await this.get(request.id)) {
         throw new ConflictError(
           `A KEDA request with id '${request.id}' already exists; choose another requestId`,
         );
       }
+      if (isUniqueViolation(e) || e instanceof ConflictError) {
+        throw await this.workloadConflict(request.workloadKey, e);
+      }
       throw e;
     }
     return { record: (await this.get(request.id))!, created: true };
   }
 
-  private async findByIdempotency(
+  /** The request a task or idempotency key recorded, if any. */
+  async findRecorded(
     request: Pick<NewKedaRequest, 'createdByTaskId' | 'idempotencyKey'>,
   ): Promise<KedaRequestRecord | undefined> {
     if (!request.createdByTaskId && !request.idempotencyKey) return undefined;
@@ -245,6 +306,7 @@ export class KedaRequestStore {
    * the request is no longer in one of `from` (someone else decided first).
    */
   async transition(change: KedaRequestTransition): Promise<KedaRequestRecord> {
+    assertEdges(change.from, change.to);
     const at = this.now().toISOString();
     try {
       await this.applyTransition(change, at);
@@ -256,6 +318,12 @@ export class KedaRequestStore {
         throw new ConflictError(
           `KEDA request '${change.id}' is being changed by another decision right now; reload it and try again`,
         );
+      }
+      if (isUniqueViolation(e)) {
+        const row = await this.db<RequestRow>(REQUESTS)
+          .where('id', change.id)
+          .first();
+        throw await this.workloadConflict(row?.workload_key ?? null, e);
       }
       throw e;
     }
@@ -280,12 +348,94 @@ export class KedaRequestStore {
           b.whereNull('task_id').orWhere('task_id', change.taskId!),
         );
       }
+      // The current request steps aside first: the workload then never has
+      // two current requests, not even inside the transaction.
+      if (change.supersede) {
+        await this.supersede(
+          tx,
+          change.supersede.id,
+          change.id,
+          change.supersede.actor,
+          at,
+          KEDA_CURRENT_STATES,
+          true,
+        );
+      }
       const affected = await query.update(update);
       if (affected !== 1) {
         throw await this.conflict(tx, change);
       }
       await this.appendDecisions(tx, change.id, [change.decision], at);
     });
+  }
+
+  /**
+   * Moves the workload's current request `id` to `superseded` by
+   * `successor`. Throws a ConflictError when it is no longer in one of
+   * `from`, unless `optional` (then nothing happens).
+   */
+  private async supersede(
+    tx: Knex.Transaction,
+    id: string,
+    successor: string,
+    actor: string,
+    at: string,
+    from: readonly KedaRequestState[],
+    optional = false,
+  ) {
+    assertEdges(from, 'superseded');
+    const affected = await tx<RequestRow>(REQUESTS)
+      .where('id', id)
+      .whereIn('state', [...from])
+      .update({
+        state: 'superseded',
+        superseded_by: successor,
+        updated_at: at,
+      });
+    if (affected !== 1) {
+      if (optional) return;
+      throw await this.conflict(tx, {
+        id,
+        from,
+        to: 'superseded',
+        decision: { actor, decision: 'superseded' },
+      });
+    }
+    await this.appendDecisions(
+      tx,
+      id,
+      [
+        {
+          actor,
+          decision: 'superseded',
+          comment: `superseded by request ${successor} for the same workload`,
+        },
+      ],
+      at,
+    );
+  }
+
+  /** The workload's requests in flight or current (newest first). */
+  async activeFor(workloadKey: string): Promise<KedaRequestRecord[]> {
+    const rows = await this.db<RequestRow>(REQUESTS)
+      .where('workload_key', workloadKey)
+      .whereIn('state', [...KEDA_IN_FLIGHT_STATES, ...KEDA_CURRENT_STATES])
+      .orderBy('created_at', 'desc');
+    return Promise.all(rows.map(r => this.toRecord(this.db, r)));
+  }
+
+  private async workloadConflict(
+    workloadKey: string | null,
+    cause: unknown,
+  ): Promise<Error> {
+    if (cause instanceof ConflictError) return cause;
+    const active = workloadKey ? await this.activeFor(workloadKey) : [];
+    const names = active.map(r => `${r.id} (${r.state})`).join(', ');
+    return new ConflictError(
+      `Workload ${workloadKey} already has an active KEDA request${
+        names ? `: ${names}` : ''
+      }; a workload has at most one request in flight and one current. Reload and try again`,
+    );
   }
 
   private async conflict(
@@ -317,6 +467,7 @@ export class KedaRequestStore {
         'withdrawn',
         'retried',
         'decommissioned',
+        'superseded',
       ])
       .orderBy('seq', 'desc')
       .first();
@@ -388,6 +539,9 @@ export class KedaRequestStore {
       plan: json<KedaPlan>(row.plan)!,
       ...(pullRequest ? { pullRequest } : {}),
       ...(provisioning ? { provisioning } : {}),
+      ...(row.external_id ? { externalId: row.external_id } : {}),
+      ...(row.supersedes ? { supersedes: row.supersedes } : {}),
+      ...(row.superseded_by ? { supersededBy: row.superseded_by } : {}),
       createdAt: row.created_at,
       updatedAt: row.updated_at,
       decisions: decisions.map(

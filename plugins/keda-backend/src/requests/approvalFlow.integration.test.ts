@@ -36,6 +36,7 @@ import { kedaPlugin } from '../plugin';
 import {
   JANE,
   PAT,
+  membershipUserInfo,
   policyPermissions,
   SAM,
 } from './__testUtils__/policyPermissions';
@@ -92,7 +93,11 @@ class ScaffolderWorld {
     return () => open();
   }
 
-  async run(task: FakeTask, initiator: BackstageCredentials, auth: AuthService) {
+  async run(
+    task: FakeTask,
+    initiator: BackstageCredentials,
+    auth: AuthService,
+  ) {
     await this.gate;
     const call = async (method: string, url: string, body?: object) => {
       const { token } = await auth.getPluginRequestToken({
@@ -211,7 +216,9 @@ async function until<T>(
     const value = await read();
     if (done(value)) return value;
     if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(value)}`);
+      throw new Error(
+        `Timed out waiting for ${what}: ${JSON.stringify(value)}`,
+      );
     }
     await new Promise(r => setTimeout(r, 50));
   }
@@ -240,7 +247,7 @@ describe.each(shared)('approval flow on %s, two backend instances', dbName => {
       credentials: rootA,
     }).send(
       new CreateRoleCommand({
-        RoleName: 'keda-operator',
+        RoleName: 'keda-operator-prod-eu',
         AssumeRolePolicyDocument: JSON.stringify({
           Version: '2012-10-17',
           Statement: [
@@ -296,6 +303,11 @@ describe.each(shared)('approval flow on %s, two backend instances', dbName => {
           factory: () => policyPermissions(),
         }),
         createServiceFactory({
+          service: coreServices.userInfo,
+          deps: {},
+          factory: () => membershipUserInfo() as any,
+        }),
+        createServiceFactory({
           service: notificationService,
           deps: {},
           factory: () => ({
@@ -308,24 +320,20 @@ describe.each(shared)('approval flow on %s, two backend instances', dbName => {
     });
     const api = (user: string) => ({
       get: async (url: string) => {
-        const res = await fetch(
-          `${instance.baseUrl}/api/keda${url}`,
-          { headers: { authorization: mockCredentials.user.header(user) } },
-        );
+        const res = await fetch(`${instance.baseUrl}/api/keda${url}`, {
+          headers: { authorization: mockCredentials.user.header(user) },
+        });
         return { status: res.status, body: await res.json() };
       },
       post: async (url: string, body: object = {}) => {
-        const res = await fetch(
-          `${instance.baseUrl}/api/keda${url}`,
-          {
-            method: 'POST',
-            headers: {
-              authorization: mockCredentials.user.header(user),
-              'content-type': 'application/json',
-            },
-            body: JSON.stringify(body),
+        const res = await fetch(`${instance.baseUrl}/api/keda${url}`, {
+          method: 'POST',
+          headers: {
+            authorization: mockCredentials.user.header(user),
+            'content-type': 'application/json',
           },
-        );
+          body: JSON.stringify(body),
+        });
         return { status: res.status, body: await res.json() };
       },
     });
@@ -381,7 +389,10 @@ describe.each(shared)('approval flow on %s, two backend instances', dbName => {
       );
       expect(done.state).toBe('provisioned');
       expect(done.provisioning.roleArns.scaler).toBe(
-        'arn:aws:iam::222222222222:role/keda/keda-sqs-prod-eu-shop-orders-worker',
+        record.plan.scalerRole.arn,
+      );
+      expect(record.plan.scalerRole.arn).toMatch(
+        /^arn:aws:iam::222222222222:role\/keda\/keda-sqs-prod-eu-shop-.*orders-worker-[0-9a-f]{8}$/,
       );
       // The task reported as the approver it ran for.
       expect(done.decisions.map((d: any) => [d.actor, d.decision])).toEqual([
@@ -394,9 +405,7 @@ describe.each(shared)('approval flow on %s, two backend instances', dbName => {
         endpoint: aws.url,
         region: 'us-east-1',
         credentials: rootCredentialsFor('222222222222'),
-      }).send(
-        new GetRoleCommand({ RoleName: 'keda-sqs-prod-eu-shop-orders-worker' }),
-      );
+      }).send(new GetRoleCommand({ RoleName: record.plan.scalerRole.name }));
       const trust = JSON.parse(
         decodeURIComponent(role.Role!.AssumeRolePolicyDocument!),
       );
@@ -407,7 +416,10 @@ describe.each(shared)('approval flow on %s, two backend instances', dbName => {
       expect(
         world.notifications.map(n => [n.recipients.entityRef, n.payload.title]),
       ).toEqual([
-        [['group:default/platform-team'], expect.stringMatching(/awaits approval/)],
+        [
+          ['group:default/platform-team'],
+          expect.stringMatching(/awaits approval/),
+        ],
         [[JANE], expect.stringMatching(/approved/)],
         [[JANE], expect.stringMatching(/provisioned/)],
       ]);

@@ -44,6 +44,7 @@ import {
   BOB,
   JANE,
   PAT,
+  membershipUserInfo,
   policyPermissions,
 } from './__testUtils__/policyPermissions';
 import {
@@ -187,6 +188,11 @@ describe('approval → keda-provision-request on the real scaffolder', () => {
           factory: () => policyPermissions(),
         }),
         createServiceFactory({
+          service: coreServices.userInfo,
+          deps: {},
+          factory: () => membershipUserInfo() as any,
+        }),
+        createServiceFactory({
           service: notificationService,
           deps: {},
           factory: () => ({ send: async () => {} }),
@@ -202,7 +208,12 @@ describe('approval → keda-provision-request on the real scaffolder', () => {
     else process.env.AWS_ENDPOINT_URL = previousEndpoint;
   });
 
-  const call = async (user: string, method: string, url: string, body?: object) => {
+  const call = async (
+    user: string,
+    method: string,
+    url: string,
+    body?: object,
+  ) => {
     const res = await fetch(`${backend.baseUrl}/api${url}`, {
       method,
       headers: {
@@ -221,7 +232,8 @@ describe('approval → keda-provision-request on the real scaffolder', () => {
       if (['completed', 'failed', 'cancelled'].includes(task.body.status)) {
         return task;
       }
-      if (Date.now() > deadline) throw new Error(`task still ${task.body.status}`);
+      if (Date.now() > deadline)
+        throw new Error(`task still ${task.body.status}`);
       await new Promise(r => setTimeout(r, 100));
     }
   }
@@ -250,7 +262,11 @@ describe('approval → keda-provision-request on the real scaffolder', () => {
       testConfigData.keda.clusters[0].oidcIssuer,
     );
 
-    const approved = await call(PAT, 'POST', `/keda/requests/${created.body.id}/approve`);
+    const approved = await call(
+      PAT,
+      'POST',
+      `/keda/requests/${created.body.id}/approve`,
+    );
     expect(approved.status).toBe(200);
     expect(approved.body.state).toBe('provisioning');
     const taskId = approved.body.provisioning.taskId;
@@ -259,7 +275,11 @@ describe('approval → keda-provision-request on the real scaffolder', () => {
     expect(done.provisioning?.error).toBeUndefined();
     expect(done.state).toBe('provisioned');
     expect(done.provisioning?.roleArns?.scaler).toBe(
-      'arn:aws:iam::222222222222:role/keda/keda-sqs-prod-eu-shop-orders-worker',
+      created.body.plan.scalerRole.arn,
+    );
+    // One role per workload identity: a readable name plus a hash of it.
+    expect(created.body.plan.scalerRole.name).toMatch(
+      /^keda-sqs-prod-eu-shop-.*orders-worker-[0-9a-f]{8}$/,
     );
     // keda:request:progress reported as the task's initiator, the approver.
     expect(done.decisions.at(-1)).toMatchObject({
@@ -276,7 +296,7 @@ describe('approval → keda-provision-request on the real scaffolder', () => {
     );
 
     const role = await iam('222222222222').send(
-      new GetRoleCommand({ RoleName: 'keda-sqs-prod-eu-shop-orders-worker' }),
+      new GetRoleCommand({ RoleName: created.body.plan.scalerRole.name }),
     );
     const tags = Object.fromEntries(
       (role.Role?.Tags ?? []).map(t => [t.Key, t.Value]),
@@ -295,12 +315,24 @@ describe('approval → keda-provision-request on the real scaffolder', () => {
       (await call(PAT, 'GET', '/scaffolder/v2/tasks')).body.tasks.filter(
         (t: any) => t.spec.parameters?.requestId === id,
       );
-    const denied = await call(BOB, 'POST', `/keda/requests/${created.body.id}/approve`);
+    const denied = await call(
+      BOB,
+      'POST',
+      `/keda/requests/${created.body.id}/approve`,
+    );
     expect(denied.status).toBe(403);
     expect(await tasksFor(created.body.id)).toEqual([]);
-    const approved = await call(PAT, 'POST', `/keda/requests/${created.body.id}/approve`);
+    const approved = await call(
+      PAT,
+      'POST',
+      `/keda/requests/${created.body.id}/approve`,
+    );
     expect(approved.status).toBe(200);
-    const again = await call(PAT, 'POST', `/keda/requests/${created.body.id}/approve`);
+    const again = await call(
+      PAT,
+      'POST',
+      `/keda/requests/${created.body.id}/approve`,
+    );
     expect(again.status).toBe(409);
     expect((await tasksFor(created.body.id)).map((t: any) => t.id)).toEqual([
       approved.body.provisioning.taskId,
@@ -318,12 +350,16 @@ describe('approval → keda-provision-request on the real scaffolder', () => {
       }),
       externalId: EXTERNAL_ID,
     });
-    const approved = await call(PAT, 'POST', `/keda/requests/${created.body.id}/approve`);
+    const approved = await call(
+      PAT,
+      'POST',
+      `/keda/requests/${created.body.id}/approve`,
+    );
     const taskId = approved.body.provisioning.taskId;
     expect((await taskEnded(taskId)).body.status).toBe('failed');
-    expect((await call(PAT, 'GET', `/keda/requests/${created.body.id}`)).body.state).toBe(
-      'provisioning',
-    );
+    expect(
+      (await call(PAT, 'GET', `/keda/requests/${created.body.id}`)).body.state,
+    ).toBe('provisioning');
 
     await scheduler!.triggerTask('keda-requests-provisioning-tasks');
     const failed = await settled(created.body.id);
@@ -333,7 +369,11 @@ describe('approval → keda-provision-request on the real scaffolder', () => {
       /Could not load credentials from any providers/,
     );
     expect(failed.decisions.at(-1)?.comment).toContain(`task ${taskId} failed`);
-    const retry = await call(PAT, 'POST', `/keda/requests/${created.body.id}/retry`);
+    const retry = await call(
+      PAT,
+      'POST',
+      `/keda/requests/${created.body.id}/retry`,
+    );
     expect(retry.status).toBe(200);
     expect(retry.body.provisioning.taskId).not.toBe(taskId);
   });

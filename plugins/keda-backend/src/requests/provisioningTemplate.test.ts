@@ -44,6 +44,8 @@ describe('the platform-only provisioning template', () => {
       'request',
       'requester',
     ]);
-    expect(JSON.stringify(template)).not.toMatch(/trustPolicy|permissionPolicy/);
+    expect(JSON.stringify(template)).not.toMatch(
+      /trustPolicy|permissionPolicy/,
+    );
   });
 });

@@ -13,6 +13,7 @@ import {
   BOB,
   JANE,
   PAT,
+  membershipUserInfo,
   policyPermissions,
   SAM,
 } from './__testUtils__/policyPermissions';
@@ -72,9 +73,15 @@ async function harness(
   });
   const service = new KedaRequestService({
     store,
-    keda: testKedaConfig,
-    allowSelfApproval: options.allowSelfApproval ?? false,
+    keda: {
+      ...testKedaConfig,
+      approvals: {
+        ...testKedaConfig.approvals,
+        allowSelfApproval: options.allowSelfApproval ?? false,
+      },
+    },
     permissions: policyPermissions(),
+    userInfo: membershipUserInfo(),
     catalog: {
       getEntityByRef: async ref =>
         ref === 'component:default/orders-worker' ? ORDERS : undefined,
@@ -157,8 +164,8 @@ describe('request API', () => {
         queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders',
         decisions: [{ actor: JANE, decision: 'created' }],
       });
-      expect(res.body.plan.scalerRole.arn).toBe(
-        'arn:aws:iam::222222222222:role/keda/keda-sqs-prod-eu-shop-orders-worker',
+      expect(res.body.plan.scalerRole.arn).toMatch(
+        /^arn:aws:iam::222222222222:role\/keda\/keda-sqs-prod-eu-shop-.*orders-worker-[0-9a-f]{8}$/,
       );
       expect(res.body.plan.scalerRole.externalId).toBe(EXTERNAL_ID);
       // The record id is stamped into the plan's manifests.
@@ -216,8 +223,12 @@ describe('request API', () => {
         }),
       });
       expect(res.status).toBe(400);
-      expect(res.body.error.message).toMatch(/request\.maxReplicas: maxReplicas 60/);
-      expect(res.body.error.message).toMatch(/request\.queueUrl: Queue account 999999999999/);
+      expect(res.body.error.message).toMatch(
+        /request\.maxReplicas: maxReplicas 60/,
+      );
+      expect(res.body.error.message).toMatch(
+        /request\.queueUrl: Queue account 999999999999/,
+      );
     });
 
     it('rejects an unknown cluster and an entity the caller cannot see', async () => {
@@ -268,7 +279,8 @@ describe('request API', () => {
       | 'retry'
       | 'decommission';
     const matrix: Record<Op, Record<string, number>> = {
-      create: { [JANE]: 201, [BOB]: 201, [PAT]: 201 },
+      // BOB is in team-billing: orders-worker belongs to team-orders.
+      create: { [JANE]: 201, [BOB]: 403, [PAT]: 201 },
       read: { [JANE]: 200, [BOB]: 200, [PAT]: 200 },
       approve: { [JANE]: 403, [BOB]: 403, [PAT]: 200 },
       reject: { [JANE]: 403, [BOB]: 403, [PAT]: 200 },
@@ -278,7 +290,9 @@ describe('request API', () => {
       decommission: { [JANE]: 200, [BOB]: 403, [PAT]: 200 },
     };
     const cells = Object.entries(matrix).flatMap(([op, row]) =>
-      Object.entries(row).map(([user, status]) => [op as Op, user, status] as const),
+      Object.entries(row).map(
+        ([user, status]) => [op as Op, user, status] as const,
+      ),
     );
 
     type Harness = Awaited<ReturnType<typeof harness>>;
@@ -374,7 +388,9 @@ describe('request API', () => {
         setupLaunches[op] + allowedLaunch,
       );
       const requesters = (await h.store.list()).map(r => r.requester);
-      expect(requesters).toEqual([op === 'create' ? user : JANE]);
+      expect(requesters).toEqual(
+        op !== 'create' ? [JANE] : expected === 201 ? [user] : [],
+      );
     });
 
     it('lets the requester report provisioning of their own auto-approved request only', async () => {
@@ -397,8 +413,12 @@ describe('request API', () => {
       const own = await strict.create(PAT);
       const res = await strict.as(PAT).post(`/requests/${own.id}/approve`);
       expect(res.status).toBe(403);
-      expect(res.body.error.message).toMatch(/keda.approvals.allowSelfApproval/);
-      expect((await strict.as(SAM).post(`/requests/${own.id}/approve`)).status).toBe(200);
+      expect(res.body.error.message).toMatch(
+        /keda.approvals.allowSelfApproval/,
+      );
+      expect(
+        (await strict.as(SAM).post(`/requests/${own.id}/approve`)).status,
+      ).toBe(200);
 
       const relaxed = await harness({ allowSelfApproval: true });
       const mine = await relaxed.create(PAT);
@@ -421,7 +441,9 @@ describe('request API', () => {
         state: 'provisioning',
         provisioning: { taskId: 'task-1', taskUrl: '/create/tasks/task-1' },
       });
-      expect(res.body.decisions.map((d: any) => [d.actor, d.decision, d.comment])).toEqual([
+      expect(
+        res.body.decisions.map((d: any) => [d.actor, d.decision, d.comment]),
+      ).toEqual([
         [JANE, 'created', undefined],
         [PAT, 'approved', 'within budget'],
         [PAT, 'provisioning', 'scaffolder task task-1'],
@@ -447,7 +469,9 @@ describe('request API', () => {
       expect([a.status, b.status].sort()).toEqual([200, 409]);
       const loser = a.status === 409 ? a : b;
       expect(loser.body.error.name).toBe('ConflictError');
-      expect(loser.body.error.message).toMatch(/approved by user:default\/(pat|sam)\.platform/);
+      expect(loser.body.error.message).toMatch(
+        /approved by user:default\/(pat|sam)\.platform/,
+      );
       expect(h.launcher.start).toHaveBeenCalledTimes(1);
     });
 
@@ -461,7 +485,9 @@ describe('request API', () => {
       expect([approve.status, withdraw.status].sort()).toEqual([200, 409]);
       const final = await h.as(JANE).get(`/requests/${record.id}`);
       expect(['provisioning', 'withdrawn']).toContain(final.body.state);
-      expect(h.launcher.start).toHaveBeenCalledTimes(approve.status === 200 ? 1 : 0);
+      expect(h.launcher.start).toHaveBeenCalledTimes(
+        approve.status === 200 ? 1 : 0,
+      );
     });
 
     it('requires a reason to reject and tells the requester', async () => {
@@ -570,7 +596,9 @@ describe('request API', () => {
         taskId: 'task-2',
       });
       expect(ok.body.state).toBe('provisioned');
-      expect(ok.body.provisioning.roleArns.scaler).toBe(record.plan.scalerRole.arn);
+      expect(ok.body.provisioning.roleArns.scaler).toBe(
+        record.plan.scalerRole.arn,
+      );
       expect(
         h.auditEvents.filter(e => e.eventId === 'request-provision'),
       ).toEqual([
@@ -586,7 +614,11 @@ describe('request API', () => {
     it('filters by state, entity, cluster and team', async () => {
       const h = await harness();
       const a = await h.create();
-      const b = await h.create(JANE, { maxReplicas: 5 });
+      // another workload of the same entity (one active request per workload)
+      const b = await h.create(JANE, {
+        maxReplicas: 5,
+        workload: { kind: 'Deployment', name: 'orders-worker-eu' },
+      });
       const ids = async (q: string) =>
         (await h.as(BOB).get(`/requests${q}`)).body.items.map((r: any) => r.id);
       expect(await ids('?state=pending')).toEqual([a.id]);
@@ -604,15 +636,214 @@ describe('request API', () => {
     it('decommissions only what was provisioned (or failed)', async () => {
       const h = await harness();
       const record = await h.create();
-      const early = await h.as(JANE).post(`/requests/${record.id}/decommission`);
+      const early = await h
+        .as(JANE)
+        .post(`/requests/${record.id}/decommission`);
       expect(early.status).toBe(409);
-      expect(early.body.error.message).toMatch(/only from provisioned or failed/);
+      expect(early.body.error.message).toMatch(
+        /only from provisioned or failed/,
+      );
     });
 
     it('answers 404 for an unknown request', async () => {
       const h = await harness();
       expect((await h.as(BOB).get('/requests/nope')).status).toBe(404);
       expect((await h.as(PAT).post('/requests/nope/approve')).status).toBe(404);
+    });
+  });
+
+  describe('many teams: one owner, one identity, one active request per workload', () => {
+    const provisioned = async (
+      h: Awaited<ReturnType<typeof harness>>,
+      record: KedaRequestRecord,
+      as = JANE,
+    ) => {
+      const res = await h.as(as).post(`/requests/${record.id}/progress`, {
+        state: 'provisioned',
+        roleArns: { scaler: record.plan.scalerRole.arn },
+      });
+      expect(res.status).toBe(200);
+      return res.body as KedaRequestRecord;
+    };
+
+    it('refuses a member of another team before anything is planned, naming the owner', async () => {
+      const h = await harness();
+      for (const path of ['/requests/preflight', '/requests']) {
+        const res = await h.as(BOB).post(path, {
+          request: ordersRequest({ maxReplicas: 5 }),
+        });
+        expect(res.status).toBe(403);
+        expect(res.body.error.message).toContain(
+          'owned by group:default/team-orders',
+        );
+      }
+      expect(await h.store.list()).toEqual([]);
+      // An approver may ask on the team's behalf.
+      const pat = await h.as(PAT).post('/requests/preflight', {
+        request: ordersRequest({ maxReplicas: 5 }),
+      });
+      expect(pat.status).toBe(200);
+      expect(pat.body).toMatchObject({
+        autoApproved: true,
+        owner: 'group:default/team-orders',
+      });
+    });
+
+    it('keeps one ExternalId per workload and supersedes the current request', async () => {
+      const h = await harness();
+      const first = await h.create(JANE, { maxReplicas: 5 });
+      expect(first).toMatchObject({
+        state: 'provisioning',
+        externalId: EXTERNAL_ID,
+      });
+      await provisioned(h, first);
+
+      // The next run plans with the workload's ExternalId…
+      const preflight = await h.as(JANE).post('/requests/preflight', {
+        request: ordersRequest({ maxReplicas: 8 }),
+      });
+      expect(preflight.body).toEqual({
+        externalId: EXTERNAL_ID,
+        autoApproved: true,
+        approvalReasons: [],
+        owner: 'group:default/team-orders',
+        supersedes: { id: first.id, state: 'provisioned' },
+      });
+      // …and a run that planned with another one is refused.
+      const other = await h.as(JANE).post('/requests', {
+        request: ordersRequest({ maxReplicas: 8 }),
+        externalId: 'another-external-id-0000000000000',
+      });
+      expect(other.status).toBe(409);
+      expect(other.body.error.message).toContain('externalId');
+
+      const second = (
+        await h.as(JANE).post('/requests', {
+          request: ordersRequest({ maxReplicas: 8 }),
+        })
+      ).body as KedaRequestRecord;
+      expect(second).toMatchObject({
+        state: 'provisioning',
+        externalId: EXTERNAL_ID,
+        supersedes: first.id,
+      });
+      expect(second.plan.scalerRole.externalId).toBe(EXTERNAL_ID);
+      expect(second.plan.scalerRole.arn).toBe(first.plan.scalerRole.arn);
+      const old = (await h.as(JANE).get(`/requests/${first.id}`)).body;
+      expect(old).toMatchObject({
+        state: 'superseded',
+        supersededBy: second.id,
+      });
+      expect(old.decisions.at(-1)).toMatchObject({
+        decision: 'superseded',
+        comment: `superseded by request ${second.id} for the same workload`,
+      });
+    });
+
+    it('refuses a second request while one is in flight, naming it', async () => {
+      const h = await harness();
+      const pending = await h.create(JANE);
+      const res = await h.as(JANE).post('/requests', {
+        request: ordersRequest({ maxReplicas: 5 }),
+        externalId: EXTERNAL_ID,
+      });
+      expect(res.status).toBe(409);
+      expect(res.body.error.message).toContain(
+        `already has request ${pending.id} in flight (pending`,
+      );
+      // Another workload of the same entity is independent.
+      const eu = await h.create(JANE, {
+        maxReplicas: 5,
+        workload: { kind: 'Deployment', name: 'orders-worker-eu' },
+      });
+      expect(eu.state).toBe('provisioning');
+    });
+
+    it('never lets an auto-approved run change a request a person approved', async () => {
+      const h = await harness();
+      const approvedOne = await h.create(JANE); // 20 replicas: needs approval
+      const approve = await h
+        .as(PAT)
+        .post(`/requests/${approvedOne.id}/approve`, { comment: 'ok' });
+      expect(approve.body.state).toBe('provisioning');
+      await provisioned(h, approvedOne, PAT);
+
+      // Inside the auto-approve guardrails, but it changes an approved request.
+      const change = (
+        await h.as(JANE).post('/requests', {
+          request: ordersRequest({ maxReplicas: 5 }),
+          externalId: EXTERNAL_ID,
+        })
+      ).body as KedaRequestRecord;
+      expect(change.state).toBe('pending');
+      expect(change.autoApproved).toBe(false);
+      expect(change.approvalReasons.join(' ')).toContain(
+        `It changes request ${approvedOne.id}, which ${PAT} approved`,
+      );
+      // Until approved, the approved request stays current.
+      expect((await h.store.get(approvedOne.id))!.state).toBe('provisioned');
+      const ok = await h
+        .as(SAM)
+        .post(`/requests/${change.id}/approve`, { comment: 'fine' });
+      expect(ok.status).toBe(200);
+      expect(await h.store.get(approvedOne.id)).toMatchObject({
+        state: 'superseded',
+        supersededBy: change.id,
+      });
+    });
+
+    it('lets exactly one of two concurrent requests for a workload in', async () => {
+      const h = await harness();
+      const body = {
+        request: ordersRequest(),
+        externalId: EXTERNAL_ID,
+      };
+      const results = await Promise.all([
+        h.as(JANE).post('/requests', body),
+        h.as(PAT).post('/requests', body),
+      ]);
+      expect(results.map(r => r.status).sort()).toEqual([201, 409]);
+      expect(await h.store.list()).toHaveLength(1);
+    });
+
+    it('enforces the state machine in the store', async () => {
+      const h = await harness();
+      const record = await h.create(JANE);
+      await expect(
+        h.store.transition({
+          id: record.id,
+          from: ['pending'],
+          to: 'provisioned',
+          decision: { actor: PAT, decision: 'provisioned' },
+        }),
+      ).rejects.toThrow(
+        'Illegal KEDA request transition pending → provisioned',
+      );
+      expect((await h.store.get(record.id))!.state).toBe('pending');
+    });
+
+    it('does not take a failure for a lost race when reconciling tasks', async () => {
+      const h = await harness();
+      const record = (
+        await h.as(JANE).post('/requests', {
+          request: ordersRequest({ maxReplicas: 5 }),
+          externalId: EXTERNAL_ID,
+          taskId: 'requester-task',
+        })
+      ).body as KedaRequestRecord;
+      expect(record.provisioning?.taskId).toBe('requester-task');
+      const taskReader = {
+        taskState: async () => ({ status: 'completed' as const }),
+      };
+      (h.service as any).options.taskReader = taskReader;
+      const transition = jest
+        .spyOn(h.store, 'transition')
+        .mockRejectedValueOnce(new Error('connection terminated'));
+      await expect(h.service.reconcileProvisioningTasks()).rejects.toThrow(
+        'connection terminated',
+      );
+      transition.mockRestore();
+      expect((await h.store.get(record.id))!.state).toBe('provisioning');
     });
   });
 });

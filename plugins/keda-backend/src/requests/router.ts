@@ -61,6 +61,10 @@ export async function createRequestsRouter(options: {
   const credentials = (req: express.Request) =>
     httpAuth.credentials(req, { allow: ['user', 'service'] });
 
+  router.post('/requests/preflight', async (req, res) => {
+    res.json(await service.preflight(req.body, await credentials(req)));
+  });
+
   router.post('/requests', async (req, res) => {
     const { record, created } = await service.create(
       req.body,

@@ -8,6 +8,7 @@ import type {
   PermissionsService,
   RootConfigService,
   SchedulerService,
+  UserInfoService,
 } from '@backstage/backend-plugin-api';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import type { NotificationService } from '@backstage/plugin-notifications-node';
@@ -36,6 +37,7 @@ export interface KedaRequestsOptions {
   discovery: DiscoveryService;
   permissions: PermissionsService;
   catalog: CatalogService;
+  userInfo: UserInfoService;
   auditor: AuditorService;
   scheduler: SchedulerService;
   notifications?: NotificationService;
@@ -48,7 +50,9 @@ export interface KedaRequestsOptions {
  * scope, so one replica runs it at a time) that records provisioning tasks
  * which ended without reporting.
  */
-export async function createKedaRequests(options: KedaRequestsOptions): Promise<{
+export async function createKedaRequests(
+  options: KedaRequestsOptions,
+): Promise<{
   router: express.Router;
   provenance: KedaRequestProvenance;
   service: KedaRequestService;
@@ -87,11 +91,9 @@ export async function createKedaRequests(options: KedaRequestsOptions): Promise<
   const service = new KedaRequestService({
     store,
     keda: options.keda,
-    allowSelfApproval:
-      options.config.getOptionalBoolean('keda.approvals.allowSelfApproval') ??
-      false,
     permissions: options.permissions,
     catalog: options.catalog,
+    userInfo: options.userInfo,
     launcher: scaffolder,
     taskReader: scaffolder,
     notifications: options.notifications,

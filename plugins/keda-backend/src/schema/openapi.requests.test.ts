@@ -21,6 +21,7 @@ import {
   BOB,
   JANE,
   PAT,
+  membershipUserInfo,
   policyPermissions,
 } from '../requests/__testUtils__/policyPermissions';
 import {
@@ -59,8 +60,8 @@ async function harness() {
   const service = new KedaRequestService({
     store: new KedaRequestStore(knex),
     keda: testKedaConfig,
-    allowSelfApproval: false,
     permissions: policyPermissions(),
+    userInfo: membershipUserInfo(),
     catalog: {
       getEntityByRef: async ref =>
         ref === 'component:default/orders-worker' ? ORDERS : undefined,
@@ -172,6 +173,8 @@ describe('openapi.yaml: request API', () => {
     const body = h.createBody(
       {
         maxReplicas: 5,
+        // another workload: orders-worker has the pending request above
+        workload: { kind: 'Deployment', name: 'orders-worker-eu' },
         fallback: { failureThreshold: 3, replicas: 2 },
         awsEndpoint: 'https://vpce-1.sqs.eu-west-1.vpce.amazonaws.com',
       },
@@ -314,7 +317,10 @@ describe('openapi.yaml: request API', () => {
       'post',
       '/requests',
       '/requests',
-      h.createBody({ maxReplicas: 60 }),
+      h.createBody({
+        maxReplicas: 60,
+        workload: { kind: 'Deployment', name: 'orders-worker-eu' },
+      }),
     );
     expect(guardrails.res.status).toBe(400);
     expect(guardrails.errors).toEqual([]);

@@ -68,3 +68,20 @@ export function policyPermissions(
     authorizeConditional: decide as any,
   };
 }
+
+/** The user-info service's answer from the same `MEMBERSHIPS`. */
+export function membershipUserInfo(
+  memberships: Record<string, string[]> = MEMBERSHIPS,
+) {
+  return {
+    getUserInfo: async (credentials: BackstageCredentials) => {
+      const ref = (credentials.principal as { userEntityRef?: string })
+        .userEntityRef;
+      if (!ref) throw new Error('not a user');
+      return {
+        userEntityRef: ref,
+        ownershipEntityRefs: [ref, ...(memberships[ref] ?? [])],
+      };
+    },
+  };
+}

@@ -1,5 +1,9 @@
 import { ConfigReader } from '@backstage/config';
-import { plan, type KedaRequestInput } from '@internal/plugin-keda-common';
+import {
+  kedaWorkloadKey,
+  plan,
+  type KedaRequestInput,
+} from '@internal/plugin-keda-common';
 import { clusterSpecOf, readKedaConfig } from '@internal/plugin-keda-node';
 import type { NewKedaRequest } from '../KedaRequestStore';
 
@@ -29,6 +33,7 @@ export const testConfigData = {
       allowedQueueAccounts: ['222222222222', '333333333333'],
       maxReplicas: 50,
       autoApprove: { maxReplicas: 10, queueAccounts: ['222222222222'] },
+      allowedSqsEndpoints: ['https://vpce-1.sqs.eu-west-1.vpce.amazonaws.com'],
     },
     approvals: { approverGroups: [APPROVER_GROUP] },
   },
@@ -55,6 +60,11 @@ export function ordersRequest(
 
 export const EXTERNAL_ID = '5d41402abc4b2a76b9719d911017c592';
 
+/** A workload key of its own, for tests that store several requests. */
+export const ownWorkload = (id: string) => ({
+  workloadKey: `prod-eu/shop/Deployment/${id}`,
+});
+
 /** A store row for `ordersRequest`, planned with the test config. */
 export function newOrdersRequest(
   id: string,
@@ -80,6 +90,8 @@ export function newOrdersRequest(
     autoApproved: false,
     approvalReasons: kedaPlan.guardrails.reasons.map(r => r.message),
     plan: kedaPlan,
+    workloadKey: kedaWorkloadKey(kedaPlan.request),
+    externalId: EXTERNAL_ID,
     ...overrides,
   };
 }

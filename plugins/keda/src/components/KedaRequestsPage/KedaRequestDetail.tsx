@@ -33,6 +33,7 @@ import {
   decisionLabel,
   requestStateView,
 } from './requestState';
+import { requestDetailPath } from './KedaRequestsList';
 import { useKedaRequestsApi } from './useKedaRequestsApi';
 
 function formatTime(iso: string): string {
@@ -422,6 +423,26 @@ export function KedaRequestDetail(props: { id: string; listPath: string }) {
               Approval: record.autoApproved
                 ? 'auto-approved by policy'
                 : 'by a platform engineer',
+              ...(record.supersedes
+                ? {
+                    Supersedes: (
+                      <Link to={requestDetailPath(listPath, record.supersedes)}>
+                        {record.supersedes}
+                      </Link>
+                    ),
+                  }
+                : {}),
+              ...(record.supersededBy
+                ? {
+                    'Superseded by': (
+                      <Link
+                        to={requestDetailPath(listPath, record.supersededBy)}
+                      >
+                        {record.supersededBy}
+                      </Link>
+                    ),
+                  }
+                : {}),
               Created: formatTime(record.createdAt),
               Updated: formatTime(record.updatedAt),
               'Pull request': record.pullRequest ? (

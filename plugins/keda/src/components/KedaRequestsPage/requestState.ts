@@ -61,6 +61,12 @@ export const REQUEST_STATE_VIEWS: Readonly<
     tone: 'closed',
     description: 'The scaling was removed again.',
   },
+  superseded: {
+    label: 'Superseded',
+    tone: 'closed',
+    description:
+      'A newer request for the same workload took over; see the link to it.',
+  },
 };
 
 /** The view of a state, tolerating states a newer backend may add. */
@@ -85,6 +91,7 @@ const DECISION_LABELS: Record<KedaDecisionKind, string> = {
   failed: 'Provisioning failed',
   retried: 'Retried',
   decommissioned: 'Decommissioned',
+  superseded: 'Superseded',
 };
 
 /** A decision log entry's kind in words. */
