@@ -221,6 +221,11 @@ export interface KedaRequestPreflightBody {
   request: KedaRequestInput;
   /** the ExternalId the run would plan with; must be the workload's */
   externalId?: string;
+  /**
+   * The scaffolder task running the template: the request it recorded
+   * itself (a retried task) does not count as in flight.
+   */
+  taskId?: string;
 }
 
 /** Body of `POST /requests`. @public */

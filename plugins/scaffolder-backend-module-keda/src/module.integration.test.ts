@@ -43,10 +43,15 @@ import { startKedaBackendStub } from './__testUtils__/kedaBackendStub';
 import { startLocalTestBackend } from './__testUtils__/localBackend';
 import {
   CLUSTER_ACCOUNT,
+  fakePreflight,
   kedaConfigData,
   OIDC_ISSUER,
+  OPERATOR_ROLE,
+  ORDERS_SCALER_ROLE,
+  ORDERS_SCALER_ROLE_ARN,
   QUEUE_ACCOUNT,
   runAction,
+  scalerRoleNameOf,
 } from './__testUtils__/fixtures';
 
 jest.setTimeout(180_000);
@@ -104,7 +109,12 @@ const billingWorker: Entity = {
       'backstage.io/kubernetes-namespace': 'billing',
     },
   },
+  spec: { ...ordersWorker.spec, owner: 'group:default/team-billing' },
 };
+const BILLING_SCALER_ROLE = scalerRoleNameOf({
+  namespace: 'billing',
+  workload: { kind: 'Deployment', name: 'billing-worker' },
+});
 
 const values = {
   component: 'component:default/orders-worker',
@@ -123,6 +133,8 @@ const values = {
 };
 
 const APPROVER = 'user:default/priya';
+/** a member of team-billing, which owns billing-worker */
+const BILLING_USER = 'user:default/ben';
 
 /**
  * The portal's rule for IAM, as the keda permission policy decides it:
@@ -225,7 +237,20 @@ describe('KEDA templates through the real scaffolder backend', () => {
       }),
     );
 
-    stub = await startKedaBackendStub(new ConfigReader(configData));
+    // The keda backend's view of the catalog: who owns what, who is in which group.
+    stub = await startKedaBackendStub(new ConfigReader(configData), {
+      owners: Object.fromEntries(
+        [ordersWorker, billingWorker].map(e => [
+          `component:default/${e.metadata.name}`,
+          e.spec!.owner as string,
+        ]),
+      ),
+      memberships: {
+        [USER]: ['group:default/team-orders'],
+        [BILLING_USER]: ['group:default/team-billing'],
+        [APPROVER]: ['group:default/platform-team'],
+      },
+    });
     // The SDK's own endpoint override: no code path in the plugins knows the stand-in.
     process.env.AWS_ENDPOINT_URL = aws.url;
 
@@ -342,9 +367,7 @@ describe('KEDA templates through the real scaffolder backend', () => {
     expect(plan).toContain(
       'KEDA autoscaling for `Deployment/orders-worker` on `demo-eks`',
     );
-    expect(plan).toContain(
-      'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker',
-    );
+    expect(plan).toContain(ORDERS_SCALER_ROLE_ARN);
     expect(plan).toContain('"sqs:GetQueueAttributes"');
     // the manifests were written into the dry run's workspace
     const written = result.directoryContents.map((f: any) => f.path);
@@ -380,7 +403,7 @@ describe('KEDA templates through the real scaffolder backend', () => {
     );
 
     const { Role } = await iam(CLUSTER_ACCOUNT).send(
-      new GetRoleCommand({ RoleName: 'keda-operator' }),
+      new GetRoleCommand({ RoleName: OPERATOR_ROLE }),
     );
     expect(decodeIamPolicy(Role!.AssumeRolePolicyDocument)).toMatchObject({
       Statement: [
@@ -397,7 +420,7 @@ describe('KEDA templates through the real scaffolder backend', () => {
     });
     const permission = await iam(CLUSTER_ACCOUNT).send(
       new GetRolePolicyCommand({
-        RoleName: 'keda-operator',
+        RoleName: OPERATOR_ROLE,
         PolicyName: OPERATOR_PERMISSION_POLICY_NAME,
       }),
     );
@@ -428,7 +451,7 @@ describe('KEDA templates through the real scaffolder backend', () => {
         aws: {
           irsa: {
             enabled: true,
-            roleArn: `arn:aws:iam::${CLUSTER_ACCOUNT}:role/keda-operator`,
+            roleArn: `arn:aws:iam::${CLUSTER_ACCOUNT}:role/${OPERATOR_ROLE}`,
             audience: 'sts.amazonaws.com',
           },
         },
@@ -476,7 +499,7 @@ describe('KEDA templates through the real scaffolder backend', () => {
     const scaler = iam(QUEUE_ACCOUNT);
     const { Role } = await scaler.send(
       new GetRoleCommand({
-        RoleName: 'keda-sqs-demo-eks-orders-orders-worker',
+        RoleName: ORDERS_SCALER_ROLE,
       }),
     );
     expect(Role!.Arn).toBe(iamPlan.scalerRole.arn);
@@ -530,7 +553,16 @@ describe('KEDA templates through the real scaffolder backend', () => {
       ]),
     );
 
-    // Re-run: a fresh ExternalId; the same pull request and the same role converge to it
+    // keda:plan asked the keda backend first, as the initiator
+    const preflights = () =>
+      stub.calls.filter(
+        c => c.method === 'POST' && c.path === '/requests/preflight',
+      );
+    expect(preflights()).toHaveLength(2);
+    expect(preflights()[0].authorization).toContain(`"obo":"${USER}"`);
+
+    // Re-run: the workload keeps its ExternalId (the backend answers it in
+    // the preflight); the same pull request and the same role converge
     const second = await runTemplate();
     expect(
       github.listPullRequests('platform', 'gitops', {
@@ -540,7 +572,11 @@ describe('KEDA templates through the real scaffolder backend', () => {
     ).toHaveLength(1);
     const newExternalId = yaml.parse(file('triggerauthentication.yaml')).spec
       .podIdentity.externalID;
-    expect(newExternalId).not.toBe(externalId);
+    expect(newExternalId).toBe(externalId);
+    // keda:plan and the scaler role's ensure each asked, in both runs
+    expect(preflights()).toHaveLength(4);
+    expect(preflights()[2].body.externalId).toBeUndefined();
+    expect(preflights()[3].body.externalId).toBe(externalId);
     const after = await scaler.send(
       new GetRoleCommand({ RoleName: Role!.RoleName }),
     );
@@ -560,7 +596,11 @@ describe('KEDA templates through the real scaffolder backend', () => {
     const config = new ConfigReader(configData);
     const factory = KedaAwsClientFactory.fromConfig(config);
     const ensure = createKedaScalerRoleEnsureAction({
-      planner: new KedaPlanner({ config, aws: factory }),
+      planner: new KedaPlanner({
+        config,
+        aws: factory,
+        requests: fakePreflight({ externalId: newExternalId }).api,
+      }),
       aws: factory,
       permissions: fixedPermissions(AuthorizeResult.DENY).service,
     });
@@ -583,14 +623,56 @@ describe('KEDA templates through the real scaffolder backend', () => {
     expect(calls.filter(c => MUTATING_IAM.test(c.operation))).toEqual([]);
   });
 
+  const billing = {
+    ...values,
+    component: 'component:default/billing-worker',
+    queueUrl: `https://sqs.eu-west-1.amazonaws.com/${QUEUE_ACCOUNT}/billing-queue`,
+    maxReplicas: 30,
+  };
+
+  it("refuses a run for another team's workload at keda:plan, before any AWS, GitHub or record call", async () => {
+    const awsCallsBefore = aws.requestLog().length;
+    const stubCallsBefore = stub.calls.length;
+    const pullsBefore = github.listPullRequests('platform', 'gitops', {
+      state: 'all',
+    }).length;
+
+    await expect(
+      runTemplate('keda-sqs-autoscaling', { ...billing, maxReplicas: 10 }),
+    ).rejects.toThrow(
+      'user:default/dana may not request autoscaling for component:default/billing-worker: it is owned by group:default/team-billing',
+    );
+
+    expect(aws.requestLog().length).toBe(awsCallsBefore);
+    expect(
+      github.listPullRequests('platform', 'gitops', { state: 'all' }),
+    ).toHaveLength(pullsBefore);
+    // no branch was pushed either
+    expect(() =>
+      github.getFile(
+        'platform',
+        'gitops',
+        'README.md',
+        'keda/demo-eks/billing/billing-worker',
+      ),
+    ).toThrow("No ref 'keda/demo-eks/billing/billing-worker'");
+    // only the preflight reached the keda backend: nothing was recorded
+    expect(
+      stub.calls.slice(stubCallsBefore).map(c => `${c.method} ${c.path}`),
+    ).toEqual(['POST /requests/preflight']);
+    expect(
+      [...stub.records.values()].filter(
+        r => r.entityRef === 'component:default/billing-worker',
+      ),
+    ).toEqual([]);
+  });
+
   it('a request that needs approval opens a draft pull request, records it pending and creates no role', async () => {
-    const billing = {
-      ...values,
-      component: 'component:default/billing-worker',
-      queueUrl: `https://sqs.eu-west-1.amazonaws.com/${QUEUE_ACCOUNT}/billing-queue`,
-      maxReplicas: 30,
-    };
-    const run = await runTemplate('keda-sqs-autoscaling', billing);
+    const run = await runTemplate(
+      'keda-sqs-autoscaling',
+      billing,
+      BILLING_USER,
+    );
 
     const [pull] = github.listPullRequests('platform', 'gitops', {
       head: 'keda/demo-eks/billing/billing-worker',
@@ -600,7 +682,7 @@ describe('KEDA templates through the real scaffolder backend', () => {
     await expect(
       iam(QUEUE_ACCOUNT).send(
         new GetRoleCommand({
-          RoleName: 'keda-sqs-demo-eks-billing-billing-worker',
+          RoleName: BILLING_SCALER_ROLE,
         }),
       ),
     ).rejects.toMatchObject({ name: 'NoSuchEntityException' });
@@ -615,6 +697,7 @@ describe('KEDA templates through the real scaffolder backend', () => {
       ],
       pullRequest: { number: pull.number },
     });
+    expect(record.requester).toBe(BILLING_USER);
     const events = await api('GET', `/v2/tasks/${run.id}/events`);
     const skipped = events
       .filter((e: any) => e.body?.status === 'skipped')
@@ -622,6 +705,23 @@ describe('KEDA templates through the real scaffolder backend', () => {
     expect(skipped).toEqual(
       expect.arrayContaining(['provision', 'provisioned']),
     );
+
+    // While it waits for approval, the workload takes no second request
+    const pulls = github.listPullRequests('platform', 'gitops', {
+      state: 'all',
+    }).length;
+    await expect(
+      runTemplate(
+        'keda-sqs-autoscaling',
+        { ...billing, maxReplicas: 12 },
+        BILLING_USER,
+      ),
+    ).rejects.toThrow(
+      `component:default/billing-worker (demo-eks/billing/Deployment/billing-worker) already has request ${record.id} in flight (pending, by ${BILLING_USER})`,
+    );
+    expect(
+      github.listPullRequests('platform', 'gitops', { state: 'all' }),
+    ).toHaveLength(pulls);
   });
 
   it("after approval, the approver's provisioning run creates the role, records it and marks the pull request ready", async () => {
@@ -639,7 +739,7 @@ describe('KEDA templates through the real scaffolder backend', () => {
 
     const { Role } = await iam(QUEUE_ACCOUNT).send(
       new GetRoleCommand({
-        RoleName: 'keda-sqs-demo-eks-billing-billing-worker',
+        RoleName: BILLING_SCALER_ROLE,
       }),
     );
     expect(decodeIamPolicy(Role!.AssumeRolePolicyDocument)).toEqual(
@@ -667,6 +767,66 @@ describe('KEDA templates through the real scaffolder backend', () => {
     expect(comments.map(c => c.body)).toEqual([
       expect.stringContaining(`Approved and provisioned by ${APPROVER}`),
     ]);
+  });
+
+  it("a change to the approved request needs approval again, even inside the guardrails, and leaves the approver's role alone", async () => {
+    const approved = [...stub.records.values()].find(
+      r => r.entityRef === 'component:default/billing-worker',
+    )!;
+    const before = await iam(QUEUE_ACCOUNT).send(
+      new GetRoleCommand({ RoleName: BILLING_SCALER_ROLE }),
+    );
+    const logStart = aws.requestLog().length;
+
+    const run = await runTemplate(
+      'keda-sqs-autoscaling',
+      { ...billing, maxReplicas: 10 },
+      BILLING_USER,
+    );
+
+    const events = await api('GET', `/v2/tasks/${run.id}/events`);
+    const skipped = events
+      .filter((e: any) => e.body?.status === 'skipped')
+      .map((e: any) => e.body.stepId);
+    expect(skipped).toEqual(
+      expect.arrayContaining(['provision', 'provisioned']),
+    );
+    expect(
+      aws
+        .requestLog()
+        .slice(logStart)
+        .filter(c => MUTATING_IAM.test(c.operation)),
+    ).toEqual([]);
+    const after = await iam(QUEUE_ACCOUNT).send(
+      new GetRoleCommand({ RoleName: BILLING_SCALER_ROLE }),
+    );
+    expect(after.Role!.AssumeRolePolicyDocument).toBe(
+      before.Role!.AssumeRolePolicyDocument,
+    );
+    // planned with the workload's ExternalId, recorded as pending
+    const triggerAuth = yaml.parse(
+      github.getFile(
+        'platform',
+        'gitops',
+        'clusters/demo-eks/billing/billing-worker/triggerauthentication.yaml',
+        'keda/demo-eks/billing/billing-worker',
+      )!,
+    );
+    expect(triggerAuth.spec.podIdentity.externalID).toBe(
+      approved.plan.scalerRole.externalId,
+    );
+    const change = [...stub.records.values()].at(-1)!;
+    expect(change).toMatchObject({
+      entityRef: 'component:default/billing-worker',
+      state: 'pending',
+      autoApproved: false,
+      approvalReasons: [
+        `It changes request ${approved.id}, which an approver approved: a change to an approved request needs approval again`,
+      ],
+    });
+    expect(run.output.text[0].content).toContain(
+      'a change to an approved request needs approval again',
+    );
   });
 
   it('a crafted template claiming autoApproved cannot provision a plan that needs approval', async () => {
@@ -765,16 +925,17 @@ describe('KEDA templates through the real scaffolder backend', () => {
     await expect(
       iam(QUEUE_ACCOUNT).send(
         new GetRoleCommand({
-          RoleName: 'keda-sqs-demo-eks-orders-orders-worker',
+          RoleName: ORDERS_SCALER_ROLE,
         }),
       ),
     ).rejects.toMatchObject({ name: 'NoSuchEntityException' });
-    // the provisioned orders requests are decommissioned; billing's is untouched
+    // the provisioned orders requests are decommissioned; billing's are untouched
     const states = [...stub.records.values()].map(r => [r.entityRef, r.state]);
     expect(states).toEqual([
       ['component:default/orders-worker', 'decommissioned'],
       ['component:default/orders-worker', 'decommissioned'],
       ['component:default/billing-worker', 'provisioned'],
+      ['component:default/billing-worker', 'pending'],
     ]);
   });
 });

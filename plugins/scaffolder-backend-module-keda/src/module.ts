@@ -39,8 +39,15 @@ export const scaffolderModuleKeda = createBackendModule({
       },
       async init({ scaffolder, config, discovery, auth, permissions, logger }) {
         const aws = KedaAwsClientFactory.fromConfig(config);
-        const planner = new KedaPlanner({ config, aws, logger });
         const client = new KedaRequestsClient({ discovery, auth });
+        // keda:plan and the requester's own provisioning ask the keda
+        // backend first (ownership, active request, ExternalId).
+        const planner = new KedaPlanner({
+          config,
+          aws,
+          logger,
+          requests: client,
+        });
         scaffolder.addActions(
           createKedaPlanAction({ planner }),
           createKedaManifestsWriteAction(),

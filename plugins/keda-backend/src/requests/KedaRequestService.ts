@@ -360,6 +360,7 @@ export class KedaRequestService {
     rawRequest: unknown,
     externalId: string | undefined,
     credentials: BackstageCredentials,
+    taskId?: string,
   ): Promise<PreparedRequest> {
     const requester = this.requesterOf(credentials);
     const request = parseKedaRequest(rawRequest);
@@ -395,7 +396,13 @@ export class KedaRequestService {
     await this.requireOwnership(request, owner, requester, credentials);
 
     const workloadKey = kedaWorkloadKey(request);
-    const active = await this.options.store.activeFor(workloadKey);
+    // A retried task meets the request it recorded itself: not a conflict.
+    const own = taskId
+      ? await this.options.store.findRecorded({ createdByTaskId: taskId })
+      : undefined;
+    const active = (await this.options.store.activeFor(workloadKey)).filter(
+      r => r.id !== own?.id,
+    );
     const inFlight = active.find(r => KEDA_IN_FLIGHT_STATES.includes(r.state));
     if (inFlight) {
       throw new ConflictError(
@@ -406,7 +413,9 @@ export class KedaRequestService {
     // One ExternalId per workload: the TriggerAuthentication already merged
     // keeps working while the new pull request waits.
     const workloadExternalId =
-      current?.externalId ?? current?.plan.scalerRole.externalId;
+      own?.externalId ??
+      current?.externalId ??
+      current?.plan.scalerRole.externalId;
     if (workloadExternalId && externalId && externalId !== workloadExternalId) {
       throw new ConflictError(
         `externalId: the run planned with another ExternalId than ${workloadKey} has (request ${
@@ -476,6 +485,7 @@ export class KedaRequestService {
       z.object({
         request: createBodySchema.shape.request,
         externalId: createBodySchema.shape.externalId,
+        taskId: createBodySchema.shape.taskId,
       }),
       body,
       'KEDA request preflight body',
@@ -484,6 +494,7 @@ export class KedaRequestService {
       input.request,
       input.externalId,
       credentials,
+      input.taskId,
     );
     return {
       ...(prepared.plan.scalerRole.externalId

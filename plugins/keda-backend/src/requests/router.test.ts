@@ -759,6 +759,29 @@ describe('request API', () => {
       expect(eu.state).toBe('provisioning');
     });
 
+    it('lets a retried task past the request it recorded itself', async () => {
+      const h = await harness();
+      const first = (
+        await h.as(JANE).post('/requests', {
+          request: ordersRequest(),
+          externalId: EXTERNAL_ID,
+          taskId: 'task-a',
+        })
+      ).body as KedaRequestRecord;
+      expect(first.state).toBe('pending');
+      const retried = await h.as(JANE).post('/requests/preflight', {
+        request: ordersRequest(),
+        taskId: 'task-a',
+      });
+      expect(retried.status).toBe(200);
+      expect(retried.body.externalId).toBe(EXTERNAL_ID);
+      const other = await h.as(JANE).post('/requests/preflight', {
+        request: ordersRequest(),
+        taskId: 'task-b',
+      });
+      expect(other.status).toBe(409);
+    });
+
     it('never lets an auto-approved run change a request a person approved', async () => {
       const h = await harness();
       const approvedOne = await h.create(JANE); // 20 replicas: needs approval

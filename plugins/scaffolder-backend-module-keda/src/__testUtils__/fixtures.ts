@@ -2,6 +2,12 @@ import { ConfigReader } from '@backstage/config';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import type { TemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { JsonObject } from '@backstage/types';
+import {
+  scalerRoleName,
+  type KedaRequestInput,
+  type KedaRequestPreflight,
+} from '@internal/plugin-keda-common';
+import { clusterSpecOf, readKedaConfig } from '@internal/plugin-keda-node';
 import yaml from 'yaml';
 
 export const CLUSTER_ACCOUNT = '111111111111';
@@ -68,6 +74,67 @@ export const ordersRequest = {
   maxReplicas: 10,
   queueLength: 5,
 };
+
+/**
+ * The scaler role name keda-common derives for a workload under the test
+ * config (`keda-sqs-` prefix; readable part plus a hash of the workload key).
+ */
+export function scalerRoleNameOf(
+  request: {
+    namespace: string;
+    workload: { kind?: string; name: string };
+  },
+  cluster = 'demo-eks',
+): string {
+  return scalerRoleName({
+    namePrefix: 'keda-sqs-',
+    cluster,
+    namespace: request.namespace,
+    workloadKind: request.workload.kind ?? 'Deployment',
+    workloadName: request.workload.name,
+  });
+}
+
+export const ORDERS_SCALER_ROLE = scalerRoleNameOf(ordersRequest);
+export const ORDERS_SCALER_ROLE_ARN = `arn:aws:iam::${QUEUE_ACCOUNT}:role/keda/${ORDERS_SCALER_ROLE}`;
+
+/** The operator role name of cluster demo-eks under the test config. */
+export const OPERATOR_ROLE = clusterSpecOf(
+  readKedaConfig(testConfig()).clusters[0],
+).operator.roleName;
+export const OPERATOR_ROLE_ARN = `arn:aws:iam::${CLUSTER_ACCOUNT}:role/${OPERATOR_ROLE}`;
+
+/**
+ * A stand-in for the keda backend's preflight (the planner's `requests`
+ * option): answers `answer` (auto-approved, no reasons by default) or
+ * throws it, and records what it was asked.
+ */
+export function fakePreflight(
+  answer: Partial<KedaRequestPreflight> | Error = {},
+) {
+  const calls: Array<{
+    request: KedaRequestInput;
+    externalId?: string;
+    user?: string;
+  }> = [];
+  const api = {
+    async preflight(
+      request: KedaRequestInput,
+      credentials: { principal: unknown },
+      options: { externalId?: string } = {},
+    ): Promise<KedaRequestPreflight> {
+      calls.push({
+        request,
+        externalId: options.externalId,
+        user: (credentials.principal as { userEntityRef?: string })
+          .userEntityRef,
+      });
+      if (answer instanceof Error) throw answer;
+      return { autoApproved: true, approvalReasons: [], ...answer };
+    },
+  };
+  return { api, calls };
+}
 
 export interface RunResult {
   outputs: Record<string, any>;

@@ -13,6 +13,8 @@ import { KedaPlanner } from '../lib/planner';
 import { recordingAwsFactory } from '../__testUtils__/awsClients';
 import {
   exampleInputs,
+  OPERATOR_ROLE,
+  OPERATOR_ROLE_ARN,
   runAction,
   testConfig,
 } from '../__testUtils__/fixtures';
@@ -53,9 +55,9 @@ describe('keda:aws:operator-role:ensure', () => {
       .rejectsOnce(Object.assign(new Error('no'), { name: 'NoSuchEntity' }))
       .resolves({
         Role: {
-          RoleName: 'keda-operator',
+          RoleName: OPERATOR_ROLE,
           RoleId: 'AROAOPERATOR',
-          Arn: 'arn:aws:iam::111111111111:role/keda-operator',
+          Arn: OPERATOR_ROLE_ARN,
           Path: '/',
           CreateDate: new Date(0),
         },
@@ -64,7 +66,7 @@ describe('keda:aws:operator-role:ensure', () => {
 
     expect(aws.accounts).toEqual(['111111111111']);
     expect(outputs).toMatchObject({
-      roleArn: 'arn:aws:iam::111111111111:role/keda-operator',
+      roleArn: OPERATOR_ROLE_ARN,
       created: true,
       changes: ['create-role', 'put-role-policy:keda-assume-scaler-roles'],
     });
@@ -140,7 +142,7 @@ describe('keda:aws:operator-role:ensure', () => {
         aws: {
           irsa: {
             enabled: true,
-            roleArn: 'arn:aws:iam::111111111111:role/keda-operator',
+            roleArn: OPERATOR_ROLE_ARN,
             audience: 'sts.amazonaws.com',
           },
         },
@@ -167,9 +169,7 @@ describe('keda:aws:operator-role:ensure', () => {
         dryRun: true,
         workspacePath: workspace.path,
       });
-      expect(outputs.roleArn).toBe(
-        'arn:aws:iam::111111111111:role/keda-operator',
-      );
+      expect(outputs.roleArn).toBe(OPERATOR_ROLE_ARN);
     },
   );
 });

@@ -64,4 +64,30 @@ export const examples: TemplateExample[] = [
       ],
     }),
   },
+  {
+    description:
+      'Locate the manifests and the scaler role of a workload for decommission, without asking the keda backend',
+    example: yaml.stringify({
+      steps: [
+        {
+          id: 'plan',
+          action: 'keda:plan',
+          name: 'Locate manifests and role',
+          input: {
+            locateOnly: true,
+            request: {
+              entityRef: 'component:default/orders-worker',
+              cluster: 'demo-eks',
+              namespace: 'orders',
+              workload: { name: 'orders-worker' },
+              kubernetesId: 'orders-worker',
+              queueUrl:
+                'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
+              maxReplicas: 1,
+            },
+          },
+        },
+      ],
+    }),
+  },
 ];

@@ -1,9 +1,20 @@
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { ConfigReader } from '@backstage/config';
+import { ConflictError, NotAllowedError } from '@backstage/errors';
+import {
+  startKubernetesStandIn,
+  type KubernetesStandIn,
+} from '@internal/sandbox';
 import { mockClient } from 'aws-sdk-client-mock';
 import { KedaPlanner } from '../lib/planner';
 import {
   exampleInputs,
+  fakePreflight,
+  kedaConfigData,
   OIDC_ISSUER,
+  OPERATOR_ROLE_ARN,
+  ORDERS_SCALER_ROLE,
+  ORDERS_SCALER_ROLE_ARN,
   ordersRequest,
   QUEUE_ACCOUNT,
   runAction,
@@ -14,14 +25,20 @@ import { createKedaPlanAction } from './plan';
 
 const eksMock = mockClient(EKSClient);
 
-function setup(overrides: Parameters<typeof testConfig>[0] = {}) {
+function setup(
+  overrides: Parameters<typeof testConfig>[0] = {},
+  requests?: ReturnType<typeof fakePreflight>['api'],
+) {
   const aws = recordingAwsFactory();
   const planner = new KedaPlanner({
     config: testConfig(overrides),
     aws: aws.factory,
+    requests,
   });
   return { action: createKedaPlanAction({ planner }), aws };
 }
+
+const WORKLOAD_EXTERNAL_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 
 describe('keda:plan', () => {
   beforeEach(() => eksMock.reset());
@@ -38,10 +55,9 @@ describe('keda:plan', () => {
       queueAccountId: QUEUE_ACCOUNT,
       region: 'eu-west-1',
       queueArn: 'arn:aws:sqs:eu-west-1:222222222222:orders-queue',
-      scalerRoleName: 'keda-sqs-demo-eks-orders-orders-worker',
-      scalerRoleArn:
-        'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker',
-      operatorRoleArn: 'arn:aws:iam::111111111111:role/keda-operator',
+      scalerRoleName: ORDERS_SCALER_ROLE,
+      scalerRoleArn: ORDERS_SCALER_ROLE_ARN,
+      operatorRoleArn: OPERATOR_ROLE_ARN,
       oidcIssuerSource: 'config',
       manifestDirectory: 'clusters/demo-eks/orders/orders-worker',
       gitopsRepoUrl: 'github.com?owner=platform&repo=gitops',
@@ -71,9 +87,15 @@ describe('keda:plan', () => {
 
   it('names the request after the task so the manifests carry the id the request is recorded under', async () => {
     const { action } = setup();
-    const { outputs } = await runAction(action, { request: ordersRequest }, { taskId: 'b3c167a8-task' });
+    const { outputs } = await runAction(
+      action,
+      { request: ordersRequest },
+      { taskId: 'b3c167a8-task' },
+    );
     expect(outputs.request.requestId).toBe('b3c167a8-task');
-    expect(outputs.manifests[1].content).toContain('keda.backstage.io/request-id: b3c167a8-task');
+    expect(outputs.manifests[1].content).toContain(
+      'keda.backstage.io/request-id: b3c167a8-task',
+    );
 
     const named = await runAction(
       action,
@@ -200,4 +222,241 @@ describe('keda:plan', () => {
       ).toBe(expectedId instanceof RegExp ? true : expectedId);
     },
   );
+});
+
+describe('keda:plan asks the keda backend first (preflight)', () => {
+  beforeEach(() => eksMock.reset());
+
+  it('plans with the workload’s ExternalId and outputs the request it supersedes and the owner', async () => {
+    const backend = fakePreflight({
+      externalId: WORKLOAD_EXTERNAL_ID,
+      owner: 'group:default/team-orders',
+      supersedes: { id: 'req-0001', state: 'provisioned' },
+    });
+    const { action } = setup({}, backend.api);
+    const { outputs } = await runAction(
+      action,
+      { request: ordersRequest },
+      { taskId: 'task-2' },
+    );
+    expect(backend.calls).toEqual([
+      {
+        request: { ...ordersRequest, requestId: 'task-2' },
+        externalId: undefined,
+        user: 'user:default/mock',
+      },
+    ]);
+    expect(outputs).toMatchObject({
+      externalId: WORKLOAD_EXTERNAL_ID,
+      autoApproved: true,
+      approvalReasons: [],
+      supersedes: 'req-0001',
+      owner: 'group:default/team-orders',
+    });
+    expect(outputs.manifests[0].content).toContain(
+      `externalID: ${WORKLOAD_EXTERNAL_ID}`,
+    );
+  });
+
+  it('needs approval when the backend says so, with both lists of reasons once each', async () => {
+    const changeOfApproved =
+      'It changes request req-0001, which user:default/priya approved: a change to an approved request needs approval again';
+    const backend = fakePreflight({
+      autoApproved: false,
+      approvalReasons: [
+        'maxReplicas 30 is above 20, the most that is approved automatically',
+        changeOfApproved,
+      ],
+    });
+    const { action } = setup({}, backend.api);
+    const { outputs } = await runAction(action, {
+      request: { ...ordersRequest, maxReplicas: 30 },
+    });
+    expect(outputs.autoApproved).toBe(false);
+    expect(outputs.approvalRequired).toBe(true);
+    expect(outputs.approvalReasons).toEqual([
+      'maxReplicas 30 is above 20, the most that is approved automatically',
+      changeOfApproved,
+    ]);
+    // the pull request body says the same as the outputs
+    expect(outputs.summary).toContain('Needs approval');
+    expect(outputs.summary).toContain(changeOfApproved);
+
+    const inside = setup(
+      {},
+      fakePreflight({
+        autoApproved: false,
+        approvalReasons: [changeOfApproved],
+      }).api,
+    );
+    const changed = await runAction(inside.action, { request: ordersRequest });
+    expect(changed.outputs).toMatchObject({
+      autoApproved: false,
+      approvalRequired: true,
+      approvalReasons: [changeOfApproved],
+    });
+    expect(changed.outputs.summary).not.toContain('Auto-approved');
+  });
+
+  it('fails with the backend’s refusal before planning anything', async () => {
+    for (const error of [
+      new NotAllowedError(
+        'keda backend: POST /requests/preflight answered 403 Forbidden: user:default/dana may not request autoscaling for component:default/billing-worker: it is owned by group:default/team-billing',
+      ),
+      new ConflictError(
+        'keda backend: POST /requests/preflight answered 409 Conflict: component:default/orders-worker (demo-eks/orders/Deployment/orders-worker) already has request req-0003 in flight (pending, by user:default/dana)',
+      ),
+    ]) {
+      // no OIDC issuer in config: planning would call eks:DescribeCluster
+      const { action, aws } = setup(
+        { oidcIssuer: null },
+        fakePreflight(error).api,
+      );
+      await expect(
+        runAction(action, { request: ordersRequest }),
+      ).rejects.toThrow(error.message);
+      expect(aws.accounts).toEqual([]);
+      expect(eksMock.calls()).toHaveLength(0);
+    }
+  });
+
+  it('reports invalid fields itself before asking the backend', async () => {
+    const backend = fakePreflight();
+    const { action } = setup({}, backend.api);
+    await expect(
+      runAction(action, { request: { ...ordersRequest, queueUrl: 'nope' } }),
+    ).rejects.toThrow(/Invalid KEDA request: queueUrl/);
+    expect(backend.calls).toEqual([]);
+  });
+
+  it('refuses a pinned ExternalId that is not the workload’s, naming both fields and the fix', async () => {
+    const backend = fakePreflight({ externalId: WORKLOAD_EXTERNAL_ID });
+    const { action } = setup({}, backend.api);
+    await expect(
+      runAction(action, {
+        request: ordersRequest,
+        externalId: '0123456789abcdef0123456789abcdef',
+      }),
+    ).rejects.toThrow(
+      "externalId: the step's externalId differs from the ExternalId the keda backend keeps for demo-eks/orders/Deployment/orders-worker (preflight.externalId); a workload has one ExternalId. Remove externalId from the step input so the workload's own is used",
+    );
+    expect(backend.calls[0].externalId).toBe(
+      '0123456789abcdef0123456789abcdef',
+    );
+  });
+
+  it('does not ask the backend when it only locates the files (decommission)', async () => {
+    const backend = fakePreflight(new Error('must not be called'));
+    const { action } = setup({}, backend.api);
+    const { outputs } = await runAction(action, {
+      request: ordersRequest,
+      locateOnly: true,
+    });
+    expect(backend.calls).toEqual([]);
+    expect(outputs.scalerRoleArn).toBe(ORDERS_SCALER_ROLE_ARN);
+  });
+
+  it('does not ask the backend in dry run', async () => {
+    const backend = fakePreflight(new Error('must not be called'));
+    const { action } = setup({}, backend.api);
+    const { outputs } = await runAction(
+      action,
+      { request: ordersRequest },
+      { dryRun: true },
+    );
+    expect(backend.calls).toEqual([]);
+    expect(outputs.autoApproved).toBe(true);
+    expect(outputs.supersedes).toBeUndefined();
+  });
+});
+
+describe('keda:plan with providerMode aws-eks reads the workload ServiceAccount', () => {
+  let k8s: KubernetesStandIn;
+  const eksRequest = {
+    ...ordersRequest,
+    providerMode: 'aws-eks',
+    serviceAccountName: 'orders-worker',
+  };
+  const WORKLOAD_ROLE = 'arn:aws:iam::111111111111:role/orders-worker-app';
+
+  beforeAll(async () => {
+    k8s = await startKubernetesStandIn({
+      port: 0,
+      namespaces: ['default', 'orders'],
+      simulatePods: false,
+    });
+  });
+  afterAll(() => k8s.close());
+  beforeEach(() => k8s.reset());
+
+  function eksSetup(url = k8s.url) {
+    const keda = kedaConfigData();
+    Object.assign(keda.clusters[0], { url, serviceAccountToken: k8s.token });
+    const planner = new KedaPlanner({
+      config: new ConfigReader({ keda }),
+      aws: recordingAwsFactory().factory,
+    });
+    return createKedaPlanAction({ planner });
+  }
+  const serviceAccount = (roleArn?: string) =>
+    k8s.store.create('serviceaccounts', 'orders', {
+      metadata: {
+        name: 'orders-worker',
+        ...(roleArn
+          ? { annotations: { 'eks.amazonaws.com/role-arn': roleArn } }
+          : {}),
+      },
+    });
+
+  it('fails when the ServiceAccount already names another IRSA role, explaining the choice', async () => {
+    serviceAccount(WORKLOAD_ROLE);
+    const error = await runAction(eksSetup(), { request: eksRequest }).catch(
+      e => e,
+    );
+    expect(error.name).toBe('InputError');
+    expect(error.message).toContain(
+      `providerMode: the workload already has an IRSA role ${WORKLOAD_ROLE} (annotation eks.amazonaws.com/role-arn of ServiceAccount orders/orders-worker on "demo-eks")`,
+    );
+    expect(error.message).toContain(
+      'use providerMode: aws (recommended; KEDA assumes the scaler role itself and the ServiceAccount stays untouched)',
+    );
+    expect(error.message).toContain(
+      `have an approver add sqs:GetQueueAttributes on arn:aws:sqs:eu-west-1:222222222222:orders-queue to the workload's own role ${WORKLOAD_ROLE}`,
+    );
+  });
+
+  it('proceeds when the ServiceAccount names the scaler role already, or does not exist', async () => {
+    serviceAccount(ORDERS_SCALER_ROLE_ARN);
+    const annotated = await runAction(eksSetup(), { request: eksRequest });
+    expect(annotated.outputs.manifestPaths).toContain(
+      'clusters/demo-eks/orders/orders-worker/serviceaccount.yaml',
+    );
+    k8s.reset();
+    const missing = await runAction(eksSetup(), { request: eksRequest });
+    expect(missing.outputs.warnings.join('\n')).not.toContain('ServiceAccount');
+  });
+
+  it('warns and continues when the cluster cannot be asked', async () => {
+    const { outputs } = await runAction(eksSetup('http://127.0.0.1:1'), {
+      request: eksRequest,
+    });
+    expect(outputs.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(
+          'Could not read ServiceAccount orders/orders-worker on cluster "demo-eks"',
+        ),
+      ]),
+    );
+    expect(outputs.summary).toContain('Could not read ServiceAccount');
+  });
+
+  it('does not read the cluster in dry run', async () => {
+    serviceAccount(WORKLOAD_ROLE);
+    const { outputs } = await runAction(
+      eksSetup(),
+      { request: eksRequest },
+      { dryRun: true },
+    );
+    expect(outputs.scalerRoleArn).toBe(ORDERS_SCALER_ROLE_ARN);
+  });
 });

@@ -1,5 +1,6 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { JsonObject } from '@backstage/types';
+import type { KedaRequestPreflight } from '@internal/plugin-keda-common';
 import type { KedaPlanner } from '../lib/planner';
 import { kedaRequestInput, plannedFilesSchema } from '../lib/schemas';
 import { examples } from './plan.examples';
@@ -11,8 +12,14 @@ export const KEDA_PLAN_ACTION_ID = 'keda:plan';
  * `keda:plan`: validates a KEDA request, resolves the cluster and the queue,
  * applies the guardrails and outputs the complete plan from keda-common
  * (role names/ARNs, IAM documents, manifests, summary, approval decision).
- * Pure apart from `eks:DescribeCluster` when a cluster's OIDC issuer is not
- * configured; under dry run not even that.
+ *
+ * Before planning it asks the keda backend (`POST /requests/preflight`, as
+ * the initiator) whether this person may ask for this workload, whether the
+ * workload already has a request in flight, which ExternalId the workload
+ * has and whether the backend wants approval: a refusal fails the step
+ * before the run creates anything. Otherwise read-only: `eks:DescribeCluster`
+ * when a cluster's OIDC issuer is not configured, and for aws-eks the
+ * workload's ServiceAccount. Under dry run none of these calls.
  */
 export function createKedaPlanAction(options: { planner: KedaPlanner }) {
   return createTemplateAction({
@@ -29,7 +36,14 @@ export function createKedaPlanAction(options: { planner: KedaPlanner }) {
             .string()
             .optional()
             .describe(
-              'Pin the ExternalId (re-runs of the same request); a fresh random one is generated per scaler role otherwise',
+              "Pin the ExternalId (re-runs of the same request); by default the workload's own ExternalId from the keda backend, or a fresh random one for a workload that has none",
+            ),
+        locateOnly: z =>
+          z
+            .boolean()
+            .optional()
+            .describe(
+              "Only locate the workload's files and scaler role (decommission): no keda backend preflight (ownership, active request, ExternalId) and no ServiceAccount read. Default false",
             ),
       },
       output: {
@@ -37,14 +51,30 @@ export function createKedaPlanAction(options: { planner: KedaPlanner }) {
           z
             .boolean()
             .describe(
-              'true when the plan is inside the auto-approve guardrails',
+              'true when the plan is inside the auto-approve guardrails and the keda backend approves it automatically too',
             ),
         approvalRequired: z =>
           z.boolean().describe('true when a platform engineer must approve'),
         approvalReasons: z =>
           z
             .array(z.string())
-            .describe('Why approval is required (empty when auto-approved)'),
+            .describe(
+              'Why approval is required, from the guardrails and the keda backend (empty when auto-approved)',
+            ),
+        supersedes: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              "Id of the workload's current request, which this one will supersede",
+            ),
+        owner: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              "Owner of the entity, as the keda backend's catalog says",
+            ),
         warnings: z =>
           z.array(z.string()).describe('Non-blocking findings worth reading'),
         externalId: z =>
@@ -114,14 +144,41 @@ export function createKedaPlanAction(options: { planner: KedaPlanner }) {
       // manifests then carry the same id as the recorded request, which is
       // how the entity card links a ScaledObject to its request.
       const input = ctx.input.request as Record<string, unknown>;
+      const request =
+        input && typeof input === 'object' && !input.requestId && ctx.task?.id
+          ? { ...input, requestId: ctx.task.id }
+          : ctx.input.request;
+      let preflight: KedaRequestPreflight | undefined;
+      if (dryRun) {
+        ctx.logger.info(
+          "Dry run: the keda backend is not asked. Ownership of the entity, the workload's active request and its ExternalId are checked on the real run",
+        );
+      } else if (ctx.input.locateOnly) {
+        ctx.logger.info(
+          'Locating the files and the scaler role only: the keda backend is not asked',
+        );
+      } else if (options.planner.hasRequestsApi()) {
+        // Before anything else: a refusal (not an owner, a request in
+        // flight) must stop the run before it creates anything.
+        preflight = await options.planner.preflight({
+          request,
+          externalId: ctx.input.externalId,
+          credentials: await ctx.getInitiatorCredentials(),
+          taskId: ctx.task?.id,
+        });
+        if (preflight?.supersedes) {
+          ctx.logger.info(
+            `Supersedes request ${preflight.supersedes.id} (${preflight.supersedes.state}) of this workload`,
+          );
+        }
+      }
       const { plan: result, cluster } = await options.planner.plan({
-        request:
-          input && typeof input === 'object' && !input.requestId && ctx.task?.id
-            ? { ...input, requestId: ctx.task.id }
-            : ctx.input.request,
+        request,
         externalId: ctx.input.externalId,
         requester: ctx.user?.ref,
         dryRun,
+        preflight,
+        checkServiceAccount: !ctx.input.locateOnly,
       });
       const { guardrails } = result;
       for (const warning of guardrails.warnings) {
@@ -145,6 +202,10 @@ export function createKedaPlanAction(options: { planner: KedaPlanner }) {
         'warnings',
         guardrails.warnings.map(w => w.message),
       );
+      if (preflight?.supersedes) {
+        ctx.output('supersedes', preflight.supersedes.id);
+      }
+      if (preflight?.owner) ctx.output('owner', preflight.owner);
       if (result.scalerRole.externalId) {
         ctx.output('externalId', result.scalerRole.externalId);
       }

@@ -4,6 +4,7 @@ import { KedaPlanner } from '../lib/planner';
 import { recordingAwsFactory } from '../__testUtils__/awsClients';
 import {
   exampleInputs,
+  ORDERS_SCALER_ROLE_ARN,
   ordersRequest,
   runAction,
   testConfig,
@@ -141,8 +142,7 @@ describe('request actions against the keda backend contract', () => {
       state: 'provisioning',
       entityRef: 'component:default/orders-worker',
       externalId: EXTERNAL_ID,
-      scalerRoleArn:
-        'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker',
+      scalerRoleArn: ORDERS_SCALER_ROLE_ARN,
       request: { ...ordersRequest, scaleOnInFlight: true },
     });
   });
@@ -152,8 +152,7 @@ describe('request actions against the keda backend contract', () => {
       request: ordersRequest,
       externalId: EXTERNAL_ID,
     });
-    const scaler =
-      'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker';
+    const scaler = ORDERS_SCALER_ROLE_ARN;
     const done = await runAction(
       progress,
       { id: 'req-0001', state: 'provisioned', roleArns: { scaler } },

@@ -12,6 +12,7 @@ import { KedaPlanner } from '../lib/planner';
 import { recordingAwsFactory } from '../__testUtils__/awsClients';
 import {
   exampleInputs,
+  ORDERS_SCALER_ROLE,
   runAction,
   testConfig,
 } from '../__testUtils__/fixtures';
@@ -19,7 +20,7 @@ import { fixedPermissions } from '../__testUtils__/permissions';
 import { createKedaScalerRoleDeleteAction } from './scalerRoleDelete';
 
 const iamMock = mockClient(IAMClient);
-const ROLE = 'keda-sqs-demo-eks-orders-orders-worker';
+const ROLE = ORDERS_SCALER_ROLE;
 const input = {
   cluster: 'demo-eks',
   namespace: 'orders',

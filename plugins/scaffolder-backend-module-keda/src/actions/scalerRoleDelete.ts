@@ -41,6 +41,11 @@ export function createKedaScalerRoleDeleteAction(options: {
       input: {
         cluster: z => z.string().min(1).describe('Cluster in keda.clusters[]'),
         namespace: z => z.string().min(1).describe('Namespace of the workload'),
+        workloadKind: z =>
+          z
+            .enum(['Deployment', 'StatefulSet'])
+            .default('Deployment')
+            .describe('Kind of the scaled workload (part of the role name)'),
         workloadName: z =>
           z
             .string()
@@ -76,7 +81,7 @@ export function createKedaScalerRoleDeleteAction(options: {
         namePrefix: roles.namePrefix,
         cluster: ctx.input.cluster,
         namespace: ctx.input.namespace,
-        workloadKind: 'Deployment', // TODO(action owner): a workloadKind input, for StatefulSets
+        workloadKind: ctx.input.workloadKind ?? 'Deployment',
         workloadName: ctx.input.workloadName,
       });
       const arn = iamRoleArn(

@@ -31,7 +31,10 @@ import {
 import { KedaPlanner } from '../lib/planner';
 import {
   CLUSTER_ACCOUNT,
+  fakePreflight,
   kedaConfigData,
+  OPERATOR_ROLE,
+  ORDERS_SCALER_ROLE,
   OIDC_ISSUER,
   ordersRequest,
   QUEUE_ACCOUNT,
@@ -51,7 +54,7 @@ jest.setTimeout(60_000);
  */
 
 const EXTERNAL_ID = '0123456789abcdef0123456789abcdef';
-const ROLE = 'keda-sqs-demo-eks-orders-orders-worker';
+const ROLE = ORDERS_SCALER_ROLE;
 const input = {
   request: ordersRequest,
   externalId: EXTERNAL_ID,
@@ -84,7 +87,12 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
     });
     const factory = KedaAwsClientFactory.fromConfig(config, { maxAttempts });
     return createKedaScalerRoleEnsureAction({
-      planner: new KedaPlanner({ config, aws: factory }),
+      // the keda backend confirms the auto-approval
+      planner: new KedaPlanner({
+        config,
+        aws: factory,
+        requests: fakePreflight().api,
+      }),
       aws: factory,
       permissions: fixedPermissions(AuthorizeResult.DENY).service,
     });
@@ -115,7 +123,7 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
     await reconcileRole({
       iam: iam(CLUSTER_ACCOUNT),
       role: desiredOperatorRole(spec, {
-        name: 'keda-operator',
+        name: spec.operator.roleName,
         path: '/',
         arn: operatorRoleArn(spec),
         accountId: CLUSTER_ACCOUNT,
@@ -283,7 +291,10 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
           `arn:aws:iam::${QUEUE_ACCOUNT}:role/keda-sqs-*`,
         ],
       ],
-      [CLUSTER_ACCOUNT, [`arn:aws:iam::${CLUSTER_ACCOUNT}:role/keda-operator`]],
+      [
+        CLUSTER_ACCOUNT,
+        [`arn:aws:iam::${CLUSTER_ACCOUNT}:role/${OPERATOR_ROLE}`],
+      ],
     ] as const) {
       await iam(account).send(
         new CreateRoleCommand({
@@ -325,7 +336,11 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
       },
     });
     const factory = KedaAwsClientFactory.fromConfig(config);
-    const planner = new KedaPlanner({ config, aws: factory });
+    const planner = new KedaPlanner({
+      config,
+      aws: factory,
+      requests: fakePreflight().api,
+    });
     const permissions = fixedPermissions(AuthorizeResult.ALLOW).service;
     const ensure = createKedaScalerRoleEnsureAction({
       planner,

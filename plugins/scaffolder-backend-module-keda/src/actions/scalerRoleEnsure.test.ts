@@ -15,8 +15,12 @@ import { plan as planOf, policyJson } from '@internal/plugin-keda-common';
 import { clusterSpecOf, readKedaConfig } from '@internal/plugin-keda-node';
 import { KedaPlanner } from '../lib/planner';
 import { recordingAwsFactory } from '../__testUtils__/awsClients';
+import { NotAllowedError } from '@backstage/errors';
 import {
   exampleInputs,
+  fakePreflight,
+  ORDERS_SCALER_ROLE,
+  ORDERS_SCALER_ROLE_ARN,
   ordersRequest,
   runAction,
   testConfig,
@@ -26,23 +30,28 @@ import { createKedaScalerRoleEnsureAction } from './scalerRoleEnsure';
 
 const iamMock = mockClient(IAMClient);
 const EXTERNAL_ID = '0123456789abcdef0123456789abcdef';
-const ROLE_ARN =
-  'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker';
+const ROLE_ARN = ORDERS_SCALER_ROLE_ARN;
 
 function setup(
   permission:
     | AuthorizeResult.ALLOW
     | AuthorizeResult.DENY = AuthorizeResult.DENY,
+  /** the keda backend's preflight; null: no request API configured */
+  backend: ReturnType<typeof fakePreflight> | null = fakePreflight(),
 ) {
   const config = testConfig();
   const aws = recordingAwsFactory();
   const permissions = fixedPermissions(permission);
   const action = createKedaScalerRoleEnsureAction({
-    planner: new KedaPlanner({ config, aws: aws.factory }),
+    planner: new KedaPlanner({
+      config,
+      aws: aws.factory,
+      requests: backend?.api,
+    }),
     aws: aws.factory,
     permissions: permissions.service,
   });
-  return { action, aws, permissions, config };
+  return { action, aws, permissions, config, backend };
 }
 
 /** The plan as the server computes it, to describe what IAM holds after a first run. */
@@ -171,13 +180,15 @@ describe('keda:aws:scaler-role:ensure', () => {
   });
 
   it('makes no AWS call at all in dry run and still outputs the role', async () => {
-    const { action, aws } = setup();
+    const { action, aws, backend } = setup();
     const { outputs } = await runAction(action, input, { dryRun: true });
     expect(iamMock.calls()).toHaveLength(0);
     expect(aws.accounts).toEqual([]);
+    // nor asks the keda backend: dry run must not need it
+    expect(backend!.calls).toEqual([]);
     expect(outputs).toEqual({
       roleArn: ROLE_ARN,
-      roleName: 'keda-sqs-demo-eks-orders-orders-worker',
+      roleName: ORDERS_SCALER_ROLE,
       accountId: '222222222222',
       created: false,
       changes: [],
@@ -193,6 +204,73 @@ describe('keda:aws:scaler-role:ensure', () => {
       }),
     ).rejects.toThrow(
       'The recomputed plan needs approval (maxReplicas 30 is above 20, the most that is approved automatically) although the step claims autoApproved: true, and only members of the KEDA approver groups',
+    );
+    expect(permissions.asked).toEqual(['keda.iam.provision']);
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
+  it('asks the keda backend as the initiator before any AWS call, with the ExternalId', async () => {
+    const { action, backend } = setup();
+    iamMock.on(GetRoleCommand).resolves({ Role: convergedRole() });
+    iamMock.on(GetRolePolicyCommand).resolves({
+      PolicyDocument: encodeURIComponent(
+        policyJson(expectedPlan().scalerRole.permissionPolicy),
+      ),
+    });
+    simulatorAllowsChain();
+    await runAction(action, input);
+    expect(backend!.calls).toEqual([
+      {
+        request: ordersRequest,
+        externalId: EXTERNAL_ID,
+        user: 'user:default/mock',
+      },
+    ]);
+  });
+
+  it('refuses when the keda backend says the request needs approval, before any IAM call, even for an approver', async () => {
+    const reason =
+      'It changes request req-0001, which user:default/priya approved: a change to an approved request needs approval again';
+    for (const permission of [AuthorizeResult.DENY, AuthorizeResult.ALLOW]) {
+      const { action, aws } = setup(
+        permission,
+        fakePreflight({ autoApproved: false, approvalReasons: [reason] }),
+      );
+      const error = await runAction(action, input).catch(e => e);
+      expect(error).toBeInstanceOf(NotAllowedError);
+      expect(error.message).toBe(
+        `autoApproved: the step claims an auto-approved plan, but the keda backend says it needs approval (${reason}). The scaler role is created only after a platform engineer approves the request on the KEDA requests page`,
+      );
+      expect(iamMock.calls()).toHaveLength(0);
+      expect(aws.accounts).toEqual([]);
+    }
+  });
+
+  it('refuses an ExternalId that is not the workload’s, before any IAM call', async () => {
+    const { action, aws } = setup(
+      AuthorizeResult.DENY,
+      fakePreflight({ externalId: 'fedcba9876543210fedcba9876543210' }),
+    );
+    await expect(runAction(action, input)).rejects.toThrow(
+      'externalId: the step’s externalId is not the ExternalId the keda backend keeps for this workload (a workload has one). Run the template again so that keda:plan plans with the workload’s ExternalId',
+    );
+    expect(iamMock.calls()).toHaveLength(0);
+    expect(aws.accounts).toEqual([]);
+  });
+
+  it('fails with the backend’s refusal (not the owner, a request in flight) before any IAM call', async () => {
+    const refusal = new NotAllowedError(
+      'keda backend: POST /requests/preflight answered 403 Forbidden: user:default/dana may not request autoscaling for component:default/orders-worker: it is owned by group:default/team-orders',
+    );
+    const { action } = setup(AuthorizeResult.DENY, fakePreflight(refusal));
+    await expect(runAction(action, input)).rejects.toThrow(refusal.message);
+    expect(iamMock.calls()).toHaveLength(0);
+  });
+
+  it('treats autoApproved as unconfirmed without the keda backend’s request API', async () => {
+    const { action, permissions } = setup(AuthorizeResult.DENY, null);
+    await expect(runAction(action, input)).rejects.toThrow(
+      'The keda backend’s request API is not configured, so the claimed auto-approval cannot be confirmed, and only members of the KEDA approver groups',
     );
     expect(permissions.asked).toEqual(['keda.iam.provision']);
     expect(iamMock.calls()).toHaveLength(0);

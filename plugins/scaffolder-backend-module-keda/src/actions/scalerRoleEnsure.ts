@@ -1,5 +1,5 @@
 import type { PermissionsService } from '@backstage/backend-plugin-api';
-import { InputError } from '@backstage/errors';
+import { InputError, NotAllowedError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   describeChainFailure,
@@ -27,8 +27,12 @@ export const KEDA_SCALER_ROLE_ENSURE_ACTION_ID = 'keda:aws:scaler-role:ensure';
  * SECURITY: it takes the request (and its ExternalId), never IAM documents,
  * and recomputes the plan from the portal's config. `autoApproved: true` is
  * what the permission policy sees to let a requester's own run through;
- * the action does not believe it: when the recomputed plan needs approval
- * (or the input does not claim auto-approval) the initiator must hold
+ * the action does not believe it: before any AWS call it asks the keda
+ * backend (preflight, as the initiator) and refuses unless the backend
+ * approves automatically too (owner, no request in flight, no change to an
+ * approved request) and the ExternalId is the workload's. When the
+ * recomputed plan needs approval (or the input does not claim
+ * auto-approval, or the backend cannot be asked) the initiator must hold
  * `keda.iam.provision`.
  */
 export function createKedaScalerRoleEnsureAction(options: {
@@ -57,7 +61,7 @@ export function createKedaScalerRoleEnsureAction(options: {
             .boolean()
             .optional()
             .describe(
-              "true in the requester's own run of an auto-approved plan (the permission policy allows the step on it); the action re-checks the guardrails",
+              "true in the requester's own run of an auto-approved plan (the permission policy allows the step on it); the action re-checks the guardrails and asks the keda backend (preflight) before any AWS call",
             ),
         requester: z =>
           z
@@ -91,6 +95,37 @@ export function createKedaScalerRoleEnsureAction(options: {
     },
     async handler(ctx) {
       const dryRun = Boolean(ctx.isDryRun);
+      // The requester's own run: the keda backend must agree before any
+      // AWS call (even eks:DescribeCluster). Dry run never asks it.
+      let backendConfirmed = false;
+      if (ctx.input.autoApproved === true && !dryRun) {
+        const preflight = await options.planner.preflight({
+          request: ctx.input.request,
+          externalId: ctx.input.externalId,
+          credentials: await ctx.getInitiatorCredentials(),
+          taskId: ctx.task?.id,
+        });
+        if (preflight && !preflight.autoApproved) {
+          throw new NotAllowedError(
+            `autoApproved: the step claims an auto-approved plan, but the keda backend says it needs approval (${
+              preflight.approvalReasons.join('; ') || 'no reason given'
+            }). The scaler role is created only after a platform engineer approves the request on the KEDA requests page`,
+          );
+        }
+        if (
+          preflight?.externalId &&
+          preflight.externalId !== ctx.input.externalId
+        ) {
+          throw new InputError(
+            `externalId: ${
+              ctx.input.externalId
+                ? 'the step’s externalId is not'
+                : 'the step has no externalId, but the role must trust'
+            } the ExternalId the keda backend keeps for this workload (a workload has one). Run the template again so that keda:plan plans with the workload’s ExternalId`,
+          );
+        }
+        backendConfirmed = Boolean(preflight);
+      }
       const { plan } = await options.planner.plan({
         request: ctx.input.request,
         externalId: ctx.input.externalId,
@@ -106,19 +141,28 @@ export function createKedaScalerRoleEnsureAction(options: {
       }
 
       const { approvalRequired, reasons } = plan.guardrails;
-      if (approvalRequired || ctx.input.autoApproved !== true) {
+      if (
+        approvalRequired ||
+        ctx.input.autoApproved !== true ||
+        (!dryRun && !backendConfirmed)
+      ) {
+        let why = 'The step does not claim an auto-approved plan';
+        if (approvalRequired) {
+          why = `The recomputed plan needs approval (${reasons
+            .map(r => r.message)
+            .join('; ')})${
+            ctx.input.autoApproved
+              ? ' although the step claims autoApproved: true'
+              : ''
+          }`;
+        } else if (ctx.input.autoApproved === true) {
+          why =
+            'The keda backend’s request API is not configured, so the claimed auto-approval cannot be confirmed';
+        }
         await requireIamProvisionPermission({
           permissions: options.permissions,
           credentials: await ctx.getInitiatorCredentials(),
-          why: approvalRequired
-            ? `The recomputed plan needs approval (${reasons
-                .map(r => r.message)
-                .join('; ')})${
-                ctx.input.autoApproved
-                  ? ' although the step claims autoApproved: true'
-                  : ''
-              }`
-            : 'The step does not claim an auto-approved plan',
+          why,
         });
       }
 

@@ -12,15 +12,19 @@ import {
 } from '@backstage/errors';
 import type {
   CreateKedaRequestBody,
+  KedaRequestInput,
   KedaRequestList,
+  KedaRequestPreflight,
+  KedaRequestPreflightBody,
   KedaRequestProgressBody,
   KedaRequestRecord,
   KedaRequestState,
 } from '@internal/plugin-keda-common';
 
 /**
- * Client of the keda backend's request API (POST /requests, GET
- * /requests/:id, POST /requests/:id/progress), calling as the task's
+ * Client of the keda backend's request API (POST /requests, POST
+ * /requests/preflight, GET /requests/:id, POST /requests/:id/progress),
+ * calling as the task's
  * initiator: the backend's permission checks and decision log then see the
  * person who ran the template, not the scaffolder.
  */
@@ -71,6 +75,33 @@ export class KedaRequestsClient {
       body,
     );
     return { record, created: status === 201 };
+  }
+
+  /**
+   * What recording this request would do, without writing anything
+   * (POST /requests/preflight): the backend checks that the initiator may
+   * ask for this workload (403), that the workload has no request in flight
+   * (409) and the guardrails (400), and answers the workload's ExternalId and
+   * its own approval verdict.
+   */
+  async preflight(
+    request: KedaRequestInput,
+    credentials: BackstageCredentials,
+    options: { externalId?: string; taskId?: string } = {},
+  ): Promise<KedaRequestPreflight> {
+    const body: KedaRequestPreflightBody = {
+      request,
+      ...(options.externalId ? { externalId: options.externalId } : {}),
+      ...(options.taskId ? { taskId: options.taskId } : {}),
+    };
+    return (
+      await this.call<KedaRequestPreflight>(
+        credentials,
+        'POST',
+        '/requests/preflight',
+        body,
+      )
+    ).body;
   }
 
   async get(

@@ -1,5 +1,9 @@
 import { recordingAwsFactory } from '../__testUtils__/awsClients';
-import { ordersRequest, testConfig } from '../__testUtils__/fixtures';
+import {
+  ORDERS_SCALER_ROLE,
+  ordersRequest,
+  testConfig,
+} from '../__testUtils__/fixtures';
 import {
   KedaPlanner,
   KedaPlanRejectedError,
@@ -39,7 +43,7 @@ describe('KedaPlanner', () => {
       dryRun: true,
     });
     expect(plan.request.serviceAccountName).toBeUndefined();
-    expect(plan.scalerRole.name).toBe('keda-sqs-demo-eks-orders-orders-worker');
+    expect(plan.scalerRole.name).toBe(ORDERS_SCALER_ROLE);
   });
 
   it('can return a plan with violations when asked, and lists them otherwise', async () => {
