@@ -40,12 +40,12 @@ test.describe.configure({ mode: 'serial' });
 
 let pullRequestUrl: string;
 
-/** Runs the keda-sqs-autoscaling template as a persona; returns the task's output. */
-async function runTemplate(
+/** Runs the keda-sqs-autoscaling template as a persona; returns the finished task and its events. */
+async function startTemplate(
   request: APIRequestContext,
   persona: string,
   values: Record<string, unknown>,
-): Promise<{ links: Array<{ title: string; url?: string }> }> {
+): Promise<{ task: any; events: any[] }> {
   const token = await personaToken(request, persona);
   const created = await request.post(`${backend}/api/scaffolder/v2/tasks`, {
     headers: { authorization: `Bearer ${token}` },
@@ -73,6 +73,16 @@ async function runTemplate(
       headers: { authorization: `Bearer ${token}` },
     })
   ).json();
+  return { task, events };
+}
+
+/** Runs the keda-sqs-autoscaling template as a persona; returns the task's output. */
+async function runTemplate(
+  request: APIRequestContext,
+  persona: string,
+  values: Record<string, unknown>,
+): Promise<{ links: Array<{ title: string; url?: string }> }> {
+  const { task, events } = await startTemplate(request, persona, values);
   if (task.status !== 'completed') {
     throw new Error(`task ${task.status}: ${JSON.stringify(events.slice(-5))}`);
   }
@@ -124,10 +134,13 @@ test('the pull request is merged on the GitHub stand-in and the card shows KEDA 
   await page.evaluate(() => localStorage.removeItem('theme'));
 });
 
+let billingRequestId: string;
+
 test('a request outside the guardrails waits for the platform team, who approve it on the KEDA requests page', async ({ page, request }) => {
   test.setTimeout(300_000);
-  // 20 replicas is above the auto-approve ceiling (10): approval required.
-  const output = await runTemplate(request, 'developer', {
+  // Ben (billing-team) asks for billing-worker, which his team owns. 20
+  // replicas is above the auto-approve ceiling (10): approval required.
+  const output = await runTemplate(request, 'billing-developer', {
     component: 'component:default/billing-worker',
     cluster: 'demo-eks',
     queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/billing-queue',
@@ -148,7 +161,8 @@ test('a request outside the guardrails waits for the platform team, who approve 
   await page.getByRole('dialog').getByRole('textbox').fill('Within the billing budget.');
   await page.getByRole('dialog').getByRole('button', { name: 'Approve' }).click();
   // Provisioning runs as a scaffolder task under Priya's identity.
-  const requestId = recorded.split('/').pop();
+  const requestId = recorded.split('/').pop()!;
+  billingRequestId = requestId;
   const priya = await personaToken(request, 'platform-engineer');
   let record: any;
   await expect
@@ -167,8 +181,54 @@ test('a request outside the guardrails waits for the platform team, who approve 
   expect(record.decisions.map((d: any) => `${d.decision} by ${d.actor}`)).toEqual(
     expect.arrayContaining(['approved by user:default/priya', 'provisioned by user:default/priya']),
   );
-  expect(record.provisioning.roleArns.scaler).toMatch(/:role\/keda\/keda-sqs-demo-eks-billing-billing-worker$/);
+  // One role per workload identity: a readable name plus a hash of it.
+  expect(record.provisioning.roleArns.scaler).toMatch(/:role\/keda\/keda-sqs-demo-eks-billing-billing-worker-[0-9a-f]{8}$/);
   await page.reload();
   await expect(page.getByText(/provisioned/i).first()).toBeVisible({ timeout: 60_000 });
   await page.screenshot({ path: `${shots}/request-approved.png`, fullPage: true });
+});
+
+test('a developer of another team cannot change it', async ({ page, request }) => {
+  test.setTimeout(300_000);
+  const priya = await personaToken(request, 'platform-engineer');
+  const read = async () =>
+    (
+      await request.get(`${backend}/api/keda/requests/${billingRequestId}`, {
+        headers: { authorization: `Bearer ${priya}` },
+      })
+    ).json();
+  const before = await read();
+  expect(before.state).toBe('provisioned');
+
+  // Dana (orders-team) runs the template for billing-worker, inside the
+  // auto-approve guardrails and with another queue: refused at the plan,
+  // before any role, pull request or record is made.
+  const { task, events } = await startTemplate(request, 'developer', {
+    component: 'component:default/billing-worker',
+    cluster: 'demo-eks',
+    queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
+    minReplicas: 0,
+    maxReplicas: 5,
+    queueLength: 5,
+  });
+  expect(task.status).toBe('failed');
+  const log = events.map((e: any) => e.body?.message ?? '').join('\n');
+  expect(log).toContain('owned by group:default/billing-team');
+  const stepsRun = events
+    .filter((e: any) => e.body?.stepId && e.body?.status === 'completed')
+    .map((e: any) => e.body.stepId);
+  expect(stepsRun).not.toContain('provision');
+  expect(stepsRun).not.toContain('publish');
+
+  // The approved request and its role are as the platform team left them.
+  const after = await read();
+  expect(after.state).toBe('provisioned');
+  expect(after.decisions).toEqual(before.decisions);
+  expect(after.plan.scalerRole).toEqual(before.plan.scalerRole);
+
+  // Dana sees why on the task page.
+  await signInAs(page, 'developer');
+  await page.goto(`/create/tasks/${task.id}`);
+  await expect(page.getByText(/owned by group:default\/billing-team/).first()).toBeVisible({ timeout: 60_000 });
+  await page.screenshot({ path: `${shots}/other-team-refused.png`, fullPage: true });
 });
