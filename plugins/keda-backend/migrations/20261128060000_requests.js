@@ -18,9 +18,18 @@ exports.up = async function up(knex) {
     table.string('state', 32).notNullable();
     table.boolean('auto_approved').notNullable();
     table.text('approval_reasons').notNullable().comment('JSON string[]');
-    table.text('plan').notNullable().comment('JSON KedaPlan, recomputed by the backend');
-    table.text('pull_request').nullable().comment('JSON { url, number, repoUrl }');
-    table.string('task_id', 255).nullable().comment('scaffolder task that provisions');
+    table
+      .text('plan')
+      .notNullable()
+      .comment('JSON KedaPlan, recomputed by the backend');
+    table
+      .text('pull_request')
+      .nullable()
+      .comment('JSON { url, number, repoUrl }');
+    table
+      .string('task_id', 255)
+      .nullable()
+      .comment('scaffolder task that provisions');
     table.text('role_arns').nullable().comment('JSON { scaler, operator? }');
     table.text('error').nullable();
     // Idempotency of creation: the recording task, or a caller-chosen key.

@@ -57,11 +57,9 @@ exports.up = async function up(knex) {
       external_id:
         (plan && plan.scalerRole && plan.scalerRole.externalId) || null,
     };
-    const group = IN_FLIGHT.includes(row.state)
-      ? 'in-flight'
-      : CURRENT.includes(row.state)
-      ? 'current'
-      : undefined;
+    let group;
+    if (IN_FLIGHT.includes(row.state)) group = 'in-flight';
+    else if (CURRENT.includes(row.state)) group = 'current';
     if (key && group) {
       const winner = newest.get(`${group}:${key}`);
       if (winner) {

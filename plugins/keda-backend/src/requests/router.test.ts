@@ -388,9 +388,8 @@ describe('request API', () => {
         setupLaunches[op] + allowedLaunch,
       );
       const requesters = (await h.store.list()).map(r => r.requester);
-      expect(requesters).toEqual(
-        op !== 'create' ? [JANE] : expected === 201 ? [user] : [],
-      );
+      const recordedBy = expected === 201 ? [user] : [];
+      expect(requesters).toEqual(op === 'create' ? recordedBy : [JANE]);
     });
 
     it('lets the requester report provisioning of their own auto-approved request only', async () => {
