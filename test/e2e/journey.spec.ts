@@ -38,6 +38,19 @@ function sendMessages(count: number) {
 
 test.describe.configure({ mode: 'serial' });
 
+// The web server is up once the frontend answers; the backend may still be
+// starting its plugins (auth routes answer 404 until then).
+test.beforeAll(async ({ request }) => {
+  test.setTimeout(300_000);
+  await expect
+    .poll(
+      async () =>
+        (await request.get(`${backend}/.backstage/health/v1/readiness`)).status(),
+      { timeout: 240_000, intervals: [1000] },
+    )
+    .toBe(200);
+});
+
 let pullRequestUrl: string;
 
 /** Runs the keda-sqs-autoscaling template as a persona; returns the finished task and its events. */
