@@ -1,107 +1,31 @@
-import {
-  mockCredentials,
-  mockServices,
-  TestDatabases,
-} from '@backstage/backend-test-utils';
-import { MiddlewareFactory } from '@backstage/backend-defaults/rootHttpRouter';
-import type { BackstageCredentials } from '@backstage/backend-plugin-api';
-import type { Entity } from '@backstage/catalog-model';
+import { mockCredentials, TestDatabases } from '@backstage/backend-test-utils';
 import type { KedaRequestRecord } from '@internal/plugin-keda-common';
-import express from 'express';
 import request from 'supertest';
-import {
-  BOB,
-  JANE,
-  PAT,
-  membershipUserInfo,
-  policyPermissions,
-  SAM,
-} from './__testUtils__/policyPermissions';
+import { BOB, JANE, PAT, SAM } from './__testUtils__/policyPermissions';
 import {
   APPROVER_GROUP,
   EXTERNAL_ID,
   ordersRequest,
-  testKedaConfig,
 } from './__testUtils__/requests';
-import {
-  APPROVED_WITHOUT_TASK_TIMEOUT_MS,
-  KedaRequestService,
-} from './KedaRequestService';
-import { KedaRequestStore, migrateKedaRequestStore } from './KedaRequestStore';
-import { createRequestsRouter } from './router';
+import { startRequestsApp } from './__testUtils__/requestsApp';
+import { APPROVED_WITHOUT_TASK_TIMEOUT_MS } from './KedaRequestService';
 
 jest.setTimeout(60_000);
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 
-const ORDERS: Entity = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: { name: 'orders-worker', namespace: 'default' },
-  spec: { type: 'service', owner: 'team-orders', lifecycle: 'production' },
-};
-
 async function harness(
   options: { allowSelfApproval?: boolean; now?: () => number } = {},
 ) {
-  const knex = await databases.init('SQLITE_3');
-  await migrateKedaRequestStore(knex);
-  const store = new KedaRequestStore(knex);
-  const launches: Array<{ requestId: string; onBehalfOf: string }> = [];
-  const launcher = {
-    start: jest.fn(
-      async (o: { requestId: string; onBehalfOf: BackstageCredentials }) => {
-        launches.push({
-          requestId: o.requestId,
-          onBehalfOf: (o.onBehalfOf.principal as any).userEntityRef,
-        });
-        return { taskId: `task-${launches.length}` };
-      },
-    ),
-  };
-  const notifications = { send: jest.fn(async () => {}) };
-  const auditEvents: Array<{ eventId: string; outcome: string }> = [];
-  const auditor = mockServices.auditor.mock({
-    createEvent: jest.fn(async ({ eventId }: { eventId: string }) => ({
-      success: async () => {
-        auditEvents.push({ eventId, outcome: 'success' });
-      },
-      fail: async () => {
-        auditEvents.push({ eventId, outcome: 'fail' });
-      },
-    })) as any,
-  });
-  const service = new KedaRequestService({
+  const {
+    app,
     store,
-    keda: {
-      ...testKedaConfig,
-      approvals: {
-        ...testKedaConfig.approvals,
-        allowSelfApproval: options.allowSelfApproval ?? false,
-      },
-    },
-    permissions: policyPermissions(),
-    userInfo: membershipUserInfo(),
-    catalog: {
-      getEntityByRef: async ref =>
-        ref === 'component:default/orders-worker' ? ORDERS : undefined,
-    },
+    service,
     launcher,
+    launches,
     notifications,
-    auditor,
-    logger: mockServices.logger.mock(),
-    now: options.now,
-  });
-  const app = express();
-  app.use(
-    await createRequestsRouter({ httpAuth: mockServices.httpAuth(), service }),
-  );
-  app.use(
-    MiddlewareFactory.create({
-      config: mockServices.rootConfig(),
-      logger: mockServices.logger.mock(),
-    }).error(),
-  );
+    auditEvents,
+  } = await startRequestsApp(databases, options);
 
   const as = (user: string) => ({
     get: (url: string) =>

@@ -1,86 +1,29 @@
-import {
-  mockCredentials,
-  mockServices,
-  TestDatabases,
-} from '@backstage/backend-test-utils';
-import { MiddlewareFactory } from '@backstage/backend-defaults/rootHttpRouter';
-import type { Entity } from '@backstage/catalog-model';
+import { mockCredentials, TestDatabases } from '@backstage/backend-test-utils';
 import type {
   CreateKedaRequestBody,
   KedaRequestProgressBody,
   KedaRequestRecord,
 } from '@internal/plugin-keda-common';
-import express from 'express';
 import request from 'supertest';
 import {
   openApiErrors,
   openApiOperationResponseErrors,
   openApiRequestBodyErrors,
 } from '../__testUtils__/openApi';
-import {
-  BOB,
-  JANE,
-  PAT,
-  membershipUserInfo,
-  policyPermissions,
-} from '../requests/__testUtils__/policyPermissions';
-import {
-  EXTERNAL_ID,
-  ordersRequest,
-  testKedaConfig,
-} from '../requests/__testUtils__/requests';
-import { KedaRequestService } from '../requests/KedaRequestService';
-import {
-  KedaRequestStore,
-  migrateKedaRequestStore,
-} from '../requests/KedaRequestStore';
-import { createRequestsRouter } from '../requests/router';
+import { BOB, JANE, PAT } from '../requests/__testUtils__/policyPermissions';
+import { EXTERNAL_ID, ordersRequest } from '../requests/__testUtils__/requests';
+import { startRequestsApp } from '../requests/__testUtils__/requestsApp';
 
 jest.setTimeout(60_000);
 
 // The request API's answers, produced by the real router and service (set
-// up as in src/requests/router.test.ts), checked against openapi.yaml.
+// up by startRequestsApp, as in src/requests/router.test.ts), checked
+// against openapi.yaml.
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 
-const ORDERS: Entity = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: { name: 'orders-worker', namespace: 'default' },
-  spec: { type: 'service', owner: 'team-orders', lifecycle: 'production' },
-};
-
 async function harness() {
-  const knex = await databases.init('SQLITE_3');
-  await migrateKedaRequestStore(knex);
-  let tasks = 0;
-  const launcher = {
-    start: jest.fn(async () => ({ taskId: `task-${++tasks}` })),
-  };
-  const service = new KedaRequestService({
-    store: new KedaRequestStore(knex),
-    keda: testKedaConfig,
-    permissions: policyPermissions(),
-    userInfo: membershipUserInfo(),
-    catalog: {
-      getEntityByRef: async ref =>
-        ref === 'component:default/orders-worker' ? ORDERS : undefined,
-    },
-    launcher,
-    notifications: { send: jest.fn(async () => {}) },
-    auditor: mockServices.auditor.mock(),
-    logger: mockServices.logger.mock(),
-  });
-  const app = express();
-  app.use(
-    await createRequestsRouter({ httpAuth: mockServices.httpAuth(), service }),
-  );
-  app.use(
-    MiddlewareFactory.create({
-      config: mockServices.rootConfig(),
-      logger: mockServices.logger.mock(),
-    }).error(),
-  );
+  const { app, launcher } = await startRequestsApp(databases);
 
   /**
    * Calls `method url` as `user` and returns the response with the errors of
