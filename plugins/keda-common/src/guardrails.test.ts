@@ -54,6 +54,20 @@ describe('evaluateGuardrails', () => {
       violations: [],
       approvalRequired: false,
       reasons: [],
+      // minReplicas defaults to 0 and fallback to none
+      warnings: [
+        expect.objectContaining({ code: 'scale-to-zero-without-fallback' }),
+      ],
+    });
+    expect(
+      evaluate({
+        maxReplicas: 20,
+        fallback: { failureThreshold: 3, replicas: 2 },
+      }),
+    ).toEqual({
+      violations: [],
+      approvalRequired: false,
+      reasons: [],
       warnings: [],
     });
   });
@@ -149,13 +163,19 @@ describe('evaluateGuardrails', () => {
       serviceAccountName: 'orders-worker',
     });
     expect(codes(result.reasons)).toEqual(['legacy-provider']);
-    expect(codes(result.warnings)).toEqual(['provider-deprecated']);
+    expect(codes(result.warnings)).toEqual([
+      'provider-deprecated',
+      'scale-to-zero-without-fallback',
+    ]);
   });
 
   it('requires approval on KEDA before 2.20 (no ExternalId)', () => {
     const result = evaluate({}, { cluster: { kedaVersion: '2.19.0' } });
     expect(codes(result.reasons)).toEqual(['no-external-id']);
-    expect(codes(result.warnings)).toEqual(['no-external-id']);
+    expect(codes(result.warnings)).toEqual([
+      'no-external-id',
+      'scale-to-zero-without-fallback',
+    ]);
   });
 
   it('warns about cross-region polling and endpoints taken from the URL', () => {
@@ -166,7 +186,77 @@ describe('evaluateGuardrails', () => {
     expect(codes(result.warnings)).toEqual([
       'cross-region',
       'endpoint-from-url',
+      'scale-to-zero-without-fallback',
     ]);
+    expect(result.approvalRequired).toBe(false);
+  });
+});
+
+describe('scale to zero without a fallback', () => {
+  const fallbackWarnings = (patch: object) =>
+    evaluate({ maxReplicas: 20, ...patch }).warnings.filter(
+      w => w.code === 'scale-to-zero-without-fallback',
+    );
+
+  it.each([
+    [
+      'minReplicas 0 (the default), no fallback',
+      {},
+      /^minReplicas is 0 and no fallback is set/,
+    ],
+    [
+      'minReplicas 0 explicitly, no fallback',
+      { minReplicas: 0 },
+      /^minReplicas is 0 and no fallback is set/,
+    ],
+    [
+      'minReplicas 0 with fallback.replicas 0 (KEDA ignores it)',
+      { minReplicas: 0, fallback: { failureThreshold: 3, replicas: 0 } },
+      /^minReplicas is 0 and fallback\.replicas is 0, which KEDA ignores/,
+    ],
+    [
+      'idleReplicas 0 above minReplicas 1, no fallback',
+      { minReplicas: 1, idleReplicas: 0 },
+      /^idleReplicas is 0 and no fallback is set/,
+    ],
+  ])('warns for %s', (_why, patch, says) => {
+    const [warning] = fallbackWarnings(patch);
+    expect(warning).toEqual({
+      code: 'scale-to-zero-without-fallback',
+      field: 'fallback',
+      message: expect.stringMatching(says),
+    });
+    expect(warning.message).toContain(
+      'KEDA cannot read the queue and keeps the workload at zero replicas while messages pile up',
+    );
+    expect(warning.message).toContain(
+      'fallback: { failureThreshold: 3, replicas: N } with N (1 to maxReplicas 20)',
+    );
+  });
+
+  it.each([
+    ['minReplicas 1', { minReplicas: 1 }],
+    ['minReplicas 3', { minReplicas: 3, maxReplicas: 10 }],
+    [
+      'minReplicas 0 with a fallback',
+      { minReplicas: 0, fallback: { failureThreshold: 3, replicas: 2 } },
+    ],
+    [
+      'idleReplicas 0 with a fallback',
+      {
+        minReplicas: 1,
+        idleReplicas: 0,
+        fallback: { failureThreshold: 5, replicas: 1 },
+      },
+    ],
+  ])('does not warn for %s', (_why, patch) => {
+    expect(fallbackWarnings(patch)).toEqual([]);
+  });
+
+  it('is a warning, never a reason for approval', () => {
+    const result = evaluate({ maxReplicas: 20, minReplicas: 0 });
+    expect(codes(result.warnings)).toContain('scale-to-zero-without-fallback');
+    expect(result.reasons).toEqual([]);
     expect(result.approvalRequired).toBe(false);
   });
 });

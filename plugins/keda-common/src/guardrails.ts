@@ -117,6 +117,33 @@ function awsEndpointFinding(
 }
 
 /**
+ * A workload KEDA may scale to zero, without a fallback that brings it back
+ * when the scaler fails. At zero replicas only KEDA's own poll can activate
+ * the workload: when it cannot read the queue (role chain broken: scaler role
+ * deleted, trust or ExternalId changed, operator identity lost) KEDA marks
+ * the ScaledObject not ready and leaves the replicas at zero. With
+ * `fallback.replicas` above 0 it scales to that many replicas after
+ * `failureThreshold` failed polls instead (KEDA ignores `fallback.replicas: 0`).
+ */
+function scaleToZeroWithoutFallback(request: KedaRequest): Finding | undefined {
+  const toZero =
+    request.minReplicas === 0
+      ? 'minReplicas is 0'
+      : request.idleReplicas === 0 && 'idleReplicas is 0';
+  if (!toZero || (request.fallback && request.fallback.replicas > 0)) {
+    return undefined;
+  }
+  const missing = request.fallback
+    ? 'fallback.replicas is 0, which KEDA ignores'
+    : 'no fallback is set';
+  return {
+    code: 'scale-to-zero-without-fallback',
+    field: 'fallback',
+    message: `${toZero} and ${missing}: if the role chain breaks, KEDA cannot read the queue and keeps the workload at zero replicas while messages pile up. Set fallback: { failureThreshold: 3, replicas: N } with N (1 to maxReplicas ${request.maxReplicas}) the replicas that keep up with the usual load, so KEDA runs them after 3 failed polls`,
+  };
+}
+
+/**
  * Evaluates a request against the platform's guardrails: what is not allowed
  * at all, and what is allowed but needs a platform engineer's approval.
  * Pure: the same inputs always give the same findings in the same order.
@@ -292,6 +319,9 @@ export function evaluateGuardrails(
       message: `The queue URL uses ${queue.endpoint} (${queue.hostForm}); KEDA will call that endpoint (awsEndpoint) with the canonical queue URL`,
     });
   }
+
+  const scaleToZero = scaleToZeroWithoutFallback(request);
+  if (scaleToZero) warnings.push(scaleToZero);
 
   return {
     violations,

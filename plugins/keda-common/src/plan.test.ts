@@ -135,7 +135,10 @@ describe('plan (article example)', () => {
       violations: [],
       approvalRequired: false,
       reasons: [],
-      warnings: [],
+      // the article scales to zero (minReplicas 0) without a fallback
+      warnings: [
+        expect.objectContaining({ code: 'scale-to-zero-without-fallback' }),
+      ],
     });
     expect(p.summaryMarkdown).toContain('**Auto-approved**');
     expect(p.summaryMarkdown).toContain(p.scalerRole.arn);
@@ -455,6 +458,7 @@ describe('plan edge cases', () => {
       'KedaOperatorWebIdentity',
     ]);
     expect(p.guardrails.warnings.map(w => w.code)).toEqual([
+      'scale-to-zero-without-fallback',
       'web-identity-bypasses-external-id',
     ]);
   });
@@ -474,6 +478,7 @@ describe('plan edge cases', () => {
       'KedaOperatorPassesSessionTags',
     ]);
     expect(p.guardrails.warnings.map(w => w.code)).toEqual([
+      'scale-to-zero-without-fallback',
       'web-identity-without-issuer',
     ]);
   });

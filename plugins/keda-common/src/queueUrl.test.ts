@@ -1,6 +1,7 @@
 import { InputError } from '@backstage/errors';
 import {
   parseQueueUrl,
+  iamRegionForPartition,
   partitionForRegion,
   QueueUrlError,
   QueueUrlField,
@@ -383,4 +384,24 @@ describe('partitionForRegion / sqsEndpoint', () => {
     expect(partitionForRegion(region)).toBe(partition);
     expect(sqsEndpoint(region)).toBe(endpoint);
   });
+});
+
+describe('iamRegionForPartition', () => {
+  it.each([
+    ['aws', 'us-east-1'],
+    ['aws-us-gov', 'us-gov-west-1'],
+    ['aws-cn', 'cn-north-1'],
+  ] as const)('signs IAM calls in %s for %s', (partition, region) => {
+    expect(iamRegionForPartition(partition)).toBe(region);
+  });
+
+  it.each(['eu-west-1', 'us-gov-east-1', 'cn-northwest-1'])(
+    'maps %s through its partition to a region of that partition',
+    region => {
+      const partition = partitionForRegion(region);
+      expect(partitionForRegion(iamRegionForPartition(partition))).toBe(
+        partition,
+      );
+    },
+  );
 });

@@ -90,6 +90,23 @@ export function partitionForRegion(region: string): AwsPartition {
   return 'aws';
 }
 
+const IAM_REGIONS: Record<AwsPartition, string> = {
+  aws: 'us-east-1',
+  'aws-us-gov': 'us-gov-west-1',
+  'aws-cn': 'cn-north-1',
+};
+
+/**
+ * The region of a partition's global IAM endpoint: `us-east-1` (aws),
+ * `us-gov-west-1` (aws-us-gov), `cn-north-1` (aws-cn). IAM is global per
+ * partition; an IAM client (and an STS client meant for the partition's
+ * global endpoint) must sign for this region, or IAM rejects the request.
+ * @public
+ */
+export function iamRegionForPartition(partition: AwsPartition): string {
+  return IAM_REGIONS[partition];
+}
+
 /**
  * `amazonaws.com` or `amazonaws.com.cn`: the DNS suffix of a partition.
  * @public

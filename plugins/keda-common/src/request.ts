@@ -113,7 +113,7 @@ export const kedaRequestSchema = z
       .min(1, 'pollingInterval must be at least 1 second')
       .default(30),
     cooldownPeriod: int(
-      'Seconds after the last activity before scaling to zero',
+      "Seconds after the trigger was last active before KEDA scales to zero; only applies when scaling to 0 (minReplicas 0 or idleReplicas 0). Scaling between 1 and maxReplicas follows the HPA's scale-down stabilization window",
     )
       .min(0, 'cooldownPeriod must be 0 or more')
       .default(300),

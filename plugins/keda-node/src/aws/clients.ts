@@ -5,6 +5,10 @@ import {
   DefaultAwsCredentialsManager,
   type AwsCredentialsManager,
 } from '@backstage/integration-aws-node';
+import {
+  iamRegionForPartition,
+  type AwsPartition,
+} from '@internal/plugin-keda-common';
 
 /**
  * Retry policy for every client: the SDK's standard strategy (exponential
@@ -19,11 +23,6 @@ export interface KedaAwsClientFactoryOptions {
   credentialsManager: AwsCredentialsManager;
   /** Default `KEDA_AWS_MAX_ATTEMPTS`. */
   maxAttempts?: number;
-  /**
-   * Region for the IAM client. IAM is global; the region only selects the
-   * signing region and endpoint (`us-east-1` for the `aws` partition).
-   */
-  iamRegion?: string;
 }
 
 /**
@@ -58,10 +57,19 @@ export class KedaAwsClientFactory {
     return provider.sdkCredentialProvider;
   }
 
-  /** IAM client acting in `accountId`. */
-  async iam(accountId: string): Promise<IAMClient> {
+  /**
+   * IAM client acting in `accountId`, in the partition of the role's account
+   * (derive it from the queue's or cluster's region: `queue.partition`,
+   * `clusterPartition(cluster)`). IAM is global per partition, so the client
+   * signs for the partition's IAM region (`iamRegionForPartition`):
+   * `us-east-1`, `us-gov-west-1` or `cn-north-1`.
+   */
+  async iam(
+    accountId: string,
+    where: { partition: AwsPartition },
+  ): Promise<IAMClient> {
     return new IAMClient({
-      region: this.options.iamRegion ?? 'us-east-1',
+      region: iamRegionForPartition(where.partition),
       credentials: await this.credentials(accountId),
       maxAttempts: this.maxAttempts,
       retryMode: 'standard',

@@ -13,6 +13,7 @@ import { KedaPlanner } from '../lib/planner';
 import { recordingAwsFactory } from '../__testUtils__/awsClients';
 import {
   exampleInputs,
+  kedaConfigData,
   OPERATOR_ROLE,
   OPERATOR_ROLE_ARN,
   runAction,
@@ -27,11 +28,12 @@ function setup(
   permission:
     | AuthorizeResult.ALLOW
     | AuthorizeResult.DENY = AuthorizeResult.ALLOW,
+  config = testConfig(),
 ) {
   const aws = recordingAwsFactory();
   const permissions = fixedPermissions(permission);
   const action = createKedaOperatorRoleEnsureAction({
-    planner: new KedaPlanner({ config: testConfig(), aws: aws.factory }),
+    planner: new KedaPlanner({ config, aws: aws.factory }),
     aws: aws.factory,
     permissions: permissions.service,
   });
@@ -151,6 +153,77 @@ describe('keda:aws:operator-role:ensure', () => {
     expect(workspace.content()).toEqual({
       gitops: { keda: { 'values.yaml': outputs.helmValues } },
     });
+  });
+
+  it.each([
+    [
+      'irsa',
+      {
+        podIdentity: {
+          aws: {
+            irsa: {
+              enabled: true,
+              roleArn: OPERATOR_ROLE_ARN,
+              audience: 'sts.amazonaws.com',
+            },
+          },
+        },
+      },
+      // the IRSA trust names the ServiceAccount the chart creates
+      'system:serviceaccount:keda:keda-operator-prod',
+    ],
+    [
+      'pod-identity',
+      { podIdentity: { aws: { irsa: { enabled: false } } } },
+      // the Pod Identity association (outside this action) names it
+      'pods.eks.amazonaws.com',
+    ],
+  ])(
+    'names a non-default operator ServiceAccount in the Helm values (%s)',
+    async (identity, podIdentityValues, trustNames) => {
+      const [cluster] = kedaConfigData().clusters;
+      const config = testConfig({
+        keda: {
+          clusters: [
+            {
+              ...cluster,
+              identity,
+              operator: { serviceAccount: 'keda-operator-prod' },
+            },
+          ],
+        },
+      });
+      const { action } = setup(AuthorizeResult.ALLOW, config);
+      const { outputs } = await runAction(
+        action,
+        { cluster: 'demo-eks' },
+        { dryRun: true },
+      );
+      // chart v2.20: serviceAccount.operator.name (default keda-operator)
+      expect(yaml.parse(outputs.helmValues)).toEqual({
+        ...podIdentityValues,
+        serviceAccount: { operator: { name: 'keda-operator-prod' } },
+      });
+      expect(outputs.trustPolicy).toContain(trustNames);
+    },
+  );
+
+  it('leaves the operator ServiceAccount to the chart when it is keda-operator', async () => {
+    const [cluster] = kedaConfigData().clusters;
+    const config = testConfig({
+      keda: {
+        clusters: [
+          { ...cluster, operator: { serviceAccount: 'keda-operator' } },
+        ],
+      },
+    });
+    const { action } = setup(AuthorizeResult.ALLOW, config);
+    const { outputs } = await runAction(
+      action,
+      { cluster: 'demo-eks' },
+      { dryRun: true },
+    );
+    expect(yaml.parse(outputs.helmValues)).not.toHaveProperty('serviceAccount');
   });
 
   it('is for the platform team only', async () => {

@@ -34,23 +34,41 @@ export const KEDA_OPERATOR_ROLE_ENSURE_ACTION_ID =
   'keda:aws:operator-role:ensure';
 
 /**
- * KEDA Helm chart values for the operator's IRSA identity
- * (kedacore/charts keda/values.yaml `podIdentity.aws.irsa`).
+ * The operator's ServiceAccount name the KEDA chart uses when
+ * `serviceAccount.operator.name` is not set (chart v2.20: it falls back to
+ * `serviceAccount.name`, `keda-operator`).
+ */
+const CHART_OPERATOR_SERVICE_ACCOUNT = 'keda-operator';
+
+/**
+ * KEDA Helm chart values (kedacore/charts `keda/values.yaml`, v2.20) for the
+ * operator's AWS identity: `podIdentity.aws.irsa` for IRSA, and the
+ * operator's ServiceAccount name (`serviceAccount.operator.name`) when the
+ * cluster's is not the chart's `keda-operator` — the IRSA trust's `sub` and
+ * an EKS Pod Identity association both name that ServiceAccount, so the
+ * chart must create the operator under the same name.
  */
 export function kedaHelmValues(
   roleArn: string,
   identity: 'irsa' | 'pod-identity',
+  operatorServiceAccount: string = CHART_OPERATOR_SERVICE_ACCOUNT,
 ) {
+  const serviceAccount =
+    operatorServiceAccount === CHART_OPERATOR_SERVICE_ACCOUNT
+      ? {}
+      : { serviceAccount: { operator: { name: operatorServiceAccount } } };
   return identity === 'irsa'
     ? {
         podIdentity: {
           aws: { irsa: { enabled: true, roleArn, audience: STS_AUDIENCE } },
         },
+        ...serviceAccount,
       }
     : {
         // EKS Pod Identity: the association lives in EKS, the chart only
-        // needs the service account it binds (keda-operator).
+        // needs the service account it binds.
         podIdentity: { aws: { irsa: { enabled: false } } },
+        ...serviceAccount,
       };
 }
 
@@ -98,7 +116,9 @@ export function createKedaOperatorRoleEnsureAction(options: {
         helmValues: z =>
           z
             .string()
-            .describe('KEDA Helm values (YAML) with podIdentity.aws.irsa'),
+            .describe(
+              'KEDA Helm values (YAML) with podIdentity.aws.irsa and, when not keda-operator, serviceAccount.operator.name',
+            ),
         trustPolicy: z =>
           z.string().describe('The trust policy applied (JSON)'),
         permissionPolicy: z =>
@@ -131,7 +151,11 @@ export function createKedaOperatorRoleEnsureAction(options: {
         permissionPolicyName: OPERATOR_PERMISSION_POLICY_NAME,
       };
       const helmValues = yaml.stringify(
-        kedaHelmValues(operatorRole.arn, spec.identity),
+        kedaHelmValues(
+          operatorRole.arn,
+          spec.identity,
+          spec.operator.serviceAccount,
+        ),
       );
       ctx.output('roleArn', operatorRole.arn);
       ctx.output('accountId', operatorRole.accountId);
@@ -158,7 +182,9 @@ export function createKedaOperatorRoleEnsureAction(options: {
         ctx.output('changes', []);
         return;
       }
-      const iam = await options.aws.iam(operatorRole.accountId);
+      const iam = await options.aws.iam(operatorRole.accountId, {
+        partition: clusterPartition(spec),
+      });
       if (spec.identity === 'irsa' && spec.oidcIssuer) {
         // Fail before creating a role IRSA could never use.
         await checkOidcProvider({

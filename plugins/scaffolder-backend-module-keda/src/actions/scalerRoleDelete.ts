@@ -97,7 +97,9 @@ export function createKedaScalerRoleDeleteAction(options: {
         return;
       }
       const result = await deleteManagedRole({
-        iam: await options.aws.iam(queue.accountId),
+        iam: await options.aws.iam(queue.accountId, {
+          partition: queue.partition,
+        }),
         accountId: queue.accountId,
         roleName: name,
         roleArn: arn,

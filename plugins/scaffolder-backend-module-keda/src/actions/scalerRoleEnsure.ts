@@ -1,6 +1,7 @@
 import type { PermissionsService } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import { clusterPartition } from '@internal/plugin-keda-common';
 import {
   describeChainFailure,
   desiredScalerRole,
@@ -179,7 +180,9 @@ export function createKedaScalerRoleEnsureAction(options: {
         return;
       }
 
-      const iam = await options.aws.iam(plan.scalerRole.accountId);
+      const iam = await options.aws.iam(plan.scalerRole.accountId, {
+        partition: plan.queue.partition,
+      });
       const result = await reconcileRole({
         iam,
         role: desiredScalerRole(plan, {
@@ -204,7 +207,12 @@ export function createKedaScalerRoleEnsureAction(options: {
       try {
         verification = await verifyScalerChain({
           queueAccountIam: iam,
-          clusterAccountIam: await options.aws.iam(plan.operatorRole.accountId),
+          clusterAccountIam: await options.aws.iam(
+            plan.operatorRole.accountId,
+            {
+              partition: clusterPartition(plan.cluster),
+            },
+          ),
           plan,
         });
       } catch (error) {

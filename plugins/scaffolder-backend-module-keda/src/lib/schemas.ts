@@ -81,7 +81,7 @@ export function kedaRequestInput(z: Z) {
         .int()
         .optional()
         .describe(
-          'Seconds after the last activity before scaling to zero (default 300)',
+          "Seconds after the trigger was last active before KEDA scales to zero (default 300); only applies when scaling to 0 (minReplicas 0 or idleReplicas 0), scaling between 1 and maxReplicas follows the HPA's scale-down stabilization window",
         ),
       scaleOnInFlight: z
         .boolean()
