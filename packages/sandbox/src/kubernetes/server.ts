@@ -108,7 +108,11 @@ export interface KubernetesStandIn {
  * (`packages/sandbox/crds/keda-v2.20.2`, see the README there).
  */
 export function defaultCrdDir(): string {
-  return path.resolve(__dirname, '..', '..', 'crds', 'keda-v2.20.2');
+  // The package's own folder, wherever it is installed or built to.
+  const packageDir = path.dirname(
+    require.resolve('@internal/sandbox/package.json'),
+  );
+  return path.join(packageDir, 'crds', 'keda-v2.20.2');
 }
 
 interface ResourceRoute {
