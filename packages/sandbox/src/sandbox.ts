@@ -19,7 +19,7 @@ export interface SandboxOptions {
   host?: string;
   /** Defaults 4566 (AWS), 4567 (GitHub), 6443 (Kubernetes); 0 = ephemeral (tests). */
   ports?: { aws?: number; github?: number; kubernetes?: number };
-  /** KEDA CRD directory (default: the vendored `packages/sandbox/crds/keda-v2.20.2`). */
+  /** KEDA CRD directory (default: the CRDs vendored in `plugins/keda-common/crds/keda-v2.20.2`). */
   crdDir?: string;
   /** Caps every ScaledObject's polling interval, for demos (default 5 s). */
   pollingIntervalOverrideSeconds?: number;

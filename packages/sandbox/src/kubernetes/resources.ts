@@ -439,7 +439,7 @@ interface CustomResourceDefinition {
 export function loadCustomResourceDefinitions(dir: string): ResourceType[] {
   if (!fs.existsSync(dir)) {
     throw new Error(
-      `CRD directory ${dir} does not exist; pass crdDir pointing at a folder of CRD files (the KEDA CRDs are vendored in packages/sandbox/crds/keda-v2.20.2)`,
+      `CRD directory ${dir} does not exist; pass crdDir pointing at a folder of CRD files (the KEDA CRDs are vendored in plugins/keda-common/crds/keda-v2.20.2)`,
     );
   }
   const ajv = new Ajv({

@@ -104,13 +104,13 @@ export interface KubernetesStandIn {
 }
 
 /**
- * The KEDA v2.20.2 CRDs vendored in this package
- * (`packages/sandbox/crds/keda-v2.20.2`, see the README there).
+ * The KEDA v2.20.2 CRDs vendored with the domain core
+ * (`plugins/keda-common/crds/keda-v2.20.2`, see the README there): the same
+ * schemas its rendered manifests are tested against.
  */
 export function defaultCrdDir(): string {
-  // The package's own folder, wherever it is installed or built to.
   const packageDir = path.dirname(
-    require.resolve('@internal/sandbox/package.json'),
+    require.resolve('@internal/plugin-keda-common/package.json'),
   );
   return path.join(packageDir, 'crds', 'keda-v2.20.2');
 }

@@ -1,15 +1,11 @@
-// Validates rendered objects against KEDA's own v2.20.2 CRD schemas: the
-// copy vendored in the repository (packages/sandbox/crds/keda-v2.20.2), the
-// same files the Kubernetes stand-in serves.
+// Validates rendered objects against KEDA's own v2.20.2 CRD schemas, vendored
+// unchanged in this package (crds/keda-v2.20.2, see the README there).
 import Ajv, { type ValidateFunction } from 'ajv';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
-export const KEDA_CRD_DIR = path.resolve(
-  __dirname,
-  '../../../../packages/sandbox/crds/keda-v2.20.2',
-);
+export const KEDA_CRD_DIR = path.resolve(__dirname, '../../crds/keda-v2.20.2');
 
 const CRD_FILES: Record<string, string> = {
   ScaledObject: 'keda.sh_scaledobjects.yaml',
