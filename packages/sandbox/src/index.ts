@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export { startSandbox, type Sandbox, type SandboxOptions } from './sandbox';
-export { seedSandbox, DEMO, provisionerPolicy, parseRepoUrl } from './seed';
+export { seedSandbox, DEMO, provisionerPolicy, parseRepoUrl, ensurePodIdentityNode } from './seed';
 export { loadConfigFiles, readPortalFacts, type PortalFacts } from './portalConfig';
 export * from './aws';
 export * from './kubernetes';

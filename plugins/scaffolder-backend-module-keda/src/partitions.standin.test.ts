@@ -114,6 +114,14 @@ describe('IAM clients sign for the partition of the account they act in', () => 
     '$partition: a cluster and queue in $region use IAM in $iamRegion',
     async ({ partition, region, sqsHost, iamRegion }) => {
       const { onboard, deleteScalerRole } = actionsFor(region);
+      // Pod Identity onboarding checks the agent add-on and binds the role
+      // with an association, so the EKS cluster must exist.
+      aws.createEksCluster({
+        accountId: CLUSTER_ACCOUNT,
+        region,
+        name: 'edge',
+        addons: ['eks-pod-identity-agent'],
+      });
 
       const onboarded = await runAction(onboard, { cluster: 'edge' });
       expect(onboarded.outputs.roleArn).toMatch(

@@ -34,7 +34,7 @@ export function parseAuthorization(value: string | undefined): SigV4Authorizatio
 }
 
 /** Hash/HMAC over node:crypto in the shape @smithy/signature-v4 expects. */
-class NodeSha256 {
+export class NodeSha256 {
   private readonly hash: crypto.Hash | crypto.Hmac;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     this.hash = secret === undefined ? crypto.createHash('sha256') : crypto.createHmac('sha256', toBuffer(secret));

@@ -120,6 +120,37 @@ export interface ClusterRecord {
   createdAt: string;
   certificateAuthorityData: string;
   tags: Record<string, string>;
+  /** EKS add-ons by name (e.g. `eks-pod-identity-agent`); absent in older state files. */
+  addons?: Record<string, AddonRecord>;
+  /** EKS Pod Identity associations by id; absent in older state files. */
+  podIdentityAssociations?: Record<string, PodIdentityAssociationRecord>;
+}
+
+export interface AddonRecord {
+  addonName: string;
+  addonVersion: string;
+  addonArn: string;
+  /** ACTIVE, DEGRADED, CREATING … as DescribeAddon reports it. */
+  status: string;
+  createdAt: string;
+  modifiedAt: string;
+  tags: Record<string, string>;
+}
+
+export interface PodIdentityAssociationRecord {
+  /** `a-` and 17 characters, like EKS's ids. */
+  associationId: string;
+  associationArn: string;
+  clusterName: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  disableSessionTags: boolean;
+  createdAt: string;
+  modifiedAt: string;
+  tags: Record<string, string>;
+  /** The create call's idempotency token, so a retried create returns this association. */
+  clientRequestToken?: string;
 }
 
 export interface AccountRecord {
@@ -157,6 +188,11 @@ export interface AccessKeyRecord {
   chained?: boolean;
   /** Session tags passed to AssumeRole (visible as aws:PrincipalTag/<key>). */
   sessionTags?: Record<string, string>;
+  /**
+   * Keys of sessionTags that pass on to sessions this one assumes (role
+   * chaining); all EKS Pod Identity tags are transitive.
+   */
+  transitiveTagKeys?: string[];
   /** For web-identity sessions: the token's `sub`. */
   webIdentitySubject?: string;
 }

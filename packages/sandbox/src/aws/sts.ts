@@ -79,8 +79,9 @@ function targetRole(
   return role && role.arn === arn ? role : undefined;
 }
 
-function issueSession(
-  ctx: QueryCallContext,
+/** Store a new session of the role and answer with its credentials (also used by EKS Auth). */
+export function issueSession(
+  ctx: Pick<QueryCallContext, 'world' | 'region'>,
   role: RoleRecord,
   sessionName: string,
   seconds: number,
@@ -88,6 +89,7 @@ function issueSession(
     chained: boolean;
     webIdentitySubject?: string;
     sessionTags?: Record<string, string>;
+    transitiveTagKeys?: string[];
   },
 ): Record<string, XmlValue> {
   const accountId = parseArn(role.arn)!.account;
@@ -114,6 +116,9 @@ function issueSession(
       : {}),
     ...(extra.sessionTags && Object.keys(extra.sessionTags).length
       ? { sessionTags: extra.sessionTags }
+      : {}),
+    ...(extra.transitiveTagKeys?.length
+      ? { transitiveTagKeys: extra.transitiveTagKeys }
       : {}),
   };
   ctx.world.persist();
@@ -272,9 +277,19 @@ export const stsHandlers: Record<string, QueryHandler> = {
     if (!role) throw denied();
     const context: RequestContext = { 'sts:RoleSessionName': sessionName };
     if (externalId !== undefined) context['sts:ExternalId'] = externalId;
+    // Transitive tags of the calling session pass on to the new one (role
+    // chaining with session tags, e.g. EKS Pod Identity's) and count as tags
+    // of this request.
     const sessionTags: Record<string, string> = {};
+    const inheritedKeys = (caller.key.transitiveTagKeys ?? []).filter(
+      k => caller.key.sessionTags?.[k] !== undefined,
+    );
+    for (const k of inheritedKeys) sessionTags[k] = caller.key.sessionTags![k];
     for (const tag of params.structList('Tags'))
       sessionTags[tag.required('Key')] = tag.optional('Value') ?? '';
+    const transitiveTagKeys = [
+      ...new Set([...inheritedKeys, ...params.list('TransitiveTagKeys')]),
+    ];
     // Passing session tags needs sts:TagSession on both sides as well
     // (what EKS Pod Identity does implicitly; domain-keda-iam.md).
     const actions = Object.keys(sessionTags).length
@@ -318,6 +333,7 @@ export const stsHandlers: Record<string, QueryHandler> = {
     return issueSession(ctx, role, sessionName, seconds, {
       chained,
       sessionTags,
+      transitiveTagKeys,
     });
   },
 

@@ -5,6 +5,7 @@ import {
   STSClient,
 } from '@aws-sdk/client-sts';
 import { ServiceAccountIssuer } from '../kubernetes/oidc';
+import { assumeRoleForPodIdentity } from '../aws/eksAuthClient';
 import { depthAttributes, queueDepth, SqsTriggerMetadata } from './sqsTrigger';
 
 export interface AwsCredentials {
@@ -24,7 +25,32 @@ export interface KedaAwsIdentityOptions {
   operatorServiceAccount: string;
   /** Helm `podIdentity.aws.irsa.audience`. */
   audience: string;
+  /**
+   * EKS Pod Identity instead of IRSA: the operator pod's credentials come
+   * from the node's Pod Identity agent, which calls EKS Auth
+   * `AssumeRoleForPodIdentity` (signed with the node role's credentials)
+   * with the pod's projected token (audience `pods.eks.amazonaws.com`). The
+   * role is the one the cluster's pod identity association names;
+   * `operatorRoleArn` is then only what the operator expects to get.
+   */
+  podIdentityAgent?: {
+    clusterName: string;
+    /** The cluster's region (the EKS Auth endpoint's). */
+    region: string;
+    /** The node role's credentials the agent signs with. */
+    nodeCredentials: AwsCredentials;
+  };
   now: () => number;
+}
+
+/** The projected token audience of EKS Pod Identity. */
+export const POD_IDENTITY_TOKEN_AUDIENCE = 'pods.eks.amazonaws.com';
+
+/** What the Pod Identity agent last obtained for the operator (diagnostics). */
+export interface PodIdentitySession {
+  associationId: string;
+  associationArn: string;
+  assumedRoleArn: string;
 }
 
 /** How KEDA's shared config cache decided to get a role's credentials. */
@@ -69,11 +95,14 @@ interface CachedRole {
 }
 
 /**
- * The KEDA operator's AWS identity (IRSA) and the role credentials it
- * derives, following `pkg/scalers/aws/aws_config_cache.go` (v2.20):
+ * The KEDA operator's AWS identity (IRSA or EKS Pod Identity) and the role
+ * credentials it derives, following `pkg/scalers/aws/aws_config_cache.go`
+ * (v2.20):
  *
- * - base identity: `AssumeRoleWithWebIdentity(operatorRoleArn)` with the
- *   operator service account's projected token (aud sts.amazonaws.com);
+ * - base identity (IRSA): `AssumeRoleWithWebIdentity(operatorRoleArn)` with
+ *   the operator service account's projected token (aud sts.amazonaws.com);
+ * - base identity (Pod Identity): the node agent's EKS Auth
+ *   `AssumeRoleForPodIdentity` with the token for `pods.eks.amazonaws.com`;
  * - `provider: aws` + roleArn: first `AssumeRoleWithWebIdentity(roleArn)`
  *   with the operator's token, else `AssumeRole(roleArn)` with the operator's
  *   credentials, session name `KEDA`, `ExternalId` when set; the choice is
@@ -88,6 +117,7 @@ export class KedaAwsIdentity {
     AwsCredentials
   >();
   private readonly roleCache = new Map<string, CachedRole>();
+  private lastPodIdentitySession?: PodIdentitySession;
 
   constructor(options: KedaAwsIdentityOptions) {
     this.options = options;
@@ -141,10 +171,72 @@ export class KedaAwsIdentity {
     return toCredentials(out.Credentials);
   }
 
-  /** The operator's own credentials (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE). */
+  /** How the operator authenticates: `irsa` or `pod-identity`. */
+  get mode(): 'irsa' | 'pod-identity' {
+    return this.options.podIdentityAgent ? 'pod-identity' : 'irsa';
+  }
+
+  /** The association the operator's Pod Identity credentials came through, once obtained. */
+  podIdentitySession(): PodIdentitySession | undefined {
+    return this.lastPodIdentitySession && { ...this.lastPodIdentitySession };
+  }
+
+  /**
+   * EKS Pod Identity: what the SDK's container credential provider gets from
+   * the node agent (AWS_CONTAINER_CREDENTIALS_FULL_URI with the token of
+   * AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE), i.e. the agent's
+   * AssumeRoleForPodIdentity.
+   */
+  private async podIdentityCredentials(
+    agent: NonNullable<KedaAwsIdentityOptions['podIdentityAgent']>,
+  ): Promise<AwsCredentials> {
+    const token = this.options.issuer.mintToken(
+      {
+        namespace: this.options.operatorNamespace,
+        serviceAccountName: this.options.operatorServiceAccount,
+        audience: POD_IDENTITY_TOKEN_AUDIENCE,
+      },
+      new Date(this.options.now()),
+    );
+    try {
+      const out = await assumeRoleForPodIdentity({
+        endpoint: this.options.endpoint,
+        region: agent.region,
+        credentials: agent.nodeCredentials,
+        clusterName: agent.clusterName,
+        token,
+      });
+      this.lastPodIdentitySession = {
+        associationId: out.podIdentityAssociation.associationId,
+        associationArn: out.podIdentityAssociation.associationArn,
+        assumedRoleArn: out.assumedRoleUser.arn,
+      };
+      return out.credentials;
+    } catch (e) {
+      throw new CredentialError(
+        `get identity: get credentials: failed to refresh cached credentials, failed to load credentials, ${describeAwsError(
+          'EKS Auth',
+          'AssumeRoleForPodIdentity',
+          e,
+        )}`,
+      );
+    }
+  }
+
+  /**
+   * The operator's own credentials: IRSA (AWS_ROLE_ARN +
+   * AWS_WEB_IDENTITY_TOKEN_FILE), or EKS Pod Identity through the node agent.
+   */
   async operatorCredentials(region: string): Promise<AwsCredentials> {
-    const cached = this.operatorCredentialsByRegion.get(region);
+    const agent = this.options.podIdentityAgent;
+    const cacheKey = agent ? 'pod-identity' : region;
+    const cached = this.operatorCredentialsByRegion.get(cacheKey);
     if (this.fresh(cached)) return cached;
+    if (agent) {
+      const credentials = await this.podIdentityCredentials(agent);
+      this.operatorCredentialsByRegion.set(cacheKey, credentials);
+      return credentials;
+    }
     try {
       // aws-sdk-go-v2 names web identity sessions with a nanosecond timestamp.
       const credentials = await this.webIdentity(
@@ -217,13 +309,18 @@ export class KedaAwsIdentity {
     if (!entry) {
       let method: RoleCredentialMethod = 'assume-role';
       let credentials: AwsCredentials | undefined;
-      try {
-        // ExternalId only applies to the AssumeRole fallback; web identity
-        // has no such parameter.
-        credentials = await this.webIdentity(roleArn, 'KEDA', region);
-        method = 'web-identity';
-      } catch {
-        method = 'assume-role';
+      // Web identity needs AWS_WEB_IDENTITY_TOKEN_FILE, which only IRSA
+      // mounts; with Pod Identity KEDA goes straight to AssumeRole (and the
+      // transitive session tags make it need sts:TagSession).
+      if (!this.options.podIdentityAgent) {
+        try {
+          // ExternalId only applies to the AssumeRole fallback; web identity
+          // has no such parameter.
+          credentials = await this.webIdentity(roleArn, 'KEDA', region);
+          method = 'web-identity';
+        } catch {
+          method = 'assume-role';
+        }
       }
       entry = { method, credentials, usages: new Set() };
       this.roleCache.set(key, entry);

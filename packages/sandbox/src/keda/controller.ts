@@ -5,7 +5,12 @@ import {
 } from '../kubernetes/store';
 import { ServiceAccountIssuer } from '../kubernetes/oidc';
 import { hpaNameOf } from '../kubernetes/admission';
-import { AwsCredentials, KedaAwsIdentity, sqsCallError } from './awsIdentity';
+import {
+  AwsCredentials,
+  KedaAwsIdentity,
+  KedaAwsIdentityOptions,
+  sqsCallError,
+} from './awsIdentity';
 import { EventRecorder, EventSpec } from './events';
 import {
   decideScaling,
@@ -40,6 +45,8 @@ export interface KedaLoopOptions {
   operatorServiceAccount?: string;
   /** Default `sts.amazonaws.com` (Helm `podIdentity.aws.irsa.audience`). */
   audience?: string;
+  /** EKS Pod Identity instead of IRSA for the operator's own identity (see KedaAwsIdentityOptions). */
+  podIdentityAgent?: KedaAwsIdentityOptions['podIdentityAgent'];
   /** Caps every ScaledObject's pollingInterval (demos: e.g. 2). */
   pollingIntervalOverrideSeconds?: number;
   /** Caps every ScaledObject's cooldownPeriod (demos). */
@@ -138,6 +145,7 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
     operatorNamespace: options.operatorNamespace ?? 'keda',
     operatorServiceAccount: options.operatorServiceAccount ?? 'keda-operator',
     audience: options.audience ?? 'sts.amazonaws.com',
+    podIdentityAgent: options.podIdentityAgent,
     now,
   });
   const kedaEvents = new EventRecorder(store, 'keda-operator', now);

@@ -127,6 +127,72 @@ describe('operatorRoleTrustPolicy (IRSA)', () => {
   });
 });
 
+describe('operatorRoleTrustPolicy (EKS Pod Identity)', () => {
+  const podIdentity: KedaClusterSpec = {
+    ...cluster,
+    oidcIssuer: undefined,
+    identity: 'pod-identity',
+  };
+
+  it("is AWS's documented Pod Identity trust, pinned to this cluster and the operator's service account by EKS's session tags", () => {
+    expect(operatorRoleTrustPolicy(podIdentity)).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'EksPodIdentityForKedaOperator',
+          Effect: 'Allow',
+          Principal: { Service: 'pods.eks.amazonaws.com' },
+          Action: ['sts:AssumeRole', 'sts:TagSession'],
+          Condition: {
+            StringEquals: {
+              'aws:RequestTag/eks-cluster-arn':
+                'arn:aws:eks:eu-west-1:111111111111:cluster/prod-eu',
+              'aws:RequestTag/kubernetes-namespace': 'keda',
+              'aws:RequestTag/kubernetes-service-account': 'keda-operator',
+            },
+          },
+        },
+      ],
+    });
+  });
+
+  it('needs no OIDC issuer and follows the partition, namespace and service account', () => {
+    const doc = operatorRoleTrustPolicy({
+      ...podIdentity,
+      region: 'cn-north-1',
+      operator: {
+        ...podIdentity.operator,
+        namespace: 'autoscaling',
+        serviceAccount: 'keda',
+      },
+    });
+    expect(doc.Statement[0].Condition).toEqual({
+      StringEquals: {
+        'aws:RequestTag/eks-cluster-arn':
+          'arn:aws-cn:eks:cn-north-1:111111111111:cluster/prod-eu',
+        'aws:RequestTag/kubernetes-namespace': 'autoscaling',
+        'aws:RequestTag/kubernetes-service-account': 'keda',
+      },
+    });
+  });
+
+  it('refuses a shared role: its trust would have to name every sharing cluster', () => {
+    expect(() =>
+      operatorRoleTrustPolicy({
+        ...podIdentity,
+        operator: {
+          ...podIdentity.operator,
+          sharedIssuers: [
+            'https://oidc.eks.us-east-1.amazonaws.com/id/0THERC1USTER00000000000000000000',
+          ],
+        },
+      }),
+    ).toThrow(
+      /keda\.clusters\[prod-eu\]\.operator\.sharedRole is supported for identity "irsa" only.*remove operator\.sharedRole/,
+    );
+  });
+});
+
 describe('operatorRolePermissionPolicy', () => {
   it('allows sts:AssumeRole only on prefixed roles under the path, per allowed account', () => {
     const doc = operatorRolePermissionPolicy({

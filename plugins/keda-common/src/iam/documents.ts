@@ -78,12 +78,38 @@ function webIdentityStatement(
 }
 
 /**
+ * The session tags EKS Pod Identity puts on the `AssumeRole` it makes for a
+ * pod (EKS user guide, "Grant Pods access to AWS resources based on tags"):
+ * usable as `aws:RequestTag/<key>` in the role's trust and as
+ * `aws:PrincipalTag/<key>` afterwards; all of them are transitive.
+ * @public
+ */
+export const EKS_POD_IDENTITY_SESSION_TAGS = {
+  clusterArn: 'eks-cluster-arn',
+  clusterName: 'eks-cluster-name',
+  namespace: 'kubernetes-namespace',
+  serviceAccount: 'kubernetes-service-account',
+  podName: 'kubernetes-pod-name',
+  podUid: 'kubernetes-pod-uid',
+} as const;
+
+/**
  * Trust policy of the KEDA operator role in the cluster account.
  * IRSA: only the operator's service account token from this cluster's OIDC
  * issuer, with audience `sts.amazonaws.com` — one statement per issuer when
- * clusters share the role (`operator.sharedIssuers`). EKS Pod Identity: the
- * `pods.eks.amazonaws.com` service, only on behalf of this cluster (confused
- * deputy protection via `aws:SourceAccount` / `aws:SourceArn`).
+ * clusters share the role (`operator.sharedIssuers`).
+ * EKS Pod Identity, as the EKS user guide documents it ("Create IAM role
+ * with trust policy required by EKS Pod Identity"): the
+ * `pods.eks.amazonaws.com` service with `sts:AssumeRole` + `sts:TagSession`,
+ * restricted by the session tags EKS sets on its request to this cluster's
+ * ARN and the operator's namespace and service account. Without them any
+ * pod identity association in the account could use the role. The cluster
+ * ARN names the account too, which is what `aws:SourceAccount` would add;
+ * `aws:SourceArn` is not pinned: AWS does not document it for Pod Identity,
+ * and it names the association, not the cluster (unknown before the
+ * association exists).
+ * A shared operator role is IRSA only (the config refuses it for Pod
+ * Identity; the role would then need every sharing cluster's ARN).
  * @public
  */
 export function operatorRoleTrustPolicy(
@@ -91,6 +117,11 @@ export function operatorRoleTrustPolicy(
 ): PolicyDocument {
   const partition = clusterPartition(cluster);
   if (cluster.identity === 'pod-identity') {
+    if ((cluster.operator.sharedIssuers?.length ?? 0) > 0) {
+      throw new Error(
+        `keda.clusters[${cluster.name}].operator.sharedRole is supported for identity "irsa" only; give this EKS Pod Identity cluster its own operator role (remove operator.sharedRole and operator.roleName)`,
+      );
+    }
     return {
       Version: '2012-10-17',
       Statement: [
@@ -101,8 +132,14 @@ export function operatorRoleTrustPolicy(
           // Pod Identity always tags the session, so both are needed.
           Action: ['sts:AssumeRole', 'sts:TagSession'],
           Condition: {
-            StringEquals: { 'aws:SourceAccount': cluster.accountId },
-            ArnEquals: { 'aws:SourceArn': eksClusterArn(cluster) },
+            StringEquals: {
+              [`aws:RequestTag/${EKS_POD_IDENTITY_SESSION_TAGS.clusterArn}`]:
+                eksClusterArn(cluster),
+              [`aws:RequestTag/${EKS_POD_IDENTITY_SESSION_TAGS.namespace}`]:
+                cluster.operator.namespace,
+              [`aws:RequestTag/${EKS_POD_IDENTITY_SESSION_TAGS.serviceAccount}`]:
+                cluster.operator.serviceAccount,
+            },
           },
         },
       ],

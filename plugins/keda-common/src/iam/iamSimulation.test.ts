@@ -323,25 +323,54 @@ describe('operator role trust', () => {
     ).resolves.not.toBe('Allowed');
   });
 
-  it('Pod Identity: only the EKS Pod Identity service, on behalf of this cluster', async () => {
+  it("Pod Identity: only the EKS Pod Identity service, for this cluster's operator service account", async () => {
     const trust = operatorRoleTrustPolicy(podIdentityCluster);
-    const service = (sourceArn: string) =>
+    const ownTags = {
+      'eks-cluster-arn': `arn:aws:eks:eu-west-1:${CLUSTER_ACCOUNT}:cluster/prod-eu`,
+      'eks-cluster-name': 'prod-eu',
+      'kubernetes-namespace': 'keda',
+      'kubernetes-service-account': 'keda-operator',
+      'kubernetes-pod-name': 'keda-operator-7d9c8b6f5-x2x4q',
+      'kubernetes-pod-uid': '0b7f0c1e-0000-4000-8000-000000000000',
+    };
+    // What EKS sends: AssumeRole with these session tags as request tags.
+    const service = (
+      action: string,
+      tags: Record<string, string>,
+      principal = 'pods.eks.amazonaws.com',
+    ) =>
       decide({
-        principal: 'pods.eks.amazonaws.com',
-        action: 'sts:AssumeRole',
+        principal,
+        action,
         resource: operatorRoleArn(podIdentityCluster),
         resourceAccount: CLUSTER_ACCOUNT,
         resourcePolicy: trust,
         context: {
-          'aws:SourceAccount': CLUSTER_ACCOUNT,
-          'aws:SourceArn': sourceArn,
+          'aws:TagKeys': Object.keys(tags),
+          ...Object.fromEntries(
+            Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v]),
+          ),
         },
       });
+    await expect(service('sts:AssumeRole', ownTags)).resolves.toBe('Allowed');
+    await expect(service('sts:TagSession', ownTags)).resolves.toBe('Allowed');
+    for (const [key, value] of [
+      [
+        'eks-cluster-arn',
+        `arn:aws:eks:eu-west-1:${CLUSTER_ACCOUNT}:cluster/sandbox`,
+      ],
+      ['kubernetes-namespace', 'default'],
+      ['kubernetes-service-account', 'some-app'],
+    ]) {
+      await expect(
+        service('sts:AssumeRole', { ...ownTags, [key]: value }),
+      ).resolves.not.toBe('Allowed');
+    }
+    // no session tags (an association with disableSessionTags) is refused too
+    await expect(service('sts:AssumeRole', {})).resolves.not.toBe('Allowed');
+    // and no other service
     await expect(
-      service(`arn:aws:eks:eu-west-1:${CLUSTER_ACCOUNT}:cluster/prod-eu`),
-    ).resolves.toBe('Allowed');
-    await expect(
-      service(`arn:aws:eks:eu-west-1:${CLUSTER_ACCOUNT}:cluster/sandbox`),
+      service('sts:AssumeRole', ownTags, 'ec2.amazonaws.com'),
     ).resolves.not.toBe('Allowed');
   });
 });

@@ -5,6 +5,13 @@ import {
   IAMClient,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import {
+  CreatePodIdentityAssociationCommand,
+  DescribeAddonCommand,
+  DescribeClusterCommand,
+  EKSClient,
+  ListPodIdentityAssociationsCommand,
+} from '@aws-sdk/client-eks';
 import { createMockDirectory } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -23,6 +30,7 @@ import { fixedPermissions } from '../__testUtils__/permissions';
 import { createKedaOperatorRoleEnsureAction } from './operatorRoleEnsure';
 
 const iamMock = mockClient(IAMClient);
+const eksMock = mockClient(EKSClient);
 
 function setup(
   permission:
@@ -44,6 +52,7 @@ describe('keda:aws:operator-role:ensure', () => {
   const workspace = createMockDirectory();
   beforeEach(() => {
     iamMock.reset();
+    eksMock.reset();
     workspace.clear();
   });
 
@@ -224,6 +233,140 @@ describe('keda:aws:operator-role:ensure', () => {
       { dryRun: true },
     );
     expect(yaml.parse(outputs.helmValues)).not.toHaveProperty('serviceAccount');
+  });
+
+  describe('EKS Pod Identity cluster', () => {
+    const podIdentityConfig = (extra: object = {}) => {
+      const [cluster] = kedaConfigData({ oidcIssuer: null }).clusters;
+      return testConfig({
+        oidcIssuer: null,
+        keda: {
+          clusters: [{ ...cluster, identity: 'pod-identity', ...extra }],
+        },
+      });
+    };
+    const ASSOCIATION = {
+      associationId: 'a-0123456789abcdefg',
+      associationArn:
+        'arn:aws:eks:eu-west-1:111111111111:podidentityassociation/demo-eks/a-0123456789abcdefg',
+    };
+    const roleLookup = () =>
+      iamMock
+        .on(GetRoleCommand)
+        .rejectsOnce(Object.assign(new Error('no'), { name: 'NoSuchEntity' }))
+        .resolves({
+          Role: {
+            RoleName: OPERATOR_ROLE,
+            RoleId: 'AROAOPERATOR',
+            Arn: OPERATOR_ROLE_ARN,
+            Path: '/',
+            CreateDate: new Date(0),
+          },
+        });
+
+    it('checks the agent add-on, creates the role, then binds the operator service account with a tagged association', async () => {
+      const { action } = setup(AuthorizeResult.ALLOW, podIdentityConfig());
+      eksMock
+        .on(DescribeAddonCommand)
+        .resolves({ addon: { status: 'ACTIVE', addonVersion: 'v1.3.8' } });
+      eksMock
+        .on(ListPodIdentityAssociationsCommand)
+        .resolves({ associations: [] });
+      eksMock.on(CreatePodIdentityAssociationCommand).resolves({
+        association: { ...ASSOCIATION, roleArn: OPERATOR_ROLE_ARN },
+      });
+      roleLookup();
+      const { outputs } = await runAction(action, { cluster: 'demo-eks' });
+      expect(outputs).toMatchObject({
+        roleArn: OPERATOR_ROLE_ARN,
+        podIdentityAssociationId: ASSOCIATION.associationId,
+        podIdentityAssociationArn: ASSOCIATION.associationArn,
+        changes: [
+          'create-role',
+          'put-role-policy:keda-assume-scaler-roles',
+          'eks:CreatePodIdentityAssociation',
+        ],
+      });
+      const trust = JSON.parse(
+        iamMock.commandCalls(CreateRoleCommand)[0].args[0].input
+          .AssumeRolePolicyDocument!,
+      );
+      expect(trust.Statement[0].Condition.StringEquals).toEqual({
+        'aws:RequestTag/eks-cluster-arn':
+          'arn:aws:eks:eu-west-1:111111111111:cluster/demo-eks',
+        'aws:RequestTag/kubernetes-namespace': 'keda',
+        'aws:RequestTag/kubernetes-service-account': 'keda-operator',
+      });
+      const create = eksMock.commandCalls(
+        CreatePodIdentityAssociationCommand,
+      )[0].args[0].input;
+      expect(create).toMatchObject({
+        clusterName: 'demo-eks',
+        namespace: 'keda',
+        serviceAccount: 'keda-operator',
+        roleArn: OPERATOR_ROLE_ARN,
+        tags: {
+          'cost-center': 'platform',
+          'backstage.io/managed-by': 'backstage-keda',
+          'keda.backstage.io/cluster': 'demo-eks',
+        },
+      });
+      expect(create.clientRequestToken).toMatch(/^[0-9a-f]{32}$/);
+      // Helm values: no IRSA annotation on the service account
+      expect(yaml.parse(outputs.helmValues)).toEqual({
+        podIdentity: { aws: { irsa: { enabled: false } } },
+      });
+      expect(
+        iamMock.commandCalls(GetOpenIDConnectProviderCommand),
+      ).toHaveLength(0);
+    });
+
+    it('refuses before any change when the cluster has no Pod Identity agent', async () => {
+      const { action } = setup(AuthorizeResult.ALLOW, podIdentityConfig());
+      eksMock.on(DescribeAddonCommand).rejects(
+        Object.assign(
+          new Error(
+            'No addon: eks-pod-identity-agent found in cluster: demo-eks',
+          ),
+          {
+            name: 'ResourceNotFoundException',
+          },
+        ),
+      );
+      eksMock
+        .on(DescribeClusterCommand)
+        .resolves({ cluster: { name: 'demo-eks' } });
+      await expect(runAction(action, { cluster: 'demo-eks' })).rejects.toThrow(
+        /has no eks-pod-identity-agent add-on.*aws eks create-addon --cluster-name demo-eks --addon-name eks-pod-identity-agent/,
+      );
+      expect(iamMock.calls()).toHaveLength(0);
+      expect(
+        eksMock.commandCalls(CreatePodIdentityAssociationCommand),
+      ).toHaveLength(0);
+    });
+
+    it('refuses an eks.clusterName that differs from the name the trust pins, before any call', async () => {
+      const { action, aws } = setup(
+        AuthorizeResult.ALLOW,
+        podIdentityConfig({ eks: { clusterName: 'prod-cluster-7' } }),
+      );
+      await expect(runAction(action, { cluster: 'demo-eks' })).rejects.toThrow(
+        /keda\.clusters\[name=demo-eks\]\.eks\.clusterName is 'prod-cluster-7'/,
+      );
+      expect(aws.accounts).toEqual([]);
+    });
+
+    it('makes no EKS call in dry run', async () => {
+      const { action, aws } = setup(AuthorizeResult.ALLOW, podIdentityConfig());
+      const { outputs } = await runAction(
+        action,
+        { cluster: 'demo-eks' },
+        { dryRun: true },
+      );
+      expect(eksMock.calls()).toHaveLength(0);
+      expect(aws.accounts).toEqual([]);
+      expect(outputs.podIdentityAssociationId).toBeUndefined();
+    });
   });
 
   it('is for the platform team only', async () => {

@@ -2,10 +2,13 @@ import {
   resolveSafeChildPath,
   type PermissionsService,
 } from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   clusterPartition,
+  MANAGED_BY_VALUE,
   OPERATOR_PERMISSION_POLICY_NAME,
+  ROLE_TAG_KEYS,
   oidcProviderArn,
   operatorRoleArn,
   operatorRolePermissionPolicy,
@@ -15,10 +18,13 @@ import {
 } from '@internal/plugin-keda-common';
 import {
   checkOidcProvider,
+  checkPodIdentityAgentAddon,
   desiredOperatorRole,
+  ensurePodIdentityAssociation,
   reconcileRole,
   type KedaAwsClientFactory,
 } from '@internal/plugin-keda-node';
+import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import yaml from 'yaml';
@@ -77,7 +83,11 @@ export function kedaHelmValues(
  * converges the KEDA operator role in the cluster account (IRSA or Pod
  * Identity trust; permission restricted to `sts:AssumeRole` on scaler roles
  * under `keda.roles.path` in the allowed queue accounts) and outputs the
- * KEDA Helm values. Platform team only (`keda.iam.provision`).
+ * KEDA Helm values. For an EKS Pod Identity cluster it first checks the
+ * `eks-pod-identity-agent` add-on (before any change), then binds the
+ * operator's service account to the role with a pod identity association
+ * (created, or converged when it is ours). Platform team only
+ * (`keda.iam.provision`).
  */
 export function createKedaOperatorRoleEnsureAction(options: {
   planner: KedaPlanner;
@@ -112,7 +122,9 @@ export function createKedaOperatorRoleEnsureAction(options: {
         changes: z =>
           z
             .array(z.string())
-            .describe('Mutating IAM calls made (empty on a converged re-run)'),
+            .describe(
+              'Mutating IAM and EKS calls made (empty on a converged re-run)',
+            ),
         helmValues: z =>
           z
             .string()
@@ -123,6 +135,18 @@ export function createKedaOperatorRoleEnsureAction(options: {
           z.string().describe('The trust policy applied (JSON)'),
         permissionPolicy: z =>
           z.string().describe('The inline permission policy applied (JSON)'),
+        podIdentityAssociationId: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              'EKS Pod Identity clusters: id of the association binding the operator service account to the role (not in dry run)',
+            ),
+        podIdentityAssociationArn: z =>
+          z
+            .string()
+            .optional()
+            .describe('EKS Pod Identity clusters: ARN of that association'),
       },
     },
     async handler(ctx) {
@@ -132,9 +156,18 @@ export function createKedaOperatorRoleEnsureAction(options: {
         credentials: await ctx.getInitiatorCredentials(),
         why: 'Onboarding a cluster creates its KEDA operator role',
       });
-      const { spec } = await options.planner.resolveCluster(ctx.input.cluster, {
-        dryRun,
-      });
+      const { spec, config } = await options.planner.resolveCluster(
+        ctx.input.cluster,
+        { dryRun },
+      );
+      const podIdentity = spec.identity === 'pod-identity';
+      const eksClusterName = config.eks.clusterName ?? config.name;
+      if (podIdentity && eksClusterName !== spec.name) {
+        // The trust pins aws:RequestTag/eks-cluster-arn, built from the name.
+        throw new InputError(
+          `keda.clusters[name=${spec.name}].eks.clusterName is '${eksClusterName}', but for identity 'pod-identity' the operator role's trust names the EKS cluster by keda.clusters[].name (eks-cluster-arn session tag); name the cluster '${eksClusterName}' in keda.clusters[] and remove eks.clusterName`,
+        );
+      }
       const { roles, guardrails } = options.planner.kedaConfig();
       const operatorRole: OperatorRolePlan = {
         name: spec.operator.roleName,
@@ -177,10 +210,34 @@ export function createKedaOperatorRoleEnsureAction(options: {
         await fs.mkdir(path.dirname(target), { recursive: true });
         await fs.writeFile(target, helmValues, 'utf8');
       }
+      const binding = `${spec.operator.namespace}/${spec.operator.serviceAccount}`;
       if (dryRun) {
+        if (podIdentity) {
+          ctx.logger.info(
+            `Dry run: would check the eks-pod-identity-agent add-on of ${eksClusterName} and bind ${binding} to ${operatorRole.arn} with an EKS Pod Identity association`,
+          );
+        }
         ctx.output('created', false);
         ctx.output('changes', []);
         return;
+      }
+      const eks = podIdentity
+        ? await options.aws.eks(spec.accountId, spec.region)
+        : undefined;
+      if (eks) {
+        // Fail before creating a role no pod could ever get.
+        const agent = await checkPodIdentityAgentAddon({
+          eks,
+          accountId: spec.accountId,
+          clusterName: eksClusterName,
+        });
+        ctx.logger.info(
+          agent.source === 'auto-mode'
+            ? `EKS cluster ${eksClusterName} runs in EKS Auto Mode, which includes the Pod Identity agent`
+            : `EKS cluster ${eksClusterName}: eks-pod-identity-agent add-on ${
+                agent.addonVersion ?? ''
+              } is ACTIVE`,
+        );
       }
       const iam = await options.aws.iam(operatorRole.accountId, {
         partition: clusterPartition(spec),
@@ -216,8 +273,37 @@ export function createKedaOperatorRoleEnsureAction(options: {
             }: ${result.changes.join(', ')}`
           : `${result.arn} already matches; nothing changed`,
       );
+      const changes: string[] = [...result.changes];
+      if (eks) {
+        const association = await ensurePodIdentityAssociation({
+          eks,
+          accountId: spec.accountId,
+          clusterName: eksClusterName,
+          namespace: spec.operator.namespace,
+          serviceAccount: spec.operator.serviceAccount,
+          roleArn: operatorRole.arn,
+          tags: {
+            ...roles.tags,
+            [ROLE_TAG_KEYS.managedBy]: MANAGED_BY_VALUE,
+            [ROLE_TAG_KEYS.cluster]: spec.name,
+          },
+          // One token per task: a retried task cannot create a second one.
+          clientRequestToken: crypto
+            .createHash('sha256')
+            .update(`${ctx.task.id}/${eksClusterName}/${binding}`)
+            .digest('hex')
+            .slice(0, 32),
+          runEffect: checkpointRunner(ctx),
+        });
+        ctx.logger.info(
+          `EKS Pod Identity association ${association.associationId} (${binding} → ${operatorRole.arn}): ${association.outcome}`,
+        );
+        ctx.output('podIdentityAssociationId', association.associationId);
+        ctx.output('podIdentityAssociationArn', association.associationArn);
+        changes.push(...association.changes);
+      }
       ctx.output('created', result.created);
-      ctx.output('changes', result.changes);
+      ctx.output('changes', changes);
     },
   });
 }

@@ -5,7 +5,10 @@ import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
 import ArrowForwardIcon from '@material-ui/icons/ArrowForward';
 import Alert from '@material-ui/lab/Alert';
-import type { KedaAuthChain } from '@internal/plugin-keda-common';
+import type {
+  KedaAuthChain,
+  KedaOperatorIdentity,
+} from '@internal/plugin-keda-common';
 
 const useStyles = makeStyles(theme => ({
   chain: {
@@ -62,6 +65,26 @@ function RoleBox(props: { title: string; arn?: string; missing: string }) {
 }
 
 /**
+ * How the operator pod gets the operator role: "EKS Pod Identity association
+ * <id> (<namespace>/<service account> → <role>)", or the configured binding
+ * when the association's id is not known (the status API makes no EKS call).
+ */
+export function operatorIdentityText(
+  identity: KedaOperatorIdentity,
+  operatorRoleArn?: string,
+): string {
+  const binding = `${identity.namespace}/${identity.serviceAccount} → ${
+    parseRoleArn(operatorRoleArn).name ?? operatorRoleArn ?? 'operator role'
+  }`;
+  if (identity.method === 'irsa') {
+    return `operator identity: IRSA (${binding})`;
+  }
+  return identity.associationId
+    ? `operator identity: EKS Pod Identity association ${identity.associationId} (${binding})`
+    : `operator identity: EKS Pod Identity (${binding}, bound by the cluster's pod identity association)`;
+}
+
+/**
  * How KEDA gets to the queue: the operator's own role (account A) assumes the
  * scaler role (account B), configured by a (Cluster)TriggerAuthentication.
  */
@@ -109,6 +132,23 @@ export function RoleChain(props: { auth?: KedaAuthChain; namespace: string }) {
           }
         />
       </div>
+      {auth.operatorIdentity && (
+        <Typography
+          variant="caption"
+          color="textSecondary"
+          display="block"
+          aria-label="Operator identity"
+        >
+          <Tooltip title={auth.operatorRoleArn ?? ''}>
+            <span>
+              {operatorIdentityText(
+                auth.operatorIdentity,
+                auth.operatorRoleArn,
+              )}
+            </span>
+          </Tooltip>
+        </Typography>
+      )}
       <div className={classes.chips}>
         <Chip
           size="small"
