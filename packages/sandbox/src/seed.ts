@@ -7,10 +7,13 @@ import {
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   EKS_ROLE_ARN_ANNOTATION,
   KUBERNETES_ID_LABEL,
+  MANAGED_BY_VALUE,
+  ROLE_TAG_KEYS,
   OPERATOR_PERMISSION_POLICY_NAME,
   STS_AUDIENCE,
   iamRoleArn,
@@ -22,7 +25,11 @@ import {
   type PolicyDocument,
 } from '@internal/plugin-keda-common';
 import { clusterSpecOf, type PortalFacts } from './portalConfig';
-import type { KedaClusterConfig } from '@internal/plugin-keda-node';
+import {
+  ensurePodIdentityAssociation,
+  POD_IDENTITY_AGENT_ADDON,
+  type KedaClusterConfig,
+} from '@internal/plugin-keda-node';
 import type { AwsStandIn } from './aws';
 import type { KubernetesStandIn, KubernetesObject } from './kubernetes';
 import type { GitHubStandIn } from './github';
@@ -47,6 +54,40 @@ export function provisionerPolicy(accountId: string, facts: PortalFacts): Policy
   const operatorRoles = facts.keda.clusters
     .filter(c => c.accountId === accountId)
     .map(c => iamRoleArn('aws', accountId, c.operator.rolePath ?? '/', c.operator.roleName));
+  // Onboarding of EKS Pod Identity clusters: check the agent add-on, bind the
+  // operator role to the operator's service account.
+  const podIdentity = facts.keda.clusters.filter(c => c.accountId === accountId && c.identity === 'pod-identity' && c.region);
+  const eksArn = (c: KedaClusterConfig, resource: string) => `arn:aws:eks:${c.region}:${accountId}:${resource}`;
+  const podIdentityStatements = podIdentity.length
+    ? [
+        {
+          Sid: 'BindKedaOperatorWithPodIdentity',
+          Effect: 'Allow' as const,
+          Action: [
+            'eks:ListPodIdentityAssociations',
+            'eks:CreatePodIdentityAssociation',
+            'eks:DescribePodIdentityAssociation',
+            'eks:UpdatePodIdentityAssociation',
+            'eks:DescribeAddon',
+          ],
+          Resource: podIdentity.flatMap(c => {
+            const name = c.eks.clusterName ?? c.name;
+            return [
+              eksArn(c, `cluster/${name}`),
+              eksArn(c, `podidentityassociation/${name}/*`),
+              eksArn(c, `addon/${name}/${POD_IDENTITY_AGENT_ADDON}/*`),
+            ];
+          }),
+        },
+        {
+          Sid: 'PassKedaOperatorRoleToPodIdentity',
+          Effect: 'Allow' as const,
+          Action: 'iam:PassRole',
+          Resource: podIdentity.map(c => iamRoleArn('aws', accountId, c.operator.rolePath ?? '/', c.operator.roleName)),
+          Condition: { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
+        },
+      ]
+    : [];
   return {
     Version: '2012-10-17',
     Statement: [
@@ -76,8 +117,58 @@ export function provisionerPolicy(accountId: string, facts: PortalFacts): Policy
         Action: ['eks:DescribeCluster', 'iam:ListOpenIDConnectProviders', 'iam:GetOpenIDConnectProvider'],
         Resource: '*',
       },
+      {
+        // Policy checks before and after provisioning (keda-node verification);
+        // these Access Analyzer actions have no resource type.
+        Sid: 'CheckPolicies',
+        Effect: 'Allow',
+        Action: [
+          'access-analyzer:ValidatePolicy',
+          'access-analyzer:CheckAccessNotGranted',
+          'access-analyzer:CheckNoPublicAccess',
+        ],
+        Resource: '*',
+      },
+      ...podIdentityStatements,
     ],
   };
+}
+
+/** The node role of a seeded cluster, which its EKS Pod Identity agent signs with. */
+export const podIdentityNodeRoleName = (clusterName: string) => `eks-node-${clusterName}`.slice(0, 64);
+
+/**
+ * EKS Pod Identity on a seeded cluster: the node role whose credentials the
+ * Pod Identity agent (here: the KEDA loop) signs `AssumeRoleForPodIdentity`
+ * with — allowed `eks-auth:AssumeRoleForPodIdentity` on the cluster, as
+ * AmazonEKSWorkerNodePolicy allows it. Idempotent; returns a key of the role.
+ */
+export async function ensurePodIdentityNode(aws: AwsStandIn, spec: KedaClusterSpec) {
+  const iam = new IAMClient({ endpoint: aws.url, region: 'us-east-1', credentials: aws.createAccount(spec.accountId) });
+  const name = podIdentityNodeRoleName(spec.name);
+  await ensureRole(
+    iam,
+    name,
+    '/',
+    {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    },
+    {
+      'eks-pod-identity-agent': {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'eks-auth:AssumeRoleForPodIdentity',
+            Resource: `arn:aws:eks:${spec.region}:${spec.accountId}:cluster/${spec.name}`,
+          },
+        ],
+      },
+    },
+  );
+  iam.destroy();
+  return aws.createAccessKey(iamRoleArn('aws', spec.accountId, '/', name));
 }
 
 async function ensureRole(
@@ -178,7 +269,8 @@ export async function seedSandbox(options: {
   // provider, and the KEDA operator role exists.
   for (const c of facts.keda.clusters) {
     if (!c.accountId || !c.region) continue;
-    const issuer = ensureEksCluster(aws, c).oidcIssuer;
+    const eksCluster = ensureEksCluster(aws, c);
+    const issuer = eksCluster.oidcIssuer;
     const spec = clusterSpecOf({ ...c, oidcIssuer: c.oidcIssuer ?? issuer, kedaVersion: c.kedaVersion ?? '2.20.2' });
     clusters.push(spec);
     const iam = iamFor(c.accountId);
@@ -197,6 +289,21 @@ export async function seedSandbox(options: {
         scalerRoleNamePrefix: facts.keda.roles.namePrefix,
       }),
     });
+    if (spec.identity === 'pod-identity') {
+      // As onboarding does it: the operator's service account gets the role
+      // through a pod identity association.
+      const eks = new EKSClient({ endpoint: aws.url, region: c.region, credentials: aws.createAccount(c.accountId) });
+      await ensurePodIdentityAssociation({
+        eks,
+        accountId: c.accountId,
+        clusterName: eksCluster.name,
+        namespace: spec.operator.namespace,
+        serviceAccount: spec.operator.serviceAccount,
+        roleArn: operatorRoleArn(spec),
+        tags: { [ROLE_TAG_KEYS.managedBy]: MANAGED_BY_VALUE, [ROLE_TAG_KEYS.cluster]: spec.name },
+      });
+      eks.destroy();
+    }
   }
 
   // Queues of the example workloads.
@@ -227,7 +334,8 @@ export async function seedSandbox(options: {
       metadata: {
         namespace: operator.operator.namespace,
         name: operator.operator.serviceAccount,
-        annotations: { [EKS_ROLE_ARN_ANNOTATION]: operatorRoleArn(operator) },
+        // IRSA: the role annotation; Pod Identity: the association in EKS, no annotation.
+        ...(operator.identity === 'irsa' ? { annotations: { [EKS_ROLE_ARN_ANNOTATION]: operatorRoleArn(operator) } } : {}),
       },
     });
   }
@@ -272,10 +380,16 @@ export async function seedSandbox(options: {
 export function ensureEksCluster(aws: AwsStandIn, c: KedaClusterConfig) {
   const name = c.eks.clusterName ?? c.name;
   aws.createAccount(c.accountId!);
-  return (
+  const cluster =
     aws.state.accounts[c.accountId!].clusters[`${c.region}/${name}`] ??
-    aws.createEksCluster({ accountId: c.accountId!, region: c.region!, name, endpoint: c.url })
-  );
+    aws.createEksCluster({ accountId: c.accountId!, region: c.region!, name, endpoint: c.url });
+  // The demo clusters have the EKS Pod Identity agent add-on installed, so
+  // a cluster configured with identity pod-identity works (tests remove it
+  // with aws.deleteEksAddon).
+  if (!cluster.addons?.[POD_IDENTITY_AGENT_ADDON]) {
+    aws.createEksAddon({ accountId: c.accountId!, region: c.region!, clusterName: name, addonName: POD_IDENTITY_AGENT_ADDON });
+  }
+  return cluster;
 }
 
 /** `github.com?owner=acme&repo=gitops` (scaffolder repoUrl form) → owner/repo. */

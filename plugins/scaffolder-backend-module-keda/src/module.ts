@@ -11,6 +11,7 @@ import {
   createKedaPlanAction,
   createKedaRequestGetAction,
   createKedaRequestDecommissionAction,
+  createKedaRequestDecommissionTargetAction,
   createKedaRequestProgressAction,
   createKedaRequestRecordAction,
   createKedaScalerRoleDeleteAction,
@@ -49,7 +50,7 @@ export const scaffolderModuleKeda = createBackendModule({
           requests: client,
         });
         scaffolder.addActions(
-          createKedaPlanAction({ planner }),
+          createKedaPlanAction({ planner, aws }),
           createKedaManifestsWriteAction(),
           createKedaScalerRoleEnsureAction({ planner, aws, permissions }),
           createKedaOperatorRoleEnsureAction({ planner, aws, permissions }),
@@ -58,6 +59,7 @@ export const scaffolderModuleKeda = createBackendModule({
           createKedaRequestGetAction({ client }),
           createKedaRequestProgressAction({ client }),
           createKedaRequestDecommissionAction({ client }),
+          createKedaRequestDecommissionTargetAction({ client }),
           createKedaGithubPullRequestReadyAction({ config }),
         );
       },

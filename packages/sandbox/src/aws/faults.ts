@@ -6,7 +6,7 @@
  */
 import { AwsError } from './wire';
 
-export type AwsServiceName = 'iam' | 'sts' | 'sqs' | 'eks';
+export type AwsServiceName = 'iam' | 'sts' | 'sqs' | 'eks' | 'access-analyzer';
 export type FaultError = 'throttle' | 'unavailable' | 'internal';
 
 export interface FaultRule {
@@ -28,22 +28,25 @@ const FAULT_ERRORS: Record<FaultError, Record<AwsServiceName, { code: string; st
     sts: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
     sqs: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
     eks: { code: 'ThrottlingException', status: 429, message: 'Rate exceeded' },
+    'access-analyzer': { code: 'ThrottlingException', status: 429, message: 'Rate exceeded' },
   },
   unavailable: {
     iam: { code: 'ServiceUnavailable', status: 503, message: 'Service is unavailable. Please try again.' },
     sts: { code: 'ServiceUnavailable', status: 503, message: 'Service is unavailable. Please try again.' },
     sqs: { code: 'ServiceUnavailable', status: 503, message: 'Service is unavailable. Please try again.' },
     eks: { code: 'ServiceUnavailableException', status: 503, message: 'Service is unavailable. Please try again.' },
+    'access-analyzer': { code: 'ServiceUnavailableException', status: 503, message: 'Service is unavailable. Please try again.' },
   },
   internal: {
     iam: { code: 'InternalFailure', status: 500, message: 'We encountered an internal error. Please try again.' },
     sts: { code: 'InternalFailure', status: 500, message: 'We encountered an internal error. Please try again.' },
     sqs: { code: 'InternalFailure', status: 500, message: 'We encountered an internal error. Please try again.' },
     eks: { code: 'ServerException', status: 500, message: 'We encountered an internal error. Please try again.' },
+    'access-analyzer': { code: 'InternalServerException', status: 500, message: 'We encountered an internal error. Please try again.' },
   },
 };
 
-const SERVICES = new Set(['iam', 'sts', 'sqs', 'eks']);
+const SERVICES = new Set(['iam', 'sts', 'sqs', 'eks', 'access-analyzer']);
 const ERRORS = new Set(['throttle', 'unavailable', 'internal']);
 
 /** Validate rules from the admin endpoint; messages name the field at fault. */
@@ -53,7 +56,7 @@ export function parseFaultRules(input: unknown): FaultRule[] {
   return list.map((raw, i) => {
     const r = raw as Record<string, unknown>;
     if (r.service !== undefined && !SERVICES.has(String(r.service))) {
-      throw new Error(`faults[${i}].service must be one of iam, sts, sqs, eks`);
+      throw new Error(`faults[${i}].service must be one of iam, sts, sqs, eks, access-analyzer`);
     }
     if (r.error !== undefined && !ERRORS.has(String(r.error))) {
       throw new Error(`faults[${i}].error must be one of throttle, unavailable, internal`);

@@ -344,10 +344,12 @@ describe('IAM stand-in', () => {
       ]);
     });
 
-    it('takes extra policies, a resource policy and context entries into account', async () => {
+    it('takes extra policies, a resource policy (with a user as caller) and context entries into account', async () => {
+      const caller = standIn.createUser(QUEUE_ACCOUNT, 'tester');
       const out = await adminB.iam.send(
         new SimulatePrincipalPolicyCommand({
           PolicySourceArn: `arn:aws:iam::${QUEUE_ACCOUNT}:role/scaler`,
+          CallerArn: caller.arn,
           PolicyInputList: [
             JSON.stringify({
               Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*', Condition: { StringEquals: { 'aws:SourceVpc': 'vpc-1' } } }],
@@ -365,6 +367,69 @@ describe('IAM stand-in', () => {
         }),
       );
       expect(out.EvaluationResults?.map(r => r.EvalDecision)).toEqual(['allowed', 'explicitDeny']);
+    });
+
+    // AWS: "CallerArn is required if you include a ResourcePolicy and the
+    // PolicySourceArn is not the ARN for an IAM user", and "you can specify
+    // only the ARN of an IAM user".
+    it('refuses a resource policy with a role as policy source and no CallerArn, like IAM', async () => {
+      const trust = JSON.stringify({
+        Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${CLUSTER_ACCOUNT}:role/keda-operator` }, Action: 'sts:AssumeRole' }],
+      });
+      await expect(
+        adminB.iam.send(
+          new SimulatePrincipalPolicyCommand({
+            PolicySourceArn: `arn:aws:iam::${QUEUE_ACCOUNT}:role/scaler`,
+            ActionNames: ['sts:AssumeRole'],
+            ResourceArns: [`arn:aws:iam::${QUEUE_ACCOUNT}:role/scaler`],
+            ResourcePolicy: trust,
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'InvalidInputException', message: expect.stringContaining('CallerArn is required') });
+    });
+
+    it.each([
+      ['a role', `arn:aws:iam::${QUEUE_ACCOUNT}:role/scaler`],
+      ['an assumed role', `arn:aws:sts::${QUEUE_ACCOUNT}:assumed-role/scaler/session`],
+    ])('refuses %s as CallerArn, like IAM', async (_label, callerArn) => {
+      await expect(
+        adminB.iam.send(
+          new SimulatePrincipalPolicyCommand({
+            PolicySourceArn: `arn:aws:iam::${QUEUE_ACCOUNT}:role/scaler`,
+            CallerArn: callerArn,
+            ActionNames: ['sqs:GetQueueAttributes'],
+            ResourceArns: [queue],
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'InvalidInputException', message: expect.stringContaining('only the ARN of an IAM user') });
+    });
+
+    it('decides sts:AssumeRole on the identity policies alone, ignoring a trust given as ResourcePolicy, like IAM', async () => {
+      await adminA.iam.send(new CreateRoleCommand({ RoleName: 'operator-sim', AssumeRolePolicyDocument: accountTrust(CLUSTER_ACCOUNT) }));
+      await adminA.iam.send(
+        new PutRolePolicyCommand({
+          RoleName: 'operator-sim',
+          PolicyName: 'assume',
+          PolicyDocument: allowDoc('sts:AssumeRole', `arn:aws:iam::${QUEUE_ACCOUNT}:role/scaler`),
+        }),
+      );
+      const simulate = (extra: object = {}) =>
+        adminA.iam.send(
+          new SimulatePrincipalPolicyCommand({
+            PolicySourceArn: `arn:aws:iam::${CLUSTER_ACCOUNT}:role/operator-sim`,
+            ActionNames: ['sts:AssumeRole'],
+            ResourceArns: [`arn:aws:iam::${QUEUE_ACCOUNT}:role/scaler`, `arn:aws:iam::${QUEUE_ACCOUNT}:role/other`],
+            ...extra,
+          }),
+        );
+      // another account's role, no resource policy: the identity policy decides
+      expect((await simulate()).EvaluationResults?.map(r => r.EvalDecision)).toEqual(['allowed', 'implicitDeny']);
+      // a trust that denies everyone does not change the answer: the simulator does not evaluate trusts
+      const caller = standIn.createUser(CLUSTER_ACCOUNT, 'tester');
+      const denyAll = JSON.stringify({ Statement: [{ Effect: 'Deny', Principal: '*', Action: 'sts:AssumeRole' }] });
+      expect(
+        (await simulate({ ResourcePolicy: denyAll, CallerArn: caller.arn })).EvaluationResults?.map(r => r.EvalDecision),
+      ).toEqual(['allowed', 'implicitDeny']);
     });
 
     it('answers NoSuchEntity for an unknown source', async () => {

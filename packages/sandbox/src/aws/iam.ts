@@ -520,11 +520,23 @@ function simulatePrincipalPolicy(ctx: QueryCallContext): Record<string, XmlValue
     const type = entry.optional('ContextKeyType') ?? 'string';
     context[entry.required('ContextKeyName')] = type.endsWith('List') ? values : values[0];
   }
+  // Like IAM: CallerArn can only name an IAM user, and a resource policy
+  // needs a caller for its Principal element, so a role (or group) as
+  // policy source with a ResourcePolicy requires a user as CallerArn.
   const callerArn = params.optional('CallerArn');
-  const principal: RequestPrincipal =
-    'roleId' in entity
-      ? { kind: 'assumed-role', arn: callerArn ?? `arn:aws:sts::${account.id}:assumed-role/${entity.roleName}/simulation`, roleArn: entity.arn, accountId: account.id, uniqueId: entity.roleId }
-      : { kind: 'user', arn: callerArn ?? entity.arn, accountId: account.id, uniqueId: entity.userId };
+  const caller = callerArn ? parseArn(callerArn) : undefined;
+  if (callerArn && (!caller || caller.service !== 'iam' || !caller.resource.startsWith('user/'))) {
+    throw new AwsError('InvalidInput', `Invalid CallerArn ${callerArn}: you can specify only the ARN of an IAM user, not an assumed role, federated user or service principal.`);
+  }
+  if (resourcePolicy && !callerArn && kind !== 'user') {
+    throw new AwsError('InvalidInput', 'CallerArn is required if you include a ResourcePolicy and the PolicySourceArn is not the ARN of an IAM user.');
+  }
+  const callerUser = caller ? world.account(caller.account)?.users[caller.resource.split('/').pop()!.toLowerCase()] : undefined;
+  let principal: RequestPrincipal;
+  if (caller) principal = { kind: 'user', arn: callerArn!, accountId: caller.account, uniqueId: callerUser?.userId };
+  else if ('roleId' in entity) {
+    principal = { kind: 'assumed-role', arn: `arn:aws:sts::${account.id}:assumed-role/${entity.roleName}/simulation`, roleArn: entity.arn, accountId: account.id, uniqueId: entity.roleId };
+  } else principal = { kind: 'user', arn: entity.arn, accountId: account.id, uniqueId: entity.userId };
   const ownerParam = params.optional('ResourceOwner');
   const resources = params.list('ResourceArns');
   const actions = params.list('ActionNames');
@@ -532,7 +544,14 @@ function simulatePrincipalPolicy(ctx: QueryCallContext): Record<string, XmlValue
 
   const results = actions.flatMap(action =>
     (resources.length ? resources : ['*']).map(resource => {
-      const owner = ownerParam ? parseArn(ownerParam)?.account : parseArn(resource)?.account || account.id;
+      // Like IAM's simulator: without a ResourcePolicy only the identity
+      // policies (and boundary) decide, also for another account's resource;
+      // and trust policies are never evaluated for sts:AssumeRole*, even when
+      // given as ResourcePolicy (aws/aws-cli#10314).
+      const trustIgnored = /^sts:AssumeRole/i.test(action);
+      const evaluated = trustIgnored ? undefined : resourcePolicy;
+      let owner: string | undefined = account.id;
+      if (evaluated) owner = ownerParam ? parseArn(ownerParam)?.account : parseArn(resource)?.account || account.id;
       const result = evaluatePolicies({
         principal,
         action,
@@ -540,7 +559,7 @@ function simulatePrincipalPolicy(ctx: QueryCallContext): Record<string, XmlValue
         resourceAccountId: owner,
         identityPolicies: identity,
         permissionsBoundary: boundary,
-        resourcePolicy,
+        resourcePolicy: evaluated,
         context: { 'aws:PrincipalArn': entity.arn, 'aws:PrincipalAccount': account.id, ...context },
       });
       return {

@@ -110,7 +110,7 @@ describe('AWS stand-in server', () => {
         fetch(`${standIn.url}/_sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const bad = await post({ faults: [{ service: 'ec2', error: 'throttle' }] });
       expect(bad.status).toBe(400);
-      expect((await bad.json()).error).toBe('faults[0].service must be one of iam, sts, sqs, eks');
+      expect((await bad.json()).error).toBe('faults[0].service must be one of iam, sts, sqs, eks, access-analyzer');
 
       const ok = await post({ faults: [{ service: 'iam', operation: 'GetRole', error: 'unavailable', latencyMs: 5 }] });
       expect(ok.status).toBe(200);

@@ -1,6 +1,7 @@
 /*
- * One HTTP endpoint for IAM, STS, SQS and EKS that unmodified AWS SDK v3
- * clients reach through `endpoint` (or AWS_ENDPOINT_URL). Requests are routed
+ * One HTTP endpoint for IAM, STS, SQS, EKS and IAM Access Analyzer (policy
+ * checks) that unmodified AWS SDK v3 clients reach through `endpoint` (or
+ * AWS_ENDPOINT_URL). Requests are routed
  * by the service in the SigV4 credential scope, like a real regional
  * front end would by host name.
  *
@@ -10,7 +11,9 @@
 import express, { Request, Response } from 'express';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { createEksCluster, describeCluster, EksClusterSeed } from './eks';
+import { ACCESS_ANALYZER_ROUTES, accessAnalyzerHandlers } from './accessAnalyzer';
+import { createEksAddon, createEksCluster, deleteEksAddon, EksClusterSeed, eksOperationOf, handleEksRequest } from './eks';
+import { assumeRoleForPodIdentity, eksAuthOperationOf } from './eksAuth';
 import { FaultInjector, FaultRule, parseFaultRules, AwsServiceName } from './faults';
 import { IAM_NAMESPACE, iamHandlers, QueryHandler } from './iam';
 import { PolicyDocument } from './policyDocument';
@@ -65,6 +68,13 @@ export interface AwsStandIn {
   createManagedPolicy(accountId: string, name: string, document: PolicyDocument, path?: string): ManagedPolicyRecord;
   createEksCluster(seed: EksClusterSeed): ClusterRecord;
   /**
+   * Install an add-on on a seeded cluster (idempotent; `status` default
+   * ACTIVE), e.g. `eks-pod-identity-agent`; there is no CreateAddon API.
+   */
+  createEksAddon(opts: { accountId: string; region: string; clusterName: string; addonName: string; status?: string }): void;
+  /** Remove an add-on of a seeded cluster. */
+  deleteEksAddon(opts: { accountId: string; region: string; clusterName: string; addonName: string }): void;
+  /**
    * Register an OIDC issuer's signing keys (JWKS); from then on
    * AssumeRoleWithWebIdentity rejects tokens of that issuer whose signature
    * does not verify. Issuers without keys are trusted unverified.
@@ -101,6 +111,8 @@ interface Route {
   service: AwsServiceName;
   operation: string;
   region: string;
+  /** `eks-auth` for the EKS Auth API, which is logged and faulted as service `eks`. */
+  scope?: string;
 }
 
 export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<AwsStandIn> {
@@ -234,11 +246,33 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
         record(route, callerArn, 200);
         return;
       }
-      const m = /^\/clusters\/([^/?]+)$/.exec(req.path);
-      if (req.method !== 'GET' || !m) {
-        throw new AwsError('InvalidRequestException', `${req.method} ${req.path} is not supported by the AWS stand-in (only DescribeCluster).`);
+      if (route.service === 'access-analyzer') {
+        const handler = accessAnalyzerHandlers[route.operation];
+        if (req.method !== 'POST' || !handler) {
+          throw new AwsError('ResourceNotFoundException', `${req.method} ${req.path} is not supported by the AWS stand-in (Access Analyzer: policy checks only).`, { status: 404 });
+        }
+        let input: Record<string, unknown> = {};
+        try {
+          if (body.length) input = JSON.parse(body.toString('utf8'));
+        } catch {
+          throw new AwsError('ValidationException', 'Request body is not valid JSON.');
+        }
+        const query = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
+        const result = handler({ world, caller: caller!, region: route.region, input, query });
+        res.status(200).set('x-amzn-RequestId', requestId).json(result);
+        record(route, callerArn, 200);
+        return;
       }
-      const result = describeCluster(world, caller!, route.region, decodeURIComponent(m[1]));
+      // EKS and EKS Auth (REST-JSON).
+      let input: Record<string, unknown> = {};
+      try {
+        if (body.length) input = JSON.parse(body.toString('utf8'));
+      } catch {
+        throw new AwsError('InvalidParameterException', 'Request body is not valid JSON.');
+      }
+      const query = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
+      const eksRequest = { world, caller: caller!, region: route.region, method: req.method, path: req.path, query, body: input };
+      const result = route.scope === 'eks-auth' ? assumeRoleForPodIdentity(eksRequest) : handleEksRequest(eksRequest);
       res.status(200).set('x-amzn-RequestId', requestId).json(result);
       record(route, callerArn, 200);
     } catch (e) {
@@ -271,7 +305,7 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
   const address = server.address() as AddressInfo;
   const url = `http://${address.address}:${address.port}`;
   baseUrl = url;
-  log(`AWS stand-in (IAM, STS, SQS, EKS) listening on ${url}`);
+  log(`AWS stand-in (IAM, STS, SQS, EKS, EKS Auth) listening on ${url}`);
 
   return {
     url,
@@ -296,6 +330,10 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
     createUser: (account, name, o) => world.createUser(account, name, o),
     createManagedPolicy: (account, name, doc, path) => world.createManagedPolicy(account, name, doc, path),
     createEksCluster: seed => createEksCluster(world, seed),
+    createEksAddon: o => {
+      createEksAddon(world, o);
+    },
+    deleteEksAddon: o => deleteEksAddon(world, o),
     requestLog: () => requests.map(r => ({ ...r })),
     setIssuerKeys: (issuer, jwks) => {
       world.data.issuerKeys = { ...world.data.issuerKeys, [issuer.replace(/\/$/, '')]: { keys: jwks.keys.map(k => ({ ...k }) as JsonWebKey) } };
@@ -322,13 +360,19 @@ function routeOf(req: Request, body: Buffer, scopeService?: string, scopeRegion?
     else if (params?.action && iamHandlers[params.action]) service = 'iam';
     else if (req.path.startsWith('/clusters')) service = 'eks';
   }
-  if (service !== 'iam' && service !== 'sts' && service !== 'sqs' && service !== 'eks') return undefined;
+  if ((service as string) === 'eks-auth') {
+    return { service: 'eks', scope: 'eks-auth', operation: eksAuthOperationOf(req.method, req.path)?.operation ?? 'Unknown', region: scopeRegion ?? 'us-east-1' };
+  }
+  if (service !== 'iam' && service !== 'sts' && service !== 'sqs' && service !== 'eks' && service !== 'access-analyzer') return undefined;
   const region = scopeRegion ?? 'us-east-1';
+  if (service === 'access-analyzer') {
+    return { service, operation: ACCESS_ANALYZER_ROUTES[req.path] ?? 'Unknown', region };
+  }
   if (service === 'sqs') {
     return { service, operation: target?.replace(/^AmazonSQS\./, '') ?? 'Unknown', region };
   }
   if (service === 'eks') {
-    return { service, operation: req.method === 'GET' && /^\/clusters\/[^/]+$/.test(req.path) ? 'DescribeCluster' : 'Unknown', region };
+    return { service, operation: eksOperationOf(req.method, req.path)?.operation ?? 'Unknown', region };
   }
   return { service, operation: params?.action ?? (req.query.Action as string | undefined) ?? 'Unknown', region };
 }

@@ -20,13 +20,33 @@ export type {
 export {
   desiredScalerRole,
   desiredOperatorRole,
-  verifyScalerChain,
-  describeChainFailure,
   PROVENANCE_TAG_KEYS,
 } from './scalerRole';
+export type { Provenance } from './scalerRole';
+export {
+  accessAnalyzerClientFor,
+  describeChainFailure,
+  formatVerificationCheck,
+  verifyPlanDocuments,
+  verifyScalerChain,
+  VERIFICATION_CHECKS,
+} from './verification';
 export type {
-  Provenance,
   ChainVerification,
-  SimulatedDecision,
-} from './scalerRole';
+  IamSimulateLoader,
+  IamSimulateModule,
+  VerificationCheck,
+  VerifyPlanDocumentsOptions,
+  VerifyScalerChainOptions,
+} from './verification';
 export { discoverOidcIssuer, checkOidcProvider } from './oidcIssuer';
+export {
+  ensurePodIdentityAssociation,
+  checkPodIdentityAgentAddon,
+  POD_IDENTITY_AGENT_ADDON,
+} from './podIdentity';
+export type {
+  PodIdentityAgentStatus,
+  PodIdentityAssociationOptions,
+  PodIdentityAssociationResult,
+} from './podIdentity';

@@ -1,3 +1,9 @@
+import {
+  AccessAnalyzerClient,
+  CheckAccessNotGrantedCommand,
+  CheckNoPublicAccessCommand,
+  ValidatePolicyCommand,
+} from '@aws-sdk/client-accessanalyzer';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { ConfigReader } from '@backstage/config';
 import { ConflictError, NotAllowedError } from '@backstage/errors';
@@ -458,5 +464,107 @@ describe('keda:plan with providerMode aws-eks reads the workload ServiceAccount'
       { dryRun: true },
     );
     expect(outputs.scalerRoleArn).toBe(ORDERS_SCALER_ROLE_ARN);
+  });
+});
+
+describe('keda:plan verifies the planned IAM documents before provisioning', () => {
+  const analyzerMock = mockClient(AccessAnalyzerClient);
+  beforeEach(() => {
+    eksMock.reset();
+    analyzerMock.reset();
+    analyzerMock.on(ValidatePolicyCommand).resolves({ findings: [] });
+    analyzerMock.on(CheckAccessNotGrantedCommand).resolves({ result: 'PASS' });
+    analyzerMock.on(CheckNoPublicAccessCommand).resolves({ result: 'PASS' });
+  });
+  function withAws() {
+    const aws = recordingAwsFactory();
+    const planner = new KedaPlanner({ config: testConfig(), aws: aws.factory });
+    return { action: createKedaPlanAction({ planner, aws: aws.factory }), aws };
+  }
+  type Check = { check: string; outcome: string; detail: string };
+
+  it('runs Access Analyzer (queue account credentials) and the trust evaluation, and outputs every check', async () => {
+    const { action, aws } = withAws();
+    const { outputs } = await runAction(action, { request: ordersRequest });
+    const checks = outputs.verification.checks as Check[];
+    expect(outputs.verification.ok).toBe(true);
+    expect(checks.filter(c => c.outcome !== 'pass')).toEqual([]);
+    expect(new Set(checks.map(c => c.check))).toEqual(
+      new Set([
+        'access-analyzer-validate-policy',
+        'access-analyzer-access-not-granted',
+        'access-analyzer-no-public-access',
+        'evaluate-scaler-trust',
+        'evaluate-operator-trust',
+      ]),
+    );
+    expect(aws.accounts).toEqual([QUEUE_ACCOUNT]);
+    expect(analyzerMock.calls()).toHaveLength(8);
+    // documents only: nothing exists yet, nothing is simulated
+    expect(checks.some(c => c.check.startsWith('simulate-'))).toBe(false);
+  });
+
+  it('fails the step, before anything is provisioned, when a check fails', async () => {
+    const { action } = withAws();
+    analyzerMock.on(CheckNoPublicAccessCommand).resolves({
+      result: 'FAIL',
+      message: 'The resource policy grants public access',
+      reasons: [{ description: 'statement 0' }],
+    });
+    await expect(runAction(action, { request: ordersRequest })).rejects.toThrow(
+      /^The planned IAM documents fail verification, so nothing is provisioned: access-analyzer-no-public-access \(scaler role trust policy .*\): FAIL: The resource policy grants public access \(statement 0\)/,
+    );
+  });
+
+  it('warns that Access Analyzer did not run in dry run, and still evaluates the trusts', async () => {
+    const { action, aws } = withAws();
+    const { outputs } = await runAction(
+      action,
+      { request: ordersRequest },
+      { dryRun: true },
+    );
+    const checks = outputs.verification.checks as Check[];
+    expect(checks.filter(c => c.outcome === 'warning')).toEqual([
+      expect.objectContaining({
+        check: 'access-analyzer-validate-policy',
+        detail: expect.stringContaining('not run: dry run (no AWS calls)'),
+      }),
+    ]);
+    expect(checks.filter(c => c.check === 'evaluate-scaler-trust')).not.toEqual(
+      [],
+    );
+    expect(analyzerMock.calls()).toHaveLength(0);
+    expect(aws.accounts).toEqual([]);
+  });
+
+  it('warns, naming the action, when the queue account credentials lack access-analyzer permissions', async () => {
+    const { action } = withAws();
+    analyzerMock.on(ValidatePolicyCommand).rejects(
+      Object.assign(
+        new Error('not authorized to perform: access-analyzer:ValidatePolicy'),
+        {
+          name: 'AccessDeniedException',
+        },
+      ),
+    );
+    const { outputs } = await runAction(action, { request: ordersRequest });
+    const warnings = (outputs.verification.checks as Check[]).filter(
+      c => c.outcome === 'warning',
+    );
+    expect(warnings).toHaveLength(4);
+    expect(warnings[0].detail).toContain(
+      `the credentials of account ${QUEUE_ACCOUNT} lack access-analyzer:ValidatePolicy`,
+    );
+    expect(outputs.verification.ok).toBe(true);
+  });
+
+  it('does not verify when it only locates the files (decommission)', async () => {
+    const { action } = withAws();
+    const { outputs } = await runAction(action, {
+      request: ordersRequest,
+      locateOnly: true,
+    });
+    expect(outputs.verification).toBeUndefined();
+    expect(analyzerMock.calls()).toHaveLength(0);
   });
 });

@@ -1,8 +1,19 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { JsonObject } from '@backstage/types';
 import type { KedaRequestPreflight } from '@internal/plugin-keda-common';
+import {
+  accessAnalyzerClientFor,
+  describeChainFailure,
+  verifyPlanDocuments,
+  type KedaAwsClientFactory,
+} from '@internal/plugin-keda-node';
 import type { KedaPlanner } from '../lib/planner';
-import { kedaRequestInput, plannedFilesSchema } from '../lib/schemas';
+import {
+  kedaRequestInput,
+  plannedFilesSchema,
+  verificationSchema,
+} from '../lib/schemas';
+import { logVerification } from '../lib/verification';
 import { examples } from './plan.examples';
 
 /** Action id of {@link createKedaPlanAction}. */
@@ -20,8 +31,19 @@ export const KEDA_PLAN_ACTION_ID = 'keda:plan';
  * before the run creates anything. Otherwise read-only: `eks:DescribeCluster`
  * when a cluster's OIDC issuer is not configured, and for aws-eks the
  * workload's ServiceAccount. Under dry run none of these calls.
+ *
+ * Then it verifies the planned IAM documents before anything exists
+ * (keda-node `verifyPlanDocuments`): IAM Access Analyzer (ValidatePolicy,
+ * CheckAccessNotGranted, CheckNoPublicAccess, with the queue account's
+ * credentials from `aws`; not under dry run) and the in-process trust
+ * evaluation. A failed check fails the step: provisioning would create a
+ * role that does not work or admits too much.
  */
-export function createKedaPlanAction(options: { planner: KedaPlanner }) {
+export function createKedaPlanAction(options: {
+  planner: KedaPlanner;
+  /** AWS clients for the Access Analyzer checks; without them those checks are a warning */
+  aws?: KedaAwsClientFactory;
+}) {
   return createTemplateAction({
     id: KEDA_PLAN_ACTION_ID,
     description:
@@ -136,6 +158,12 @@ export function createKedaPlanAction(options: { planner: KedaPlanner }) {
           z
             .record(z.any())
             .describe('The whole plan (keda-common KedaPlan) as JSON'),
+        verification: z =>
+          verificationSchema(z)
+            .optional()
+            .describe(
+              'Verification of the planned documents before provisioning: IAM Access Analyzer and the in-process trust evaluation (absent with locateOnly)',
+            ),
       },
     },
     async handler(ctx) {
@@ -191,6 +219,42 @@ export function createKedaPlanAction(options: { planner: KedaPlanner }) {
               .join('; ')}`
           : 'Plan is inside the auto-approve guardrails',
       );
+
+      if (!ctx.input.locateOnly) {
+        let accessAnalyzer;
+        let accessAnalyzerSkipped: string | undefined;
+        if (dryRun) {
+          accessAnalyzerSkipped = 'dry run (no AWS calls)';
+        } else if (!options.aws) {
+          accessAnalyzerSkipped = 'keda:plan has no AWS clients';
+        } else {
+          try {
+            accessAnalyzer = accessAnalyzerClientFor(
+              await options.aws.iam(result.scalerRole.accountId, {
+                partition: result.queue.partition,
+              }),
+              result.queue.region,
+            );
+          } catch (error) {
+            accessAnalyzerSkipped = `no credentials for account ${result.scalerRole.accountId} (${error})`;
+          }
+        }
+        const verification = await verifyPlanDocuments({
+          plan: result,
+          accessAnalyzer,
+          accessAnalyzerAccountId: result.scalerRole.accountId,
+          accessAnalyzerSkipped,
+        });
+        logVerification(ctx.logger, verification);
+        ctx.output('verification', verification);
+        if (!verification.ok) {
+          throw new Error(
+            `The planned IAM documents fail verification, so nothing is provisioned: ${describeChainFailure(
+              verification,
+            )}`,
+          );
+        }
+      }
 
       ctx.output('autoApproved', !guardrails.approvalRequired);
       ctx.output('approvalRequired', guardrails.approvalRequired);

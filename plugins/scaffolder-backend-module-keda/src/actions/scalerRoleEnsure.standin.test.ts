@@ -241,7 +241,7 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
       }),
     );
     await expect(runAction(actionWith(rootAccounts()), input)).rejects.toThrow(
-      `is not allowed sqs:GetQueueAttributes on arn:aws:sqs:eu-west-1:${QUEUE_ACCOUNT}:orders-queue (simulator: implicitDeny); a permissions boundary`,
+      `simulate-scaler-permissions (arn:aws:iam::${QUEUE_ACCOUNT}:role/keda/${ROLE} sqs:GetQueueAttributes on arn:aws:sqs:eu-west-1:${QUEUE_ACCOUNT}:orders-queue): implicitDeny (expected allowed); a permissions boundary`,
     );
   });
 
@@ -280,6 +280,12 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
       'iam:ListAttachedRolePolicies',
       'iam:DetachRolePolicy',
       'iam:DeleteRole',
+    ];
+    // IAM Access Analyzer's policy checks have no resource type: Resource "*".
+    const readmeAnalyzerActions = [
+      'access-analyzer:ValidatePolicy',
+      'access-analyzer:CheckAccessNotGranted',
+      'access-analyzer:CheckNoPublicAccess',
     ];
     // For a role that does not exist yet IAM evaluates GetRole against
     // `role/<name>` without the path, hence the second resource.
@@ -320,6 +326,15 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
             Statement: [
               { Effect: 'Allow', Action: readmeActions, Resource: resource },
               { Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: '*' },
+              ...(account === QUEUE_ACCOUNT
+                ? [
+                    {
+                      Effect: 'Allow',
+                      Action: readmeAnalyzerActions,
+                      Resource: '*',
+                    },
+                  ]
+                : []),
             ],
           }),
         }),
@@ -353,7 +368,12 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
       created: true,
       verification: { ok: true },
     });
-    expect(outputs.verification.skipped).toBeUndefined();
+    // every check ran (nothing skipped for a missing permission) and passed
+    expect(
+      outputs.verification.checks.filter(
+        (c: { outcome: string }) => c.outcome !== 'pass',
+      ),
+    ).toEqual([]);
 
     const remove = createKedaScalerRoleDeleteAction({
       planner,
@@ -367,7 +387,9 @@ describe('keda:aws:scaler-role:ensure against the AWS stand-in', () => {
       queueUrl: ordersRequest.queueUrl,
     });
     expect(deletion.outputs).toMatchObject({ deleted: true });
-    const denied = aws.requestLog().filter(c => c.errorCode === 'AccessDenied');
+    const denied = aws
+      .requestLog()
+      .filter(c => /^AccessDenied/.test(c.errorCode ?? ''));
     expect(denied).toEqual([]);
   });
 });

@@ -9,6 +9,12 @@ import {
   UpdateAssumeRolePolicyCommand,
   type Role,
 } from '@aws-sdk/client-iam';
+import {
+  AccessAnalyzerClient,
+  CheckAccessNotGrantedCommand,
+  CheckNoPublicAccessCommand,
+  ValidatePolicyCommand,
+} from '@aws-sdk/client-accessanalyzer';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { mockClient } from 'aws-sdk-client-mock';
 import { plan as planOf, policyJson } from '@internal/plugin-keda-common';
@@ -29,6 +35,14 @@ import { fixedPermissions } from '../__testUtils__/permissions';
 import { createKedaScalerRoleEnsureAction } from './scalerRoleEnsure';
 
 const iamMock = mockClient(IAMClient);
+// Access Analyzer as AWS answers for the planned (least-privilege) documents.
+const analyzerMock = mockClient(AccessAnalyzerClient);
+function cleanAnalyzer() {
+  analyzerMock.reset();
+  analyzerMock.on(ValidatePolicyCommand).resolves({ findings: [] });
+  analyzerMock.on(CheckAccessNotGrantedCommand).resolves({ result: 'PASS' });
+  analyzerMock.on(CheckNoPublicAccessCommand).resolves({ result: 'PASS' });
+}
 const EXTERNAL_ID = '0123456789abcdef0123456789abcdef';
 const ROLE_ARN = ORDERS_SCALER_ROLE_ARN;
 
@@ -87,12 +101,14 @@ function convergedRole(): Role {
   };
 }
 
+/** The simulator: the scaler role reads its queue, the operator assumes scaler roles only. */
 function simulatorAllowsChain() {
   iamMock.on(SimulatePrincipalPolicyCommand).callsFake(input => ({
     EvaluationResults: (input.ActionNames as string[]).map(action => ({
       EvalActionName: action,
       EvalDecision:
-        action === 'sqs:GetQueueAttributes' || action === 'sts:AssumeRole'
+        action === 'sqs:GetQueueAttributes' ||
+        (action === 'sts:AssumeRole' && input.ResourceArns[0] === ROLE_ARN)
           ? 'allowed'
           : 'implicitDeny',
     })),
@@ -106,7 +122,10 @@ const input = {
 };
 
 describe('keda:aws:scaler-role:ensure', () => {
-  beforeEach(() => iamMock.reset());
+  beforeEach(() => {
+    iamMock.reset();
+    cleanAnalyzer();
+  });
 
   it('creates the role from the server-side plan in the queue account and verifies the chain', async () => {
     const { action, aws, permissions } = setup();
@@ -131,7 +150,24 @@ describe('keda:aws:scaler-role:ensure', () => {
       changes: ['create-role', 'put-role-policy:keda-read-queue-depth'],
       verification: { ok: true },
     });
-    expect(outputs.verification.decisions).toHaveLength(4);
+    // simulator, Access Analyzer and in-process evaluation, none failed
+    const checks = outputs.verification.checks as Array<{
+      check: string;
+      outcome: string;
+    }>;
+    expect(checks.filter(c => c.outcome === 'fail')).toEqual([]);
+    expect(new Set(checks.map(c => c.check))).toEqual(
+      new Set([
+        'simulate-scaler-permissions',
+        'simulate-operator-permissions',
+        'access-analyzer-validate-policy',
+        'access-analyzer-access-not-granted',
+        'access-analyzer-no-public-access',
+        'evaluate-scaler-trust',
+        'evaluate-operator-trust',
+      ]),
+    );
+    expect(analyzerMock.commandCalls(ValidatePolicyCommand)).toHaveLength(4);
     // an auto-approved plan claimed as such needs no platform permission
     expect(permissions.asked).toEqual([]);
     expect(aws.accounts).toEqual(['222222222222', '111111111111']);
@@ -318,7 +354,7 @@ describe('keda:aws:scaler-role:ensure', () => {
       })),
     }));
     await expect(runAction(action, input)).rejects.toThrow(
-      `The scaler role was converged but the chain does not work: ${ROLE_ARN} is not allowed sqs:GetQueueAttributes on arn:aws:sqs:eu-west-1:222222222222:orders-queue (simulator: implicitDeny)`,
+      `The scaler role was converged but the chain does not work: simulate-scaler-permissions (${ROLE_ARN} sqs:GetQueueAttributes on arn:aws:sqs:eu-west-1:222222222222:orders-queue): implicitDeny (expected allowed); a permissions boundary (keda.roles.permissionsBoundaryArn) or an SCP may deny it`,
     );
   });
 

@@ -3,11 +3,11 @@ import { InputError, NotAllowedError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { clusterPartition } from '@internal/plugin-keda-common';
 import {
+  accessAnalyzerClientFor,
   describeChainFailure,
   desiredScalerRole,
   reconcileRole,
   verifyScalerChain,
-  type ChainVerification,
   type KedaAwsClientFactory,
 } from '@internal/plugin-keda-node';
 import type { KedaPlanner } from '../lib/planner';
@@ -17,13 +17,16 @@ import {
 } from '../lib/provisioning';
 import { kedaRequestInput, verificationSchema } from '../lib/schemas';
 import { examples } from './scalerRoleEnsure.examples';
+import { logVerification } from '../lib/verification';
 
 /** Action id of {@link createKedaScalerRoleEnsureAction}. */
 export const KEDA_SCALER_ROLE_ENSURE_ACTION_ID = 'keda:aws:scaler-role:ensure';
 
 /**
  * `keda:aws:scaler-role:ensure`: creates or converges the scaler role in the
- * queue account and proves the chain with `iam:SimulatePrincipalPolicy`.
+ * queue account, then verifies the chain (keda-node `verifyScalerChain`):
+ * `iam:SimulatePrincipalPolicy` on both roles' identity policies, IAM Access
+ * Analyzer on the documents and the in-process trust evaluation.
  *
  * SECURITY: it takes the request (and its ExternalId), never IAM documents,
  * and recomputes the plan from the portal's config. `autoApproved: true` is
@@ -76,7 +79,7 @@ export function createKedaScalerRoleEnsureAction(options: {
             .boolean()
             .optional()
             .describe(
-              'Verify the chain with iam:SimulatePrincipalPolicy (default true)',
+              'Verify the chain after provisioning: iam:SimulatePrincipalPolicy, IAM Access Analyzer, in-process trust evaluation (default true)',
             ),
       },
       output: {
@@ -203,24 +206,26 @@ export function createKedaScalerRoleEnsureAction(options: {
       ctx.output('changes', result.changes);
 
       if (ctx.input.verify === false) return;
-      let verification: ChainVerification;
+      let clusterAccountIam;
       try {
-        verification = await verifyScalerChain({
-          queueAccountIam: iam,
-          clusterAccountIam: await options.aws.iam(
-            plan.operatorRole.accountId,
-            {
-              partition: clusterPartition(plan.cluster),
-            },
-          ),
-          plan,
+        clusterAccountIam = await options.aws.iam(plan.operatorRole.accountId, {
+          partition: clusterPartition(plan.cluster),
         });
       } catch (error) {
         // The operator half needs credentials for the cluster account; the
-        // role itself is fine, so verify what can be verified.
-        ctx.logger.warn(`Could not simulate the operator role: ${error}`);
-        verification = await verifyScalerChain({ queueAccountIam: iam, plan });
+        // verification reports it as not checked.
+        ctx.logger.warn(
+          `No IAM client for the cluster account ${plan.operatorRole.accountId}: ${error}`,
+        );
       }
+      const verification = await verifyScalerChain({
+        plan,
+        queueAccountIam: iam,
+        clusterAccountIam,
+        accessAnalyzer: accessAnalyzerClientFor(iam, plan.queue.region),
+        accessAnalyzerAccountId: plan.scalerRole.accountId,
+      });
+      logVerification(ctx.logger, verification);
       ctx.output('verification', verification);
       if (!verification.ok) {
         throw new Error(
@@ -229,11 +234,6 @@ export function createKedaScalerRoleEnsureAction(options: {
           } but the chain does not work: ${describeChainFailure(verification)}`,
         );
       }
-      ctx.logger.info(
-        `Verified: ${verification.decisions
-          .map(d => `${d.action} ${d.decision}`)
-          .join(', ')}`,
-      );
     },
   });
 }

@@ -144,33 +144,35 @@ export function plannedFilesSchema(z: Z) {
     .describe('Files for the GitOps pull request: manifests and iam-plan.json');
 }
 
-/** What `iam:SimulatePrincipalPolicy` said about the role chain. */
+/**
+ * The role chain's verification (keda-node `ChainVerification`): IAM's
+ * simulator on the roles' identity policies, IAM Access Analyzer on the
+ * documents and the in-process trust evaluation.
+ */
 export function verificationSchema(z: Z) {
   return z
     .object({
-      ok: z.boolean().describe('true when every decision was as expected'),
-      decisions: z
+      ok: z.boolean().describe('true when no check failed'),
+      checks: z
         .array(
           z.object({
-            principal: z.string().describe('Role simulated'),
-            action: z.string().describe('IAM action'),
-            resource: z.string().describe('Resource ARN'),
-            decision: z
+            check: z
               .string()
-              .describe('allowed, implicitDeny or explicitDeny'),
-            expected: z
-              .enum(['allowed', 'denied'])
-              .describe('What least privilege requires'),
-            ok: z.boolean().describe('decision matches expected'),
+              .describe(
+                'Check id, e.g. simulate-scaler-permissions, access-analyzer-validate-policy, evaluate-scaler-trust',
+              ),
+            subject: z.string().describe('What was checked'),
+            outcome: z
+              .enum(['pass', 'fail', 'warning'])
+              .describe(
+                'warning: the check could not run (e.g. a missing permission, named in detail) or found something worth reading',
+              ),
+            detail: z.string().describe('The evidence'),
           }),
         )
-        .describe('One entry per simulated action'),
-      skipped: z
-        .array(z.string())
-        .optional()
-        .describe('Checks that could not run, and why'),
+        .describe('One entry per check'),
     })
     .describe(
-      'Proof of the chain with iam:SimulatePrincipalPolicy (absent in dry run)',
+      'Verification of the role chain in forms AWS accepts (absent in dry run)',
     );
 }
