@@ -49,8 +49,10 @@ until grep -q '^sandbox ready' "$tmp/sandbox.log"; do
   sleep 1
 done
 
-# The Kubernetes stand-in serves KEDA's CRDs from the clone's own copy.
-crds="$(curl -sf -H 'Authorization: Bearer sandbox-admin-token' http://127.0.0.1:6443/apis/keda.sh/v1alpha1)"
+# The Kubernetes stand-in serves KEDA's CRDs from the clone's own copy, over
+# TLS with the certificate the sandbox keeps in its data dir.
+crds="$(curl -sf --cacert "$tmp/portal/data/sandbox/kubernetes.crt" \
+  -H 'Authorization: Bearer sandbox-admin-token' https://127.0.0.1:6443/apis/keda.sh/v1alpha1)"
 for resource in scaledobjects triggerauthentications clustertriggerauthentications; do
   grep -q "\"name\":\"$resource\"" <<<"$crds" || { say "KEDA CRD $resource not served: $crds"; exit 1; }
 done

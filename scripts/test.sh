@@ -4,9 +4,11 @@
 # PostgreSQL when reachable), and the browser suite (Playwright + Chromium).
 # Ends with one line `N passed, N failed`: Jest tests + browser tests, plus
 # one for each whole-run check (self-contained tree, type check, lint, the
-# moved-clock run, the fresh-clone start). Exits non-zero on any failure.
+# moved-clock run, the fresh-clone start, the start command's variants).
+# Exits non-zero on any failure.
 #   SKIP_BROWSER=1 scripts/test.sh   # without the browser suite
 #   SKIP_CLONE_CHECK=1 scripts/test.sh   # without the fresh-clone start check
+#   SKIP_START_VARIANTS=1 scripts/test.sh   # without the start variants check
 set -euo pipefail
 # (not `source … || exit`: that would switch errexit off inside bootstrap)
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
@@ -89,6 +91,12 @@ fi
 # the stand-ins on its own.
 [[ "${SKIP_CLONE_CHECK:-0}" == 1 ]] ||
   check "a clone with nothing beside it starts the stand-ins" bash scripts/check-clone.sh
+
+# The README's start variants (production config, portal only, PostgreSQL)
+# start the portal, answer, and stop cleanly.
+[[ "${SKIP_START_VARIANTS:-0}" == 1 ]] ||
+  check "the start command's variants start and stop (production, portal only, PostgreSQL)" \
+    bash scripts/check-start-variants.sh
 
 if [[ "${SKIP_BROWSER:-0}" != 1 ]]; then
   log "== browser suite (playwright, Chromium)"

@@ -4,6 +4,8 @@
  *   node --require @backstage/cli/config/nodeTransform.cjs packages/sandbox/src/cli.ts <command>
  *
  *   start [--data-dir data/sandbox] [--config app-config.yaml ...]
+ *       the Kubernetes API serves TLS when the cluster's url is https (as in
+ *       app-config.yaml); writes <data-dir>/kubeconfig and <data-dir>/aws-config
  *   reset [--data-dir data/sandbox]          forget all stand-in state
  *   send-messages --queue orders-queue [--count 20]   put messages on a demo queue
  */
@@ -92,6 +94,12 @@ async function main() {
       `  GitHub                    ${sandbox.github.url}  (API ${sandbox.github.apiBaseUrl})`,
       `  Kubernetes (cluster ${sandbox.clusters[0]?.name})  ${sandbox.kubernetes.url}`,
       `  state in ${dataDir}`,
+      ...(sandbox.files
+        ? [
+            `  kubectl: export KUBECONFIG=${sandbox.files.kubeconfig}`,
+            `  awscli:  export AWS_CONFIG_FILE=${sandbox.files.awsConfig} AWS_PROFILE=sandbox-${DEMO.queueAccountId}`,
+          ]
+        : []),
     ].join('\n'),
   );
   const stop = async () => {

@@ -2,11 +2,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startAwsStandIn, type AwsStandIn } from './aws';
 import { startGitHubStandIn, type GitHubStandIn } from './github';
-import { startKubernetesStandIn, type KubernetesStandIn } from './kubernetes';
+import {
+  loadOrCreateServingCertificate,
+  startKubernetesStandIn,
+  writeKubeconfig,
+  type KubernetesStandIn,
+  type KubernetesStandInOptions,
+} from './kubernetes';
 import { startKedaLoop, type KedaLoop } from './keda';
 import { createGitOpsLoop, type GitOpsLoop } from './gitops';
 import { readPortalFacts, type PortalFacts } from './portalConfig';
-import { ensureEksCluster, parseRepoUrl, seedSandbox } from './seed';
+import { DEMO, ensureEksCluster, ensurePodIdentityNode, parseRepoUrl, seedSandbox } from './seed';
+import { rootCredentialsFor } from './aws';
 import type { Config } from '@backstage/config';
 import type { MergeEvent as MergeEventLike } from './gitops';
 import { operatorRoleArn, type KedaClusterSpec } from '@internal/plugin-keda-common';
@@ -31,7 +38,26 @@ export interface SandboxOptions {
    * loops); default the system clock. Tests that move time pass it here.
    */
   now?: () => number;
+  /**
+   * Serve the Kubernetes API over HTTPS, like an API server (kubectl sends
+   * bearer tokens only over TLS). Default: when the cluster's configured
+   * `url` is https. With `dataDir` the certificate and key are kept there
+   * (`kubernetes.crt`, `kubernetes.key`; the certificate is also the CA the
+   * portal's `caFile` names) and reused until they near expiry by `now`.
+   */
+  kubernetesTls?: boolean;
 }
+
+/** Files the sandbox writes into `dataDir` for people and the portal. */
+export const SANDBOX_FILES = {
+  /** kubectl's config for the Kubernetes stand-in (server, CA, token). */
+  kubeconfig: 'kubeconfig',
+  /** The Kubernetes stand-in's serving certificate, its own CA. */
+  kubernetesCertificate: 'kubernetes.crt',
+  kubernetesKey: 'kubernetes.key',
+  /** An AWS config file (awscli, SDKs) with a profile per sandbox account. */
+  awsConfig: 'aws-config',
+} as const;
 
 export interface Sandbox {
   aws: AwsStandIn;
@@ -41,7 +67,33 @@ export interface Sandbox {
   gitops: GitOpsLoop;
   facts: PortalFacts;
   clusters: KedaClusterSpec[];
+  /** With `dataDir`: the written kubeconfig and AWS config files. */
+  files?: { kubeconfig: string; awsConfig: string };
   close(): Promise<void>;
+}
+
+/**
+ * An AWS config file with one profile per sandbox account (its root keys,
+ * which only open the stand-in), e.g. `AWS_PROFILE=sandbox-222222222222`.
+ */
+export function renderAwsConfig(options: {
+  accountIds: string[];
+  region: string;
+  endpointUrl: string;
+}): string {
+  return options.accountIds
+    .map(accountId => {
+      const keys = rootCredentialsFor(accountId);
+      return [
+        `[profile sandbox-${accountId}]`,
+        `region = ${options.region}`,
+        `endpoint_url = ${options.endpointUrl}`,
+        `aws_access_key_id = ${keys.accessKeyId}`,
+        `aws_secret_access_key = ${keys.secretAccessKey}`,
+        '',
+      ].join('\n');
+    })
+    .join('\n');
 }
 
 /**
@@ -92,7 +144,23 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     logger: { warn: m => log(`[github] ${m}`) },
   });
   const eks = cluster.accountId && cluster.region ? ensureEksCluster(aws, cluster) : undefined;
+  const kubernetesTls = options.kubernetesTls ?? cluster.url?.startsWith('https:') ?? false;
+  const dataFile = (name: string) => (options.dataDir ? path.join(options.dataDir, name) : undefined);
+  let tls: KubernetesStandInOptions['tls'] = kubernetesTls;
+  if (kubernetesTls && options.dataDir) {
+    const certificate = loadOrCreateServingCertificate({
+      certFile: dataFile(SANDBOX_FILES.kubernetesCertificate)!,
+      keyFile: dataFile(SANDBOX_FILES.kubernetesKey)!,
+      now,
+      hosts: [...new Set([host, '127.0.0.1', 'localhost'])],
+    });
+    if (certificate.generated) {
+      log(`[kubernetes] new serving certificate in ${options.dataDir} (${certificate.generated})`);
+    }
+    tls = certificate;
+  }
   const kubernetes = await startKubernetesStandIn({
+    tls,
     issuerUrl: eks?.oidcIssuer,
     host,
     port: options.ports?.kubernetes ?? portOf(cluster.url, 6443),
@@ -107,9 +175,33 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   // The issuer's key is made anew at every start: let STS verify its tokens.
   aws.setIssuerKeys(kubernetes.issuer.issuerUrl, kubernetes.issuer.jwks());
   const { clusters } = await seedSandbox({ facts, aws, kubernetes, github });
+  let files: Sandbox['files'];
+  if (options.dataDir) {
+    files = {
+      kubeconfig: writeKubeconfig(dataFile(SANDBOX_FILES.kubeconfig)!, {
+        server: kubernetes.url,
+        token: kubernetes.token,
+        caCertificate: kubernetes.caCertificate,
+        name: cluster.name,
+      }),
+      awsConfig: dataFile(SANDBOX_FILES.awsConfig)!,
+    };
+    const accountIds = [...new Set([...clusters.map(c => c.accountId), DEMO.queueAccountId])];
+    fs.writeFileSync(
+      files.awsConfig,
+      renderAwsConfig({ accountIds, region: cluster.region ?? DEMO.queueRegion, endpointUrl: aws.url }),
+      { mode: 0o600 },
+    );
+  }
   const spec = clusters[0];
+  // EKS Pod Identity: the loop plays the node's Pod Identity agent too.
+  const podIdentityAgent =
+    spec.identity === 'pod-identity'
+      ? { clusterName: eks?.name ?? spec.name, region: spec.region, nodeCredentials: await ensurePodIdentityNode(aws, spec) }
+      : undefined;
 
   const keda = startKedaLoop({
+    podIdentityAgent,
     store: kubernetes.store,
     issuer: kubernetes.issuer,
     awsEndpoint: aws.url,
@@ -148,6 +240,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     gitops,
     facts,
     clusters,
+    files,
     async close() {
       keda.stop();
       await gitops.stop();

@@ -15,7 +15,13 @@ export {
 } from './store';
 export { KubernetesApiError } from './errors';
 export { ServiceAccountIssuer } from './oidc';
-export { generateServingCertificate, type ServingCertificate } from './tls';
+export {
+  generateServingCertificate,
+  loadOrCreateServingCertificate,
+  type ServingCertificate,
+  type PersistedCertificate,
+  type PersistedCertificateOptions,
+} from './tls';
 export {
   renderKubeconfig,
   writeKubeconfig,
