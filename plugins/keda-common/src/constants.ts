@@ -21,6 +21,16 @@ export const ENTITY_REF_ANNOTATION = 'keda.backstage.io/entity-ref';
 /** Annotation on generated objects: the SQS queue ARN the trigger reads. @public */
 export const QUEUE_ARN_ANNOTATION = 'keda.backstage.io/queue-arn';
 
+/**
+ * Annotation on a catalog `Resource` of type {@link SQS_QUEUE_RESOURCE_TYPE}:
+ * the queue's URL (the template form's queue picker offers it).
+ * @public
+ */
+export const SQS_QUEUE_URL_ANNOTATION = 'keda.backstage.io/sqs-queue-url';
+
+/** `spec.type` of catalog `Resource`s that are SQS queues. @public */
+export const SQS_QUEUE_RESOURCE_TYPE = 'sqs-queue';
+
 /** Annotation on generated objects: the IAM role KEDA assumes for this trigger. @public */
 export const SCALER_ROLE_ARN_ANNOTATION = 'keda.backstage.io/scaler-role-arn';
 

@@ -19,3 +19,5 @@ export * from './manifests';
 export * from './plan';
 export * from './summary';
 export * from './requests';
+export * from './templates';
+export * from './planPreview';

@@ -10,6 +10,13 @@ export {
   kedaRequestsPage,
   kedaScalingEntityCard,
 } from './alpha/extensions';
+export { kedaEntityContent } from './alpha/entityContent';
+export { kedaRequestPickerField } from './alpha/kedaRequestPicker';
+export {
+  kedaClusterPickerField,
+  kedaPlanPreviewField,
+  kedaQueuePickerField,
+} from './alpha/formFields';
 export { kedaRequestsRouteRef } from './routes';
 
 /** @alpha */

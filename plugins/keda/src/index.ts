@@ -6,10 +6,26 @@
  *
  * @packageDocumentation
  */
-export { kedaPlugin, EntityKedaScalingCard, KedaRequestsPage } from './plugin';
+export {
+  kedaPlugin,
+  EntityKedaContent,
+  EntityKedaScalingCard,
+  KedaRequestPickerFieldExtension,
+  KedaRequestsPage,
+} from './plugin';
 export type { EntityKedaScalingCardProps } from './components/EntityKedaScalingCard';
+export type { EntityKedaContentProps } from './components/EntityKedaContent';
+export type {
+  KedaRequestPickerProps,
+  KedaRequestPickerUiOptions,
+} from './components/fields/KedaRequestPicker';
 export { kedaApiRef, KedaClient } from './api';
-export type { KedaApi } from './api';
+export type { KedaApi, KedaTemplateFormApi } from './api';
+export {
+  KedaClusterPickerFieldExtension,
+  KedaPlanPreviewFieldExtension,
+  KedaQueuePickerFieldExtension,
+} from './fieldExtensions';
 export {
   isKedaAvailable,
   kedaEntityFilter,

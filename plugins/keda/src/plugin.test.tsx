@@ -1,9 +1,22 @@
+import { featureFlagsApiRef } from '@backstage/core-plugin-api';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
-import { screen } from '@testing-library/react';
+import {
+  ScaffolderFieldExtensions,
+  useCustomFieldExtensions,
+} from '@backstage/plugin-scaffolder-react';
+import { renderHook, screen } from '@testing-library/react';
+import { KedaRequestPicker } from './components/fields/KedaRequestPicker';
 import { KedaApi, kedaApiRef } from './api';
 import { createKedaStatusFixtures, ordersWorkerEntity } from './fixtures';
-import { EntityKedaScalingCard, kedaPlugin } from './plugin';
+import { requestsApi } from './components/KedaRequestsPage/__testUtils__/pageTestUtils';
+import { requestRecord } from './components/KedaRequestsPage/__testUtils__/requestRecords';
+import {
+  EntityKedaContent,
+  EntityKedaScalingCard,
+  KedaRequestPickerFieldExtension,
+  kedaPlugin,
+} from './plugin';
 
 jest.setTimeout(30_000);
 
@@ -35,5 +48,51 @@ describe('legacy kedaPlugin', () => {
       'component:default/orders-worker',
       expect.anything(),
     );
+  });
+
+  it('renders the EntityKedaContent tab in a legacy app, linking requests to the given page', async () => {
+    const api = {
+      getStatus: jest.fn(async () => createKedaStatusFixtures().healthy),
+      ...requestsApi([requestRecord({ id: 'req-now', state: 'provisioned' })]),
+    };
+    await renderInTestApp(
+      <TestApiProvider apis={[[kedaApiRef, api]]}>
+        <EntityProvider entity={ordersWorkerEntity}>
+          <EntityKedaContent requestsPagePath="/autoscaling-requests" />
+        </EntityProvider>
+      </TestApiProvider>,
+    );
+    expect(
+      await screen.findByRole('link', { name: 'req-now' }, { timeout: 15_000 }),
+    ).toHaveAttribute('href', '/autoscaling-requests/requests/req-now');
+    expect(await screen.findByTestId('keda-health-badge')).toHaveTextContent(
+      'Active',
+    );
+  });
+
+  it('exports the KedaRequestPicker field extension for the legacy scaffolder', () => {
+    const { result } = renderHook(
+      () =>
+        useCustomFieldExtensions(
+          <ScaffolderFieldExtensions>
+            <KedaRequestPickerFieldExtension />
+          </ScaffolderFieldExtensions>,
+        ),
+      {
+        wrapper: ({ children }) => (
+          <TestApiProvider
+            apis={[[featureFlagsApiRef, { isActive: () => false }]]}
+          >
+            {children}
+          </TestApiProvider>
+        ),
+      },
+    );
+    expect(result.current).toEqual([
+      expect.objectContaining({
+        name: 'KedaRequestPicker',
+        component: KedaRequestPicker,
+      }),
+    ]);
   });
 });

@@ -7,7 +7,10 @@ import {
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
+import { createScaffolderFieldExtension } from '@backstage/plugin-scaffolder-react';
+import { KEDA_REQUEST_PICKER_FIELD } from '@internal/plugin-keda-common';
 import { KedaClient, kedaApiRef } from './api';
+import { KedaRequestPicker } from './components/fields/KedaRequestPicker/KedaRequestPicker';
 import { scaffolderTemplateRouteRef } from './routes';
 
 /** Legacy route ref of the KEDA requests page. */
@@ -65,5 +68,35 @@ export const KedaRequestsPage = kedaPlugin.provide(
     component: () =>
       import('./components/KedaRequestsPage').then(m => m.KedaRequestsPage),
     mountPoint: legacyKedaRequestsRouteRef,
+  }),
+);
+
+/**
+ * The entity page tab "Autoscaling" for legacy apps (e.g. an
+ * `EntityLayout.Route path="/autoscaling"` behind `isKedaAvailable`). Pass
+ * `requestsPagePath` when the KEDA requests page is not mounted at `/keda`.
+ *
+ * @public
+ */
+export const EntityKedaContent = kedaPlugin.provide(
+  createComponentExtension({
+    name: 'EntityKedaContent',
+    component: {
+      lazy: () =>
+        import('./components/EntityKedaContent').then(m => m.EntityKedaContent),
+    },
+  }),
+);
+
+/**
+ * The `KedaRequestPicker` template field for legacy apps: put it inside
+ * `<ScaffolderFieldExtensions>` of the scaffolder route.
+ *
+ * @public
+ */
+export const KedaRequestPickerFieldExtension = kedaPlugin.provide(
+  createScaffolderFieldExtension({
+    name: KEDA_REQUEST_PICKER_FIELD,
+    component: KedaRequestPicker,
   }),
 );

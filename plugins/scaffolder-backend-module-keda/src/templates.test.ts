@@ -11,6 +11,7 @@ import {
   createKedaOperatorRoleEnsureAction,
   createKedaPlanAction,
   createKedaRequestDecommissionAction,
+  createKedaRequestDecommissionTargetAction,
   createKedaRequestGetAction,
   createKedaRequestProgressAction,
   createKedaRequestRecordAction,
@@ -45,6 +46,7 @@ function ourActions(): TemplateAction<any, any, any>[] {
     createKedaRequestGetAction({ client }),
     createKedaRequestProgressAction({ client }),
     createKedaRequestDecommissionAction({ client }),
+    createKedaRequestDecommissionTargetAction({ client }),
     createKedaGithubPullRequestReadyAction({ config: new ConfigReader({}) }),
   ];
 }

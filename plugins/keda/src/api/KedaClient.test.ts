@@ -214,3 +214,71 @@ describe('KedaClient request API', () => {
     expect(error.body.error.name).toBe('ConflictError');
   });
 });
+
+describe('KedaClient template form API', () => {
+  const discoveryApi = mockApis.discovery({
+    baseUrl: 'http://backstage.test',
+  });
+
+  it('lists the clusters with GET /clusters', async () => {
+    const clusters = [
+      {
+        cluster: 'demo-eks',
+        synced: true,
+        stale: false,
+        accountId: '111111111111',
+        region: 'eu-west-1',
+      },
+    ];
+    const fetch = jest.fn(
+      async (_url: RequestInfo | URL, _init?: RequestInit) =>
+        jsonResponse(200, { clusters }),
+    );
+    const client = new KedaClient({ discoveryApi, fetchApi: { fetch } });
+
+    expect(await client.listClusters()).toEqual(clusters);
+    expect(fetch.mock.calls[0][0]).toBe(
+      'http://backstage.test/api/keda/clusters',
+    );
+  });
+
+  it('posts the request to POST /plan and throws the backend refusal as a ResponseError', async () => {
+    const request = {
+      entityRef: 'component:default/orders-worker',
+      cluster: 'demo-eks',
+      namespace: 'orders',
+      workload: { name: 'orders-worker' },
+      kubernetesId: 'orders-worker',
+      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
+    };
+    const ok = jest.fn(async (_url: RequestInfo | URL, _init?: RequestInit) =>
+      jsonResponse(200, { autoApproved: true }),
+    );
+    const preview = await new KedaClient({
+      discoveryApi,
+      fetchApi: { fetch: ok },
+    }).previewPlan(request);
+    expect(preview.autoApproved).toBe(true);
+    expect(ok.mock.calls[0][0]).toBe('http://backstage.test/api/keda/plan');
+    expect(ok.mock.calls[0][1]?.method).toBe('POST');
+    expect(JSON.parse(String(ok.mock.calls[0][1]?.body))).toEqual({ request });
+
+    const refused = jest.fn(async () =>
+      jsonResponse(403, {
+        error: {
+          name: 'NotAllowedError',
+          message: 'owned by group:default/billing-team',
+        },
+        response: { statusCode: 403 },
+      }),
+    );
+    const error = await new KedaClient({
+      discoveryApi,
+      fetchApi: { fetch: refused },
+    })
+      .previewPlan(request)
+      .catch(e => e);
+    expect(error).toBeInstanceOf(ResponseError);
+    expect(error.statusCode).toBe(403);
+  });
+});

@@ -2,6 +2,11 @@ import type { DiscoveryApi, FetchApi } from '@backstage/frontend-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import type {
   EntityKedaStatus,
+  KedaClusterInfo,
+  KedaClusterList,
+  KedaPlanPreview,
+  KedaPlanPreviewBody,
+  KedaRequestInput,
   KedaRequestList,
   KedaRequestListFilter,
   KedaRequestRecord,
@@ -9,6 +14,7 @@ import type {
 } from '@internal/plugin-keda-common';
 import type { KedaApi } from './KedaApi';
 import type { KedaRequestsApi } from './KedaRequestsApi';
+import type { KedaTemplateFormApi } from './KedaTemplateFormApi';
 
 /**
  * {@link KedaApi} over HTTP: `GET <keda backend>/status?entityRef=<ref>`,
@@ -19,7 +25,9 @@ import type { KedaRequestsApi } from './KedaRequestsApi';
  *
  * @public
  */
-export class KedaClient implements KedaApi, KedaRequestsApi {
+export class KedaClient
+  implements KedaApi, KedaRequestsApi, KedaTemplateFormApi
+{
   private readonly discoveryApi: DiscoveryApi;
   private readonly fetchApi: FetchApi;
 
@@ -108,6 +116,28 @@ export class KedaClient implements KedaApi, KedaRequestsApi {
 
   async retryRequest(id: string): Promise<KedaRequestRecord> {
     return this.decide(id, 'retry', {});
+  }
+
+  async listClusters(options?: {
+    signal?: AbortSignal;
+  }): Promise<KedaClusterInfo[]> {
+    const list = await this.request<KedaClusterList>('/clusters', {
+      signal: options?.signal,
+    });
+    return list.clusters;
+  }
+
+  async previewPlan(
+    request: KedaRequestInput,
+    options?: { signal?: AbortSignal },
+  ): Promise<KedaPlanPreview> {
+    const body: KedaPlanPreviewBody = { request };
+    return this.request('/plan', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: options?.signal,
+    });
   }
 
   private async decide(

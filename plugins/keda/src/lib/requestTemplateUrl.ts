@@ -1,28 +1,74 @@
+import {
+  KEDA_AUTOSCALING_TEMPLATE,
+  KEDA_DECOMMISSION_TEMPLATE,
+  type KedaTemplateRef,
+} from '@internal/plugin-keda-common';
+
 /** The self-service template that requests KEDA autoscaling. */
-export const KEDA_REQUEST_TEMPLATE = {
-  namespace: 'default',
-  templateName: 'keda-sqs-autoscaling',
-} as const;
+export const KEDA_REQUEST_TEMPLATE: KedaTemplateRef = {
+  namespace: KEDA_AUTOSCALING_TEMPLATE.namespace,
+  templateName: KEDA_AUTOSCALING_TEMPLATE.templateName,
+};
+
+/** The self-service template that removes KEDA autoscaling. */
+export const KEDA_DECOMMISSION_TEMPLATE_REF: KedaTemplateRef = {
+  namespace: KEDA_DECOMMISSION_TEMPLATE.namespace,
+  templateName: KEDA_DECOMMISSION_TEMPLATE.templateName,
+};
 
 /**
- * Path of that template under the scaffolder's standard mount point
+ * Path of a template under the scaffolder's standard mount point
  * (`/create`, selected-template route `/templates/:namespace/:templateName`),
  * used when the app has not bound the scaffolder route.
  */
-export const KEDA_REQUEST_TEMPLATE_PATH = `/create/templates/${KEDA_REQUEST_TEMPLATE.namespace}/${KEDA_REQUEST_TEMPLATE.templateName}`;
+export function standardTemplatePath(template: KedaTemplateRef): string {
+  return `/create/templates/${encodeURIComponent(
+    template.namespace,
+  )}/${encodeURIComponent(template.templateName)}`;
+}
+
+/** Standard path of the autoscaling request template. */
+export const KEDA_REQUEST_TEMPLATE_PATH = standardTemplatePath(
+  KEDA_REQUEST_TEMPLATE,
+);
 
 /**
- * Link to the autoscaling request template with the entity preselected.
- *
- * The scaffolder's template page reads initial form data from the
- * `formData` query parameter as URL-encoded JSON (`useFormDataFromQuery` in
- * `@backstage/plugin-scaffolder-react`); the template's `entityRef` parameter
- * is the component picker.
+ * A template link with its form pre-filled. The scaffolder's template page
+ * reads initial form data from the `formData` query parameter as
+ * URL-encoded JSON (`useFormDataFromQuery` in
+ * `@backstage/plugin-scaffolder-react`); the keys must be the template's
+ * parameter names, which is why they come from the template constants.
  */
+export function templateUrlWithFormData(
+  templatePath: string,
+  formData: Record<string, string>,
+): string {
+  return `${templatePath}?formData=${encodeURIComponent(
+    JSON.stringify(formData),
+  )}`;
+}
+
+/** Link to the autoscaling request template with the component preselected. */
 export function requestTemplateUrl(
   entityRef: string,
   templatePath: string = KEDA_REQUEST_TEMPLATE_PATH,
 ): string {
-  const formData = encodeURIComponent(JSON.stringify({ entityRef }));
-  return `${templatePath}?formData=${formData}`;
+  return templateUrlWithFormData(templatePath, {
+    [KEDA_AUTOSCALING_TEMPLATE.parameters.component]: entityRef,
+  });
+}
+
+/**
+ * Link to the decommission template with the component preselected and,
+ * when known, the request to remove.
+ */
+export function decommissionTemplateUrl(
+  target: { entityRef: string; requestId?: string },
+  templatePath: string = standardTemplatePath(KEDA_DECOMMISSION_TEMPLATE_REF),
+): string {
+  const { parameters } = KEDA_DECOMMISSION_TEMPLATE;
+  return templateUrlWithFormData(templatePath, {
+    [parameters.component]: target.entityRef,
+    ...(target.requestId ? { [parameters.requestId]: target.requestId } : {}),
+  });
 }

@@ -36,3 +36,7 @@ export {
   createKedaRequestDecommissionAction,
   KEDA_REQUEST_DECOMMISSION_ACTION_ID,
 } from './requestDecommission';
+export {
+  createKedaRequestDecommissionTargetAction,
+  KEDA_REQUEST_DECOMMISSION_TARGET_ACTION_ID,
+} from './requestDecommissionTarget';

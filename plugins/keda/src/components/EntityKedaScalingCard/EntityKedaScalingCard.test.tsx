@@ -207,7 +207,10 @@ describe('EntityKedaScalingCard', () => {
       /^\/create\/templates\/default\/keda-sqs-autoscaling\?formData=/,
     );
     const formData = new URL(href, 'http://x').searchParams.get('formData');
-    expect(JSON.parse(formData!)).toEqual({ entityRef: ORDERS_WORKER_REF });
+    expect(JSON.parse(formData!)).toEqual({ component: ORDERS_WORKER_REF });
+    expect(
+      screen.queryByRole('button', { name: 'Remove autoscaling' }),
+    ).not.toBeInTheDocument();
   });
 
   it('no ScaledObject: follows the scaffolder template route when the app mounts the scaffolder elsewhere', async () => {
@@ -228,7 +231,7 @@ describe('EntityKedaScalingCard', () => {
       name: 'Request autoscaling',
     });
     expect(button.getAttribute('href')).toMatch(
-      /^\/self-service\/templates\/default\/keda-sqs-autoscaling\?formData=%7B%22entityRef/,
+      /^\/self-service\/templates\/default\/keda-sqs-autoscaling\?formData=%7B%22component/,
     );
   });
 
@@ -349,5 +352,83 @@ describe('EntityKedaScalingCard', () => {
     expect(notice).toHaveTextContent('Autoscaling request failed');
     expect(notice).toHaveTextContent('Provisioning stopped');
     expect(notice).toHaveClass('MuiAlert-standardError');
+  });
+
+  describe('Remove autoscaling', () => {
+    function removeLinkFormData() {
+      const href = screen
+        .getByRole('button', { name: 'Remove autoscaling' })
+        .getAttribute('href')!;
+      expect(href).toMatch(
+        /^\/create\/templates\/default\/keda-sqs-decommission\?formData=/,
+      );
+      return JSON.parse(
+        new URL(href, 'http://x').searchParams.get('formData')!,
+      );
+    }
+
+    it('links to the decommission template with the component and its current request', async () => {
+      await renderCard(answering(fixtures.healthy));
+      await screen.findByTestId('keda-health-badge');
+      expect(removeLinkFormData()).toEqual({
+        component: ORDERS_WORKER_REF,
+        requestId: 'kr-7f3a2c',
+      });
+    });
+
+    it('offers it for a failed request not yet on the cluster', async () => {
+      await renderCard(
+        answering({
+          ...fixtures.pendingRequest,
+          pendingRequests: [{ requestId: 'kr-9b41d0', requestState: 'failed' }],
+        }),
+      );
+      await screen.findByTestId('keda-pending-request');
+      expect(removeLinkFormData()).toEqual({
+        component: ORDERS_WORKER_REF,
+        requestId: 'kr-9b41d0',
+      });
+    });
+
+    it('leaves the request to the template when the entity has several', async () => {
+      const [so] = fixtures.healthy.scaledObjects;
+      await renderCard(
+        answering({
+          ...fixtures.healthy,
+          scaledObjects: [
+            so,
+            {
+              ...so,
+              name: 'orders-worker-b',
+              provenance: { requestId: 'kr-0000b', requestState: 'failed' },
+            },
+          ],
+        }),
+      );
+      await screen.findAllByTestId('keda-health-badge');
+      expect(removeLinkFormData()).toEqual({ component: ORDERS_WORKER_REF });
+    });
+
+    it('is hidden while the only request is still in flight', async () => {
+      await renderCard(answering(fixtures.pendingRequest));
+      await screen.findByTestId('keda-pending-request');
+      expect(
+        screen.queryByRole('button', { name: 'Remove autoscaling' }),
+      ).not.toBeInTheDocument();
+    });
+
+    it('is hidden when the ScaledObject has no request on record', async () => {
+      const [so] = fixtures.healthy.scaledObjects;
+      await renderCard(
+        answering({
+          ...fixtures.healthy,
+          scaledObjects: [{ ...so, provenance: undefined }],
+        }),
+      );
+      await screen.findByTestId('keda-health-badge');
+      expect(
+        screen.queryByRole('button', { name: 'Remove autoscaling' }),
+      ).not.toBeInTheDocument();
+    });
   });
 });

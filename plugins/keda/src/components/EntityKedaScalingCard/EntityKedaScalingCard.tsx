@@ -23,9 +23,16 @@ import { useEffect, useState } from 'react';
 import { describeError } from '../../lib/describeError';
 import { formatRelativeTime } from '../../lib/relativeTime';
 import { resolveRefreshIntervalMs } from '../../lib/refreshInterval';
-import { requestTemplateUrl } from '../../lib/requestTemplateUrl';
+import { currentRequestIds } from '../../lib/currentRequests';
+import {
+  decommissionTemplateUrl,
+  requestTemplateUrl,
+} from '../../lib/requestTemplateUrl';
 import { Provenance, pendingRequestTitle } from './Provenance';
-import { useRequestTemplatePath } from '../../hooks/useRequestTemplatePath';
+import {
+  useDecommissionTemplatePath,
+  useRequestTemplatePath,
+} from '../../hooks/useRequestTemplatePath';
 import { ScaledObjectSection } from './ScaledObjectSection';
 import { useKedaStatus } from './useKedaStatus';
 
@@ -41,7 +48,7 @@ export interface EntityKedaScalingCardProps {
 }
 
 /** Ticks once a second-scale period so relative times ("4 minutes ago") stay true. */
-function useNow(periodMs: number): number {
+export function useNow(periodMs: number): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), periodMs);
@@ -50,7 +57,10 @@ function useNow(periodMs: number): number {
   return now;
 }
 
-function StaleClusterBanner(props: { status: EntityKedaStatus; now: number }) {
+export function StaleClusterBanner(props: {
+  status: EntityKedaStatus;
+  now: number;
+}) {
   const stale = props.status.clusters.filter(c => c.stale);
   const syncing = props.status.clusters.filter(c => !c.synced && !c.stale);
   return (
@@ -84,7 +94,7 @@ function StaleClusterBanner(props: { status: EntityKedaStatus; now: number }) {
   );
 }
 
-function PendingRequests(props: { requests: KedaProvenance[] }) {
+export function PendingRequests(props: { requests: KedaProvenance[] }) {
   return (
     <Box display="flex" flexDirection="column" style={{ gap: 8 }}>
       {props.requests.map((request, index) => (
@@ -126,6 +136,36 @@ function NoScaledObject(props: { entityRef: string; entityName: string }) {
         Request autoscaling
       </LinkButton>
     </Box>
+  );
+}
+
+/**
+ * Link to the decommission template, offered only while the entity has a
+ * current request on record: the template removes what that request set up.
+ * With one current request it is pre-selected; with several (more than one
+ * workload) the template's picker asks which.
+ */
+export function RemoveAutoscalingLink(props: {
+  entityRef: string;
+  requestIds: string[];
+}) {
+  const templatePath = useDecommissionTemplatePath();
+  if (props.requestIds.length === 0) return null;
+  return (
+    <LinkButton
+      to={decommissionTemplateUrl(
+        {
+          entityRef: props.entityRef,
+          requestId:
+            props.requestIds.length === 1 ? props.requestIds[0] : undefined,
+        },
+        templatePath,
+      )}
+      variant="outlined"
+      size="small"
+    >
+      Remove autoscaling
+    </LinkButton>
   );
 }
 
@@ -180,6 +220,7 @@ export function EntityKedaScalingCard(props: EntityKedaScalingCardProps) {
     );
   } else {
     const pending = value.pendingRequests ?? [];
+    const current = currentRequestIds(value);
     content = (
       <Box display="flex" flexDirection="column" style={{ gap: 12 }}>
         {error && (
@@ -213,6 +254,11 @@ export function EntityKedaScalingCard(props: EntityKedaScalingCardProps) {
             entityRef={entityRef}
             entityName={entity.metadata.title ?? entity.metadata.name}
           />
+        )}
+        {current.length > 0 && (
+          <Box display="flex" justifyContent="flex-end">
+            <RemoveAutoscalingLink entityRef={entityRef} requestIds={current} />
+          </Box>
         )}
       </Box>
     );

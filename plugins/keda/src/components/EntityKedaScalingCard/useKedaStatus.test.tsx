@@ -2,9 +2,10 @@ import { TestApiProvider } from '@backstage/frontend-test-utils';
 import type { EntityKedaStatus } from '@internal/plugin-keda-common';
 import { act, renderHook } from '@testing-library/react';
 import type { ReactNode } from 'react';
+import { signalApiRef, type SignalApi } from '@backstage/plugin-signals-react';
 import { KedaApi, kedaApiRef } from '../../api';
 import { createKedaStatusFixtures } from '../../fixtures';
-import { useKedaStatus } from './useKedaStatus';
+import { SIGNALLED_FALLBACK_INTERVAL_MS, useKedaStatus } from './useKedaStatus';
 
 const fixtures = createKedaStatusFixtures(new Date('2026-11-28T06:00:00Z'));
 const INTERVAL = 15_000;
@@ -39,12 +40,23 @@ async function advance(ms: number) {
 function renderStatusHook(
   getStatus: GetStatus,
   entityRef = 'component:default/orders-worker',
+  signals?: SignalApi,
 ) {
-  const wrapper = ({ children }: { children: ReactNode }) => (
-    <TestApiProvider apis={[[kedaApiRef, { getStatus }]]}>
-      {children}
-    </TestApiProvider>
-  );
+  const wrapper = ({ children }: { children: ReactNode }) =>
+    signals ? (
+      <TestApiProvider
+        apis={[
+          [kedaApiRef, { getStatus }],
+          [signalApiRef, signals],
+        ]}
+      >
+        {children}
+      </TestApiProvider>
+    ) : (
+      <TestApiProvider apis={[[kedaApiRef, { getStatus }]]}>
+        {children}
+      </TestApiProvider>
+    );
   return renderHook(
     ({ ref }: { ref: string }) => useKedaStatus(ref, INTERVAL),
     { wrapper, initialProps: { ref: entityRef } },
@@ -220,5 +232,49 @@ describe('useKedaStatus', () => {
     expect(getStatus).toHaveBeenCalledTimes(2);
     await advance(1);
     expect(getStatus).toHaveBeenCalledTimes(3);
+  });
+
+  it('refetches when the backend signals a change and polls only slowly then', async () => {
+    const listeners = new Map<string, () => void>();
+    const unsubscribe = jest.fn();
+    const signals: SignalApi = {
+      subscribe: ((channel: string, fn: () => void) => {
+        listeners.set(channel, fn);
+        return { unsubscribe };
+      }) as unknown as SignalApi['subscribe'],
+    };
+    const getStatus: GetStatus = jest.fn(
+      async (_ref, _options) => fixtures.healthy,
+    );
+    const { unmount } = renderStatusHook(
+      getStatus,
+      'component:default/orders-worker',
+      signals,
+    );
+    await settle();
+    expect(getStatus).toHaveBeenCalledTimes(1);
+    const onSignal = listeners.get(
+      'keda:status:component:default/orders-worker',
+    );
+    expect(onSignal).toBeDefined();
+
+    act(() => onSignal!());
+    await settle();
+    expect(getStatus).toHaveBeenCalledTimes(2);
+
+    // The card's interval no longer applies: only the slow fallback.
+    await advance(INTERVAL * 2);
+    expect(getStatus).toHaveBeenCalledTimes(2);
+    await advance(SIGNALLED_FALLBACK_INTERVAL_MS - INTERVAL * 2);
+    expect(getStatus).toHaveBeenCalledTimes(3);
+
+    // A hidden tab ignores signals (it fetches when visible again).
+    setVisibility('hidden');
+    act(() => onSignal!());
+    await settle();
+    expect(getStatus).toHaveBeenCalledTimes(3);
+
+    unmount();
+    expect(unsubscribe).toHaveBeenCalled();
   });
 });

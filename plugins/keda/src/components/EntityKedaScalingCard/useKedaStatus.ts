@@ -1,6 +1,10 @@
 import { isError } from '@backstage/errors';
-import { useApi } from '@backstage/frontend-plugin-api';
-import type { EntityKedaStatus } from '@internal/plugin-keda-common';
+import { useApi, useApiHolder } from '@backstage/frontend-plugin-api';
+import { signalApiRef } from '@backstage/plugin-signals-react';
+import {
+  kedaStatusSignalChannel,
+  type EntityKedaStatus,
+} from '@internal/plugin-keda-common';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { kedaApiRef } from '../../api';
 
@@ -23,8 +27,17 @@ function documentHidden(): boolean {
 }
 
 /**
- * Fetches the entity's KEDA status and refreshes it every `intervalMs` while
- * the document is visible.
+ * With signals, the card polls only this often, as a fallback: changes
+ * arrive as `keda:status:<entityRef>` signals.
+ */
+export const SIGNALLED_FALLBACK_INTERVAL_MS = 60_000;
+
+/**
+ * Fetches the entity's KEDA status and refreshes it while the document is
+ * visible: at once when the backend signals a change of the entity's status
+ * (`keda:status:<entityRef>`, with the signals plugin installed), and every
+ * `intervalMs` as a fallback (at least SIGNALLED_FALLBACK_INTERVAL_MS when
+ * signals arrive; `intervalMs` without them).
  *
  * - The next fetch is scheduled after the previous one settles, so a slow
  *   backend never sees overlapping requests from one card.
@@ -37,6 +50,7 @@ export function useKedaStatus(
   intervalMs: number,
 ): KedaStatusState & { retry: () => void } {
   const kedaApi = useApi(kedaApiRef);
+  const signals = useApiHolder().get(signalApiRef);
   const [state, setState] = useState<KedaStatusState & { entityRef: string }>({
     loading: true,
     entityRef,
@@ -58,7 +72,12 @@ export function useKedaStatus(
       clearTimeout(timer);
       timer = undefined;
       if (!disposed && !documentHidden()) {
-        timer = setTimeout(fetchNow, intervalMs);
+        timer = setTimeout(
+          fetchNow,
+          signals
+            ? Math.max(intervalMs, SIGNALLED_FALLBACK_INTERVAL_MS)
+            : intervalMs,
+        );
       }
     };
 
@@ -105,15 +124,23 @@ export function useKedaStatus(
 
     fetchNowRef.current = fetchNow;
     document.addEventListener('visibilitychange', onVisibilityChange);
+    // A hidden tab fetches when it becomes visible again anyway.
+    const subscription = signals?.subscribe(
+      kedaStatusSignalChannel(entityRef),
+      () => {
+        if (!documentHidden()) fetchNow();
+      },
+    );
     fetchNow();
 
     return () => {
       disposed = true;
+      subscription?.unsubscribe();
       clearTimeout(timer);
       inFlight?.abort();
       document.removeEventListener('visibilitychange', onVisibilityChange);
     };
-  }, [kedaApi, entityRef, intervalMs]);
+  }, [kedaApi, signals, entityRef, intervalMs]);
 
   const retry = useCallback(() => {
     fetchNowRef.current();

@@ -1,0 +1,37 @@
+import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
+
+// `scaffolder-form-field:keda/…` — the KEDA template's form fields, attached
+// to the scaffolder's form-fields API.
+
+/** `ui:field: KedaClusterPicker` — the configured clusters with account and region. */
+export const kedaClusterPickerField = FormFieldBlueprint.make({
+  name: 'cluster-picker',
+  params: {
+    field: () =>
+      import('../components/fields/shared/formFields').then(
+        m => m.kedaClusterPickerFormField,
+      ),
+  },
+});
+
+/** `ui:field: KedaQueuePicker` — the component's SQS queues, any URL typed. */
+export const kedaQueuePickerField = FormFieldBlueprint.make({
+  name: 'queue-picker',
+  params: {
+    field: () =>
+      import('../components/fields/shared/formFields').then(
+        m => m.kedaQueuePickerFormField,
+      ),
+  },
+});
+
+/** `ui:field: KedaPlanPreview` — the live dry-run plan. */
+export const kedaPlanPreviewField = FormFieldBlueprint.make({
+  name: 'plan-preview',
+  params: {
+    field: () =>
+      import('../components/fields/shared/formFields').then(
+        m => m.kedaPlanPreviewFormField,
+      ),
+  },
+});

@@ -1,0 +1,2 @@
+export { EntityKedaContent } from './EntityKedaContent';
+export type { EntityKedaContentProps } from './EntityKedaContent';

@@ -1,0 +1,5 @@
+export {
+  clusterFacts,
+  KedaClusterPicker,
+  kedaClusterPickerValidation,
+} from './KedaClusterPicker';

@@ -1,0 +1,2 @@
+export { KedaPlanPreview, kedaPlanPreviewValidation } from './KedaPlanPreview';
+export type { KedaPlanPreviewUiOptions } from './KedaPlanPreview';

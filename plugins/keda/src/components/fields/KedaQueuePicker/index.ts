@@ -1,0 +1,9 @@
+export {
+  componentQueues,
+  KedaQueuePicker,
+  kedaQueuePickerValidation,
+} from './KedaQueuePicker';
+export type {
+  ComponentQueue,
+  KedaQueuePickerUiOptions,
+} from './KedaQueuePicker';
