@@ -146,6 +146,9 @@ describe('kedaPlugin', () => {
           cluster: 'demo-eks',
           synced: true,
           stale: false,
+          // the facts the template form's cluster picker shows
+          accountId: '111111111111',
+          region: 'eu-west-1',
         }),
       ]);
     } finally {

@@ -5,12 +5,15 @@ import {
 import { DefaultAwsCredentialsManager } from '@backstage/integration-aws-node';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { kedaPermissions } from '@internal/plugin-keda-common';
 import {
   createClusterKubeConfig,
   readKedaConfig,
 } from '@internal/plugin-keda-node';
+import { EntityStatusSignals } from './service/EntityStatusSignals';
 import { KedaStatusService } from './service/KedaStatusService';
+import { ScalingHistory } from './status/history';
 import { createRouter } from './service/router';
 import { createKedaRequests } from './requests/setup';
 
@@ -18,8 +21,10 @@ import { createKedaRequests } from './requests/setup';
  * The `keda` backend plugin: live KEDA scaling status of catalog entities
  * from a per-cluster watch cache (`GET /api/keda/status`, `GET /api/keda/clusters`).
  *
- * Every backend replica keeps its own watch cache and history; nothing is
- * shared between replicas for status, so any number of replicas may run.
+ * Every backend replica keeps its own watch cache; the replica/queue-depth
+ * history is kept in the plugin database (one row per ScaledObject and
+ * minute, written once whichever replica sees the change first), so it
+ * survives restarts and is the same on every replica.
  *
  * The approval flow (`/api/keda/requests…`, src/requests) keeps requests in
  * the plugin database; decisions are conditional updates in transactions and
@@ -47,6 +52,7 @@ export const kedaPlugin = createBackendPlugin({
         scheduler: coreServices.scheduler,
         userInfo: coreServices.userInfo,
         notifications: notificationService,
+        signals: signalsServiceRef,
       },
       async init({
         config,
@@ -63,6 +69,7 @@ export const kedaPlugin = createBackendPlugin({
         auditor,
         scheduler,
         notifications,
+        signals,
         userInfo,
       }) {
         const keda = readKedaConfig(config);
@@ -81,6 +88,7 @@ export const kedaPlugin = createBackendPlugin({
           auditor,
           scheduler,
           notifications,
+          signals,
         });
 
         let awsCredentialsManager: DefaultAwsCredentialsManager | undefined;
@@ -95,7 +103,12 @@ export const kedaPlugin = createBackendPlugin({
           },
           logger,
           eventsCacheTtlMs: keda.status.eventsCacheTtlSeconds * 1000,
-          historyRetentionMs: keda.status.historyRetentionHours * 3600_000,
+          history: await ScalingHistory.create({
+            database,
+            retentionMs: keda.status.historyRetentionHours * 3600_000,
+          }),
+          // `keda:status:<entityRef>` when a watched entity's status changes
+          statusSignals: new EntityStatusSignals({ signals, logger }),
           provenance: requests.provenance,
         });
         if (keda.clusters.length === 0) {

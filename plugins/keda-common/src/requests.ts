@@ -133,6 +133,33 @@ export interface KedaProvisionedRoles {
   operator?: string;
 }
 
+/**
+ * One check of a role-chain verification: what was checked (`check`, a
+ * stable id such as `simulate-scaler-permissions`), on what (`subject`), the
+ * outcome and the evidence. `warning`: the check could not run (e.g. a
+ * missing `access-analyzer:ValidatePolicy` permission, named in `detail`) or
+ * found something worth reading that does not break the chain; never a
+ * silent pass.
+ * @public
+ */
+export interface KedaVerificationCheck {
+  check: string;
+  subject: string;
+  outcome: 'pass' | 'fail' | 'warning';
+  detail: string;
+}
+
+/**
+ * Verification of a plan's role chain in forms AWS accepts (IAM's policy
+ * simulator, IAM Access Analyzer, the trust evaluation): ok unless a check
+ * failed.
+ * @public
+ */
+export interface KedaVerification {
+  ok: boolean;
+  checks: KedaVerificationCheck[];
+}
+
 /** @public */
 export interface KedaProvisioning {
   /** scaffolder task that provisions (or provisioned) the request */
@@ -142,6 +169,8 @@ export interface KedaProvisioning {
   roleArns?: KedaProvisionedRoles;
   /** why the last provisioning failed */
   error?: string;
+  /** the role chain's verification by the last provisioning run, after it converged the roles */
+  verification?: KedaVerification;
 }
 
 /**
@@ -179,6 +208,54 @@ export interface KedaRequestRecord {
   updatedAt: string;
   /** oldest first */
   decisions: KedaDecision[];
+  /**
+   * What the caller may do with the request now, worked out by the backend
+   * with the same checks its decision routes make (permissions, state,
+   * `keda.approvals.allowSelfApproval`). Present on the answers of
+   * `GET /requests`, `GET /requests/:id` and the decision routes.
+   */
+  allowedActions?: KedaRequestAction[];
+}
+
+/**
+ * A decision route of the request API (`POST /requests/:id/<action>`).
+ * @public
+ */
+export type KedaRequestAction =
+  | 'approve'
+  | 'reject'
+  | 'withdraw'
+  | 'retry'
+  | 'decommission';
+
+/** Every {@link KedaRequestAction}. @public */
+export const KEDA_REQUEST_ACTIONS: readonly KedaRequestAction[] = [
+  'approve',
+  'reject',
+  'withdraw',
+  'retry',
+  'decommission',
+];
+
+/**
+ * Signals channel on which the keda backend announces that a request
+ * changed (created, decided, provisioning started or ended, superseded,
+ * withdrawn). The message names the request only; pages refetch it with
+ * their own permissions.
+ * @public
+ */
+export const KEDA_REQUESTS_SIGNAL_CHANNEL = 'keda:requests';
+
+/** Message on {@link KEDA_REQUESTS_SIGNAL_CHANNEL}. @public */
+export type KedaRequestSignal = { requestId: string };
+
+/**
+ * Signals channel on which the keda backend announces that the KEDA status
+ * of an entity changed; the message carries nothing else, the card refetches.
+ * @public
+ */
+export function kedaStatusSignalChannel(entityRef: string): string {
+  return `keda:status:${entityRef}`;
 }
 
 /**
@@ -246,6 +323,8 @@ export interface KedaRequestProgressBody {
   taskId?: string;
   roleArns?: KedaProvisionedRoles;
   error?: string;
+  /** the role chain's verification by the run (`keda:aws:scaler-role:ensure`) */
+  verification?: KedaVerification;
 }
 
 /** Body of approve / reject / withdraw / decommission. @public */

@@ -19,6 +19,7 @@ import {
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { BasicPermission } from '@backstage/plugin-permission-common';
 import type { NotificationService } from '@backstage/plugin-notifications-node';
+import type { SignalsService } from '@backstage/plugin-signals-node';
 import {
   kedaIamProvisionPermission,
   kedaRequestApprovePermission,
@@ -28,12 +29,17 @@ import {
   kedaWorkloadKey,
   KEDA_CURRENT_STATES,
   KEDA_IN_FLIGHT_STATES,
+  KEDA_REQUEST_ACTIONS,
+  KEDA_REQUESTS_SIGNAL_CHANNEL,
   parseKedaRequest,
   plan,
   type KedaClusterSpec,
   type KedaPlan,
+  type KedaPlanPreview,
   type KedaRequest,
+  type KedaRequestAction,
   type KedaRequestPreflight,
+  type KedaRequestSignal,
   type KedaProvisionedRoles,
   type KedaRequestListFilter,
   type KedaRequestRecord,
@@ -47,7 +53,11 @@ import {
 import type { Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { KedaRequestStore, NewDecision } from './KedaRequestStore';
+import type {
+  KedaRequestStore,
+  KedaRequestTransition,
+  NewDecision,
+} from './KedaRequestStore';
 import type {
   ProvisioningLauncher,
   ProvisioningTaskReader,
@@ -82,6 +92,11 @@ export interface KedaRequestServiceOptions {
   launcher: ProvisioningLauncher;
   taskReader?: ProvisioningTaskReader;
   notifications?: Pick<NotificationService, 'send'>;
+  /**
+   * Announces every change of a request on `keda:requests` (the id only),
+   * so open pages refetch. Optional: without it pages poll.
+   */
+  signals?: Pick<SignalsService, 'publish'>;
   auditor: AuditorService;
   /**
    * The plan's view of a cluster; default `clusterSpecOf`. The plugin passes
@@ -131,6 +146,30 @@ const progressBodySchema = z.object({
     })
     .optional(),
   error: z.string().max(8000).optional(),
+  verification: z
+    .object({
+      ok: z.boolean(),
+      checks: z
+        .array(
+          z.object({
+            check: z.string().min(1).max(200),
+            subject: z.string().max(2000),
+            outcome: z.enum(['pass', 'fail', 'warning'], {
+              message: "outcome must be one of 'pass', 'fail', 'warning'",
+            }),
+            detail: z.string().max(4000),
+          }),
+        )
+        .max(
+          50,
+          'at most 50 checks: report the output of keda:aws:scaler-role:ensure as it is',
+        ),
+    })
+    .refine(v => v.ok === v.checks.every(c => c.outcome !== 'fail'), {
+      message: 'ok must be true exactly when no check has outcome fail',
+      path: ['ok'],
+    })
+    .optional(),
 });
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
@@ -193,6 +232,28 @@ const PROGRESS_FROM: Record<
 };
 
 /**
+ * The states each decision route moves a request from: the store's
+ * conditional updates and the caller's `allowedActions` both use these.
+ */
+const ACTION_FROM: Record<KedaRequestAction, KedaRequestState[]> = {
+  approve: ['pending'],
+  reject: ['pending'],
+  withdraw: ['pending'],
+  retry: ['failed'],
+  decommission: ['provisioned', 'failed'],
+};
+
+/** Who is asking, as far as the decision routes are concerned. */
+interface Caller {
+  /** the user entity ref; undefined for a service */
+  userRef?: string;
+  /** `keda.request.approve` */
+  mayApprove: boolean;
+  /** `keda.iam.provision` */
+  mayProvision: boolean;
+}
+
+/**
  * The approval flow: records requests (recomputing the plan from the portal's
  * own config), lets approvers decide, starts provisioning under the
  * approver's identity and takes the provisioning actions' reports. Every
@@ -216,24 +277,157 @@ export class KedaRequestService {
     return decision.result === AuthorizeResult.ALLOW;
   }
 
+  private deniedMessage(permission: BasicPermission, what: string): string {
+    return `You may not ${what}: permission '${permission.name}' was denied. ${
+      permission === kedaRequestApprovePermission ||
+      permission === kedaIamProvisionPermission
+        ? `Members of ${
+            this.options.keda.approvals.approverGroups.join(', ') ||
+            'the approver groups (keda.approvals.approverGroups)'
+          } may`
+        : 'Ask the platform team for access'
+    }`;
+  }
+
   private async require(
     permission: BasicPermission,
     credentials: BackstageCredentials,
     what: string,
   ) {
     if (!(await this.authorize(permission, credentials))) {
-      throw new NotAllowedError(
-        `You may not ${what}: permission '${permission.name}' was denied. ${
-          permission === kedaRequestApprovePermission ||
-          permission === kedaIamProvisionPermission
-            ? `Members of ${
-                this.options.keda.approvals.approverGroups.join(', ') ||
-                'the approver groups (keda.approvals.approverGroups)'
-              } may`
-            : 'Ask the platform team for access'
-        }`,
-      );
+      throw new NotAllowedError(this.deniedMessage(permission, what));
     }
+  }
+
+  /** The caller's rights for the decision routes, in one permission call. */
+  private async callerOf(credentials: BackstageCredentials): Promise<Caller> {
+    const [approve, provision] = await this.options.permissions.authorize(
+      [
+        { permission: kedaRequestApprovePermission },
+        { permission: kedaIamProvisionPermission },
+      ],
+      { credentials },
+    );
+    return {
+      userRef: userRefOf(credentials),
+      mayApprove: approve.result === AuthorizeResult.ALLOW,
+      mayProvision: provision.result === AuthorizeResult.ALLOW,
+    };
+  }
+
+  /**
+   * The one rule of who may take which decision on a request (the state
+   * aside: the store checks that atomically, see ACTION_FROM). Answers why
+   * not, or undefined when allowed. The decision routes throw its answer;
+   * `allowedActions` lists the actions it allows.
+   */
+  private denial(
+    action: KedaRequestAction,
+    record: KedaRequestRecord,
+    caller: Caller,
+  ): string | undefined {
+    const { userRef, mayApprove, mayProvision } = caller;
+    switch (action) {
+      case 'approve':
+      case 'reject':
+        if (!userRef) {
+          return `Only a person may ${action} a KEDA request; a service cannot`;
+        }
+        if (!mayApprove) {
+          return this.deniedMessage(
+            kedaRequestApprovePermission,
+            `${action} KEDA requests`,
+          );
+        }
+        if (
+          action === 'approve' &&
+          userRef === record.requester &&
+          !this.options.keda.approvals.allowSelfApproval
+        ) {
+          return `You requested ${record.id} yourself; another approver has to approve it (or set keda.approvals.allowSelfApproval: true)`;
+        }
+        return undefined;
+      case 'withdraw':
+        return userRef === record.requester
+          ? undefined
+          : `Only the requester (${record.requester}) may withdraw KEDA request ${record.id}; approvers reject instead`;
+      case 'retry':
+        if (!userRef) return 'Only a person may retry provisioning';
+        return mayProvision
+          ? undefined
+          : this.deniedMessage(
+              kedaIamProvisionPermission,
+              'retry provisioning of KEDA requests',
+            );
+      case 'decommission':
+        return userRef === record.requester || mayProvision
+          ? undefined
+          : `Only the requester (${record.requester}) or the platform team may decommission KEDA request ${record.id}`;
+      default:
+        return `Unknown action '${action as string}'`;
+    }
+  }
+
+  /** Throws the rule's answer; returns the acting person (or service). */
+  private async requireAction(
+    action: KedaRequestAction,
+    record: KedaRequestRecord,
+    credentials: BackstageCredentials,
+  ): Promise<{ actor: string; caller: Caller }> {
+    const caller = await this.callerOf(credentials);
+    const denial = this.denial(action, record, caller);
+    if (denial) throw new NotAllowedError(denial);
+    return { actor: actorOf(credentials), caller };
+  }
+
+  /** The record as the caller sees it: with what they may do with it now. */
+  private withActions(
+    record: KedaRequestRecord,
+    caller: Caller,
+  ): KedaRequestRecord {
+    return {
+      ...record,
+      allowedActions: KEDA_REQUEST_ACTIONS.filter(
+        action =>
+          ACTION_FROM[action].includes(record.state) &&
+          !this.denial(action, record, caller),
+      ),
+    };
+  }
+
+  /**
+   * Announces that requests changed. Only the ids go out, to everyone
+   * signed in: a page refetches with its own permissions, so nothing of a
+   * request reaches someone who may not read it. Best effort.
+   */
+  private async announce(...ids: Array<string | undefined>) {
+    const { signals, logger } = this.options;
+    if (!signals) return;
+    for (const requestId of new Set(ids.filter((id): id is string => !!id))) {
+      try {
+        await signals.publish<KedaRequestSignal>({
+          recipients: { type: 'broadcast' },
+          channel: KEDA_REQUESTS_SIGNAL_CHANNEL,
+          message: { requestId },
+        });
+      } catch (e) {
+        logger.warn(
+          `Could not signal the change of KEDA request ${requestId}: ${e}`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Every state change goes through here: the store's conditional update,
+   * then the signal (for the request and the one it superseded).
+   */
+  private async transition(
+    change: KedaRequestTransition,
+  ): Promise<KedaRequestRecord> {
+    const record = await this.options.store.transition(change);
+    await this.announce(record.id, change.supersede?.id);
+    return record;
   }
 
   private async audit<T>(
@@ -361,6 +555,8 @@ export class KedaRequestService {
     externalId: string | undefined,
     credentials: BackstageCredentials,
     taskId?: string,
+    /** the plan preview lists violations instead of refusing */
+    options: { allowViolations?: boolean } = {},
   ): Promise<PreparedRequest> {
     const requester = this.requesterOf(credentials);
     const request = parseKedaRequest(rawRequest);
@@ -438,7 +634,7 @@ export class KedaRequestService {
       requester,
     });
     const { violations, reasons } = kedaPlan.guardrails;
-    if (violations.length > 0) {
+    if (violations.length > 0 && !options.allowViolations) {
       throw new InputError(
         `The request breaks the platform's guardrails: ${violations
           .map(v => `${v.field ? `request.${v.field}: ` : ''}${v.message}`)
@@ -502,6 +698,84 @@ export class KedaRequestService {
         : {}),
       autoApproved: prepared.autoApproved,
       approvalReasons: prepared.approvalReasons,
+      ...(prepared.owner ? { owner: prepared.owner } : {}),
+      ...(prepared.current
+        ? {
+            supersedes: {
+              id: prepared.current.id,
+              state: prepared.current.state,
+            },
+          }
+        : {}),
+    };
+  }
+
+  // ---- plan preview (POST /plan) ------------------------------------------
+
+  /**
+   * What running the template with this request would plan
+   * (`POST /plan`, the template form's live preview): the same checks as
+   * `preflight` (permission, ownership, a request in flight) and the same
+   * plan, but guardrail violations are listed rather than refused. Writes
+   * nothing and answers no ExternalId.
+   */
+  async planPreview(
+    body: unknown,
+    credentials: BackstageCredentials,
+  ): Promise<KedaPlanPreview> {
+    this.requesterOf(credentials);
+    await this.requireCreate(credentials);
+    const input = parseBody(
+      z.object({ request: createBodySchema.shape.request }),
+      body,
+      'KEDA plan preview body',
+    );
+    const prepared = await this.prepare(
+      input.request,
+      undefined,
+      credentials,
+      undefined,
+      { allowViolations: true },
+    );
+    const { plan: kedaPlan } = prepared;
+    const { violations, warnings } = kedaPlan.guardrails;
+    const { requestId: _planned, ...request } = kedaPlan.request;
+    const finding = (f: { code: string; field?: string; message: string }) => ({
+      code: f.code,
+      ...(f.field ? { field: f.field } : {}),
+      message: f.message,
+    });
+    return {
+      request: (prepared.request.requestId
+        ? kedaPlan.request
+        : request) as KedaRequest,
+      cluster: {
+        name: kedaPlan.cluster.name,
+        accountId: kedaPlan.cluster.accountId,
+        region: kedaPlan.cluster.region,
+      },
+      queue: {
+        url: kedaPlan.queue.url,
+        arn: kedaPlan.queue.arn,
+        name: kedaPlan.queue.queueName,
+        accountId: kedaPlan.queue.accountId,
+        region: kedaPlan.queue.region,
+      },
+      crossAccount: kedaPlan.queue.accountId !== kedaPlan.cluster.accountId,
+      scalerRole: {
+        name: kedaPlan.scalerRole.name,
+        arn: kedaPlan.scalerRole.arn,
+        externalIdRequired: Boolean(kedaPlan.scalerRole.externalId),
+      },
+      operatorRole: {
+        name: kedaPlan.operatorRole.name,
+        arn: kedaPlan.operatorRole.arn,
+      },
+      manifestDirectory: kedaPlan.manifestDirectory,
+      violations: violations.map(finding),
+      autoApproved: violations.length === 0 && prepared.autoApproved,
+      approvalReasons: prepared.approvalReasons,
+      warnings: warnings.map(finding),
       ...(prepared.owner ? { owner: prepared.owner } : {}),
       ...(prepared.current
         ? {
@@ -592,6 +866,13 @@ export class KedaRequestService {
             `Task or idempotency key already recorded request ${result.record.id} for ${result.record.requester}; use your own key`,
           );
         }
+        if (result.created) {
+          // An auto-approved request supersedes the current one at once.
+          await this.announce(
+            result.record.id,
+            autoApproved ? result.record.supersedes : undefined,
+          );
+        }
         if (result.created && !autoApproved) {
           await this.notify(
             {
@@ -612,53 +893,37 @@ export class KedaRequestService {
 
   // ---- read --------------------------------------------------------------
 
-  async list(filter: KedaRequestListFilter, credentials: BackstageCredentials) {
+  /** Requests matching the filter, each with the caller's `allowedActions`. */
+  async list(
+    filter: KedaRequestListFilter,
+    credentials: BackstageCredentials,
+  ): Promise<KedaRequestRecord[]> {
     await this.require(
       kedaRequestReadPermission,
       credentials,
       'read KEDA requests',
     );
-    return this.options.store.list(filter);
+    const caller = await this.callerOf(credentials);
+    return (await this.options.store.list(filter)).map(r =>
+      this.withActions(r, caller),
+    );
   }
 
-  async get(id: string, credentials: BackstageCredentials) {
+  /** One request with the caller's `allowedActions`. */
+  async get(
+    id: string,
+    credentials: BackstageCredentials,
+  ): Promise<KedaRequestRecord> {
     await this.require(
       kedaRequestReadPermission,
       credentials,
       'read KEDA requests',
     );
-    return this.getOrThrow(id);
+    const record = await this.getOrThrow(id);
+    return this.withActions(record, await this.callerOf(credentials));
   }
 
   // ---- decisions -----------------------------------------------------------
-
-  private async requireApprover(
-    record: KedaRequestRecord,
-    credentials: BackstageCredentials,
-    what: string,
-  ): Promise<string> {
-    const actor = userRefOf(credentials);
-    if (!actor) {
-      throw new NotAllowedError(
-        `Only a person may ${what} a KEDA request; a service cannot`,
-      );
-    }
-    await this.require(
-      kedaRequestApprovePermission,
-      credentials,
-      `${what} KEDA requests`,
-    );
-    if (
-      what === 'approve' &&
-      actor === record.requester &&
-      !this.options.keda.approvals.allowSelfApproval
-    ) {
-      throw new NotAllowedError(
-        `You requested ${record.id} yourself; another approver has to approve it (or set keda.approvals.allowSelfApproval: true)`,
-      );
-    }
-    return actor;
-  }
 
   /**
    * Approves a pending request and starts its provisioning task as the
@@ -677,15 +942,19 @@ export class KedaRequestService {
       'approval',
     );
     const record = await this.getOrThrow(id);
-    const approver = await this.requireApprover(record, credentials, 'approve');
+    const { actor: approver, caller } = await this.requireAction(
+      'approve',
+      record,
+      credentials,
+    );
     return this.audit(
       'request-approve',
       { requestId: id, actor: approver },
       httpRequest,
       async () => {
-        const approved = await this.options.store.transition({
+        const approved = await this.transition({
           id,
-          from: ['pending'],
+          from: ACTION_FROM.approve,
           to: 'approved',
           decision: { actor: approver, decision: 'approved', comment },
           // The workload's current request gives way to the approved one.
@@ -701,7 +970,10 @@ export class KedaRequestService {
             comment ? `: ${comment}` : ''
           }. Provisioning starts now.`,
         );
-        return this.startProvisioning(approved, credentials, approver);
+        return this.withActions(
+          await this.startProvisioning(approved, credentials, approver),
+          caller,
+        );
       },
     );
   }
@@ -724,15 +996,19 @@ export class KedaRequestService {
       'rejection',
     );
     const record = await this.getOrThrow(id);
-    const actor = await this.requireApprover(record, credentials, 'reject');
+    const { actor, caller } = await this.requireAction(
+      'reject',
+      record,
+      credentials,
+    );
     return this.audit(
       'request-reject',
       { requestId: id, actor },
       httpRequest,
       async () => {
-        const rejected = await this.options.store.transition({
+        const rejected = await this.transition({
           id,
-          from: ['pending'],
+          from: ACTION_FROM.reject,
           to: 'rejected',
           decision: { actor, decision: 'rejected', comment },
         });
@@ -743,7 +1019,7 @@ export class KedaRequestService {
           `${actor}: ${comment}`,
           'high',
         );
-        return rejected;
+        return this.withActions(rejected, caller);
       },
     );
   }
@@ -760,23 +1036,25 @@ export class KedaRequestService {
       'withdrawal',
     );
     const record = await this.getOrThrow(id);
-    const actor = userRefOf(credentials);
-    if (actor !== record.requester) {
-      throw new NotAllowedError(
-        `Only the requester (${record.requester}) may withdraw KEDA request ${id}; approvers reject instead`,
-      );
-    }
+    const { actor, caller } = await this.requireAction(
+      'withdraw',
+      record,
+      credentials,
+    );
     return this.audit(
       'request-withdraw',
       { requestId: id, actor },
       httpRequest,
-      () =>
-        this.options.store.transition({
-          id,
-          from: ['pending'],
-          to: 'withdrawn',
-          decision: { actor, decision: 'withdrawn', comment },
-        }),
+      async () =>
+        this.withActions(
+          await this.transition({
+            id,
+            from: ACTION_FROM.withdraw,
+            to: 'withdrawn',
+            decision: { actor, decision: 'withdrawn', comment },
+          }),
+          caller,
+        ),
     );
   }
 
@@ -787,23 +1065,19 @@ export class KedaRequestService {
     httpRequest?: Request,
   ): Promise<KedaRequestRecord> {
     const record = await this.getOrThrow(id);
-    const actor = userRefOf(credentials);
-    if (!actor) {
-      throw new NotAllowedError('Only a person may retry provisioning');
-    }
-    await this.require(
-      kedaIamProvisionPermission,
+    const { actor, caller } = await this.requireAction(
+      'retry',
+      record,
       credentials,
-      'retry provisioning of KEDA requests',
     );
     return this.audit(
       'request-provision',
       { requestId: id, actor, queryType: 'retry' },
       httpRequest,
       async () => {
-        const again = await this.options.store.transition({
+        const again = await this.transition({
           id,
-          from: ['failed'],
+          from: ACTION_FROM.retry,
           to: 'approved',
           decision: {
             actor,
@@ -814,7 +1088,10 @@ export class KedaRequestService {
           },
           set: { taskId: null, error: null },
         });
-        return this.startProvisioning(again, credentials, actor);
+        return this.withActions(
+          await this.startProvisioning(again, credentials, actor),
+          caller,
+        );
       },
     );
   }
@@ -840,7 +1117,7 @@ export class KedaRequestService {
         (e as Error).message
       }`;
       this.options.logger.warn(`KEDA request ${record.id}: ${error}`);
-      const failed = await this.options.store.transition({
+      const failed = await this.transition({
         id: record.id,
         from: ['approved'],
         to: 'failed',
@@ -851,7 +1128,7 @@ export class KedaRequestService {
       return failed;
     }
     try {
-      return await this.options.store.transition({
+      return await this.transition({
         id: record.id,
         from: ['approved'],
         to: 'provisioning',
@@ -916,26 +1193,25 @@ export class KedaRequestService {
       'decommission',
     );
     const record = await this.getOrThrow(id);
-    const actor = actorOf(credentials);
-    const allowed =
-      userRefOf(credentials) === record.requester ||
-      (await this.authorize(kedaIamProvisionPermission, credentials));
-    if (!allowed) {
-      throw new NotAllowedError(
-        `Only the requester (${record.requester}) or the platform team may decommission KEDA request ${id}`,
-      );
-    }
+    const { actor, caller } = await this.requireAction(
+      'decommission',
+      record,
+      credentials,
+    );
     return this.audit(
       'request-decommission',
       { requestId: id, actor },
       httpRequest,
-      () =>
-        this.options.store.transition({
-          id,
-          from: ['provisioned', 'failed'],
-          to: 'decommissioned',
-          decision: { actor, decision: 'decommissioned', comment },
-        }),
+      async () =>
+        this.withActions(
+          await this.transition({
+            id,
+            from: ACTION_FROM.decommission,
+            to: 'decommissioned',
+            decision: { actor, decision: 'decommissioned', comment },
+          }),
+          caller,
+        ),
     );
   }
 
@@ -987,7 +1263,7 @@ export class KedaRequestService {
       { requestId: id, actor, state: report.state, taskId: report.taskId },
       httpRequest,
       async () => {
-        const updated = await this.options.store.transition({
+        const updated = await this.transition({
           id,
           from: PROGRESS_FROM[report.state],
           to: report.state,
@@ -1005,6 +1281,10 @@ export class KedaRequestService {
             ...(report.taskId ? { taskId: report.taskId } : {}),
             ...(roleArns ? { roleArns, error: null } : {}),
             ...(report.state === 'failed' ? { error: report.error } : {}),
+            // a provisioned run without a verification clears the last one's
+            ...(report.verification || report.state === 'provisioned'
+              ? { verification: report.verification ?? null }
+              : {}),
           },
         });
         await this.notifyOutcome(updated);
@@ -1033,7 +1313,7 @@ export class KedaRequestService {
       const error =
         'The provisioning task was never started or linked (the backend stopped after the approval?); retry to start it';
       try {
-        const failed = await this.options.store.transition({
+        const failed = await this.transition({
           id: record.id,
           from: ['approved'],
           to: 'failed',
@@ -1074,7 +1354,7 @@ export class KedaRequestService {
       if (!task) continue;
       try {
         if (task.status === 'failed' || task.status === 'cancelled') {
-          const failed = await store.transition({
+          const failed = await this.transition({
             id: record.id,
             from: ['provisioning'],
             to: 'failed',
@@ -1091,7 +1371,7 @@ export class KedaRequestService {
         } else if (task.status === 'completed') {
           // Every step ran, the role-ensuring one included, so the planned
           // roles exist (an auto-approved run records before it ends).
-          const provisioned = await store.transition({
+          const provisioned = await this.transition({
             id: record.id,
             from: ['provisioning'],
             to: 'provisioned',

@@ -14,6 +14,7 @@ import type {
   KedaDecisionKind,
   KedaPlan,
   KedaProvisionedRoles,
+  KedaVerification,
   KedaPullRequestRef,
   KedaRequestListFilter,
   KedaRequestRecord,
@@ -52,6 +53,7 @@ interface RequestRow {
   task_id: string | null;
   role_arns: string | null;
   error: string | null;
+  verification: string | null;
   created_by_task_id: string | null;
   idempotency_key: string | null;
   workload_key: string | null;
@@ -118,6 +120,7 @@ export interface KedaRequestTransition {
     taskId?: string | null;
     roleArns?: KedaProvisionedRoles | null;
     error?: string | null;
+    verification?: KedaVerification | null;
   };
   /** only apply when the request is provisioned by this task (or none yet) */
   taskId?: string;
@@ -340,6 +343,11 @@ export class KedaRequestStore {
           : null;
       }
       if (change.set?.error !== undefined) update.error = change.set.error;
+      if (change.set?.verification !== undefined) {
+        update.verification = change.set.verification
+          ? JSON.stringify(change.set.verification)
+          : null;
+      }
       const query = tx<RequestRow>(REQUESTS)
         .where('id', change.id)
         .whereIn('state', [...change.from]);
@@ -512,8 +520,9 @@ export class KedaRequestStore {
   ): KedaRequestRecord {
     const pullRequest = json<KedaPullRequestRef>(row.pull_request);
     const roleArns = json<KedaProvisionedRoles>(row.role_arns);
+    const verification = json<KedaVerification>(row.verification);
     const provisioning =
-      row.task_id || roleArns || row.error
+      row.task_id || roleArns || row.error || verification
         ? {
             ...(row.task_id
               ? {
@@ -523,6 +532,7 @@ export class KedaRequestStore {
               : {}),
             ...(roleArns ? { roleArns } : {}),
             ...(row.error ? { error: row.error } : {}),
+            ...(verification ? { verification } : {}),
           }
         : undefined;
     return {

@@ -281,6 +281,14 @@ describe('approval → keda-provision-request on the real scaffolder', () => {
     expect(created.body.plan.scalerRole.name).toMatch(
       /^keda-sqs-prod-eu-shop-.*orders-worker-[0-9a-f]{8}$/,
     );
+    // The template passes the role chain's verification on to the record.
+    const verification = done.provisioning?.verification;
+    expect(verification?.checks.map(c => c.check)).toContain(
+      'simulate-scaler-permissions',
+    );
+    expect(verification?.ok).toBe(
+      verification?.checks.every(c => c.outcome !== 'fail'),
+    );
     // keda:request:progress reported as the task's initiator, the approver.
     expect(done.decisions.at(-1)).toMatchObject({
       actor: PAT,

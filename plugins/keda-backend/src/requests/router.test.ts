@@ -24,6 +24,7 @@ async function harness(
     launcher,
     launches,
     notifications,
+    signals,
     auditEvents,
   } = await startRequestsApp(databases, options);
 
@@ -66,6 +67,7 @@ async function harness(
     launcher,
     launches,
     notifications,
+    signals,
     auditEvents,
   };
 }
@@ -191,6 +193,8 @@ describe('request API', () => {
     });
   });
 
+  type Harness = Awaited<ReturnType<typeof harness>>;
+
   describe('permission matrix (the portal policy)', () => {
     // Each cell: a fresh request by JANE in the state the operation needs.
     type Op =
@@ -219,7 +223,6 @@ describe('request API', () => {
       ),
     );
 
-    type Harness = Awaited<ReturnType<typeof harness>>;
     /** Performs `op` as `user` on a fresh request of JANE's; returns the response. */
     const perform: Record<
       Op,
@@ -331,6 +334,74 @@ describe('request API', () => {
       expect(jane.body.state).toBe('provisioned');
     });
 
+    it('stores the verification a progress report carries and returns it with the request', async () => {
+      const h = await harness();
+      const record = await h.create();
+      await h.as(PAT).post(`/requests/${record.id}/approve`);
+      const verification = {
+        ok: false,
+        checks: [
+          {
+            check: 'simulate-scaler-permissions',
+            subject: record.plan.scalerRole.arn,
+            outcome: 'fail',
+            detail: 'sqs:GetQueueAttributes implicitDeny',
+          },
+          {
+            check: 'access-analyzer-validate-policy',
+            subject: 'scaler permissions policy',
+            outcome: 'warning',
+            detail: 'could not run: missing access-analyzer:ValidatePolicy',
+          },
+        ],
+      };
+      const tooMany = await h.as(PAT).post(`/requests/${record.id}/progress`, {
+        state: 'failed',
+        taskId: 'task-1',
+        error: 'role chain verification failed',
+        verification: {
+          ok: true,
+          checks: Array.from({ length: 51 }, () => ({
+            ...verification.checks[1],
+          })),
+        },
+      });
+      expect(tooMany.status).toBe(400);
+      expect(tooMany.body.error.message).toContain(
+        'verification.checks: at most 50 checks',
+      );
+      const inconsistent = await h
+        .as(PAT)
+        .post(`/requests/${record.id}/progress`, {
+          state: 'failed',
+          taskId: 'task-1',
+          error: 'role chain verification failed',
+          verification: { ...verification, ok: true },
+        });
+      expect(inconsistent.status).toBe(400);
+      expect(inconsistent.body.error.message).toContain('verification.ok');
+      expect((await h.store.get(record.id))?.state).toBe('provisioning');
+
+      const failed = await h.as(PAT).post(`/requests/${record.id}/progress`, {
+        state: 'failed',
+        taskId: 'task-1',
+        error: 'role chain verification failed',
+        verification,
+      });
+      expect(failed.status).toBe(200);
+      const read = await h.as(PAT).get(`/requests/${record.id}`);
+      expect(read.body.provisioning.verification).toEqual(verification);
+
+      // the retry's run reports provisioned without one: the old one goes
+      await h.as(PAT).post(`/requests/${record.id}/retry`);
+      const done = await h.as(PAT).post(`/requests/${record.id}/progress`, {
+        state: 'provisioned',
+        taskId: 'task-2',
+      });
+      expect(done.body.state).toBe('provisioned');
+      expect(done.body.provisioning.verification).toBeUndefined();
+    });
+
     it('does not let a platform engineer approve their own request unless configured', async () => {
       const strict = await harness();
       const own = await strict.create(PAT);
@@ -349,6 +420,98 @@ describe('request API', () => {
         (await relaxed.as(PAT).post(`/requests/${mine.id}/approve`)).status,
       ).toBe(200);
     });
+
+    it('offers approve to another approver only while self-approval is off', async () => {
+      const actionsOf = async (h: Harness, user: string, id: string) => {
+        const one = await h.as(user).get(`/requests/${id}`);
+        const list = await h.as(user).get('/requests');
+        const listed = list.body.items.find((r: any) => r.id === id);
+        // the list and the single read agree
+        expect(listed.allowedActions).toEqual(one.body.allowedActions);
+        return one.body.allowedActions;
+      };
+      const strict = await harness();
+      const own = await strict.create(PAT);
+      expect(await actionsOf(strict, PAT, own.id)).toEqual([
+        'reject',
+        'withdraw',
+      ]);
+      expect(await actionsOf(strict, SAM, own.id)).toEqual([
+        'approve',
+        'reject',
+      ]);
+      expect(await actionsOf(strict, BOB, own.id)).toEqual([]);
+
+      const relaxed = await harness({ allowSelfApproval: true });
+      const mine = await relaxed.create(PAT);
+      expect(await actionsOf(relaxed, PAT, mine.id)).toEqual([
+        'approve',
+        'reject',
+        'withdraw',
+      ]);
+    });
+
+    // The actions a read offers are exactly the decisions the routes accept:
+    // one rule serves both (checked against the matrix above).
+    const decisionOps = [
+      'approve',
+      'reject',
+      'withdraw',
+      'retry',
+      'decommission',
+    ] as const;
+    /** Brings a fresh request of JANE's to the state `op` applies to. */
+    const stateFor: Record<
+      (typeof decisionOps)[number],
+      (h: Harness) => Promise<string>
+    > = {
+      approve: async h => (await h.create()).id,
+      reject: async h => (await h.create()).id,
+      withdraw: async h => (await h.create()).id,
+      retry: async h => {
+        const { id } = await h.create();
+        await h.as(PAT).post(`/requests/${id}/approve`);
+        await h.as(PAT).post(`/requests/${id}/progress`, {
+          state: 'failed',
+          taskId: 'task-1',
+          error: 'AccessDenied: iam:CreateRole',
+        });
+        return id;
+      },
+      decommission: async h => {
+        const { id } = await h.create();
+        await h.as(PAT).post(`/requests/${id}/approve`);
+        await h.as(PAT).post(`/requests/${id}/progress`, {
+          state: 'provisioned',
+          taskId: 'task-1',
+        });
+        return id;
+      },
+    };
+    const decisionCells = decisionOps.flatMap(op =>
+      Object.entries(matrix[op]).map(
+        ([user, status]) => [op, user, status === 200] as const,
+      ),
+    );
+    it.each(decisionCells)(
+      'offers %s to %s exactly when the route allows it (%s)',
+      async (op, user, allowed) => {
+        const h = await harness();
+        const id = await stateFor[op](h);
+        const read = await h.as(user).get(`/requests/${id}`);
+        expect(read.status).toBe(200);
+        expect(read.body.allowedActions.includes(op)).toBe(allowed);
+        const body = op === 'reject' ? { comment: 'use the shared queue' } : {};
+        const res = await h.as(user).post(`/requests/${id}/${op}`, body);
+        expect(res.status).toBe(allowed ? 200 : 403);
+        // An allowed decision answers with the caller's actions in the new
+        // state (where the same decision is no longer open); a refusal
+        // answers with an error.
+        expect(res.body.allowedActions?.includes(op) ?? 'refused').toBe(
+          allowed ? false : 'refused',
+        );
+      },
+    );
   });
 
   describe('decisions', () => {
@@ -530,6 +693,74 @@ describe('request API', () => {
         { eventId: 'request-provision', outcome: 'fail' }, // stale task
         { eventId: 'request-provision', outcome: 'success' }, // provisioned
       ]);
+    });
+  });
+
+  describe('signals', () => {
+    const announced = (h: Harness) =>
+      h.signals.publish.mock.calls.map(([signal]: any[]) => {
+        // Only the id goes out, to everyone: pages refetch with their own
+        // permissions, so nothing of the request leaks.
+        expect(signal).toEqual({
+          recipients: { type: 'broadcast' },
+          channel: 'keda:requests',
+          message: { requestId: expect.any(String) },
+        });
+        return signal.message.requestId;
+      });
+
+    it('announces every change of a request by its id only', async () => {
+      const h = await harness();
+      const record = await h.create();
+      expect(announced(h)).toEqual([record.id]);
+      await h.as(PAT).post(`/requests/${record.id}/approve`);
+      // approved, then provisioning (the task was linked)
+      expect(announced(h)).toEqual([record.id, record.id, record.id]);
+      await h.as(PAT).post(`/requests/${record.id}/progress`, {
+        state: 'provisioned',
+        taskId: 'task-1',
+      });
+      expect(announced(h)).toHaveLength(4);
+      // A refused decision changes nothing and announces nothing.
+      await h.as(PAT).post(`/requests/${record.id}/approve`);
+      expect(announced(h)).toHaveLength(4);
+    });
+
+    it('announces the request a newer one superseded', async () => {
+      const h = await harness();
+      const first = await h.create();
+      await h.as(PAT).post(`/requests/${first.id}/approve`);
+      await h.as(PAT).post(`/requests/${first.id}/progress`, {
+        state: 'provisioned',
+        taskId: 'task-1',
+      });
+      h.signals.publish.mockClear();
+      const second = await h.create(JANE, { maxReplicas: 30 });
+      expect(second.supersedes).toBe(first.id);
+      expect(announced(h)).toEqual([second.id]);
+      await h.as(PAT).post(`/requests/${second.id}/approve`);
+      expect(new Set(announced(h))).toEqual(new Set([first.id, second.id]));
+      const old = await h.as(JANE).get(`/requests/${first.id}`);
+      expect(old.body.state).toBe('superseded');
+    });
+
+    it('announces what the scheduled reconciliation records', async () => {
+      let clock = Date.now();
+      const h = await harness({ now: () => clock });
+      const record = await h.create();
+      // The backend stopped between the decision and starting the task.
+      await h.store.transition({
+        id: record.id,
+        from: ['pending'],
+        to: 'approved',
+        decision: { actor: PAT, decision: 'approved' },
+      });
+      h.signals.publish.mockClear();
+      expect(await h.service.reconcileProvisioningTasks()).toBe(0);
+      expect(announced(h)).toEqual([]);
+      clock += APPROVED_WITHOUT_TASK_TIMEOUT_MS + 1000;
+      expect(await h.service.reconcileProvisioningTasks()).toBe(1);
+      expect(announced(h)).toEqual([record.id]);
     });
   });
 

@@ -45,7 +45,7 @@ function listFilter(query: express.Request['query']): KedaRequestListFilter {
 }
 
 /**
- * The request API (contract: ../schema/openapi.yaml; POST/GET /requests, GET /requests/:id,
+ * The request API (contract: ../schema/openapi.yaml; POST /plan, POST/GET /requests, GET /requests/:id,
  * POST /requests/:id/{approve,reject,withdraw,retry,progress,decommission}). Permission
  * checks live in the service; this maps HTTP to it. Mount it on the keda
  * plugin's router, after `express.json()`; errors go to the plugin's error
@@ -63,6 +63,11 @@ export async function createRequestsRouter(options: {
 
   router.post('/requests/preflight', async (req, res) => {
     res.json(await service.preflight(req.body, await credentials(req)));
+  });
+
+  // The template form's live plan preview: a dry run of POST /requests.
+  router.post('/plan', express.json(), async (req, res) => {
+    res.json(await service.planPreview(req.body, await credentials(req)));
   });
 
   router.post('/requests', async (req, res) => {

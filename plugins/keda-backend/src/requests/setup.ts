@@ -12,6 +12,7 @@ import type {
 } from '@backstage/backend-plugin-api';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import type { NotificationService } from '@backstage/plugin-notifications-node';
+import type { SignalsService } from '@backstage/plugin-signals-node';
 import type { KedaClusterSpec } from '@internal/plugin-keda-common';
 import {
   clusterSpecOf,
@@ -41,6 +42,8 @@ export interface KedaRequestsOptions {
   auditor: AuditorService;
   scheduler: SchedulerService;
   notifications?: NotificationService;
+  /** announces request changes on `keda:requests` so open pages refetch */
+  signals?: SignalsService;
 }
 
 /**
@@ -97,6 +100,7 @@ export async function createKedaRequests(
     launcher: scaffolder,
     taskReader: scaffolder,
     notifications: options.notifications,
+    signals: options.signals,
     auditor: options.auditor,
     logger: options.logger,
     clusterSpec,

@@ -165,6 +165,27 @@ describe('openapi.yaml: request API', () => {
     );
     expect(one.res.status).toBe(200);
     expect(one.errors).toEqual([]);
+    // BOB may neither decide nor withdraw JANE's request.
+    expect(one.res.body.allowedActions).toEqual([]);
+
+    const approver = await h.call(
+      PAT,
+      'get',
+      '/requests/{id}',
+      `/requests/${record.id}`,
+    );
+    expect(approver.res.body.allowedActions).toEqual(['approve', 'reject']);
+    expect(approver.errors).toEqual([]);
+    expect(
+      openApiErrors('KedaRequestRecord', {
+        ...approver.res.body,
+        allowedActions: ['approve', 'merge'],
+      }),
+    ).toEqual([
+      expect.stringContaining(
+        '/allowedActions/1 must be equal to one of the allowed values',
+      ),
+    ]);
   });
 
   it('describes approve, progress (provisioned and failed), retry and decommission', async () => {
@@ -200,6 +221,24 @@ describe('openapi.yaml: request API', () => {
       state: 'provisioned',
       taskId: 'task-2',
       roleArns: { scaler: record.plan.scalerRole.arn },
+      verification: {
+        ok: true,
+        checks: [
+          {
+            check: 'simulate-scaler-permissions',
+            subject: record.plan.scalerRole.arn,
+            outcome: 'pass',
+            detail: 'sqs:GetQueueAttributes allowed',
+          },
+          {
+            check: 'access-analyzer-validate-policy',
+            subject: 'scaler trust policy',
+            outcome: 'warning',
+            detail:
+              'could not run: AccessDenied on access-analyzer:ValidatePolicy',
+          },
+        ],
+      },
     };
     const provisioned = await h.decide(
       PAT,
@@ -212,6 +251,9 @@ describe('openapi.yaml: request API', () => {
       scaler: record.plan.scalerRole.arn,
       operator: record.plan.operatorRole.arn,
     });
+    expect(provisioned.res.body.provisioning.verification).toEqual(
+      provisionedBody.verification,
+    );
     expect(provisioned.errors).toEqual([]);
 
     const gone = await h.decide(JANE, record.id, 'decommission', {
@@ -353,6 +395,45 @@ describe('openapi.yaml: request API', () => {
         plan: record.plan,
       }),
     ).toEqual([expect.stringContaining('must NOT have additional properties')]);
+  });
+
+  it('describes POST /plan: 200 with and without violations, 400, 403, 409', async () => {
+    const h = await harness();
+    const auto = await h.call(JANE, 'post', '/plan', '/plan', {
+      request: ordersRequest({ maxReplicas: 5 }),
+    });
+    expect(auto.res.status).toBe(200);
+    expect(auto.res.body.autoApproved).toBe(true);
+    expect(auto.errors).toEqual([]);
+
+    const blocked = await h.call(JANE, 'post', '/plan', '/plan', {
+      request: ordersRequest({
+        queueUrl: 'https://sqs.eu-west-1.amazonaws.com/444444444444/orders',
+      }),
+    });
+    expect(blocked.res.status).toBe(200);
+    expect(blocked.res.body.violations.length).toBeGreaterThan(0);
+    expect(blocked.res.body.approvalReasons.length).toBeGreaterThan(0);
+    expect(blocked.errors).toEqual([]);
+
+    const invalid = await h.call(JANE, 'post', '/plan', '/plan', {
+      request: ordersRequest({ queueUrl: 'sqs.eu-west-1/orders' }),
+    });
+    expect(invalid.res.status).toBe(400);
+    expect(invalid.errors).toEqual([]);
+
+    const other = await h.call(BOB, 'post', '/plan', '/plan', {
+      request: ordersRequest(),
+    });
+    expect(other.res.status).toBe(403);
+    expect(other.errors).toEqual([]);
+
+    await h.create();
+    const inFlight = await h.call(JANE, 'post', '/plan', '/plan', {
+      request: ordersRequest({ maxReplicas: 5 }),
+    });
+    expect(inFlight.res.status).toBe(409);
+    expect(inFlight.errors).toEqual([]);
   });
 
   it('refuses to validate a status the operation does not document', () => {

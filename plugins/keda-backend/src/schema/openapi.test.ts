@@ -97,7 +97,17 @@ describe('openapi.yaml', () => {
   it('describes GET /clusters', () => {
     expect(
       openApiResponseErrors('/clusters', '200', {
-        clusters: [{ cluster: 'a', synced: false, stale: true }],
+        clusters: [
+          { cluster: 'a', synced: false, stale: true },
+          {
+            cluster: 'b',
+            synced: true,
+            stale: false,
+            title: 'Production EU',
+            accountId: '111111111111',
+            region: 'eu-west-1',
+          },
+        ],
       }),
     ).toEqual([]);
   });

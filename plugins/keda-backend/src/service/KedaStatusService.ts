@@ -3,7 +3,9 @@ import { stringifyEntityRef, type Entity } from '@backstage/catalog-model';
 import type {
   EntityKedaStatus,
   KedaClusterCacheState,
+  KedaClusterInfo,
   KedaEvent,
+  KedaHistorySample,
   KedaProvenance,
   ScaledObjectStatus,
 } from '@internal/plugin-keda-common';
@@ -25,7 +27,8 @@ import {
   type StatusClusterFacts,
 } from '../status/buildScaledObjectStatus';
 import { entityObjectSelector, selects } from '../status/entitySelector';
-import { ScalingHistory } from '../status/history';
+import type { ScaledObjectKey, ScalingHistory } from '../status/history';
+import type { EntityStatusSignals } from './EntityStatusSignals';
 
 /**
  * Where provenance comes from beyond the ScaledObject's annotations: the
@@ -45,8 +48,13 @@ export interface KedaStatusServiceOptions {
   kubeConfigFor: (cluster: KedaClusterConfig) => KubeConfig;
   logger: LoggerService;
   eventsCacheTtlMs: number;
-  historyRetentionMs: number;
-  historyResolutionMs?: number;
+  /**
+   * Replicas and queue depth over time, in the plugin database (shared by
+   * all replicas, kept across restarts); fed here from watch events.
+   */
+  history: ScalingHistory;
+  /** Signals open cards when their entity's status changes; optional. */
+  statusSignals?: EntityStatusSignals;
   backoff?: BackoffOptions;
   provenance?: KedaProvenanceSource;
   now?: () => number;
@@ -63,7 +71,11 @@ const key = (
   cluster: string,
   namespace: string | undefined,
   name: string | undefined,
-) => `${cluster}/${namespace}/${name}`;
+): ScaledObjectKey => ({
+  cluster,
+  namespace: namespace ?? 'default',
+  name: name ?? '',
+});
 
 /**
  * The status side of the keda backend: one watch cache per cluster, history
@@ -79,11 +91,7 @@ export class KedaStatusService {
 
   constructor(private readonly options: KedaStatusServiceOptions) {
     this.now = options.now ?? Date.now;
-    this.history = new ScalingHistory({
-      retentionMs: options.historyRetentionMs,
-      resolutionMs: options.historyResolutionMs,
-      now: this.now,
-    });
+    this.history = options.history;
     for (const config of options.clusters) {
       const kubeConfig = options.kubeConfigFor(config);
       const cache = new ClusterWatchCache({
@@ -98,11 +106,23 @@ export class KedaStatusService {
           name: config.name,
           accountId: config.accountId,
           operatorRoleArn: config.operator.roleArn,
+          identity: config.identity,
+          operatorNamespace: config.operator.namespace,
+          operatorServiceAccount: config.operator.serviceAccount,
         },
         cache,
         events: kubeConfig.makeApiClient(CoreV1Api),
       };
-      cache.onChange(change => this.recordHistory(entry, change));
+      cache.onChange(change => {
+        const affected = this.affectedBy(entry, change);
+        this.recordHistory(entry, change, affected);
+        this.options.statusSignals?.changed(
+          affected.flatMap(so => [
+            so.metadata,
+            entry.cache.scaleTargetFor(so)?.object?.metadata ?? {},
+          ]),
+        );
+      });
       this.clusters.set(config.name, entry);
     }
     this.events = new EventsReader({
@@ -126,6 +146,7 @@ export class KedaStatusService {
   }
 
   async stop() {
+    this.options.statusSignals?.stop();
     await Promise.all([...this.clusters.values()].map(c => c.cache.stop()));
   }
 
@@ -133,11 +154,26 @@ export class KedaStatusService {
     return [...this.clusters.values()].map(c => c.cache.state());
   }
 
+  /**
+   * `GET /clusters`: each cluster's cache state with the facts a person
+   * picks it by (title, account, region), as configured.
+   */
+  clusterInfos(): KedaClusterInfo[] {
+    return [...this.clusters.values()].map(({ config, cache }) => ({
+      ...cache.state(),
+      ...(config.title ? { title: config.title } : {}),
+      ...(config.accountId ? { accountId: config.accountId } : {}),
+      ...(config.region ? { region: config.region } : {}),
+    }));
+  }
+
   async entityStatus(entity: Entity): Promise<EntityKedaStatus> {
     const entityRef = stringifyEntityRef(entity);
     const selector = entityObjectSelector(entity);
     const matched: Array<{ entry: ClusterEntry; so: ScaledObject }> = [];
     if (selector) {
+      // Someone looks at this entity: tell them when its status changes.
+      this.options.statusSignals?.follow(entityRef, selector);
       for (const entry of this.clusters.values()) {
         for (const so of entry.cache.scaledObjects()) {
           const target = entry.cache.scaleTargetFor(so);
@@ -156,21 +192,36 @@ export class KedaStatusService {
 
     // The only I/O: events, read before the snapshot so every cached
     // object below and the cluster states come from the same instant.
-    const events = await Promise.all(
-      matched.map(({ entry, so }) =>
-        this.events.read(
-          entry.config.name,
-          so.metadata.namespace ?? 'default',
-          [
-            { kind: 'ScaledObject', name: so.metadata.name! },
-            {
-              kind: 'HorizontalPodAutoscaler',
-              name: so.status?.hpaName ?? `keda-hpa-${so.metadata.name}`,
-            },
-          ],
+    const [events, histories] = await Promise.all([
+      Promise.all(
+        matched.map(({ entry, so }) =>
+          this.events.read(
+            entry.config.name,
+            so.metadata.namespace ?? 'default',
+            [
+              {
+                kind: 'ScaledObject',
+                name: so.metadata.name!,
+                uid: so.metadata.uid,
+              },
+              {
+                kind: 'HorizontalPodAutoscaler',
+                name: so.status?.hpaName ?? `keda-hpa-${so.metadata.name}`,
+                uid: entry.cache.hpaFor(so)?.metadata?.uid,
+              },
+            ],
+          ),
         ),
       ),
-    );
+      // The sparkline, from the plugin database: the same on every replica.
+      Promise.all(
+        matched.map(({ entry, so }) =>
+          this.history.get(
+            key(entry.config.name, so.metadata.namespace, so.metadata.name),
+          ),
+        ),
+      ),
+    ]);
 
     const scaledObjects: ScaledObjectStatus[] = matched.map(
       ({ entry, so }, i) => {
@@ -184,7 +235,7 @@ export class KedaStatusService {
                 o.metadata.namespace === namespace &&
                 o.metadata.name === so.metadata.name,
             ) ?? so;
-        return this.statusOf(entry, current, events[i]);
+        return this.statusOf(entry, current, events[i], histories[i]);
       },
     );
     const clusters = this.clusterStates();
@@ -218,7 +269,12 @@ export class KedaStatusService {
     };
   }
 
-  private statusOf(entry: ClusterEntry, so: ScaledObject, events: KedaEvent[]) {
+  private statusOf(
+    entry: ClusterEntry,
+    so: ScaledObject,
+    events: KedaEvent[],
+    history: KedaHistorySample[],
+  ) {
     const namespace = so.metadata.namespace ?? 'default';
     return buildScaledObjectStatus({
       cluster: entry.facts,
@@ -228,40 +284,51 @@ export class KedaStatusService {
       findTriggerAuthentication: (kind, name) =>
         entry.cache.triggerAuthentication(kind, name, namespace),
       events,
-      history: this.history.get(
-        key(entry.config.name, namespace, so.metadata.name),
-      ),
+      history,
     });
   }
 
-  /** Finds the ScaledObjects a change affects and records their replicas and depth. */
-  private recordHistory(entry: ClusterEntry, change: ClusterChange) {
+  /** The ScaledObjects a watch change concerns (a deleted one included). */
+  private affectedBy(
+    entry: ClusterEntry,
+    change: ClusterChange,
+  ): ScaledObject[] {
     const ns = change.object.metadata?.namespace;
-    let affected: ScaledObject[] = [];
-    if (change.kind === 'ScaledObject') {
-      if (change.deleted) {
-        this.history.forget(
-          key(entry.config.name, ns, change.object.metadata.name),
-        );
-        return;
-      }
-      affected = [change.object];
-    } else if (change.kind === 'HorizontalPodAutoscaler') {
+    if (change.kind === 'ScaledObject') return [change.object];
+    if (change.kind === 'HorizontalPodAutoscaler') {
       const owner = change.object.metadata?.labels?.[SCALED_OBJECT_NAME_LABEL];
-      affected = entry.cache
+      return entry.cache
         .scaledObjects()
         .filter(
           so => so.metadata.namespace === ns && so.metadata.name === owner,
         );
-    } else {
-      affected = entry.cache
-        .scaledObjects()
-        .filter(
-          so =>
-            so.metadata.namespace === ns &&
-            so.spec.scaleTargetRef.name === change.object.metadata?.name &&
-            (so.spec.scaleTargetRef.kind ?? 'Deployment') === change.kind,
-        );
+    }
+    return entry.cache
+      .scaledObjects()
+      .filter(
+        so =>
+          so.metadata.namespace === ns &&
+          so.spec.scaleTargetRef.name === change.object.metadata?.name &&
+          (so.spec.scaleTargetRef.kind ?? 'Deployment') === change.kind,
+      );
+  }
+
+  /** Records the replicas and depth of the ScaledObjects a change affects. */
+  private recordHistory(
+    entry: ClusterEntry,
+    change: ClusterChange,
+    affected: ScaledObject[],
+  ) {
+    if (change.kind === 'ScaledObject' && change.deleted) {
+      const gone = key(
+        entry.config.name,
+        change.object.metadata.namespace,
+        change.object.metadata.name,
+      );
+      this.history
+        .forget(gone)
+        .catch(e => this.historyFailed('forget the history of', gone, e));
+      return;
     }
     for (const so of affected) {
       const hpa = entry.cache.hpaFor(so);
@@ -276,11 +343,22 @@ export class KedaStatusService {
       });
       const values = historyValues(status);
       if (values.replicas !== undefined || values.queueDepth !== undefined) {
-        this.history.record(
-          key(entry.config.name, so.metadata.namespace, so.metadata.name),
-          values,
+        const series = key(
+          entry.config.name,
+          so.metadata.namespace,
+          so.metadata.name,
         );
+        this.history
+          .record(series, values)
+          .catch(e => this.historyFailed('record the history of', series, e));
       }
     }
+  }
+
+  /** A lost sample is a gap in a sparkline, not a reason to stop watching. */
+  private historyFailed(what: string, so: ScaledObjectKey, error: unknown) {
+    this.options.logger.warn(
+      `Could not ${what} ScaledObject ${so.cluster}/${so.namespace}/${so.name}: ${error}`,
+    );
   }
 }

@@ -74,8 +74,14 @@ async function app(
     catalog: catalog(),
     status: {
       entityStatus,
-      clusterStates: () => [
-        { cluster: 'demo-eks', synced: true, stale: false },
+      clusterInfos: () => [
+        {
+          cluster: 'demo-eks',
+          synced: true,
+          stale: false,
+          accountId: '111111111111',
+          region: 'eu-west-1',
+        },
       ],
     },
   });
@@ -117,7 +123,15 @@ describe('keda status router', () => {
       .set('Authorization', mockCredentials.service.header());
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
-      clusters: [{ cluster: 'demo-eks', synced: true, stale: false }],
+      clusters: [
+        {
+          cluster: 'demo-eks',
+          synced: true,
+          stale: false,
+          accountId: '111111111111',
+          region: 'eu-west-1',
+        },
+      ],
     });
   });
 

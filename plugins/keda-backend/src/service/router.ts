@@ -20,7 +20,7 @@ export interface RouterOptions {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
   catalog: CatalogService;
-  status: Pick<KedaStatusService, 'entityStatus' | 'clusterStates'>;
+  status: Pick<KedaStatusService, 'entityStatus' | 'clusterInfos'>;
 }
 
 function entityRefParam(req: express.Request): string {
@@ -89,7 +89,7 @@ export async function createRouter(
 
   router.get('/clusters', async (req, res) => {
     await authorizeStatusRead(await callerCredentials(req));
-    res.json({ clusters: status.clusterStates() });
+    res.json({ clusters: status.clusterInfos() });
   });
 
   router.use(

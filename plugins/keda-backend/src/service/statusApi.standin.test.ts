@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  TestDatabases,
+} from '@backstage/backend-test-utils';
 import type { BackstageCredentials } from '@backstage/backend-plugin-api';
 import type { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
@@ -22,6 +26,9 @@ import {
   startCountingProxy,
   type CountingProxy,
 } from '../__testUtils__/countingProxy';
+import { migrateKedaRequestStore } from '../requests/KedaRequestStore';
+import { ScalingHistory } from '../status/history';
+import { EntityStatusSignals } from './EntityStatusSignals';
 import { KedaStatusService } from './KedaStatusService';
 import { createRouter } from './router';
 
@@ -246,6 +253,8 @@ let standIn: KubernetesStandIn;
 let proxy: CountingProxy;
 let service: KedaStatusService;
 let app: express.Express;
+/** channels of the status signals published */
+let statusSignalChannels: string[];
 
 function getStatus(user = 'user:default/developer') {
   return request(app)
@@ -268,6 +277,8 @@ function waitForSync() {
     return s;
   }, 10_000);
 }
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 
 describe('keda status API against the Kubernetes stand-in', () => {
   beforeEach(async () => {
@@ -299,13 +310,30 @@ describe('keda status API against the Kubernetes stand-in', () => {
         },
       }),
     );
+    statusSignalChannels = [];
     service = new KedaStatusService({
+      statusSignals: new EntityStatusSignals({
+        signals: {
+          publish: async ({ channel }) => {
+            statusSignalChannels.push(channel);
+          },
+        },
+        logger: mockServices.logger.mock(),
+        coalesceMs: 10,
+      }),
       clusters: keda.clusters,
       kubeConfigFor: createClusterKubeConfig,
       logger: mockServices.logger.mock(),
       eventsCacheTtlMs: 10_000,
-      historyRetentionMs: 24 * 3600_000,
-      historyResolutionMs: 1,
+      history: await (async () => {
+        const db = await databases.init('SQLITE_3');
+        await migrateKedaRequestStore(db);
+        return new ScalingHistory({
+          db,
+          retentionMs: 24 * 3600_000,
+          resolutionMs: 1,
+        });
+      })(),
       backoff: { initialMs: 50, maxMs: 400 },
     });
     service.start();
@@ -391,15 +419,25 @@ describe('keda status API against the Kubernetes stand-in', () => {
       2_000,
     );
 
+    statusSignalChannels.length = 0;
     setHpa(standIn, '6', 4);
     const s = await eventually(async () => {
       const current = await status();
       expect(current.scaledObjects[0].triggers[0].estimatedQueueDepth).toBe(24);
+      // The history recorded the depth change from the watch events (in
+      // the database: the write follows the event).
+      expect(current.scaledObjects[0].history.map(h => h.queueDepth)).toContain(
+        24,
+      );
       return current;
     }, 2_000);
     expect(s.scaledObjects[0].hpa?.currentReplicas).toBe(4);
-    // The history recorded the depth change from the watch events.
-    expect(s.scaledObjects[0].history.map(h => h.queueDepth)).toContain(24);
+    // The card asked for the entity's status, so the change was signalled.
+    await eventually(async () => {
+      expect(statusSignalChannels).toContain(
+        'keda:status:component:default/orders-worker',
+      );
+    }, 2_000);
   });
 
   it('answers N steady-state reads with no list or get requests for cached kinds', async () => {

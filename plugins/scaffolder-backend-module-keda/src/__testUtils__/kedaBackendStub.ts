@@ -364,6 +364,7 @@ export async function startKedaBackendStub(
           taskId: update.taskId,
           roleArns: update.roleArns,
           error: update.error,
+          verification: update.verification,
         };
         send(200, record);
         return;

@@ -170,6 +170,43 @@ describe('request actions against the keda backend contract', () => {
     );
   });
 
+  it('sends the role chain verification with the progress report', async () => {
+    await runAction(record, {
+      request: ordersRequest,
+      externalId: EXTERNAL_ID,
+    });
+    const verification = {
+      ok: true,
+      checks: [
+        {
+          check: 'simulate-scaler-permissions',
+          subject: ORDERS_SCALER_ROLE_ARN,
+          outcome: 'pass',
+          detail: 'sqs:GetQueueAttributes allowed',
+        },
+        {
+          check: 'access-analyzer-validate-policy',
+          subject: 'scaler trust policy',
+          outcome: 'warning',
+          detail: 'could not run: missing access-analyzer:ValidatePolicy',
+        },
+      ],
+    };
+    await runAction(
+      progress,
+      {
+        id: 'req-0001',
+        state: 'provisioned',
+        roleArns: { scaler: ORDERS_SCALER_ROLE_ARN },
+        verification,
+      },
+      { taskId: 'task-9' },
+    );
+    expect(stub.records.get('req-0001')!.provisioning?.verification).toEqual(
+      verification,
+    );
+  });
+
   it('names the missing record', async () => {
     await expect(runAction(get, { id: 'req-9999' })).rejects.toThrow(
       'keda backend: GET /requests/req-9999 answered 404 Not Found: No request req-9999',

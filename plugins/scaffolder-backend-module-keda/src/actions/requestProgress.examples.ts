@@ -17,6 +17,7 @@ export const examples: TemplateExample[] = [
               scaler:
                 'arn:aws:iam::222222222222:role/keda/keda-sqs-demo-eks-orders-orders-worker',
             },
+            verification: '${{ steps.scalerRole.output.verification }}',
           },
         },
       ],

@@ -1,5 +1,6 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { KedaRequestsClient } from '../lib/kedaRequestsClient';
+import { verificationSchema } from '../lib/schemas';
 import { examples } from './requestProgress.examples';
 
 /** Action id of {@link createKedaRequestProgressAction}. */
@@ -8,7 +9,8 @@ export const KEDA_REQUEST_PROGRESS_ACTION_ID = 'keda:request:progress';
 /**
  * `keda:request:progress`: reports provisioning progress (provisioning,
  * provisioned with the role ARNs, failed with the error) to the request
- * record, as the task's initiator.
+ * record, as the task's initiator, with the role chain's verification by
+ * `keda:aws:scaler-role:ensure` for the request page.
  */
 export function createKedaRequestProgressAction(options: {
   client: KedaRequestsClient;
@@ -39,6 +41,12 @@ export function createKedaRequestProgressAction(options: {
             .string()
             .optional()
             .describe('Why provisioning failed (state failed)'),
+        verification: z =>
+          verificationSchema(z)
+            .optional()
+            .describe(
+              "The role chain's verification, the `verification` output of keda:aws:scaler-role:ensure; shown on the request page",
+            ),
       },
       output: {
         state: z => z.string().describe('The state the record is in now'),
@@ -61,6 +69,7 @@ export function createKedaRequestProgressAction(options: {
                 taskId: ctx.task.id,
                 roleArns: ctx.input.roleArns,
                 error: ctx.input.error,
+                verification: ctx.input.verification,
               },
               credentials,
             )

@@ -42,6 +42,7 @@ export async function startRequestsApp(
     ),
   };
   const notifications = { send: jest.fn(async () => {}) };
+  const signals = { publish: jest.fn(async (_signal: unknown) => {}) };
   const auditEvents: Array<{ eventId: string; outcome: string }> = [];
   const auditor = mockServices.auditor.mock({
     createEvent: jest.fn(async ({ eventId }: { eventId: string }) => ({
@@ -70,6 +71,7 @@ export async function startRequestsApp(
     },
     launcher,
     notifications,
+    signals,
     auditor,
     logger: mockServices.logger.mock(),
     now: options.now,
@@ -91,6 +93,7 @@ export async function startRequestsApp(
     launcher,
     launches,
     notifications,
+    signals,
     auditEvents,
   };
 }

@@ -7,14 +7,13 @@ import {
   StructuredMetadataTable,
 } from '@backstage/core-components';
 import { ResponseError } from '@backstage/errors';
-import { identityApiRef, useApi } from '@backstage/frontend-plugin-api';
-import { usePermission } from '@backstage/plugin-permission-react';
 import {
-  kedaIamProvisionPermission,
-  kedaRequestApprovePermission,
+  isFinalRequestState,
+  KEDA_REQUESTS_SIGNAL_CHANNEL,
   scaffolderTaskPagePath,
   type Finding,
   type KedaRequestRecord,
+  type KedaRequestSignal,
 } from '@internal/plugin-keda-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
@@ -22,18 +21,22 @@ import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
 import { Alert } from '@material-ui/lab';
 import { useState } from 'react';
-import useAsync from 'react-use/esm/useAsync';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { describeError } from '../../lib/describeError';
+import { useSignalRefresh } from '../../lib/useSignalRefresh';
 import { pullRequestLabel } from '../EntityKedaScalingCard/Provenance';
 import { DecisionDialog, type CommentedDecision } from './DecisionDialog';
 import { RequestStateChip } from './RequestStateChip';
+import { RoleChainVerification } from './RoleChainVerification';
 import {
   availableActions,
   decisionLabel,
   requestStateView,
 } from './requestState';
-import { requestDetailPath } from './KedaRequestsList';
+import {
+  REQUESTS_POLL_FALLBACK_MS,
+  requestDetailPath,
+} from './KedaRequestsList';
 import { useKedaRequestsApi } from './useKedaRequestsApi';
 
 function formatTime(iso: string): string {
@@ -231,22 +234,14 @@ function DecisionLog(props: { record: KedaRequestRecord }) {
 
 /**
  * One request: summary, guardrail findings, the plan, the decision log and
- * the decisions the signed-in user may take.
+ * the decisions the signed-in user may take (as the backend says, in the
+ * record's `allowedActions`). It follows changes made elsewhere (another
+ * approver, the provisioning task) through the backend's `keda:requests`
+ * signal, or by slow polling where the app has no signals.
  */
 export function KedaRequestDetail(props: { id: string; listPath: string }) {
   const { id, listPath } = props;
   const api = useKedaRequestsApi();
-  const identityApi = useApi(identityApiRef);
-  const { allowed: canApprove } = usePermission({
-    permission: kedaRequestApprovePermission,
-  });
-  const { allowed: canProvision } = usePermission({
-    permission: kedaIamProvisionPermission,
-  });
-  const identity = useAsync(
-    () => identityApi.getBackstageIdentity(),
-    [identityApi],
-  );
 
   // The record shown: the last fetch, or the answer of the last decision
   // (the backend returns the updated record, so no second round trip).
@@ -257,6 +252,19 @@ export function KedaRequestDetail(props: { id: string; listPath: string }) {
     return record;
   }, [api, id]);
   const record = updated ?? fetched.value;
+  const retryFetch = fetched.retry;
+
+  useSignalRefresh<KedaRequestSignal>(
+    KEDA_REQUESTS_SIGNAL_CHANNEL,
+    message => {
+      if (!message || message.requestId === id) retryFetch();
+    },
+    {
+      fallbackIntervalMs: REQUESTS_POLL_FALLBACK_MS,
+      // A request in a final state does not change any more.
+      enabled: !record || !isFinalRequestState(record.state),
+    },
+  );
 
   const [dialog, setDialog] = useState<CommentedDecision>();
   const [busy, setBusy] = useState(false);
@@ -273,12 +281,7 @@ export function KedaRequestDetail(props: { id: string; listPath: string }) {
   }
   if (!record) return null;
 
-  const actions = availableActions({
-    record,
-    userEntityRef: identity.value?.userEntityRef,
-    canApprove,
-    canProvision,
-  });
+  const actions = availableActions(record);
 
   const run = async (
     action: CommentedDecision | 'retry',
@@ -473,6 +476,12 @@ export function KedaRequestDetail(props: { id: string; listPath: string }) {
       <Grid item xs={12} md={6}>
         <Guardrails record={record} />
       </Grid>
+      {(record.provisioning?.verification ||
+        record.state === 'provisioned') && (
+        <Grid item xs={12}>
+          <RoleChainVerification record={record} />
+        </Grid>
+      )}
       <Grid item xs={12}>
         <DecisionLog record={record} />
       </Grid>

@@ -6,6 +6,7 @@ import {
 } from '@backstage/core-components';
 import {
   KEDA_REQUEST_STATES,
+  KEDA_REQUESTS_SIGNAL_CHANNEL,
   type KedaRequestRecord,
   type KedaRequestListFilter,
   type KedaRequestState,
@@ -17,6 +18,7 @@ import RefreshIcon from '@material-ui/icons/Refresh';
 import { useMemo, useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import useDebounce from 'react-use/esm/useDebounce';
+import { useSignalRefresh } from '../../lib/useSignalRefresh';
 import { pullRequestLabel } from '../EntityKedaScalingCard/Provenance';
 import { RequestStateChip } from './RequestStateChip';
 import { requestStateView } from './requestState';
@@ -85,13 +87,20 @@ function requestColumns(basePath: string): TableColumn<KedaRequestRecord>[] {
   ];
 }
 
+/**
+ * How often the requests pages ask again when the app has no signals
+ * (`@backstage/plugin-signals`); with signals they refetch on each change.
+ */
+export const REQUESTS_POLL_FALLBACK_MS = 30_000;
+
 /** Typing in a filter field waits this long before asking the backend. */
 const FILTER_DEBOUNCE_MS = 400;
 
 /**
  * The request list with its filters (state, team, cluster). The filters go
  * to the backend (`GET /requests?state=&team=&cluster=`), so a long history
- * is not fetched just to be filtered here.
+ * is not fetched just to be filtered here. It reloads when the backend
+ * signals a change on `keda:requests` (slow polling without signals).
  */
 export function KedaRequestsList(props: { basePath: string }) {
   const { basePath } = props;
@@ -121,6 +130,10 @@ export function KedaRequestsList(props: { basePath: string }) {
     () => api.listRequests(filter),
     [api, filter],
   );
+  // Any request may have entered or left the filter: reload the list.
+  useSignalRefresh(KEDA_REQUESTS_SIGNAL_CHANNEL, () => retry(), {
+    fallbackIntervalMs: REQUESTS_POLL_FALLBACK_MS,
+  });
 
   return (
     <>
@@ -179,7 +192,8 @@ export function KedaRequestsList(props: { basePath: string }) {
       ) : (
         <Table<KedaRequestRecord>
           title="KEDA requests"
-          isLoading={loading}
+          // A reload keeps the rows on screen instead of a spinner.
+          isLoading={loading && !value}
           columns={columns}
           data={value ?? []}
           options={{

@@ -10,8 +10,7 @@ import {
   requestsApi,
 } from './__testUtils__/pageTestUtils';
 
-// Developer's view (no approve / provision permission); see testUtils for
-// why it is a file of its own.
+// Developer's view (the backend allows no approve, reject or retry).
 
 jest.setTimeout(30_000);
 const SLOW = { timeout: 15_000 };
@@ -22,7 +21,6 @@ describe('KedaRequestsPage for a developer', () => {
     await renderPage(api, {
       path: detailPath('req-orders'),
       user: 'user:default/someone.else',
-      role: 'developer',
     });
 
     await screen.findByRole(
@@ -42,11 +40,10 @@ describe('KedaRequestsPage for a developer', () => {
   });
 
   it('offers withdraw to the requester only, and withdraws', async () => {
-    const api = requestsApi([requestRecord()]);
+    const api = requestsApi([requestRecord({ allowedActions: ['withdraw'] })]);
     await renderPage(api, {
       path: detailPath('req-orders'),
       user: JANE,
-      role: 'developer',
     });
 
     await userEvent.click(
@@ -69,7 +66,7 @@ describe('KedaRequestsPage for a developer', () => {
 
   it('lists requests for a developer too', async () => {
     const api = requestsApi([requestRecord()]);
-    await renderPage(api, { user: JANE, role: 'developer' });
+    await renderPage(api, { user: JANE });
     expect(
       await screen.findByRole(
         'link',

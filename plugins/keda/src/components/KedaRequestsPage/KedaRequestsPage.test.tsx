@@ -1,21 +1,32 @@
 import { ResponseError } from '@backstage/errors';
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import type { KedaRequestAction } from '@internal/plugin-keda-common';
+import {
+  act,
+  fireEvent,
+  screen,
+  waitFor,
+  within,
+} from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import {
   JANE,
   SAM,
   TEAM_ORDERS,
   requestRecord,
+  roleChainVerification,
 } from './__testUtils__/requestRecords';
 import {
   conflict,
   detailPath,
+  fakeSignals,
   renderPage,
   requestsApi,
 } from './__testUtils__/pageTestUtils';
 
-// Approver's view (keda.request.approve and keda.iam.provision allowed); the
-// developer's view is in KedaRequestsPage.requester.test.tsx.
+// Approver's view (the backend allows approve and reject on pending
+// requests); the developer's view is in KedaRequestsPage.requester.test.tsx.
+
+const APPROVER: KedaRequestAction[] = ['approve', 'reject'];
 
 // A whole test app renders in seconds on a busy 2-core CI box.
 jest.setTimeout(30_000);
@@ -23,7 +34,7 @@ const SLOW = { timeout: 15_000 };
 
 describe('KedaRequestsPage: list', () => {
   it('lists requests with entity, requester, cluster, queue, state in words, creation time and pull request', async () => {
-    const record = requestRecord();
+    const record = requestRecord({ allowedActions: APPROVER });
     const api = requestsApi([
       record,
       requestRecord({
@@ -32,7 +43,7 @@ describe('KedaRequestsPage: list', () => {
         state: 'failed',
       }),
     ]);
-    await renderPage(api, { user: SAM, role: 'approver' });
+    await renderPage(api, { user: SAM });
 
     const table = await screen.findByRole('table', {}, SLOW);
     const link = await within(table).findByRole('link', {
@@ -65,8 +76,8 @@ describe('KedaRequestsPage: list', () => {
   });
 
   it('asks the backend again with the state, team and cluster filters', async () => {
-    const api = requestsApi([requestRecord()]);
-    await renderPage(api, { user: SAM, role: 'approver' });
+    const api = requestsApi([requestRecord({ allowedActions: APPROVER })]);
+    await renderPage(api, { user: SAM });
     await screen.findByRole(
       'link',
       { name: 'component:default/orders-worker' },
@@ -98,7 +109,7 @@ describe('KedaRequestsPage: list', () => {
   });
 
   it('says so when no request matches', async () => {
-    await renderPage(requestsApi([]), { user: SAM, role: 'approver' });
+    await renderPage(requestsApi([]), { user: SAM });
     expect(
       await screen.findByText(
         'No KEDA requests match these filters.',
@@ -123,7 +134,6 @@ describe('KedaRequestsPage: detail', () => {
     await renderPage(api, {
       path: detailPath('req-orders'),
       user: SAM,
-      role: 'approver',
     });
 
     expect(
@@ -196,11 +206,10 @@ describe('KedaRequestsPage: detail', () => {
   });
 
   it('approve: dialog, comment sent to the API, refreshed state and log', async () => {
-    const api = requestsApi([requestRecord()]);
+    const api = requestsApi([requestRecord({ allowedActions: APPROVER })]);
     await renderPage(api, {
       path: detailPath('req-orders'),
       user: SAM,
-      role: 'approver',
     });
 
     await userEvent.click(
@@ -240,11 +249,10 @@ describe('KedaRequestsPage: detail', () => {
   });
 
   it('reject: refuses to send without a reason, then sends the reason', async () => {
-    const api = requestsApi([requestRecord()]);
+    const api = requestsApi([requestRecord({ allowedActions: APPROVER })]);
     await renderPage(api, {
       path: detailPath('req-orders'),
       user: SAM,
-      role: 'approver',
     });
 
     await userEvent.click(
@@ -280,23 +288,47 @@ describe('KedaRequestsPage: detail', () => {
   });
 
   it('does not offer withdraw to an approver who did not request it', async () => {
-    await renderPage(requestsApi([requestRecord()]), {
-      path: detailPath('req-orders'),
-      user: SAM,
-      role: 'approver',
-    });
+    await renderPage(
+      requestsApi([requestRecord({ allowedActions: APPROVER })]),
+      {
+        path: detailPath('req-orders'),
+        user: SAM,
+      },
+    );
     await screen.findByRole('button', { name: 'Approve' }, SLOW);
     expect(
       screen.queryByRole('button', { name: 'Withdraw' }),
     ).not.toBeInTheDocument();
   });
 
+  it("offers only what the backend allows: no approve on the approver's own request when self-approval is off", async () => {
+    // The backend's answer for SAM on SAM's own request with
+    // keda.approvals.allowSelfApproval off.
+    const record = requestRecord({
+      requester: SAM,
+      allowedActions: ['reject', 'withdraw'],
+    });
+    await renderPage(requestsApi([record]), {
+      path: detailPath('req-orders'),
+      user: SAM,
+    });
+    const decisions = await screen.findByRole(
+      'group',
+      { name: 'Decisions' },
+      SLOW,
+    );
+    expect(
+      within(decisions)
+        .getAllByRole('button')
+        .map(b => b.textContent),
+    ).toEqual(['Reject', 'Withdraw']);
+  });
+
   it('works by keyboard: the dialog focuses the comment field and submits from the keyboard', async () => {
-    const api = requestsApi([requestRecord()]);
+    const api = requestsApi([requestRecord({ allowedActions: APPROVER })]);
     await renderPage(api, {
       path: detailPath('req-orders'),
       user: SAM,
-      role: 'approver',
     });
 
     const reject = await screen.findByRole('button', { name: 'Reject' }, SLOW);
@@ -323,11 +355,11 @@ describe('KedaRequestsPage: detail', () => {
   });
 
   it('shows a 409 as "someone else decided first" and reloads the request', async () => {
-    const records = [requestRecord()];
+    const records = [requestRecord({ allowedActions: APPROVER })];
     const api = requestsApi(records);
     api.approveRequest.mockImplementation(async () => {
       // Meanwhile another approver rejected it.
-      records[0] = { ...records[0], state: 'rejected' };
+      records[0] = { ...records[0], state: 'rejected', allowedActions: [] };
       throw await conflict(
         "KEDA request 'req-orders' is rejected (rejected by user:default/kim at 2026-11-28T06:59:00.000Z); it cannot become approved from there (only from pending). Reload the request to see the current state",
       );
@@ -335,7 +367,6 @@ describe('KedaRequestsPage: detail', () => {
     await renderPage(api, {
       path: detailPath('req-orders'),
       user: SAM,
-      role: 'approver',
     });
 
     await userEvent.click(
@@ -368,13 +399,15 @@ describe('KedaRequestsPage: detail', () => {
   });
 
   it('offers retry on a failed request to approvers and shows the failure', async () => {
-    const record = requestRecord({ state: 'failed' });
+    const record = requestRecord({
+      state: 'failed',
+      allowedActions: ['retry'],
+    });
     record.provisioning = { error: 'AccessDenied: iam:CreateRole' };
     const api = requestsApi([record]);
     await renderPage(api, {
       path: detailPath('req-orders'),
       user: SAM,
-      role: 'approver',
     });
 
     expect(
@@ -391,18 +424,91 @@ describe('KedaRequestsPage: detail', () => {
     );
   });
 
+  it('shows the role chain verification of the provisioning run: overall result, each check, warnings explained', async () => {
+    const record = requestRecord({ state: 'provisioned' });
+    const verification = roleChainVerification(record);
+    record.provisioning = {
+      taskId: 'task-7',
+      roleArns: { scaler: record.plan.scalerRole.arn },
+      verification,
+    };
+    await renderPage(requestsApi([record]), {
+      path: detailPath('req-orders'),
+      user: SAM,
+    });
+
+    const table = await screen.findByRole(
+      'table',
+      { name: 'Role chain verification' },
+      SLOW,
+    );
+    expect(screen.getByTestId('keda-verification-status')).toHaveTextContent(
+      'Verified: 1 of 2 checks passed, 1 with a warning.',
+    );
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows.map(r => r.getAttribute('data-outcome'))).toEqual([
+      'pass',
+      'warning',
+    ]);
+    verification.checks.forEach((check, i) => {
+      const cells = within(rows[i]).getAllByRole('cell');
+      expect(cells.map(c => c.textContent)).toEqual([
+        { pass: 'Pass', warning: 'Warning', fail: 'Fail' }[check.outcome],
+        check.check,
+        check.subject,
+        check.detail,
+      ]);
+    });
+    expect(
+      screen.getByText(/a warning means a check could not run/i),
+    ).toHaveTextContent('access-analyzer:ValidatePolicy');
+  });
+
+  it('says when the role chain verification failed', async () => {
+    const record = requestRecord({ state: 'failed' });
+    record.provisioning = {
+      taskId: 'task-7',
+      error: 'role chain verification failed',
+      verification: roleChainVerification(record, 'fail'),
+    };
+    await renderPage(requestsApi([record]), {
+      path: detailPath('req-orders'),
+      user: SAM,
+    });
+
+    expect(
+      await screen.findByTestId('keda-verification-status', {}, SLOW),
+    ).toHaveTextContent('Verification failed: 1 of 2 checks failed.');
+    expect(
+      screen.getByText(/sqs:GetQueueAttributes on .*: implicitDeny/),
+    ).toBeInTheDocument();
+  });
+
+  it('shows no verification section before provisioning', async () => {
+    await renderPage(requestsApi([requestRecord({ state: 'provisioning' })]), {
+      path: detailPath('req-orders'),
+      user: SAM,
+    });
+    expect(
+      await screen.findByRole('table', { name: 'Decision history' }, SLOW),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByRole('table', { name: 'Role chain verification' }),
+    ).not.toBeInTheDocument();
+  });
+
   it('says when an approval was recorded but provisioning could not start', async () => {
-    const records = [requestRecord()];
+    const records = [requestRecord({ allowedActions: APPROVER })];
     const api = requestsApi(records);
     api.approveRequest.mockImplementation(async () => ({
       ...records[0],
       state: 'failed',
       provisioning: { error: 'template keda-provision-request not found' },
+      allowedActions: ['retry'],
     }));
     await renderPage(api, {
       path: detailPath('req-orders'),
       user: SAM,
-      role: 'approver',
     });
 
     await userEvent.click(
@@ -423,7 +529,9 @@ describe('KedaRequestsPage: detail', () => {
   });
 
   it('shows what the backend said when a decision is refused (403)', async () => {
-    const api = requestsApi([requestRecord({ requester: SAM })]);
+    const api = requestsApi([
+      requestRecord({ requester: SAM, allowedActions: APPROVER }),
+    ]);
     api.approveRequest.mockRejectedValue(
       await ResponseError.fromResponse(
         new Response(
@@ -446,7 +554,6 @@ describe('KedaRequestsPage: detail', () => {
     await renderPage(api, {
       path: detailPath('req-orders'),
       user: SAM,
-      role: 'approver',
     });
 
     await userEvent.click(
@@ -475,12 +582,92 @@ describe('KedaRequestsPage: detail', () => {
     await renderPage(api, {
       path: detailPath('nope'),
       user: SAM,
-      role: 'approver',
     });
     expect(
       await screen.findByText(
         'Could not load KEDA request nope',
         { exact: false },
+        SLOW,
+      ),
+    ).toBeInTheDocument();
+  });
+});
+
+describe('KedaRequestsPage: following changes', () => {
+  it('refetches the request shown when the backend signals its change', async () => {
+    const records = [requestRecord({ state: 'provisioning' })];
+    const api = requestsApi(records);
+    const signals = fakeSignals();
+    await renderPage(api, {
+      path: detailPath('req-orders'),
+      user: JANE,
+      signals: signals.api,
+    });
+    await waitFor(
+      () =>
+        expect(
+          screen.getAllByTestId('keda-request-state')[0],
+        ).toHaveTextContent('Provisioning'),
+      SLOW,
+    );
+    await waitFor(() =>
+      expect(signals.subscriberCount('keda:requests')).toBe(1),
+    );
+    expect(api.getRequest).toHaveBeenCalledTimes(1);
+
+    // Another request changed: nothing to fetch.
+    act(() => signals.emit('keda:requests', { requestId: 'req-other' }));
+    // The provisioning task finished: the backend says so.
+    records[0] = { ...records[0], state: 'provisioned' };
+    act(() => signals.emit('keda:requests', { requestId: 'req-orders' }));
+
+    await waitFor(() =>
+      expect(screen.getAllByTestId('keda-request-state')[0]).toHaveTextContent(
+        'Provisioned',
+      ),
+    );
+    expect(api.getRequest).toHaveBeenCalledTimes(2);
+  });
+
+  it('stops listening once the request is in a final state', async () => {
+    const api = requestsApi([requestRecord({ state: 'rejected' })]);
+    const signals = fakeSignals();
+    await renderPage(api, {
+      path: detailPath('req-orders'),
+      user: JANE,
+      signals: signals.api,
+    });
+    await screen.findByRole(
+      'heading',
+      { name: 'component:default/orders-worker' },
+      SLOW,
+    );
+    expect(signals.subscriberCount('keda:requests')).toBe(0);
+  });
+
+  it('reloads the list when any request changes', async () => {
+    const records = [requestRecord()];
+    const api = requestsApi(records);
+    const signals = fakeSignals();
+    await renderPage(api, { user: SAM, signals: signals.api });
+    await screen.findByRole(
+      'link',
+      { name: 'component:default/orders-worker' },
+      SLOW,
+    );
+    await waitFor(() =>
+      expect(signals.subscriberCount('keda:requests')).toBe(1),
+    );
+    expect(api.listRequests).toHaveBeenCalledTimes(1);
+    records.push(
+      requestRecord({ id: 'req-billing', workload: 'billing-worker' }),
+    );
+    act(() => signals.emit('keda:requests', { requestId: 'req-billing' }));
+    await waitFor(() => expect(api.listRequests).toHaveBeenCalledTimes(2));
+    expect(
+      await screen.findByRole(
+        'link',
+        { name: 'component:default/billing-worker' },
         SLOW,
       ),
     ).toBeInTheDocument();

@@ -5,9 +5,6 @@ import {
   requestStateView,
 } from './requestState';
 
-const JANE = 'user:default/jane.doe';
-const SAM = 'user:default/sam.approver';
-
 describe('requestStateView', () => {
   it('has a label and a description for every state of the backend', () => {
     for (const state of KEDA_REQUEST_STATES) {
@@ -35,71 +32,25 @@ describe('decisionLabel', () => {
 });
 
 describe('availableActions', () => {
-  it('offers approve and reject on a pending request to an approver, not withdraw', () => {
+  it('offers the decisions the backend allows, and only those', () => {
+    expect(availableActions({ allowedActions: ['approve', 'reject'] })).toEqual(
+      { approve: true, reject: true, withdraw: false, retry: false },
+    );
+    // e.g. an approver's own request while self-approval is off
     expect(
-      availableActions({
-        record: { state: 'pending', requester: JANE },
-        userEntityRef: SAM,
-        canApprove: true,
-        canProvision: true,
-      }),
-    ).toEqual({ approve: true, reject: true, withdraw: false, retry: false });
+      availableActions({ allowedActions: ['reject', 'withdraw'] }),
+    ).toEqual({ approve: false, reject: true, withdraw: true, retry: false });
+    expect(availableActions({ allowedActions: ['retry'] })).toEqual({
+      approve: false,
+      reject: false,
+      withdraw: false,
+      retry: true,
+    });
   });
 
-  it('offers only withdraw to the requester without the approve permission', () => {
-    expect(
-      availableActions({
-        record: { state: 'pending', requester: JANE },
-        userEntityRef: JANE,
-        canApprove: false,
-        canProvision: false,
-      }),
-    ).toEqual({ approve: false, reject: false, withdraw: true, retry: false });
-  });
-
-  it('offers nothing once a request has been decided', () => {
-    for (const state of ['approved', 'rejected', 'withdrawn'] as const) {
-      expect(
-        Object.values(
-          availableActions({
-            record: { state, requester: JANE },
-            userEntityRef: JANE,
-            canApprove: true,
-            canProvision: true,
-          }),
-        ).some(Boolean),
-      ).toBe(false);
+  it('offers nothing when the backend allows nothing or did not say', () => {
+    for (const record of [{ allowedActions: [] }, {}]) {
+      expect(Object.values(availableActions(record)).some(Boolean)).toBe(false);
     }
-  });
-
-  it('offers retry on a failed request only with the provision permission', () => {
-    const failed = { state: 'failed' as const, requester: JANE };
-    expect(
-      availableActions({
-        record: failed,
-        userEntityRef: SAM,
-        canApprove: true,
-        canProvision: true,
-      }).retry,
-    ).toBe(true);
-    expect(
-      availableActions({
-        record: failed,
-        userEntityRef: SAM,
-        canApprove: true,
-        canProvision: false,
-      }).retry,
-    ).toBe(false);
-  });
-
-  it('does not offer withdraw while the identity is still unknown', () => {
-    expect(
-      availableActions({
-        record: { state: 'pending', requester: JANE },
-        userEntityRef: undefined,
-        canApprove: false,
-        canProvision: false,
-      }).withdraw,
-    ).toBe(false);
   });
 });

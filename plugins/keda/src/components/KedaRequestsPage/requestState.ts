@@ -1,5 +1,6 @@
 import type {
   KedaDecisionKind,
+  KedaRequestAction,
   KedaRequestRecord,
   KedaRequestState,
 } from '@internal/plugin-keda-common';
@@ -108,29 +109,21 @@ export interface RequestActions {
 }
 
 /**
- * The controls to offer: only those the backend would accept from this user
- * in this state, so nobody is shown a button that can only fail.
- *
- * - approve / reject: `keda.request.approve`, request `pending`;
- * - withdraw: the requester themself, request `pending`;
- * - retry: `keda.iam.provision` (the backend's check), request `failed`.
- *
- * Self-approval is left to the backend (it depends on
- * `keda.approvals.allowSelfApproval`, which the frontend does not see); its
- * 403 is shown as it comes.
+ * The controls to offer: exactly the decisions the backend says this user
+ * may take on the request now (`allowedActions`, worked out with the same
+ * permission checks, state rules and `keda.approvals.allowSelfApproval`
+ * setting as its decision routes), so nobody is shown a button that can
+ * only fail. A record without `allowedActions` (an older backend) offers
+ * none.
  */
-export function availableActions(options: {
-  record: Pick<KedaRequestRecord, 'state' | 'requester'>;
-  userEntityRef?: string;
-  canApprove: boolean;
-  canProvision: boolean;
-}): RequestActions {
-  const { record, userEntityRef, canApprove, canProvision } = options;
-  const pending = record.state === 'pending';
+export function availableActions(
+  record: Pick<KedaRequestRecord, 'allowedActions'>,
+): RequestActions {
+  const allowed = new Set<KedaRequestAction>(record.allowedActions ?? []);
   return {
-    approve: pending && canApprove,
-    reject: pending && canApprove,
-    withdraw: pending && !!userEntityRef && userEntityRef === record.requester,
-    retry: record.state === 'failed' && canProvision,
+    approve: allowed.has('approve'),
+    reject: allowed.has('reject'),
+    withdraw: allowed.has('withdraw'),
+    retry: allowed.has('retry'),
   };
 }

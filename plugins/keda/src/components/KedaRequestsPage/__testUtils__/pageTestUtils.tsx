@@ -1,31 +1,15 @@
 import { ResponseError } from '@backstage/errors';
 import { mockApis, renderInTestApp } from '@backstage/frontend-test-utils';
-import {
-  kedaIamProvisionPermission,
-  kedaRequestApprovePermission,
-  type KedaRequestRecord,
-} from '@internal/plugin-keda-common';
+import type { SignalApi } from '@backstage/plugin-signals-react';
+import { signalApiRef } from '@backstage/plugin-signals-react';
+import type { KedaRequestRecord } from '@internal/plugin-keda-common';
 import { kedaApiRef, type KedaRequestsApi } from '../../../api';
 import { KedaRequestsPage } from '../KedaRequestsPage';
 import { SAM } from './requestRecords';
 
-// The answers of the permission mock. AuthorizeResult is a string enum of
-// @backstage/plugin-permission-common, which this package does not depend on
-// directly; its values are the strings 'ALLOW' and 'DENY'.
-type PermissionAnswer = ReturnType<
-  Extract<
-    NonNullable<Parameters<typeof mockApis.permission>[0]>['authorize'],
-    (...args: any[]) => unknown
-  >
->;
-const ALLOW = 'ALLOW' as unknown as PermissionAnswer;
-const DENY = 'DENY' as unknown as PermissionAnswer;
-
-// Test helpers of the requests page tests.
-//
-// usePermission caches answers in SWR's module-global cache (deduplicated for
-// 2 s), so one test file must not switch the user's permissions between
-// tests: approver tests and developer tests live in separate files.
+// Test helpers of the requests page tests. The decisions a user may take
+// come from the records' `allowedActions` (the backend's answer), so each
+// test says what the backend allows.
 
 export type MockedRequestsApi = { [K in keyof KedaRequestsApi]: jest.Mock };
 
@@ -43,6 +27,8 @@ export function requestsApi(records: KedaRequestRecord[]): MockedRequestsApi {
       const next: KedaRequestRecord = {
         ...record,
         state,
+        // decided: this user has nothing left to decide
+        allowedActions: [],
         decisions: [
           ...record.decisions,
           {
@@ -57,7 +43,8 @@ export function requestsApi(records: KedaRequestRecord[]): MockedRequestsApi {
       return next;
     };
   return {
-    listRequests: jest.fn(async () => records),
+    // a fresh array per call, as over HTTP
+    listRequests: jest.fn(async () => [...records]),
     getRequest: jest.fn(async (id: string) => byId(id)),
     approveRequest: jest.fn(decide('provisioning', 'approved')),
     rejectRequest: jest.fn(decide('rejected', 'rejected')),
@@ -66,31 +53,39 @@ export function requestsApi(records: KedaRequestRecord[]): MockedRequestsApi {
   };
 }
 
-/** The permission API of a platform engineer (`approver`) or a developer. */
-export function permissions(role: 'approver' | 'developer') {
-  return mockApis.permission({
-    authorize: request =>
-      role === 'approver' &&
-      [
-        kedaRequestApprovePermission.name,
-        kedaIamProvisionPermission.name,
-      ].includes(request.permission.name)
-        ? ALLOW
-        : DENY,
-  });
+/**
+ * A signal API whose `emit` delivers a message to the page's subscribers,
+ * as the signals plugin does when the backend publishes.
+ */
+export function fakeSignals() {
+  const subscribers = new Map<string, Set<(message: any) => void>>();
+  const api: SignalApi = {
+    subscribe(channel, onMessage) {
+      const set = subscribers.get(channel) ?? new Set();
+      set.add(onMessage as (message: any) => void);
+      subscribers.set(channel, set);
+      return { unsubscribe: () => set.delete(onMessage as any) };
+    },
+  };
+  return {
+    api,
+    emit: (channel: string, message: object) =>
+      subscribers.get(channel)?.forEach(fn => fn(message)),
+    subscriberCount: (channel: string) => subscribers.get(channel)?.size ?? 0,
+  };
 }
 
 export function renderPage(
   api: MockedRequestsApi,
-  options: { path?: string; user: string; role: 'approver' | 'developer' },
+  options: { path?: string; user: string; signals?: SignalApi },
 ) {
   return renderInTestApp(<KedaRequestsPage />, {
     mountPath: '/keda',
     initialRouteEntries: [options.path ?? '/keda'],
     apis: [
       [kedaApiRef, api],
-      permissions(options.role),
       mockApis.identity({ userEntityRef: options.user }),
+      ...(options.signals ? [[signalApiRef, options.signals] as const] : []),
     ],
   });
 }

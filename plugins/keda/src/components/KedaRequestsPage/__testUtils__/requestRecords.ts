@@ -1,7 +1,9 @@
 import {
   plan,
+  type KedaRequestAction,
   type KedaRequestRecord,
   type KedaRequestState,
+  type KedaVerification,
 } from '@internal/plugin-keda-common';
 
 // Test data only: the article's setup (EKS in 111111111111, queues in
@@ -38,6 +40,8 @@ export function requestRecord(
     state?: KedaRequestState;
     requester?: string;
     maxReplicas?: number;
+    /** what the backend says the page's user may do; default nothing */
+    allowedActions?: KedaRequestAction[];
   } = {},
 ): KedaRequestRecord {
   const id = options.id ?? 'req-orders';
@@ -89,6 +93,40 @@ export function requestRecord(
         decision: 'created',
         comment: 'orders backlog at peak',
         at: '2026-11-28T06:00:00.000Z',
+      },
+    ],
+    allowedActions: options.allowedActions ?? [],
+  };
+}
+
+/**
+ * A role chain verification of `record`'s plan as
+ * `keda:aws:scaler-role:ensure` reports it: the simulator's check on the
+ * scaler role with `scalerOutcome`, and Access Analyzer unable to run.
+ */
+export function roleChainVerification(
+  record: KedaRequestRecord,
+  scalerOutcome: 'pass' | 'fail' = 'pass',
+): KedaVerification {
+  const scaler = record.plan.scalerRole.arn;
+  return {
+    ok: scalerOutcome === 'pass',
+    checks: [
+      {
+        check: 'simulate-scaler-permissions',
+        subject: scaler,
+        outcome: scalerOutcome,
+        detail:
+          scalerOutcome === 'pass'
+            ? `sqs:GetQueueAttributes on ${record.plan.queue.arn}: allowed`
+            : `sqs:GetQueueAttributes on ${record.plan.queue.arn}: implicitDeny`,
+      },
+      {
+        check: 'access-analyzer-validate-policy',
+        subject: `${scaler} trust policy`,
+        outcome: 'warning',
+        detail:
+          'could not run: AccessDenied on access-analyzer:ValidatePolicy; grant it to the portal role',
       },
     ],
   };
