@@ -49,6 +49,13 @@ export interface KedaTriggerStatus {
   currentValuePerReplica?: number;
   /** Estimated queue depth = value per replica × current replicas. */
   estimatedQueueDepth?: number;
+  /**
+   * True when the workload is scaled to zero and KEDA reports the
+   * ScaledObject Ready but not Active: there is no HPA metric then, and all
+   * KEDA says is that its last reading was at most `activationThreshold`
+   * (so exactly 0, set as `estimatedQueueDepth`, when the threshold is 0).
+   */
+  idle?: boolean;
   /** From ScaledObject status.health[metricName]. */
   numberOfFailures?: number;
   healthStatus?: string;
@@ -71,6 +78,26 @@ export interface KedaAuthChain {
   externalIdSet?: boolean;
   /** `aws-eks` is deprecated since KEDA 2.13 and removed in v3. */
   deprecatedProvider?: boolean;
+  /**
+   * How the KEDA operator itself gets the operator role (from cluster
+   * config): IRSA, or an EKS Pod Identity association binding the operator's
+   * service account to the role.
+   */
+  operatorIdentity?: KedaOperatorIdentity;
+}
+
+/** The KEDA operator's own AWS identity, as configured for its cluster. @public */
+export interface KedaOperatorIdentity {
+  method: 'irsa' | 'pod-identity';
+  /** The operator's namespace and service account the identity is bound to. */
+  namespace: string;
+  serviceAccount: string;
+  /**
+   * Pod Identity: the association's id, when known. The status API does not
+   * ask EKS for it (no AWS call per status read), so it is usually absent
+   * and the card shows the configured binding.
+   */
+  associationId?: string;
 }
 
 /** Replica counts of the scale target and the ScaledObject's bounds. @public */
@@ -98,7 +125,8 @@ export interface KedaEvent {
   type: 'Normal' | 'Warning' | string;
   reason: string;
   message: string;
-  involvedObject: { kind: string; name: string };
+  /** `uid` is the object's, when the event names it (a re-created object has a new uid). */
+  involvedObject: { kind: string; name: string; uid?: string };
   count?: number;
   firstTimestamp?: string;
   lastTimestamp?: string;

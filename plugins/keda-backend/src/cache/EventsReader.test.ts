@@ -144,4 +144,75 @@ describe('EventsReader', () => {
     // 'a' was evicted, so it is read again.
     expect(listEvents).toHaveBeenCalledTimes(4);
   });
+  it("keeps only the events of the object's uid, and events that name no uid", async () => {
+    const withUid = (e: CoreV1Event, uid?: string): CoreV1Event => ({
+      ...e,
+      involvedObject: { ...e.involvedObject, uid },
+    });
+    const listEvents = jest.fn(async () => [
+      withUid(
+        event(
+          'orders-worker',
+          'ScaledObject',
+          'KEDAScalerFailed',
+          '2026-11-28T05:00:00Z',
+        ),
+        'old-uid',
+      ),
+      withUid(
+        event(
+          'orders-worker',
+          'ScaledObject',
+          'ScaledObjectReady',
+          '2026-11-28T06:00:00Z',
+        ),
+        'new-uid',
+      ),
+      event(
+        'orders-worker',
+        'ScaledObject',
+        'KEDAScalersStarted',
+        '2026-11-28T06:01:00Z',
+      ),
+    ]);
+    const events = new EventsReader({ listEvents, ttlMs: 0, now: () => now });
+    const current = await events.read('demo', 'orders', [
+      { kind: 'ScaledObject', name: 'orders-worker', uid: 'new-uid' },
+    ]);
+    expect(current.map(e => [e.reason, e.involvedObject.uid])).toEqual([
+      ['KEDAScalersStarted', undefined],
+      ['ScaledObjectReady', 'new-uid'],
+    ]);
+    // Without a known uid, every event of the name is the object's.
+    const byName = await events.read('demo', 'orders', [
+      { kind: 'ScaledObject', name: 'orders-worker' },
+    ]);
+    expect(byName).toHaveLength(3);
+  });
+
+  it('dates an event by its latest occurrence, series included', async () => {
+    const listEvents = jest.fn(async () => [
+      {
+        ...event(
+          'orders-worker',
+          'ScaledObject',
+          'KEDAScalerFailed',
+          '2026-11-28T06:00:00Z',
+        ),
+        lastTimestamp: undefined,
+        eventTime: new Date('2026-11-28T06:00:00Z'),
+        series: {
+          count: 7,
+          lastObservedTime: new Date('2026-11-28T06:05:00Z'),
+        },
+      } as CoreV1Event,
+    ]);
+    const events = new EventsReader({ listEvents, ttlMs: 0, now: () => now });
+    const [e] = await events.read('demo', 'orders', subjects.slice(0, 1));
+    expect(e).toMatchObject({
+      count: 7,
+      firstTimestamp: '2026-11-28T06:00:00.000Z',
+      lastTimestamp: '2026-11-28T06:05:00.000Z',
+    });
+  });
 });

@@ -30,6 +30,33 @@ interface Entry {
 export interface EventSubject {
   kind: string;
   name: string;
+  /**
+   * The object's uid, when known: only events naming this uid (or no uid at
+   * all) are its own, so a deleted and re-created object with the same name
+   * does not inherit the old one's events.
+   */
+  uid?: string;
+}
+
+/** The latest of the times an event says it last happened. */
+function lastOccurrence(e: CoreV1Event): string | undefined {
+  const times = [
+    e.series?.lastObservedTime,
+    e.lastTimestamp,
+    e.eventTime,
+    e.firstTimestamp,
+  ]
+    .map(toIso)
+    .filter((t): t is string => t !== undefined)
+    .map(t => ({ t, ms: Date.parse(t) }))
+    .filter(({ ms }) => Number.isFinite(ms));
+  if (!times.length) return undefined;
+  return times.reduce((a, b) => (b.ms > a.ms ? b : a)).t;
+}
+
+function belongsTo(e: CoreV1Event, subject: EventSubject): boolean {
+  const uid = e.involvedObject?.uid;
+  return !subject.uid || !uid || uid === subject.uid;
 }
 
 function toKedaEvent(e: CoreV1Event): KedaEvent {
@@ -40,10 +67,11 @@ function toKedaEvent(e: CoreV1Event): KedaEvent {
     involvedObject: {
       kind: e.involvedObject?.kind ?? '',
       name: e.involvedObject?.name ?? '',
+      ...(e.involvedObject?.uid ? { uid: e.involvedObject.uid } : {}),
     },
-    count: e.count ?? undefined,
+    count: e.series?.count ?? e.count ?? undefined,
     firstTimestamp: toIso(e.firstTimestamp ?? e.eventTime),
-    lastTimestamp: toIso(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp),
+    lastTimestamp: lastOccurrence(e),
   };
 }
 
@@ -73,7 +101,7 @@ export class EventsReader {
     subjects: EventSubject[],
   ): Promise<KedaEvent[]> {
     const key = `${cluster}/${namespace}/${subjects
-      .map(s => `${s.kind}:${s.name}`)
+      .map(s => `${s.kind}:${s.name}${s.uid ? `@${s.uid}` : ''}`)
       .join(',')}`;
     const entry = this.entries.get(key);
     if (entry?.events && this.now() - entry.at < this.options.ttlMs)
@@ -112,13 +140,17 @@ export class EventsReader {
     namespace: string,
     subjects: EventSubject[],
   ) {
+    // Selected by kind and name, then filtered by uid here: events written
+    // without an involvedObject.uid still match by name.
     const lists = await Promise.all(
-      subjects.map(s =>
-        this.options.listEvents(
-          cluster,
-          namespace,
-          `involvedObject.kind=${s.kind},involvedObject.name=${s.name}`,
-        ),
+      subjects.map(async s =>
+        (
+          await this.options.listEvents(
+            cluster,
+            namespace,
+            `involvedObject.kind=${s.kind},involvedObject.name=${s.name}`,
+          )
+        ).filter(e => belongsTo(e, s)),
       ),
     );
     return lists

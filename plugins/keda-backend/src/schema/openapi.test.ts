@@ -42,7 +42,11 @@ function fullStatus(): EntityKedaStatus {
         reason: 'KEDAScalerFailed',
         message:
           'api error AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist.',
-        involvedObject: { kind: 'ScaledObject', name: 'orders-worker' },
+        involvedObject: {
+          kind: 'ScaledObject',
+          name: 'orders-worker',
+          uid: '3f1c2b9e-0000-4000-8000-000000000001',
+        },
         count: 3,
         firstTimestamp: '2026-11-28T05:00:00Z',
         lastTimestamp: '2026-11-28T06:00:00Z',
@@ -51,6 +55,8 @@ function fullStatus(): EntityKedaStatus {
     history: [{ time: '2026-11-28T06:00:00.000Z', replicas: 3, queueDepth: 4 }],
   });
   status.provenance = { ...status.provenance, requestState: 'approved' };
+  // Only set at zero replicas, which this status is not.
+  status.triggers[0].idle = true;
   return {
     entityRef: 'component:default/orders-worker',
     scaledObjects: [status],

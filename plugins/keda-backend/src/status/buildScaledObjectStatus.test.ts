@@ -138,6 +138,59 @@ describe('buildScaledObjectStatus', () => {
     expect(status.triggers[0].estimatedQueueDepth).toBeUndefined();
   });
 
+  describe('scaled to zero', () => {
+    const drained = (
+      activationQueueLength: string,
+      active: 'True' | 'False',
+      ready: 'True' | 'False' = 'True',
+    ) => {
+      const so = scaledObject();
+      so.spec.triggers[0].metadata!.activationQueueLength =
+        activationQueueLength;
+      const statusOf: Record<string, 'True' | 'False'> = {
+        Active: active,
+        Ready: ready,
+      };
+      so.status!.conditions = so.status!.conditions!.map(c => ({
+        ...c,
+        status: statusOf[c.type] ?? c.status,
+      }));
+      return buildScaledObjectStatus(
+        input({
+          scaledObject: so,
+          hpa: hpa('0', 0),
+          scaleTarget: { found: true, object: deployment(0) },
+        }),
+      );
+    };
+
+    it('reports depth 0 when KEDA is not Active and activates above 0', () => {
+      const status = drained('0', 'False');
+      expect(status.triggers[0]).toMatchObject({
+        idle: true,
+        estimatedQueueDepth: 0,
+      });
+      expect(historyValues(status)).toEqual({ replicas: 0, queueDepth: 0 });
+    });
+
+    it('says only "idle" when the activation threshold is above 0: the depth is at most that', () => {
+      const [trigger] = drained('2', 'False').triggers;
+      expect(trigger.idle).toBe(true);
+      expect(trigger.activationThreshold).toBe(2);
+      expect(trigger.estimatedQueueDepth).toBeUndefined();
+    });
+
+    it('claims nothing while KEDA is Active or not Ready', () => {
+      for (const status of [
+        drained('0', 'True'),
+        drained('0', 'False', 'False'),
+      ]) {
+        expect(status.triggers[0].idle).toBeUndefined();
+        expect(status.triggers[0].estimatedQueueDepth).toBeUndefined();
+      }
+    });
+  });
+
   it('is Suspended with the paused replica count when paused by annotation', () => {
     const so = scaledObject({
       annotations: { 'autoscaling.keda.sh/paused-replicas': '2' },
@@ -198,6 +251,32 @@ describe('buildScaledObjectStatus', () => {
     expect(missing.diagnoses.map(d => d.code)).toEqual([
       'TriggerAuthenticationMissing',
     ]);
+  });
+
+  it("shows the operator's configured identity: an EKS Pod Identity binding or IRSA", () => {
+    const auth = (identity: 'irsa' | 'pod-identity') =>
+      buildScaledObjectStatus(
+        input({
+          cluster: {
+            name: 'demo-eks',
+            accountId: '111111111111',
+            operatorRoleArn: OPERATOR_ROLE,
+            identity,
+            operatorNamespace: 'keda',
+            operatorServiceAccount: 'keda-operator',
+          },
+        }),
+      ).auth;
+    expect(auth('pod-identity')?.operatorIdentity).toEqual({
+      method: 'pod-identity',
+      namespace: 'keda',
+      serviceAccount: 'keda-operator',
+    });
+    expect(auth('irsa')?.operatorIdentity?.method).toBe('irsa');
+    // without the cluster's identity config the chain names none
+    expect(
+      buildScaledObjectStatus(input()).auth?.operatorIdentity,
+    ).toBeUndefined();
   });
 
   it('resolves a ClusterTriggerAuthentication reference', () => {

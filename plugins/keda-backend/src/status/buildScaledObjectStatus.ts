@@ -33,6 +33,11 @@ export interface StatusClusterFacts {
   name: string;
   accountId?: string;
   operatorRoleArn?: string;
+  /** `keda.clusters[].identity`: how the operator gets its role. */
+  identity?: 'irsa' | 'pod-identity';
+  /** `keda.clusters[].operator.namespace` / `.serviceAccount`. */
+  operatorNamespace?: string;
+  operatorServiceAccount?: string;
 }
 
 /** Everything the status of one ScaledObject is derived from. */
@@ -118,6 +123,26 @@ export function scaleTargetReplicas(
   return hpa?.status?.currentReplicas ?? undefined;
 }
 
+/**
+ * Scaled to zero by KEDA: the HPA is disabled at zero replicas and reports
+ * no metric, but KEDA keeps polling, and Active=False while Ready=True means
+ * its last reading of every trigger was at most the activation threshold.
+ */
+function isIdle(
+  conditions: KedaCondition[],
+  paused: boolean,
+  currentReplicas: number | undefined,
+): boolean {
+  const is = (type: string, status: KedaCondition['status']) =>
+    conditions.some(c => c.type === type && c.status === status);
+  return (
+    currentReplicas === 0 &&
+    !paused &&
+    is('Ready', 'True') &&
+    is('Active', 'False')
+  );
+}
+
 function triggerStatus(
   so: ScaledObject,
   trigger: ScaledObjectTrigger,
@@ -193,6 +218,20 @@ function authChain(input: ScaledObjectStatusInput): KedaAuthChain | undefined {
     found: ta !== undefined,
     operatorRoleArn: input.cluster.operatorRoleArn,
   };
+  const {
+    identity: operatorIdentity,
+    operatorNamespace,
+    operatorServiceAccount,
+  } = input.cluster;
+  if (operatorIdentity && operatorNamespace && operatorServiceAccount) {
+    // The configured binding; a Pod Identity association's id would need an
+    // EKS call per status read, which the status API does not make.
+    chain.operatorIdentity = {
+      method: operatorIdentity,
+      namespace: operatorNamespace,
+      serviceAccount: operatorServiceAccount,
+    };
+  }
   const identity = ta?.spec?.podIdentity;
   if (identity) {
     chain.provider = identity.provider;
@@ -254,6 +293,14 @@ export function buildScaledObjectStatus(
       input.hpa?.status?.currentReplicas ?? currentReplicas,
     ),
   );
+  if (isIdle(conditions, paused, currentReplicas)) {
+    for (const { status } of triggers) {
+      if (status.estimatedQueueDepth !== undefined) continue;
+      status.idle = true;
+      // Inactive means every reading was <= its activation threshold.
+      if (status.activationThreshold === 0) status.estimatedQueueDepth = 0;
+    }
+  }
   const auth = authChain(input);
   const targetKind = so.spec.scaleTargetRef.kind ?? 'Deployment';
 

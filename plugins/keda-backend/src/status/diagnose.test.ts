@@ -1,5 +1,5 @@
 import type { KedaAuthChain, KedaEvent } from '@internal/plugin-keda-common';
-import { diagnose, type DiagnosisInput } from './diagnose';
+import { diagnose, parseArn, type DiagnosisInput } from './diagnose';
 
 const OPERATOR = 'arn:aws:iam::111111111111:role/keda-operator';
 const SCALER = 'arn:aws:iam::222222222222:role/keda/keda-sqs-orders';
@@ -67,13 +67,13 @@ describe('diagnose', () => {
       'AssumeRole AccessDenied',
       ASSUME_ROLE_DENIED,
       'AssumeRoleAccessDenied',
-      /keda-operator\/KEDA is not allowed to assume .*keda-sqs-orders/,
+      /^The KEDA operator role keda-operator \(account 111111111111\) may not assume the scaler role keda-sqs-orders \(account 222222222222\), so KEDA cannot read the queue\.$/,
     ],
     [
       'GetQueueAttributes AccessDenied',
       QUEUE_DENIED,
       'QueueAccessDenied',
-      /may not call sqs:GetQueueAttributes on arn:aws:sqs:eu-west-1:222222222222:orders/,
+      /^The scaler role keda-sqs-orders \(account 222222222222\) may not call sqs:GetQueueAttributes on the queue orders \(account 222222222222, eu-west-1\)\.$/,
     ],
     [
       'NonExistentQueue',
@@ -271,5 +271,147 @@ describe('diagnose', () => {
       reason: 'KEDAScalersStarted',
     };
     expect(diagnose(input({ events: [event] }))).toEqual([]);
+  });
+  it('names the roles of an AssumeRole denial in plain words, whatever the session name, and keeps the AWS message', () => {
+    const message =
+      'operation error STS: AssumeRole, https response error StatusCode: 403, RequestID: 9, api error AccessDenied: ' +
+      'User: arn:aws:sts::333333333333:assumed-role/keda-operator-eks/1796408797938000000 is not authorized to perform: ' +
+      'sts:AssumeRole on resource: arn:aws:iam::444444444444:role/team/keda-sqs-billing';
+    const [d] = diagnose(
+      input({
+        events: [scalerFailed(message)],
+        auth: {
+          ...auth,
+          operatorRoleArn: undefined,
+          roleArn: 'arn:aws:iam::444444444444:role/team/keda-sqs-billing',
+        },
+      }),
+    );
+    expect(d.cause).toBe(
+      'The KEDA operator role keda-operator-eks (account 333333333333) may not assume the scaler role keda-sqs-billing (account 444444444444), so KEDA cannot read the queue.',
+    );
+    expect(d.cause).not.toMatch(/arn:|1796408797938000000/);
+    // The principal a trust policy names is the role, not the session.
+    expect(d.fix).toContain('arn:aws:iam::333333333333:role/keda-operator-eks');
+    expect(d.evidence).toBe(message);
+  });
+
+  it('describes an unknown role in the queue denial by name and account', () => {
+    const message = QUEUE_DENIED.replace(
+      'assumed-role/keda-sqs-orders/KEDA',
+      'assumed-role/other-role/12345',
+    );
+    const [d] = diagnose(input({ events: [scalerFailed(message)] }));
+    expect(d.cause).toMatch(
+      /^The role other-role \(account 222222222222\) may not call/,
+    );
+  });
+
+  it('parses session, role, user and queue ARNs', () => {
+    expect(
+      parseArn('arn:aws:sts::111111111111:assumed-role/keda-operator/1796'),
+    ).toEqual({ kind: 'role', name: 'keda-operator', account: '111111111111' });
+    expect(parseArn(SCALER)).toEqual({
+      kind: 'role',
+      name: 'keda-sqs-orders',
+      account: '222222222222',
+    });
+    expect(parseArn('arn:aws:iam::111111111111:user/ci')).toEqual({
+      kind: 'user',
+      name: 'ci',
+      account: '111111111111',
+    });
+    expect(parseArn('arn:aws:sqs:eu-west-1:222222222222:orders')).toEqual({
+      kind: 'queue',
+      name: 'orders',
+      account: '222222222222',
+      region: 'eu-west-1',
+    });
+    expect(parseArn('not an arn')).toBeUndefined();
+  });
+
+  describe('failure events and the Ready condition', () => {
+    const failedAt = (at: string): KedaEvent => ({
+      ...scalerFailed(ASSUME_ROLE_DENIED),
+      lastTimestamp: at,
+    });
+
+    it('still diagnoses a failure that happened after the ScaledObject became Ready', () => {
+      const result = diagnose(
+        input({
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'True',
+              lastTransitionTime: '2026-11-28T06:00:00Z',
+            },
+          ],
+          events: [failedAt('2026-11-28T06:00:30Z')],
+        }),
+      );
+      expect(result.map(d => d.code)).toEqual(['AssumeRoleAccessDenied']);
+    });
+
+    it('treats a failure that last happened before Ready turned True as history', () => {
+      const result = diagnose(
+        input({
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'True',
+              lastTransitionTime: '2026-11-28T06:00:00Z',
+            },
+          ],
+          events: [failedAt('2026-11-28T05:59:30Z')],
+        }),
+      );
+      expect(result).toEqual([]);
+    });
+
+    it("uses KEDA's ScaledObjectReady event when the Ready condition has no transition time", () => {
+      const ready: KedaEvent = {
+        type: 'Normal',
+        reason: 'ScaledObjectReady',
+        message: 'ScaledObject is ready for scaling',
+        involvedObject: { kind: 'ScaledObject', name: 'orders-worker' },
+        lastTimestamp: '2026-11-28T06:00:00Z',
+      };
+      const readyNow = [{ type: 'Ready', status: 'True' as const }];
+      expect(
+        diagnose(
+          input({
+            conditions: readyNow,
+            events: [ready, failedAt('2026-11-28T05:59:30Z')],
+          }),
+        ),
+      ).toEqual([]);
+      expect(
+        diagnose(
+          input({
+            conditions: readyNow,
+            events: [ready, failedAt('2026-11-28T06:01:00Z')],
+          }),
+        ).map(d => d.code),
+      ).toEqual(['AssumeRoleAccessDenied']);
+    });
+
+    it('diagnoses every failure event while the ScaledObject is not Ready, however old', () => {
+      const result = diagnose(
+        input({
+          health: 'Degraded',
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'False',
+              lastTransitionTime: '2026-11-28T06:00:00Z',
+              message:
+                'Triggers defined in ScaledObject are not working correctly',
+            },
+          ],
+          events: [failedAt('2026-11-28T05:00:00Z')],
+        }),
+      );
+      expect(result.map(d => d.code)).toEqual(['AssumeRoleAccessDenied']);
+    });
   });
 });

@@ -39,6 +39,111 @@ function accessDeniedParts(message: string) {
   return m ? { principal: m[1], action: m[2], resource: m[3] } : undefined;
 }
 
+/** An IAM principal or resource ARN, parsed for people to read. */
+interface ArnParts {
+  /** `role`, `user`, `queue` or `resource` (anything else). */
+  kind: 'role' | 'user' | 'queue' | 'resource';
+  name: string;
+  account?: string;
+  region?: string;
+}
+
+/**
+ * Parses an ARN from an AWS error: an assumed-role session
+ * (`arn:aws:sts::<account>:assumed-role/<role>/<session>`) is its role, an IAM
+ * role or user is its name without the path, an SQS ARN is its queue.
+ */
+export function parseArn(arn: string): ArnParts | undefined {
+  const m = /^arn:[^:]+:([^:]+):([^:]*):(\d{12})?:(.+)$/.exec(arn);
+  if (!m) return undefined;
+  const [, service, region, account, resource] = m;
+  if (service === 'sts' && resource.startsWith('assumed-role/')) {
+    const name = resource.split('/')[1];
+    return name ? { kind: 'role', name, account } : undefined;
+  }
+  if (service === 'iam' && /^(role|user)\//.test(resource)) {
+    const name = resource.split('/').pop()!;
+    return {
+      kind: resource.startsWith('role/') ? 'role' : 'user',
+      name,
+      account,
+    };
+  }
+  if (service === 'sqs') {
+    return {
+      kind: 'queue',
+      name: resource,
+      account,
+      region: region || undefined,
+    };
+  }
+  return {
+    kind: 'resource',
+    name: resource,
+    account,
+    region: region || undefined,
+  };
+}
+
+const sameRole = (a: ArnParts | undefined, arn: string | undefined) => {
+  const b = arn ? parseArn(arn) : undefined;
+  return Boolean(
+    a && b && a.kind === b.kind && a.name === b.name && a.account === b.account,
+  );
+};
+
+/**
+ * "the KEDA operator role keda-operator (account 111111111111)": the role's
+ * part in the chain, its name and account, from an ARN in an AWS message or
+ * from the configuration. Falls back to the raw text when it is no ARN.
+ */
+function describePrincipal(
+  arn: string | undefined,
+  input: DiagnosisInput,
+  fallback: string,
+): string {
+  if (!arn) return fallback;
+  const p = parseArn(arn);
+  if (!p) return arn;
+  const where = p.account ? ` (account ${p.account})` : '';
+  if (p.kind === 'queue') {
+    return `the queue ${p.name}${
+      p.account || p.region
+        ? ` (${[p.account && `account ${p.account}`, p.region]
+            .filter(Boolean)
+            .join(', ')})`
+        : ''
+    }`;
+  }
+  if (p.kind === 'role') {
+    let part = 'the role';
+    if (sameRole(p, input.auth?.operatorRoleArn)) {
+      part = 'the KEDA operator role';
+    } else if (sameRole(p, input.auth?.roleArn)) {
+      part = 'the scaler role';
+    }
+    return `${part} ${p.name}${where}`;
+  }
+  return `${p.kind === 'user' ? 'the IAM user' : ''} ${p.name}${where}`.trim();
+}
+
+/** "the scaler role keda-sqs-orders (account 222222222222)" from a role or session ARN. */
+function describeRole(arn: string | undefined, part: string): string {
+  const p = arn ? parseArn(arn) : undefined;
+  if (!p || p.kind !== 'role') return arn ? `${part} ${arn}` : part;
+  return `${part} ${p.name}${p.account ? ` (account ${p.account})` : ''}`;
+}
+
+/** The role ARN behind an assumed-role session ARN (path unknown: none). */
+function roleArnOfSession(arn: string | undefined): string | undefined {
+  const m =
+    arn && /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\//.exec(arn);
+  return m ? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` : undefined;
+}
+
+const capitalise = (text: string) =>
+  text.charAt(0).toUpperCase() + text.slice(1);
+
 type Rule = (
   message: string,
   input: DiagnosisInput,
@@ -59,15 +164,24 @@ const MESSAGE_RULES: Rule[] = [
       return undefined;
     }
     const parts = accessDeniedParts(message);
-    const role = parts?.resource ?? input.auth?.roleArn ?? 'the scaler role';
-    const who =
-      parts?.principal ?? input.auth?.operatorRoleArn ?? 'the KEDA operator';
+    const roleArn = parts?.resource ?? input.auth?.roleArn;
+    const whoArn = parts?.principal ?? input.auth?.operatorRoleArn;
+    // The operator's session is named after its role; the message names the
+    // role it tried to assume, so each is the operator/scaler role by place.
+    const who = describeRole(whoArn, 'the KEDA operator role');
+    const role = describeRole(roleArn, 'the scaler role');
+    const operatorRoleArn =
+      input.auth?.operatorRoleArn ?? roleArnOfSession(whoArn);
     return {
       code: 'AssumeRoleAccessDenied',
       severity: 'error',
-      cause: `${who} is not allowed to assume ${role}, so KEDA cannot read the queue.`,
+      cause: `${capitalise(
+        who,
+      )} may not assume ${role}, so KEDA cannot read the queue.`,
       fix:
-        `Make the trust policy of ${role} name the KEDA operator role as AWS principal with sts:AssumeRole` +
+        `Make the trust policy of ${role} name the KEDA operator role${
+          operatorRoleArn ? ` (${operatorRoleArn})` : ''
+        } as AWS principal with sts:AssumeRole` +
         `${
           input.auth?.externalIdSet
             ? ' and the same sts:ExternalId as the TriggerAuthentication'
@@ -99,18 +213,20 @@ const MESSAGE_RULES: Rule[] = [
       evidence: message,
     };
   },
-  message => {
+  (message, input) => {
     if (!/AccessDenied/i.test(message) || !/GetQueueAttributes/i.test(message))
       return undefined;
     const parts = accessDeniedParts(message);
     return {
       code: 'QueueAccessDenied',
       severity: 'error',
-      cause: `${
-        parts?.principal ?? 'The role KEDA uses'
-      } may not call sqs:GetQueueAttributes on ${
-        parts?.resource ?? 'the queue'
-      }.`,
+      cause: `${capitalise(
+        describePrincipal(parts?.principal, input, 'the role KEDA uses'),
+      )} may not call sqs:GetQueueAttributes on ${describePrincipal(
+        parts?.resource,
+        input,
+        'the queue',
+      )}.`,
       fix:
         "Allow sqs:GetQueueAttributes on exactly the queue ARN in the scaler role's permission policy (or in the queue policy), " +
         'and make sure a KMS or queue policy does not deny the role.',
@@ -163,13 +279,47 @@ const MESSAGE_RULES: Rule[] = [
   },
 ];
 
+const timeOf = (iso: string | undefined) => {
+  const ms = iso ? Date.parse(iso) : NaN;
+  return Number.isFinite(ms) ? ms : undefined;
+};
+
+/**
+ * When the ScaledObject last became Ready, if it is Ready now: the Ready
+ * condition's lastTransitionTime or, as KEDA's own conditions carry none,
+ * the last `ScaledObjectReady` event (KEDA emits it when Ready turns True).
+ */
+function readySince(input: DiagnosisInput): number | undefined {
+  const ready = input.conditions.find(c => c.type === 'Ready');
+  if (ready?.status !== 'True') return undefined;
+  const transition = timeOf(ready.lastTransitionTime);
+  if (transition !== undefined) return transition;
+  const readyEvents = input.events
+    .filter(e => e.type === 'Normal' && e.reason === 'ScaledObjectReady')
+    .map(e => timeOf(e.lastTimestamp))
+    .filter((t): t is number => t !== undefined);
+  return readyEvents.length ? Math.max(...readyEvents) : undefined;
+}
+
+/**
+ * The failure events that describe the present: while the ScaledObject is
+ * Ready, a warning that last happened before it became Ready is history
+ * (the events drawer still lists it), not a current problem.
+ */
+export function currentFailureEvents(input: DiagnosisInput): KedaEvent[] {
+  const since = readySince(input);
+  return input.events.filter(e => {
+    if (e.type !== 'Warning' && e.reason !== 'KEDAScalerFailed') return false;
+    const last = timeOf(e.lastTimestamp);
+    return since === undefined || last === undefined || last > since;
+  });
+}
+
 function rawMessages(input: DiagnosisInput): string[] {
   const fromConditions = input.conditions
     .filter(c => c.message && (c.status === 'False' || c.type === 'Fallback'))
     .map(c => c.message!);
-  const fromEvents = input.events
-    .filter(e => e.type === 'Warning' || e.reason === 'KEDAScalerFailed')
-    .map(e => e.message);
+  const fromEvents = currentFailureEvents(input).map(e => e.message);
   return [...fromConditions, ...fromEvents];
 }
 

@@ -1,102 +1,266 @@
+import type { DatabaseService } from '@backstage/backend-plugin-api';
 import type { KedaHistorySample } from '@internal/plugin-keda-common';
+import type { Knex } from 'knex';
+// Applies all of the package's migrations (migrations/), this table's too.
+import { migrateKedaRequestStore as migrateKedaDatabase } from '../requests/KedaRequestStore';
+
+const TABLE = 'keda_status_history';
+
+/** Which ScaledObject a series belongs to. */
+export interface ScaledObjectKey {
+  cluster: string;
+  namespace: string;
+  name: string;
+}
+
+/** The values a sample records. */
+export interface HistoryValues {
+  replicas?: number;
+  queueDepth?: number;
+}
 
 /** Options of {@link ScalingHistory}. */
 export interface ScalingHistoryOptions {
+  /** The keda plugin's database, migrated (`migrations/`). */
+  db: Knex;
   /** How long samples are kept. */
   retentionMs: number;
   /** Samples closer than this are merged (the later value wins). Default 60 s. */
   resolutionMs?: number;
+  /**
+   * Buckets a burst of changes may borrow ahead of the clock, so a short
+   * spike (0 → 4 → 0 within a minute) keeps its shape instead of being
+   * merged away. Default 4; 0 merges every change into the current bucket.
+   */
+  burst?: number;
+  /** The clock samples are taken by; default Date.now. */
   now?: () => number;
 }
 
-interface StoredSample extends KedaHistorySample {
-  bucket: number;
+interface Row {
+  cluster: string;
+  namespace: string;
+  name: string;
+  bucket: number | string;
+  sampled_at: number | string;
+  replicas: number | null;
+  queue_depth: number | null;
 }
 
+interface Sample extends HistoryValues {
+  /** start of the time bucket, epoch ms */
+  bucket: number;
+  /** when the value was seen, epoch ms */
+  sampledAt: number;
+}
+
+const idOf = (key: ScaledObjectKey) =>
+  `${key.cluster}/${key.namespace}/${key.name}`;
+
+function sampleOf(row: Row): Sample {
+  // PostgreSQL answers bigint columns as strings.
+  return {
+    bucket: Number(row.bucket),
+    sampledAt: Number(row.sampled_at),
+    ...(row.replicas !== null ? { replicas: Number(row.replicas) } : {}),
+    ...(row.queue_depth !== null
+      ? { queueDepth: Number(row.queue_depth) }
+      : {}),
+  };
+}
+
+const sameValues = (a: HistoryValues, b: HistoryValues) =>
+  a.replicas === b.replicas && a.queueDepth === b.queueDepth;
+
 /**
- * In-memory history of replicas and estimated queue depth per ScaledObject,
- * fed from watch events. A sample is kept only when a value changed, and at
- * most one per `resolutionMs` (the last value seen in that interval), so a
- * ScaledObject costs at most retention / resolution samples (1,440 for
- * 24 h at one per minute). Each backend replica keeps its own history from
- * its own watch; it starts empty after a restart.
+ * History of replicas and estimated queue depth per ScaledObject, fed from
+ * watch events and kept in the keda plugin's database, so it survives
+ * restarts and every backend replica serves the same series.
+ *
+ * A sample is kept only when a value changed, and at most one per
+ * `resolutionMs` bucket. A change in a bucket that already has a sample
+ * takes the next bucket, up to `burst` buckets ahead of the clock (the
+ * sample keeps the time it was seen), so a burst of changes such as a
+ * 0 → 4 → 0 cycle within a minute is kept; beyond that, changes merge into
+ * the last bucket (the last value seen wins). A ScaledObject so costs at
+ * most retention / resolution + 2 + burst rows (1,446 for 24 h at one per
+ * minute: the window, the buckets being filled and the value at its start).
+ * Rows older than the retention are deleted when a series is written,
+ * except the newest of them: the value at the start of the window.
+ *
+ * Several replicas watch the same clusters and record the same changes: the
+ * bucket is the row's key, a second write of it only replaces a value seen
+ * earlier (`sampled_at`), so each sample is stored once and a late replica
+ * never overwrites a newer value with an older one.
  */
 export class ScalingHistory {
-  private readonly series = new Map<string, StoredSample[]>();
+  /**
+   * Creates the history on the plugin database, applying the package's
+   * migrations unless `database.migrations.skip` is set.
+   */
+  static async create(
+    options: Omit<ScalingHistoryOptions, 'db'> & { database: DatabaseService },
+  ): Promise<ScalingHistory> {
+    const { database, ...rest } = options;
+    const db = await database.getClient();
+    if (!database.migrations?.skip) {
+      await migrateKedaDatabase(db);
+    }
+    return new ScalingHistory({ ...rest, db });
+  }
+
+  private readonly db: Knex;
   private readonly retentionMs: number;
   private readonly resolutionMs: number;
+  private readonly burst: number;
   private readonly now: () => number;
+  /** the last two samples of each series this instance touched */
+  private readonly tails = new Map<string, Sample[]>();
+  /** writes of one series run one after another, in the order seen */
+  private readonly queues = new Map<string, Promise<void>>();
 
   constructor(options: ScalingHistoryOptions) {
+    this.db = options.db;
     this.retentionMs = options.retentionMs;
     this.resolutionMs = options.resolutionMs ?? 60_000;
+    this.burst = Math.max(0, Math.floor(options.burst ?? 4));
     this.now = options.now ?? Date.now;
   }
 
-  record(key: string, value: { replicas?: number; queueDepth?: number }) {
-    const now = this.now();
-    const bucket = Math.floor(now / this.resolutionMs);
-    const samples = this.series.get(key) ?? [];
-    const last = samples[samples.length - 1];
-    if (
-      last &&
-      last.replicas === value.replicas &&
-      last.queueDepth === value.queueDepth
-    ) {
-      return;
-    }
-    const sample: StoredSample = {
-      time: new Date(now).toISOString(),
-      bucket,
-      ...value,
-    };
-    if (last && last.bucket === bucket) {
-      samples[samples.length - 1] = sample;
-      // Merging may make the sample equal to the one before: drop the repeat.
-      const before = samples[samples.length - 2];
-      if (
-        before &&
-        before.replicas === sample.replicas &&
-        before.queueDepth === sample.queueDepth
-      ) {
-        samples.pop();
-      }
-    } else {
-      samples.push(sample);
-    }
-    this.series.set(key, samples);
-    this.prune(key, now);
+  /**
+   * Records the values seen now. Resolves once written; writes of one
+   * series are applied in the order of the calls.
+   */
+  record(key: ScaledObjectKey, values: HistoryValues): Promise<void> {
+    // The time of the change, not of the write.
+    const at = this.now();
+    return this.enqueue(key, () => this.write(key, values, at));
   }
 
-  get(key: string): KedaHistorySample[] {
-    this.prune(key, this.now());
-    return (this.series.get(key) ?? []).map(
-      ({ bucket: _bucket, ...sample }) => sample,
-    );
+  /** Removes a series (its ScaledObject was deleted). */
+  forget(key: ScaledObjectKey): Promise<void> {
+    return this.enqueue(key, async () => {
+      this.tails.delete(idOf(key));
+      await this.db(TABLE).where(key).delete();
+    });
   }
 
-  forget(key: string) {
-    this.series.delete(key);
-  }
-
-  /** Number of ScaledObjects with history, for tests and metrics. */
-  get size() {
-    return this.series.size;
-  }
-
-  private prune(key: string, now: number) {
-    const samples = this.series.get(key);
-    if (!samples) return;
-    const cutoff = now - this.retentionMs;
+  /** The series inside the retention window, oldest first. */
+  async get(key: ScaledObjectKey): Promise<KedaHistorySample[]> {
+    const rows: Row[] = await this.db(TABLE)
+      .where(key)
+      .orderBy('bucket', 'asc');
+    const samples = rows.map(sampleOf);
     // Keep the newest sample older than the cutoff: it is the value at the
     // start of the window, without it a steady line would vanish.
+    const cutoff = this.now() - this.retentionMs;
     let drop = 0;
-    while (
-      drop < samples.length - 1 &&
-      Date.parse(samples[drop + 1].time) <= cutoff
-    ) {
+    while (drop < samples.length - 1 && samples[drop + 1].sampledAt <= cutoff) {
       drop++;
     }
-    if (drop > 0) samples.splice(0, drop);
+    return samples.slice(drop).map(({ sampledAt, replicas, queueDepth }) => ({
+      time: new Date(sampledAt).toISOString(),
+      ...(replicas !== undefined ? { replicas } : {}),
+      ...(queueDepth !== undefined ? { queueDepth } : {}),
+    }));
+  }
+
+  private enqueue(key: ScaledObjectKey, fn: () => Promise<void>) {
+    const id = idOf(key);
+    const before = this.queues.get(id) ?? Promise.resolve();
+    const next = before.then(fn, fn);
+    this.queues.set(id, next);
+    const done = () => {
+      if (this.queues.get(id) === next) this.queues.delete(id);
+    };
+    next.then(done, done);
+    return next;
+  }
+
+  private async tail(key: ScaledObjectKey): Promise<Sample[]> {
+    const id = idOf(key);
+    let tail = this.tails.get(id);
+    if (!tail) {
+      const rows: Row[] = await this.db(TABLE)
+        .where(key)
+        .orderBy('bucket', 'desc')
+        .limit(2);
+      tail = rows.map(sampleOf).reverse();
+      this.tails.set(id, tail);
+    }
+    return tail;
+  }
+
+  private async write(key: ScaledObjectKey, values: HistoryValues, at: number) {
+    const id = idOf(key);
+    try {
+      const tail = await this.tail(key);
+      const last = tail[tail.length - 1];
+      if (last && sameValues(last, values)) return;
+      const current = Math.floor(at / this.resolutionMs) * this.resolutionMs;
+      let bucket = current;
+      if (last && last.bucket >= current && at >= last.sampledAt) {
+        // The bucket is taken: borrow the next one while the burst allows.
+        // (A value seen before the last sample, from a late replica, only
+        // competes for its own bucket, where the newer value wins.)
+        const next = last.bucket + this.resolutionMs;
+        bucket =
+          next <= current + this.burst * this.resolutionMs ? next : last.bucket;
+      }
+      const sample: Sample = { bucket, sampledAt: at, ...values };
+      if (last && last.bucket === bucket) {
+        const before = tail[tail.length - 2];
+        if (before && sameValues(before, values)) {
+          // Merging made the bucket equal to the sample before: drop it.
+          await this.db(TABLE)
+            .where({ ...key, bucket })
+            .andWhere('sampled_at', '<=', at)
+            .delete();
+          this.tails.set(id, [before]);
+          return;
+        }
+        await this.upsert(key, sample);
+        this.tails.set(id, [...tail.slice(0, -1), sample]);
+        return;
+      }
+      await this.upsert(key, sample);
+      this.tails.set(id, [...tail, sample].slice(-2));
+      await this.prune(key, at);
+    } catch (e) {
+      // Read the series again next time rather than trust a guess.
+      this.tails.delete(id);
+      throw e;
+    }
+  }
+
+  /** One row per bucket; a later value of the bucket replaces an earlier one. */
+  private async upsert(key: ScaledObjectKey, sample: Sample) {
+    await this.db(TABLE)
+      .insert({
+        ...key,
+        bucket: sample.bucket,
+        sampled_at: sample.sampledAt,
+        replicas: sample.replicas ?? null,
+        queue_depth: sample.queueDepth ?? null,
+      })
+      .onConflict(['cluster', 'namespace', 'name', 'bucket'])
+      .merge(['sampled_at', 'replicas', 'queue_depth'])
+      .where(`${TABLE}.sampled_at`, '<', sample.sampledAt);
+  }
+
+  /** Deletes the series' rows before the window, keeping its start value. */
+  private async prune(key: ScaledObjectKey, at: number) {
+    const cutoff = at - this.retentionMs;
+    const anchor = await this.db(TABLE)
+      .where(key)
+      .andWhere('sampled_at', '<=', cutoff)
+      .max({ at: 'sampled_at' })
+      .first();
+    if (anchor?.at !== null && anchor?.at !== undefined) {
+      await this.db(TABLE)
+        .where(key)
+        .andWhere('sampled_at', '<', Number(anchor.at))
+        .delete();
+    }
   }
 }

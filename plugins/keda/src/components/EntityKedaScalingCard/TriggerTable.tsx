@@ -7,7 +7,16 @@ import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
 import type { KedaTriggerStatus } from '@internal/plugin-keda-common';
 
-function depthText(trigger: KedaTriggerStatus): string {
+export function depthText(trigger: KedaTriggerStatus): string {
+  if (trigger.idle) {
+    // KEDA only says its last reading was at most the activation threshold.
+    if (trigger.estimatedQueueDepth !== undefined) {
+      return `${trigger.estimatedQueueDepth} (idle: scaled to zero)`;
+    }
+    return trigger.activationThreshold !== undefined
+      ? `≤ ${trigger.activationThreshold} (idle: scaled to zero)`
+      : 'below activation (idle: scaled to zero)';
+  }
   if (trigger.estimatedQueueDepth !== undefined) {
     return `≈ ${trigger.estimatedQueueDepth}`;
   }
