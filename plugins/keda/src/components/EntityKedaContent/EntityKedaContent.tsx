@@ -1,25 +1,19 @@
 import { stringifyEntityRef } from '@backstage/catalog-model';
-import {
-  InfoCard,
-  LinkButton,
-  Progress,
-  ResponseErrorPanel,
-} from '@backstage/core-components';
+import { InfoCard, LinkButton, Progress } from '@backstage/core-components';
 import { configApiRef, useApi } from '@backstage/frontend-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
 import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
 import { useRequestTemplatePath } from '../../hooks/useRequestTemplatePath';
 import { currentRequestIds } from '../../lib/currentRequests';
-import { describeError } from '../../lib/describeError';
 import { resolveRefreshIntervalMs } from '../../lib/refreshInterval';
 import { requestTemplateUrl } from '../../lib/requestTemplateUrl';
 import {
   PendingRequests,
   RemoveAutoscalingLink,
   StaleClusterBanner,
+  StatusLoadError,
   useNow,
 } from '../EntityKedaScalingCard/EntityKedaScalingCard';
 import { ScaledObjectSection } from '../EntityKedaScalingCard/ScaledObjectSection';
@@ -66,21 +60,7 @@ export function EntityKedaContent(props: EntityKedaContentProps) {
   if (loading && !value) {
     status = <Progress />;
   } else if (!value) {
-    status = (
-      <>
-        <ResponseErrorPanel
-          error={error ?? new Error('No status received')}
-          title={`Could not load the autoscaling status: ${
-            error ? describeError(error) : 'no answer'
-          }`}
-        />
-        <Box mt={1}>
-          <Button variant="outlined" onClick={retry}>
-            Try again
-          </Button>
-        </Box>
-      </>
-    );
+    status = <StatusLoadError error={error} onRetry={retry} />;
   } else {
     const pending = value.pendingRequests ?? [];
     status = (

@@ -13,11 +13,7 @@ import { pullRequestLabel } from '../EntityKedaScalingCard/Provenance';
 import { requestDetailPath } from '../KedaRequestsPage/KedaRequestsList';
 import { RequestStateChip } from '../KedaRequestsPage/RequestStateChip';
 import { useKedaRequestsApi } from '../KedaRequestsPage/useKedaRequestsApi';
-
-function formatTime(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
-}
+import { formatTime, queueName } from '../../lib/format';
 
 function columns(basePath: string): TableColumn<KedaRequestRecord>[] {
   return [
@@ -39,9 +35,7 @@ function columns(basePath: string): TableColumn<KedaRequestRecord>[] {
       title: 'Queue',
       field: 'queueUrl',
       render: row => (
-        <span title={row.queueUrl}>
-          {row.queueUrl.replace(/\/+$/, '').split('/').pop()}
-        </span>
+        <span title={row.queueUrl}>{queueName(row.queueUrl)}</span>
       ),
     },
     {

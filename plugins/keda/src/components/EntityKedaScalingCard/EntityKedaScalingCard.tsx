@@ -170,6 +170,31 @@ export function RemoveAutoscalingLink(props: {
 }
 
 /**
+ * Shown when the entity's status could not be loaded, with a retry (the
+ * card and the Autoscaling tab).
+ */
+export function StatusLoadError(props: { error?: Error; onRetry: () => void }) {
+  const { error, onRetry } = props;
+  return (
+    <>
+      <ResponseErrorPanel
+        error={error ?? new Error('No status received')}
+        // The message goes in the title so it is readable without
+        // expanding the panel (which holds the request details).
+        title={`Could not load the autoscaling status: ${
+          error ? describeError(error) : 'no answer'
+        }`}
+      />
+      <Box mt={1}>
+        <Button variant="outlined" onClick={onRetry}>
+          Try again
+        </Button>
+      </Box>
+    </>
+  );
+}
+
+/**
  * Entity page card with the live KEDA scaling state of the entity's
  * workloads: health, replicas, triggers, role chain, history and provenance.
  *
@@ -201,23 +226,7 @@ export function EntityKedaScalingCard(props: EntityKedaScalingCardProps) {
   if (loading && !value) {
     content = <Progress />;
   } else if (!value) {
-    content = (
-      <>
-        <ResponseErrorPanel
-          error={error ?? new Error('No status received')}
-          // The message goes in the title so it is readable without
-          // expanding the panel (which holds the request details).
-          title={`Could not load the autoscaling status: ${
-            error ? describeError(error) : 'no answer'
-          }`}
-        />
-        <Box mt={1}>
-          <Button variant="outlined" onClick={retry}>
-            Try again
-          </Button>
-        </Box>
-      </>
-    );
+    content = <StatusLoadError error={error} onRetry={retry} />;
   } else {
     const pending = value.pendingRequests ?? [];
     const current = currentRequestIds(value);

@@ -38,11 +38,7 @@ import {
   requestDetailPath,
 } from './KedaRequestsList';
 import { useKedaRequestsApi } from './useKedaRequestsApi';
-
-function formatTime(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
-}
+import { formatTime } from '../../lib/format';
 
 function prettyJson(value: unknown): string {
   return JSON.stringify(value, null, 2);

@@ -23,20 +23,11 @@ import { pullRequestLabel } from '../EntityKedaScalingCard/Provenance';
 import { RequestStateChip } from './RequestStateChip';
 import { requestStateView } from './requestState';
 import { useKedaRequestsApi } from './useKedaRequestsApi';
+import { formatTime, queueName } from '../../lib/format';
 
 /** Path of a request's detail view below the page at `basePath`. */
 export function requestDetailPath(basePath: string, id: string): string {
   return `${basePath.replace(/\/+$/, '')}/requests/${encodeURIComponent(id)}`;
-}
-
-function formatTime(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
-}
-
-/** `https://sqs.eu-west-1.amazonaws.com/222222222222/orders` → `orders`. */
-function queueName(queueUrl: string): string {
-  return queueUrl.replace(/\/+$/, '').split('/').pop() || queueUrl;
 }
 
 function requestColumns(basePath: string): TableColumn<KedaRequestRecord>[] {

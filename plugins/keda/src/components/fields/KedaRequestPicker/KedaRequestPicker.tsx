@@ -16,6 +16,7 @@ import { useEffect } from 'react';
 import useAsync from 'react-use/esm/useAsync';
 import { describeError } from '../../../lib/describeError';
 import { useKedaRequestsApi } from '../../KedaRequestsPage/useKedaRequestsApi';
+import { queueName } from '../../lib/format';
 
 /** `ui:options` of the `KedaRequestPicker` field. @public */
 export interface KedaRequestPickerUiOptions {
@@ -31,11 +32,6 @@ export type KedaRequestPickerProps = FieldExtensionComponentProps<
   string,
   KedaRequestPickerUiOptions
 >;
-
-/** `https://sqs.eu-west-1.amazonaws.com/222222222222/orders` → `orders`. */
-function queueName(queueUrl: string): string {
-  return queueUrl.replace(/\/+$/, '').split('/').pop() || queueUrl;
-}
 
 /** What a person recognises a request by: where it scales and on what. */
 export function requestOptionLabel(record: KedaRequestRecord): string {
