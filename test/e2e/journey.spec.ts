@@ -2,9 +2,11 @@ import { test, expect, type APIRequestContext, type Page } from '@playwright/tes
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { BACKEND_START_TIMEOUT_MS, waitForBackendReady } from './support/backend';
 
 // The mission's journey through the running portal and the local stand-ins:
-// a developer runs the keda-sqs-autoscaling template (auto-approved: the
+// a developer fills the keda-sqs-autoscaling template's form (pickers,
+// inline validation, the live plan preview) and runs it (auto-approved: the
 // scaler role is created by the run), merges the pull request on the GitHub
 // stand-in's page, the GitOps loop applies the manifests, and the entity
 // card shows KEDA scaling orders-worker on the depth of orders-queue.
@@ -39,16 +41,10 @@ function sendMessages(count: number) {
 test.describe.configure({ mode: 'serial' });
 
 // The web server is up once the frontend answers; the backend may still be
-// starting its plugins (auth routes answer 404 until then).
+// starting (connection refused, then 503 until its plugins are ready).
 test.beforeAll(async ({ request }) => {
-  test.setTimeout(300_000);
-  await expect
-    .poll(
-      async () =>
-        (await request.get(`${backend}/.backstage/health/v1/readiness`)).status(),
-      { timeout: 240_000, intervals: [1000] },
-    )
-    .toBe(200);
+  test.setTimeout(BACKEND_START_TIMEOUT_MS + 30_000);
+  await waitForBackendReady(request, backend);
 });
 
 let pullRequestUrl: string;
@@ -66,7 +62,16 @@ async function startTemplate(
   });
   expect(created.status(), await created.text()).toBe(201);
   const { id } = await created.json();
+  return finishedTask(request, persona, id);
+}
 
+/** Waits for a scaffolder task to end; returns it and its events. */
+async function finishedTask(
+  request: APIRequestContext,
+  persona: string,
+  id: string,
+): Promise<{ task: any; events: any[] }> {
+  const token = await personaToken(request, persona);
   let task: any;
   await expect
     .poll(
@@ -102,21 +107,117 @@ async function runTemplate(
   return events.find((e: any) => e.type === 'completion').body.output;
 }
 
-test('a developer requests SQS autoscaling through the template', async ({ request }) => {
+const TEMPLATE_PAGE = '/create/templates/default/keda-sqs-autoscaling';
+const ORDERS_QUEUE = 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue';
+const ROLE_NAME = /keda-sqs-demo-eks-orders-orders-worker-[0-9a-f]{8}/;
+
+/**
+ * Fills the request form as a person does: picks the component and the
+ * cluster, types a malformed queue URL and reads the inline error, picks
+ * the queue from the component's queues instead, sets the scaling, and
+ * reads the plan preview. Screenshots of the form with the error and with
+ * the preview, suffixed with the theme.
+ */
+async function fillRequestForm(page: Page, theme: 'light' | 'dark'): Promise<string> {
+  await page.goto(TEMPLATE_PAGE);
+  // MUI's autocomplete inputs are text boxes inside a combobox.
+  const component = page.getByRole('textbox', { name: 'Component' });
+  await component.click({ timeout: 60_000 });
+  await component.fill('Orders worker');
+  await page.getByRole('option', { name: /Orders worker/ }).first().click();
+  await expect(component).toHaveValue('component:default/orders-worker');
+
+  // One cluster is configured: it is chosen already; open the list anyway
+  // and pick it, reading its account and region.
+  await page.getByRole('button', { name: /Cluster/ }).click();
+  await page.getByRole('option', { name: /demo-eks/ }).click();
+  await expect(page.locator('#root_cluster-helper-text')).toHaveText('account 111111111111 · eu-west-1');
+
+  const queue = page.getByRole('textbox', { name: 'SQS queue URL' });
+  await queue.fill('https://sqs.eu-west-1.amazonaws.com/2222/orders-queue');
+  await expect(
+    page.getByText('"2222" in the queue URL path is not a 12-digit AWS account id'),
+  ).toBeVisible();
+  await queue.press('Escape'); // close the suggestions to show the form
+  await page.screenshot({ path: `${shots}/request-form-error-${theme}.png`, fullPage: true });
+
+  // The queues orders-worker depends on in the catalog.
+  await queue.fill('');
+  await queue.press('ArrowDown'); // opens the list (a click would toggle it)
+  await page.getByRole('option', { name: /orders-queue/ }).click();
+  await expect(queue).toHaveValue(ORDERS_QUEUE);
+  await expect(
+    page.getByText('orders-queue: queue orders-queue in account 222222222222, region eu-west-1'),
+  ).toBeVisible();
+  await page.getByRole('button', { name: 'Next' }).click();
+
+  await page.getByLabel('Minimum replicas').fill('1');
+  await page.getByLabel('Maximum replicas').fill('6');
+  await page.getByLabel('Messages per replica').fill('5');
+  await page.getByRole('button', { name: 'Next' }).click();
+
+  await page.getByLabel('Polling interval (s)').fill('5');
+  await page.getByLabel('Cooldown period (s)').fill('30');
+  await page.getByRole('button', { name: 'Next' }).click();
+
+  // The keda backend's dry run, as the person typed it.
+  await expect(page.getByText('No approval needed')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByText(ROLE_NAME)).toBeVisible();
+  await expect(page.getByText('keda-operator', { exact: true })).toBeVisible();
+  await expect(page.getByText(/orders-queue — account 222222222222, eu-west-1/)).toBeVisible();
+  await expect(page.getByText(/1–6 replicas, 5 messages per replica/)).toBeVisible();
+  await page.screenshot({ path: `${shots}/request-form-plan-${theme}.png`, fullPage: true });
+  return (await page.getByText(ROLE_NAME).textContent())!.trim();
+}
+
+test('a developer requests SQS autoscaling through the template form', async ({ page, request }) => {
   test.setTimeout(300_000);
-  const { links } = await runTemplate(request, 'developer', {
+  // Dana (orders-team). The dark pass stops at the preview: planning
+  // creates nothing.
+  await signInAs(page, 'developer');
+  await page.evaluate(() => localStorage.setItem('theme', 'dark'));
+  await fillRequestForm(page, 'dark');
+  await page.evaluate(() => localStorage.removeItem('theme'));
+
+  const previewedRole = await fillRequestForm(page, 'light');
+  await page.getByRole('button', { name: 'Review' }).click();
+  await expect(page.getByText(ORDERS_QUEUE)).toBeVisible();
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.waitForURL(/\/create\/tasks\/[\w-]+/, { timeout: 60_000 });
+  const taskId = page.url().split('/').pop()!;
+
+  const { task, events } = await finishedTask(request, 'developer', taskId);
+  if (task.status !== 'completed') {
+    throw new Error(`task ${task.status}: ${JSON.stringify(events.slice(-5))}`);
+  }
+  // The values the form sent are the ones the action inputs always had.
+  expect(task.spec.parameters).toMatchObject({
     component: 'component:default/orders-worker',
     cluster: 'demo-eks',
-    queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
+    queueUrl: ORDERS_QUEUE,
     minReplicas: 1,
     maxReplicas: 6,
     queueLength: 5,
     pollingInterval: 5,
     cooldownPeriod: 30,
   });
-  pullRequestUrl = links.find(l => l.title === 'Pull request')!.url!;
+  const { links } = events.find((e: any) => e.type === 'completion').body.output;
+  pullRequestUrl = links.find((l: any) => l.title === 'Pull request')!.url!;
   expect(pullRequestUrl).toMatch(/\/example-org\/gitops\/pull\/\d+$/);
-  expect(links.find(l => l.title === 'KEDA request')!.url).toMatch(/\/keda\/requests\/[\w-]+$/);
+  expect(links.find((l: any) => l.title === 'KEDA request')!.url).toMatch(/\/keda\/requests\/[\w-]+$/);
+  // The task page shows the finished run with its links.
+  await expect(page.getByRole('link', { name: 'Pull request' })).toBeVisible({ timeout: 60_000 });
+  // The plan the run made is the one the preview showed.
+  const planned = events
+    .map((e: any) => e.body?.message ?? '')
+    .join('\n');
+  expect(planned).toContain('Plan is inside the auto-approve guardrails');
+  const record = await (
+    await request.get(`${backend}/api/keda/requests?entityRef=component:default/orders-worker`, {
+      headers: { authorization: `Bearer ${await personaToken(request, 'developer')}` },
+    })
+  ).json();
+  expect(record.items[0].plan.scalerRole.name).toBe(previewedRole);
 });
 
 test('the pull request is merged on the GitHub stand-in and the card shows KEDA scaling the workload', async ({ page }) => {

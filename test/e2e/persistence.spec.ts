@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readdirSync, openSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { waitForBackendReady } from './support/backend';
 
 // A second backend of its own (port 7107, its own SQLite directory), stopped
 // and started again, so that this test proves the default on-disk database
@@ -29,19 +30,6 @@ async function stopBackend(child: ChildProcess) {
   const exited = new Promise(r => child.once('exit', r));
   process.kill(-child.pid!, 'SIGTERM');
   await exited;
-}
-
-async function waitForReady(request: any) {
-  const deadline = Date.now() + 180_000;
-  while (Date.now() < deadline) {
-    const ok = await request
-      .get(`${base}/.backstage/health/v1/readiness`)
-      .then((r: any) => r.ok())
-      .catch(() => false);
-    if (ok) return;
-    await new Promise(r => setTimeout(r, 1000));
-  }
-  throw new Error(`backend on ${base} did not become ready`);
 }
 
 async function guestToken(request: any): Promise<string> {
@@ -73,7 +61,7 @@ test('data written through the backend survives a restart (SQLite on disk)', asy
   const logFile = join(root, 'artifacts/persistence-backend.log');
   let backend = startBackend(configFile, logFile);
   try {
-    await waitForReady(request);
+    await waitForBackendReady(request, base, 180_000);
     const put = await request.put(`${base}/api/user-settings/buckets/persistence/keys/probe`, {
       headers: { authorization: `Bearer ${await guestToken(request)}` },
       data: { value },
@@ -83,7 +71,7 @@ test('data written through the backend survives a restart (SQLite on disk)', asy
 
     await stopBackend(backend);
     backend = startBackend(configFile, logFile);
-    await waitForReady(request);
+    await waitForBackendReady(request, base, 180_000);
 
     const get = await request.get(`${base}/api/user-settings/buckets/persistence/keys/probe`, {
       headers: { authorization: `Bearer ${await guestToken(request)}` },
