@@ -8,7 +8,7 @@ export const kedaClusterPickerField = FormFieldBlueprint.make({
   name: 'cluster-picker',
   params: {
     field: () =>
-      import('../components/fields/shared/formFields').then(
+      import('../components/fields/common/formFields').then(
         m => m.kedaClusterPickerFormField,
       ),
   },
@@ -19,7 +19,7 @@ export const kedaQueuePickerField = FormFieldBlueprint.make({
   name: 'queue-picker',
   params: {
     field: () =>
-      import('../components/fields/shared/formFields').then(
+      import('../components/fields/common/formFields').then(
         m => m.kedaQueuePickerFormField,
       ),
   },
@@ -30,7 +30,7 @@ export const kedaPlanPreviewField = FormFieldBlueprint.make({
   name: 'plan-preview',
   params: {
     field: () =>
-      import('../components/fields/shared/formFields').then(
+      import('../components/fields/common/formFields').then(
         m => m.kedaPlanPreviewFormField,
       ),
   },

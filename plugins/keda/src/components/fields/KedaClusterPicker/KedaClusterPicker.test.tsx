@@ -5,7 +5,7 @@ import {
   formApi,
   recordingValidation,
   renderField,
-} from '../shared/__testUtils__/fieldHarness';
+} from '../common/__testUtils__/fieldHarness';
 import {
   KedaClusterPicker,
   kedaClusterPickerValidation,

@@ -10,7 +10,7 @@ import Typography from '@material-ui/core/Typography';
 import { useEffect } from 'react';
 import useAsync from 'react-use/esm/useAsync';
 import { describeError } from '../../../lib/describeError';
-import { templateFormApiFrom, useTemplateFormApi } from '../shared';
+import { templateFormApiFrom, useTemplateFormApi } from '../common';
 
 /** One line saying where a cluster is: `account 111111111111 · eu-west-1`. */
 export function clusterFacts(cluster: KedaClusterInfo): string {

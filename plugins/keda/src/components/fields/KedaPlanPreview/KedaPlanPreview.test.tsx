@@ -7,7 +7,7 @@ import {
   ordersWorker,
   recordingValidation,
   renderField,
-} from '../shared/__testUtils__/fieldHarness';
+} from '../common/__testUtils__/fieldHarness';
 import { KedaPlanPreview, kedaPlanPreviewValidation } from './KedaPlanPreview';
 
 jest.setTimeout(30_000);

@@ -24,7 +24,7 @@ import {
   useDebounced,
   useTemplateFormApi,
   type RequestIssue,
-} from '../shared';
+} from '../common';
 
 /** `ui:options` of {@link KedaPlanPreview}. */
 export interface KedaPlanPreviewUiOptions {

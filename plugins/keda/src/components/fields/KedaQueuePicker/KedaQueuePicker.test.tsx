@@ -8,7 +8,7 @@ import {
   ordersWorker,
   recordingValidation,
   renderField,
-} from '../shared/__testUtils__/fieldHarness';
+} from '../common/__testUtils__/fieldHarness';
 import {
   componentQueues,
   KedaQueuePicker,

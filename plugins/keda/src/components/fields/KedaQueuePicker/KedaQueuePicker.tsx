@@ -20,7 +20,7 @@ import {
   queueUrlOfResource,
   queueUrlProblem,
   TEMPLATE_PARAMETERS,
-} from '../shared';
+} from '../common';
 
 /** `ui:options` of {@link KedaQueuePicker}. */
 export interface KedaQueuePickerUiOptions {

@@ -16,7 +16,7 @@ import { useEffect } from 'react';
 import useAsync from 'react-use/esm/useAsync';
 import { describeError } from '../../../lib/describeError';
 import { useKedaRequestsApi } from '../../KedaRequestsPage/useKedaRequestsApi';
-import { queueName } from '../../lib/format';
+import { queueName } from '../../../lib/format';
 
 /** `ui:options` of the `KedaRequestPicker` field. @public */
 export interface KedaRequestPickerUiOptions {
