@@ -18,7 +18,7 @@ import {
   kedaPlugin,
 } from './plugin';
 
-jest.setTimeout(30_000);
+jest.setTimeout(90_000);
 
 describe('legacy kedaPlugin', () => {
   it('has the id keda and registers a factory for kedaApiRef', () => {
@@ -42,7 +42,7 @@ describe('legacy kedaPlugin', () => {
     );
 
     expect(
-      await screen.findByTestId('keda-health-badge', {}, { timeout: 15_000 }),
+      await screen.findByTestId('keda-health-badge', {}, { timeout: 45_000 }),
     ).toHaveTextContent('Paused');
     expect(getStatus).toHaveBeenCalledWith(
       'component:default/orders-worker',
@@ -63,7 +63,7 @@ describe('legacy kedaPlugin', () => {
       </TestApiProvider>,
     );
     expect(
-      await screen.findByRole('link', { name: 'req-now' }, { timeout: 15_000 }),
+      await screen.findByRole('link', { name: 'req-now' }, { timeout: 45_000 }),
     ).toHaveAttribute('href', '/autoscaling-requests/requests/req-now');
     expect(await screen.findByTestId('keda-health-badge')).toHaveTextContent(
       'Active',

@@ -20,8 +20,8 @@ import { kedaEntityContent } from './entityContent';
 import { kedaScalingEntityCard } from './extensions';
 import { kedaRequestPickerField } from './kedaRequestPicker';
 
-jest.setTimeout(30_000);
-const LAZY = { timeout: 15_000 };
+jest.setTimeout(90_000);
+const LAZY = { timeout: 45_000 };
 const fixtures = createKedaStatusFixtures(new Date());
 
 function kedaApi() {

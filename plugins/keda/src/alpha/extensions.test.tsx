@@ -17,11 +17,11 @@ import { createKedaStatusFixtures, ordersWorkerEntity } from '../fixtures';
 import kedaPlugin from '../alpha';
 import { kedaApi, kedaRequestsPage, kedaScalingEntityCard } from './extensions';
 
-jest.setTimeout(30_000);
+jest.setTimeout(90_000);
 
 // Lazy extension loaders compile their modules on first use under Jest, which
 // can take seconds on a busy machine: poll for the first paint with a deadline.
-const LAZY = { timeout: 15_000 };
+const LAZY = { timeout: 45_000 };
 
 const fixtures = createKedaStatusFixtures(new Date());
 

@@ -7,7 +7,7 @@ import {
   kedaQueuePickerField,
 } from './formFields';
 
-jest.setTimeout(30_000);
+jest.setTimeout(90_000);
 
 describe('the template form fields', () => {
   it.each([

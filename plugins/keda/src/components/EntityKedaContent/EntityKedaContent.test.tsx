@@ -12,7 +12,7 @@ import { requestsApi } from '../KedaRequestsPage/__testUtils__/pageTestUtils';
 import { requestRecord } from '../KedaRequestsPage/__testUtils__/requestRecords';
 import { EntityKedaContent } from './EntityKedaContent';
 
-jest.setTimeout(30_000);
+jest.setTimeout(90_000);
 
 const fixtures = createKedaStatusFixtures(new Date());
 

@@ -14,7 +14,7 @@ import { scaffolderTemplateRouteRef } from '../../routes';
 import { EntityKedaScalingCard } from './EntityKedaScalingCard';
 
 // The first render of a whole test app takes seconds on a busy 2-core CI box.
-jest.setTimeout(30_000);
+jest.setTimeout(90_000);
 
 const fixtures = createKedaStatusFixtures(new Date());
 

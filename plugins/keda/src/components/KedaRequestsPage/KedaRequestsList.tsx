@@ -104,7 +104,14 @@ export function KedaRequestsList(props: { basePath: string }) {
   // the backend is not asked for every keystroke.
   const [typed, setTyped] = useState({ team: '', cluster: '' });
   useDebounce(
-    () => setTyped({ team: team.trim(), cluster: cluster.trim() }),
+    () =>
+      // the same object when nothing changed: no reload for the debounce
+      // that fires once after the first render
+      setTyped(previous =>
+        previous.team === team.trim() && previous.cluster === cluster.trim()
+          ? previous
+          : { team: team.trim(), cluster: cluster.trim() },
+      ),
     FILTER_DEBOUNCE_MS,
     [team, cluster],
   );

@@ -12,8 +12,8 @@ import {
 
 // Developer's view (the backend allows no approve, reject or retry).
 
-jest.setTimeout(30_000);
-const SLOW = { timeout: 15_000 };
+jest.setTimeout(90_000);
+const SLOW = { timeout: 45_000 };
 
 describe('KedaRequestsPage for a developer', () => {
   it('offers no approve or reject to a user without the approve permission', async () => {

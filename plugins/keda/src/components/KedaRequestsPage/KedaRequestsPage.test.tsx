@@ -29,8 +29,8 @@ import {
 const APPROVER: KedaRequestAction[] = ['approve', 'reject'];
 
 // A whole test app renders in seconds on a busy 2-core CI box.
-jest.setTimeout(30_000);
-const SLOW = { timeout: 15_000 };
+jest.setTimeout(90_000);
+const SLOW = { timeout: 45_000 };
 
 describe('KedaRequestsPage: list', () => {
   it('lists requests with entity, requester, cluster, queue, state in words, creation time and pull request', async () => {

@@ -11,7 +11,7 @@ import {
   kedaClusterPickerValidation,
 } from './KedaClusterPicker';
 
-jest.setTimeout(30_000);
+jest.setTimeout(90_000);
 
 describe('KedaClusterPicker', () => {
   it('lists the configured clusters with account and region and sets the chosen one', async () => {

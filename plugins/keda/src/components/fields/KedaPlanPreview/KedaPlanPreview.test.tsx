@@ -10,7 +10,7 @@ import {
 } from '../common/__testUtils__/fieldHarness';
 import { KedaPlanPreview, kedaPlanPreviewValidation } from './KedaPlanPreview';
 
-jest.setTimeout(30_000);
+jest.setTimeout(90_000);
 
 const FORM = {
   component: 'component:default/orders-worker',

@@ -15,7 +15,7 @@ import {
   kedaQueuePickerValidation,
 } from './KedaQueuePicker';
 
-jest.setTimeout(30_000);
+jest.setTimeout(90_000);
 
 const FORM = { component: 'component:default/orders-worker' };
 

@@ -10,7 +10,7 @@ import {
   type KedaRequestPickerProps,
 } from './KedaRequestPicker';
 
-jest.setTimeout(30_000);
+jest.setTimeout(90_000);
 
 const ORDERS = 'component:default/orders-worker';
 
