@@ -9,6 +9,7 @@
 #   SKIP_BROWSER=1 scripts/test.sh   # without the browser suite
 #   SKIP_CLONE_CHECK=1 scripts/test.sh   # without the fresh-clone start check
 #   SKIP_START_VARIANTS=1 scripts/test.sh   # without the start variants check
+#   KEDA_SOAK=1 scripts/test.sh   # the reliability suites' long runs (KEDA_SEED=n replays a seed)
 set -euo pipefail
 # (not `source … || exit`: that would switch errexit off inside bootstrap)
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
@@ -58,6 +59,8 @@ check "lint (backstage-cli repo lint)" yarn backstage-cli repo lint
 
 log "== unit and integration tests (jest)"
 rm -f "$ARTIFACTS/jest.json"
+# the reliability suites (*.reliability.test.ts) leave their summary lines here
+rm -rf "$ARTIFACTS/reliability"
 yarn backstage-cli repo test --json --outputFile="$ARTIFACTS/jest.json"
 jest_rc=$?
 if [[ -f "$ARTIFACTS/jest.json" ]]; then
@@ -78,7 +81,8 @@ if command -v faketime >/dev/null 2>&1; then
   moved_clock_tests() {
     local dir rc=0
     for dir in packages/sandbox plugins/keda-node plugins/keda-backend plugins/scaffolder-backend-module-keda; do
-      (cd "$dir" && faketime -f +365d backstage-cli package test) || rc=1
+      # (the reliability suites ran once above; their counts are not about the clock)
+      (cd "$dir" && faketime -f +365d backstage-cli package test --testPathIgnorePatterns '\.reliability\.test\.ts$') || rc=1
     done
     return $rc
   }
@@ -112,5 +116,10 @@ if [[ "${SKIP_BROWSER:-0}" != 1 ]]; then
   fi
 fi
 
+# The reliability suites' counts (short variants; KEDA_SOAK=1 for the long runs).
+if compgen -G "$ARTIFACTS/reliability/*.txt" >/dev/null; then
+  echo "reliability suites (KEDA_SOAK=1 for the long runs):"
+  for summary in "$ARTIFACTS"/reliability/*.txt; do printf '  %s\n' "$(cat "$summary")"; done
+fi
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

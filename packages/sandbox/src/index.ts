@@ -13,3 +13,4 @@ export * from './kubernetes';
 export * from './keda';
 export * from './github';
 export * from './gitops';
+export { SeededRandom, runs, seedFor, soak, reportReliability } from './reliability';

@@ -15,6 +15,7 @@ import {
   isError,
   NotAllowedError,
   NotFoundError,
+  ServiceUnavailableError,
 } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { BasicPermission } from '@backstage/plugin-permission-common';
@@ -214,6 +215,12 @@ interface PreparedRequest {
 function isConflict(e: unknown): boolean {
   return isError(e) && e.name === ConflictError.name;
 }
+
+/**
+ * How often linking a started provisioning task is tried when the database
+ * is unavailable (a dropped connection is replaced by the pool at once).
+ */
+const LINK_ATTEMPTS = 3;
 
 function userRefOf(credentials: BackstageCredentials): string | undefined {
   const p = credentials.principal as { type: string; userEntityRef?: string };
@@ -1127,26 +1134,44 @@ export class KedaRequestService {
       await this.notifyOutcome(failed);
       return failed;
     }
-    try {
-      return await this.transition({
-        id: record.id,
-        from: ['approved'],
-        to: 'provisioning',
-        decision: {
-          actor,
-          decision: 'provisioning',
-          comment: `scaffolder task ${taskId}`,
-        },
-        set: { taskId },
-      });
-    } catch (e) {
-      if (!isConflict(e)) throw e;
-      // The task reported before we linked it (it is fast, or we are slow):
-      // its report is newer, keep it.
-      this.options.logger.info(
-        `KEDA request ${record.id}: task ${taskId} reported before it was linked: ${e}`,
-      );
-      return this.getOrThrow(record.id);
+    // The task exists now: linking it must not be given up on a dropped
+    // database connection, or the approval would stand without its task
+    // (until the task reports). The link is a conditional update, so trying
+    // again is safe; a link that did apply meets a conflict below.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transition({
+          id: record.id,
+          from: ['approved'],
+          to: 'provisioning',
+          decision: {
+            actor,
+            decision: 'provisioning',
+            comment: `scaffolder task ${taskId}`,
+          },
+          set: { taskId },
+        });
+      } catch (e) {
+        if (ServiceUnavailableError.is(e)) {
+          if (attempt < LINK_ATTEMPTS) {
+            this.options.logger.warn(
+              `KEDA request ${record.id}: linking task ${taskId} failed (attempt ${attempt}), trying again: ${e.message}`,
+            );
+            await new Promise(r => setTimeout(r, 100 * attempt));
+            continue;
+          }
+          throw new ServiceUnavailableError(
+            `KEDA request ${record.id} is approved and its provisioning task ${taskId} started, but the database became unavailable before the task could be linked; the task links itself when it reports. Reload the request in a moment. ${e.message}`,
+          );
+        }
+        if (!isConflict(e)) throw e;
+        // The task reported before we linked it (it is fast, or we are slow),
+        // or an earlier attempt did link it: keep what is recorded.
+        this.options.logger.info(
+          `KEDA request ${record.id}: task ${taskId} reported before it was linked: ${e}`,
+        );
+        return this.getOrThrow(record.id);
+      }
     }
   }
 

@@ -1,11 +1,19 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
-import { ConflictError, NotFoundError } from '@backstage/errors';
+import {
+  ConflictError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 import knexFactory, { type Knex } from 'knex';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { newOrdersRequest, ownWorkload } from './__testUtils__/requests';
-import { KedaRequestStore, migrateKedaRequestStore } from './KedaRequestStore';
+import {
+  databaseUnavailableReason,
+  KedaRequestStore,
+  migrateKedaRequestStore,
+} from './KedaRequestStore';
 
 jest.setTimeout(60_000);
 
@@ -402,6 +410,60 @@ describe.each(databases.eachSupportedId())('KedaRequestStore on %s', id => {
     }
   });
 
+  it('answers a clear ServiceUnavailableError, without SQL, when its database is gone, and changes nothing', async () => {
+    await store.insert(newOrdersRequest('r-1'), [
+      { actor: JANE, decision: 'created' },
+    ]);
+    const gone = connectAgain();
+    const replica = new KedaRequestStore(gone);
+    await gone.destroy();
+    const error = await replica
+      .transition({
+        id: 'r-1',
+        from: ['pending'],
+        to: 'approved',
+        decision: { actor: PLATFORM, decision: 'approved' },
+      })
+      .catch(e => e);
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error.message).toMatch(
+      /^The KEDA request database is unavailable right now \(.+\), so the portal could not record the change of KEDA request 'r-1' to approved\. .*made in full or not at all.*retrying is safe$/,
+    );
+    expect(error.message).not.toMatch(/select|update|insert|keda_requests/i);
+    expect(error.cause).toBeUndefined();
+    await expect(replica.get('r-1')).rejects.toThrow(
+      /database is unavailable .*Nothing was changed/,
+    );
+    expect((await store.get('r-1'))!.state).toBe('pending');
+  });
+
+  it('reads a changed record back inside its transaction, so nothing can fail after the commit', async () => {
+    await store.insert(newOrdersRequest('r-1'), []);
+    const outside: string[] = [];
+    const listener = (q: { sql: string; __knexTxId?: string }) => {
+      if (!q.__knexTxId) outside.push(q.sql);
+    };
+    knex.on('query', listener);
+    try {
+      const record = await store.transition({
+        id: 'r-1',
+        from: ['pending'],
+        to: 'approved',
+        decision: { actor: PLATFORM, decision: 'approved' },
+      });
+      expect(record.state).toBe('approved');
+      expect(record.decisions.map(d => d.decision)).toEqual(['approved']);
+      const { record: inserted } = await store.insert(
+        newOrdersRequest('r-2', ownWorkload('r-2')),
+        [{ actor: JANE, decision: 'created' }],
+      );
+      expect(inserted.decisions.map(d => d.decision)).toEqual(['created']);
+    } finally {
+      knex.off('query', listener);
+    }
+    expect(outside).toEqual([]);
+  });
+
   it('keeps every request and decision across a backend restart', async () => {
     const before = connectAgain();
     const first = await storeOn(before);
@@ -437,6 +499,109 @@ describe.each(databases.eachSupportedId())('KedaRequestStore on %s', id => {
       expect(next.state).toBe('provisioning');
     } finally {
       await after.destroy();
+    }
+  });
+});
+
+describe('databaseUnavailableReason', () => {
+  it('names the database as gone, unreachable or busy for connection errors only', () => {
+    const pg = (code: string, message = 'x') =>
+      Object.assign(new Error(message), { code });
+    expect(
+      databaseUnavailableReason(
+        pg('57P01', 'terminating connection due to administrator command'),
+      ),
+    ).toBe('the connection to it was lost');
+    expect(databaseUnavailableReason(pg('08006'))).toBe(
+      'the connection to it was lost',
+    );
+    expect(
+      databaseUnavailableReason(
+        new Error('Connection terminated unexpectedly'),
+      ),
+    ).toBe('the connection to it was lost');
+    expect(databaseUnavailableReason(pg('ECONNREFUSED'))).toBe(
+      'it cannot be reached',
+    );
+    expect(databaseUnavailableReason(pg('SQLITE_IOERR_WRITE'))).toBe(
+      'it cannot be reached',
+    );
+    expect(
+      databaseUnavailableReason(
+        Object.assign(new Error('Knex: Timeout acquiring a connection'), {
+          name: 'KnexTimeoutError',
+        }),
+      ),
+    ).toBe('no connection to it became free in time');
+    expect(databaseUnavailableReason(pg('SQLITE_BUSY'))).toBe(
+      'it is locked by another connection',
+    );
+    // refusals of the statement itself are not outages
+    expect(databaseUnavailableReason(pg('23505'))).toBeUndefined();
+    expect(
+      databaseUnavailableReason(pg('SQLITE_CONSTRAINT_UNIQUE')),
+    ).toBeUndefined();
+    expect(databaseUnavailableReason(new ConflictError('x'))).toBeUndefined();
+    expect(databaseUnavailableReason(new Error('boom'))).toBeUndefined();
+    expect(databaseUnavailableReason(undefined)).toBeUndefined();
+  });
+});
+
+describe('KedaRequestStore on SQLite when a COMMIT finds the database locked', () => {
+  it('rolls the transaction back, so the change is not made and the store keeps working', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keda-busy-'));
+    const connect = (busyTimeoutMs: number) =>
+      knexFactory({
+        client: 'better-sqlite3',
+        connection: { filename: path.join(dir, 'keda.sqlite') },
+        useNullAsDefault: true,
+        pool: {
+          afterCreate: (conn: any, done: (e: unknown, c: unknown) => void) => {
+            conn.pragma(`busy_timeout = ${busyTimeoutMs}`);
+            done(null, conn);
+          },
+        },
+      });
+    const knex = connect(50);
+    const reader = connect(0);
+    try {
+      const store = await storeOn(knex);
+      await store.insert(newOrdersRequest('r-1'), [
+        { actor: JANE, decision: 'created' },
+      ]);
+      // Another connection (a second backend process, a backup) is reading:
+      // the change can write, but its COMMIT finds the database locked.
+      const reading = await reader.transaction();
+      await reading.raw('select count(*) from keda_requests');
+      await expect(
+        store.transition({
+          id: 'r-1',
+          from: ['pending'],
+          to: 'approved',
+          decision: { actor: PLATFORM, decision: 'approved' },
+        }),
+      ).rejects.toThrow(ConflictError);
+      // Not made, not even as seen from this connection…
+      expect((await store.get('r-1'))!.state).toBe('pending');
+      await reading.rollback();
+      // …nor from another one; and the next change is made.
+      expect((await new KedaRequestStore(reader).get('r-1'))!.state).toBe(
+        'pending',
+      );
+      const approved = await store.transition({
+        id: 'r-1',
+        from: ['pending'],
+        to: 'approved',
+        decision: { actor: PLATFORM, decision: 'approved' },
+      });
+      expect(approved.decisions.map(d => d.decision)).toEqual([
+        'created',
+        'approved',
+      ]);
+    } finally {
+      await knex.destroy();
+      await reader.destroy();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,8 +1,13 @@
 import {
   resolvePackagePath,
   type DatabaseService,
+  type LoggerService,
 } from '@backstage/backend-plugin-api';
-import { ConflictError, NotFoundError } from '@backstage/errors';
+import {
+  ConflictError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 import {
   canTransition,
   KEDA_CURRENT_STATES,
@@ -152,6 +157,55 @@ function isUniqueViolation(e: unknown): boolean {
   );
 }
 
+/**
+ * Why the database cannot answer, when the error says it went away, cannot
+ * be reached or is busy (rather than refusing the statement); undefined for
+ * any other error. PostgreSQL (class 08 connection exceptions, the server
+ * shutting down or terminating the session), the pg driver, knex's pool and
+ * SQLite (better-sqlite3).
+ */
+export function databaseUnavailableReason(e: unknown): string | undefined {
+  const err = e as { code?: unknown; name?: unknown; message?: unknown };
+  if (!err || typeof err !== 'object') return undefined;
+  const code = typeof err.code === 'string' ? err.code : '';
+  const message = typeof err.message === 'string' ? err.message : '';
+  if (
+    /^08/.test(code) || // connection_exception, …
+    ['57P01', '57P02', '57P03'].includes(code) || // admin/crash shutdown, cannot connect now
+    /Connection terminated|Connection ended unexpectedly|connection error and is not queryable|The database connection is not open/i.test(
+      message,
+    )
+  ) {
+    return 'the connection to it was lost';
+  }
+  if (
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'EPIPE',
+      'ETIMEDOUT',
+      'EHOSTUNREACH',
+      'ENOTFOUND',
+      'EAI_AGAIN',
+    ].includes(code) ||
+    code === '53300' || // too_many_connections
+    code === 'SQLITE_CANTOPEN' ||
+    code.startsWith('SQLITE_IOERR')
+  ) {
+    return 'it cannot be reached';
+  }
+  if (
+    err.name === 'KnexTimeoutError' ||
+    /Unable to acquire a connection/.test(message) // the pool is gone
+  ) {
+    return 'no connection to it became free in time';
+  }
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return 'it is locked by another connection';
+  }
+  return undefined;
+}
+
 const json = <T>(value: string | null): T | undefined =>
   value === null || value === undefined ? undefined : (JSON.parse(value) as T);
 
@@ -167,18 +221,51 @@ export class KedaRequestStore {
   static async create(options: {
     database: DatabaseService;
     now?: () => Date;
+    /** where the database errors behind a 503 are logged */
+    logger?: LoggerService;
   }): Promise<KedaRequestStore> {
     const knex = await options.database.getClient();
     if (!options.database.migrations?.skip) {
       await migrateKedaRequestStore(knex);
     }
-    return new KedaRequestStore(knex, options.now);
+    return new KedaRequestStore(knex, options.now, options.logger);
   }
 
   constructor(
     private readonly db: Knex,
     private readonly now: () => Date = () => new Date(),
+    private readonly logger?: LoggerService,
   ) {}
+
+  /**
+   * Runs one store operation. When the database went away, cannot be
+   * reached or is busy, throws a ServiceUnavailableError (HTTP 503) that
+   * says so and that retrying is safe — a change is made in one transaction,
+   * so it was made in full or not at all. The driver's error (with its SQL)
+   * goes to the log only, never to the caller.
+   */
+  private async guard<T>(
+    what: string,
+    write: boolean,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      const reason = databaseUnavailableReason(e);
+      if (!reason) throw e;
+      this.logger?.warn(
+        `KEDA request store: could not ${what}, the database is unavailable (${reason}): ${e}`,
+      );
+      throw new ServiceUnavailableError(
+        `The KEDA request database is unavailable right now (${reason}), so the portal could not ${what}. ${
+          write
+            ? 'A change is made in one transaction: it was made in full or not at all, never in part. Reload the request and try again; retrying is safe'
+            : 'Nothing was changed; try again in a moment'
+        }`,
+      );
+    }
+  }
 
   /**
    * Records a new request with its first decisions. When the creating task
@@ -189,11 +276,23 @@ export class KedaRequestStore {
     request: NewKedaRequest,
     decisions: NewDecision[],
   ): Promise<{ record: KedaRequestRecord; created: boolean }> {
+    return this.guard('record the KEDA request', true, () =>
+      this.insertRequest(request, decisions),
+    );
+  }
+
+  private async insertRequest(
+    request: NewKedaRequest,
+    decisions: NewDecision[],
+  ): Promise<{ record: KedaRequestRecord; created: boolean }> {
     const existing = await this.findRecorded(request);
     if (existing) return { record: existing, created: false };
     const at = this.now().toISOString();
+    let record: KedaRequestRecord;
     try {
-      await this.db.transaction(async tx => {
+      // The record is read back inside the transaction: once it commits,
+      // nothing is left that could fail and leave the caller guessing.
+      record = await this.db.transaction(async tx => {
         await tx<RequestRow>(REQUESTS).insert({
           id: request.id,
           entity_ref: request.entityRef,
@@ -231,8 +330,10 @@ export class KedaRequestStore {
             request.supersedes.from,
           );
         }
+        return this.recordIn(tx, request.id);
       });
     } catch (e) {
+      await this.rollBackLeftOpenTransaction(e);
       // Two replicas recording the same task at once: the unique index lets
       // one insert win; the loser returns the winner's record.
       const raced = await this.findRecorded(request);
@@ -247,7 +348,7 @@ export class KedaRequestStore {
       }
       throw e;
     }
-    return { record: (await this.get(request.id))!, created: true };
+    return { record, created: true };
   }
 
   /** The request a task or idempotency key recorded, if any. */
@@ -255,25 +356,44 @@ export class KedaRequestStore {
     request: Pick<NewKedaRequest, 'createdByTaskId' | 'idempotencyKey'>,
   ): Promise<KedaRequestRecord | undefined> {
     if (!request.createdByTaskId && !request.idempotencyKey) return undefined;
-    const row = await this.db<RequestRow>(REQUESTS)
-      .where(builder => {
-        if (request.createdByTaskId) {
-          builder.orWhere('created_by_task_id', request.createdByTaskId);
-        }
-        if (request.idempotencyKey) {
-          builder.orWhere('idempotency_key', request.idempotencyKey);
-        }
-      })
-      .first();
-    return row ? this.toRecord(this.db, row) : undefined;
+    return this.guard('read the KEDA request', false, async () => {
+      const row = await this.db<RequestRow>(REQUESTS)
+        .where(builder => {
+          if (request.createdByTaskId) {
+            builder.orWhere('created_by_task_id', request.createdByTaskId);
+          }
+          if (request.idempotencyKey) {
+            builder.orWhere('idempotency_key', request.idempotencyKey);
+          }
+        })
+        .first();
+      return row ? this.toRecord(this.db, row) : undefined;
+    });
   }
 
   async get(id: string): Promise<KedaRequestRecord | undefined> {
-    const row = await this.db<RequestRow>(REQUESTS).where({ id }).first();
-    return row ? this.toRecord(this.db, row) : undefined;
+    return this.guard('read the KEDA request', false, async () => {
+      const row = await this.db<RequestRow>(REQUESTS).where({ id }).first();
+      return row ? this.toRecord(this.db, row) : undefined;
+    });
+  }
+
+  /** The request as `tx` sees it (inside a transaction: before commit). */
+  private async recordIn(
+    tx: Knex.Transaction,
+    id: string,
+  ): Promise<KedaRequestRecord> {
+    const row = await tx<RequestRow>(REQUESTS).where({ id }).first();
+    return this.toRecord(tx, row!);
   }
 
   async list(filter: KedaRequestListFilter = {}): Promise<KedaRequestRecord[]> {
+    return this.guard('list KEDA requests', false, () => this.listRows(filter));
+  }
+
+  private async listRows(
+    filter: KedaRequestListFilter,
+  ): Promise<KedaRequestRecord[]> {
     const query = this.db<RequestRow>(REQUESTS).orderBy([
       { column: 'created_at', order: 'desc' },
       { column: 'id', order: 'asc' },
@@ -310,10 +430,21 @@ export class KedaRequestStore {
    */
   async transition(change: KedaRequestTransition): Promise<KedaRequestRecord> {
     assertEdges(change.from, change.to);
+    return this.guard(
+      `record the change of KEDA request '${change.id}' to ${change.to}`,
+      true,
+      () => this.transitionOnce(change),
+    );
+  }
+
+  private async transitionOnce(
+    change: KedaRequestTransition,
+  ): Promise<KedaRequestRecord> {
     const at = this.now().toISOString();
     try {
-      await this.applyTransition(change, at);
+      return await this.applyTransition(change, at);
     } catch (e) {
+      await this.rollBackLeftOpenTransaction(e);
       // SQLite: another connection holds the write lock for a decision on
       // this database right now. It may be about this very request, so the
       // caller must reload rather than assume its decision applied.
@@ -330,11 +461,37 @@ export class KedaRequestStore {
       }
       throw e;
     }
-    return (await this.get(change.id))!;
   }
 
-  private async applyTransition(change: KedaRequestTransition, at: string) {
-    await this.db.transaction(async tx => {
+  /**
+   * SQLite keeps a transaction open when its COMMIT fails (SQLITE_BUSY:
+   * another connection — a second backend process, a backup — is reading
+   * the database), and knex hands the connection back to the pool as it is:
+   * the uncommitted change would look made to this backend, every later
+   * statement would run inside that transaction and every later transaction
+   * fail to begin. Roll it back (SQLite's pool has one connection); when no
+   * transaction was left open, SQLite says so and nothing happens.
+   */
+  private async rollBackLeftOpenTransaction(e: unknown) {
+    const code = (e as { code?: unknown })?.code;
+    if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return;
+    try {
+      await this.db.raw('ROLLBACK');
+    } catch {
+      // "cannot rollback - no transaction is active": nothing was left open
+    }
+  }
+
+  /**
+   * The change in one transaction, which also reads the changed record back:
+   * once it commits, nothing is left that could fail and leave the caller
+   * guessing whether the change was made.
+   */
+  private async applyTransition(
+    change: KedaRequestTransition,
+    at: string,
+  ): Promise<KedaRequestRecord> {
+    return this.db.transaction(async tx => {
       const update: Partial<RequestRow> = { state: change.to, updated_at: at };
       if (change.set?.taskId !== undefined) update.task_id = change.set.taskId;
       if (change.set?.roleArns !== undefined) {
@@ -374,6 +531,7 @@ export class KedaRequestStore {
         throw await this.conflict(tx, change);
       }
       await this.appendDecisions(tx, change.id, [change.decision], at);
+      return this.recordIn(tx, change.id);
     });
   }
 
@@ -425,11 +583,17 @@ export class KedaRequestStore {
 
   /** The workload's requests in flight or current (newest first). */
   async activeFor(workloadKey: string): Promise<KedaRequestRecord[]> {
-    const rows = await this.db<RequestRow>(REQUESTS)
-      .where('workload_key', workloadKey)
-      .whereIn('state', [...KEDA_IN_FLIGHT_STATES, ...KEDA_CURRENT_STATES])
-      .orderBy('created_at', 'desc');
-    return Promise.all(rows.map(r => this.toRecord(this.db, r)));
+    return this.guard(
+      'read the KEDA requests of the workload',
+      false,
+      async () => {
+        const rows = await this.db<RequestRow>(REQUESTS)
+          .where('workload_key', workloadKey)
+          .whereIn('state', [...KEDA_IN_FLIGHT_STATES, ...KEDA_CURRENT_STATES])
+          .orderBy('created_at', 'desc');
+        return Promise.all(rows.map(r => this.toRecord(this.db, r)));
+      },
+    );
   }
 
   private async workloadConflict(

@@ -60,7 +60,10 @@ export async function createKedaRequests(
   provenance: KedaRequestProvenance;
   service: KedaRequestService;
 }> {
-  const store = await KedaRequestStore.create({ database: options.database });
+  const store = await KedaRequestStore.create({
+    database: options.database,
+    logger: options.logger,
+  });
 
   // Clusters configured without oidcIssuer: ask EKS once per cluster (as the
   // keda:plan action does), so the backend plans the same trust policies.
