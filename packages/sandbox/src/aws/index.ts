@@ -4,7 +4,7 @@
  */
 export { startAwsStandIn, rootCredentialsFor } from './server';
 export type { AwsStandIn, AwsStandInOptions, AwsRequestRecord } from './server';
-export type { FaultRule, FaultError, AwsServiceName } from './faults';
+export type { FaultRule, FaultRuleSet, FaultError, AwsServiceName } from './faults';
 export type { EksClusterSeed } from './eks';
 export type { Credentials } from './world';
 export type { StateData } from './state';

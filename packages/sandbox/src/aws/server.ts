@@ -14,7 +14,7 @@ import { AddressInfo } from 'node:net';
 import { ACCESS_ANALYZER_ROUTES, accessAnalyzerHandlers } from './accessAnalyzer';
 import { createEksAddon, createEksCluster, deleteEksAddon, EksClusterSeed, eksOperationOf, handleEksRequest } from './eks';
 import { assumeRoleForPodIdentity, eksAuthOperationOf } from './eksAuth';
-import { FaultInjector, FaultRule, parseFaultRules, AwsServiceName } from './faults';
+import { FaultInjector, FaultRule, FaultRuleSet, parseFaultRuleSet, AwsServiceName } from './faults';
 import { IAM_NAMESPACE, iamHandlers, QueryHandler } from './iam';
 import { PolicyDocument } from './policyDocument';
 import { UnsupportedConditionError } from './policyEvaluator';
@@ -82,9 +82,12 @@ export interface AwsStandIn {
   setIssuerKeys(issuer: string, jwks: { keys: ReadonlyArray<object> }): void;
   /** The most recent AWS calls (up to 500), oldest first. */
   requestLog(): AwsRequestRecord[];
-  setFaults(rules: FaultRule[]): void;
+  /** Replace the fault rules; `seed` seeds the PRNG their `probability` is drawn from. */
+  setFaults(rules: FaultRule[], seed?: number): void;
   addFault(rule: FaultRule): void;
   clearFaults(): void;
+  /** The fault rules still in force (a rule with `times` is gone once used up) and their seed. */
+  faults(): FaultRuleSet;
   /** Forget everything (accounts, keys, queues …) and persist the empty state. */
   reset(): void;
 }
@@ -152,13 +155,14 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
     res.json({ requests });
   });
   app.get('/_sandbox/faults', (_req, res) => {
-    res.json({ faults: faults.list() });
+    res.json(faults.ruleSet());
   });
   app.post('/_sandbox/faults', (req, res) => {
     try {
       const body = req.body?.length ? JSON.parse(req.body.toString('utf8')) : {};
-      faults.set(parseFaultRules(body));
-      res.json({ faults: faults.list() });
+      const ruleSet = parseFaultRuleSet(body);
+      faults.set(ruleSet.faults, ruleSet.seed);
+      res.json(faults.ruleSet());
     } catch (e) {
       res.status(400).json({ error: (e as Error).message });
     }
@@ -191,9 +195,43 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
     }
     const respondError = (error: AwsError) => sendError(res, route.service, error, requestId);
     let callerArn: string | undefined;
+    const fault = faults.take(route.service, route.operation);
+    /**
+     * Answers a performed call, unless an `after` fault delays the answer,
+     * replaces it with an error or resets the connection (the effect stays).
+     */
+    const succeed = async (send: () => void) => {
+      const after = fault.after;
+      if (after?.latencyMs && !(await stall(res, after.latencyMs))) {
+        record(route, callerArn, 0, 'ClientClosedRequest');
+        return;
+      }
+      if (after?.reset) {
+        record(route, callerArn, 0, 'ConnectionReset');
+        res.socket?.destroy();
+        return;
+      }
+      if (after?.error) {
+        log(`aws ${route.service}:${route.operation} performed, then → ${after.error.code} (fault)`);
+        record(route, callerArn, after.error.status, after.error.code);
+        respondError(after.error);
+        return;
+      }
+      send();
+      record(route, callerArn, 200);
+    };
     try {
-      const fault = faults.take(route.service, route.operation);
-      if (fault.latencyMs) await new Promise(r => setTimeout(r, fault.latencyMs));
+      // A stalled call whose client went away (killed, timed out) is dropped
+      // unperformed, as if it never reached the service.
+      if (fault.latencyMs && !(await stall(res, fault.latencyMs))) {
+        record(route, undefined, 0, 'ClientClosedRequest');
+        return;
+      }
+      if (fault.reset) {
+        record(route, undefined, 0, 'ConnectionReset');
+        res.socket?.destroy();
+        return;
+      }
       if (fault.error) throw fault.error;
 
       let caller: Caller | undefined;
@@ -228,8 +266,7 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
         const params = QueryParams.fromBody(body.toString('utf8'));
         const result = await handler({ world, caller, region: route.region, params });
         const ns = route.service === 'iam' ? IAM_NAMESPACE : STS_NAMESPACE;
-        res.status(200).set('x-amzn-RequestId', requestId).type('text/xml').send(queryResponse(route.operation, ns, result, requestId));
-        record(route, callerArn, 200);
+        await succeed(() => res.status(200).set('x-amzn-RequestId', requestId).type('text/xml').send(queryResponse(route.operation, ns, result, requestId)));
         return;
       }
       if (route.service === 'sqs') {
@@ -242,8 +279,7 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
           throw new AwsError('SerializationException', 'Request body is not valid JSON.');
         }
         const result = await handler({ world, caller: caller!, region: route.region, input, isClosing: () => closing, queueUrl: queueUrlFor });
-        res.status(200).set('x-amzn-RequestId', requestId).type('application/x-amz-json-1.0').send(JSON.stringify(result));
-        record(route, callerArn, 200);
+        await succeed(() => res.status(200).set('x-amzn-RequestId', requestId).type('application/x-amz-json-1.0').send(JSON.stringify(result)));
         return;
       }
       if (route.service === 'access-analyzer') {
@@ -259,8 +295,7 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
         }
         const query = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
         const result = handler({ world, caller: caller!, region: route.region, input, query });
-        res.status(200).set('x-amzn-RequestId', requestId).json(result);
-        record(route, callerArn, 200);
+        await succeed(() => res.status(200).set('x-amzn-RequestId', requestId).json(result));
         return;
       }
       // EKS and EKS Auth (REST-JSON).
@@ -273,8 +308,7 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
       const query = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
       const eksRequest = { world, caller: caller!, region: route.region, method: req.method, path: req.path, query, body: input };
       const result = route.scope === 'eks-auth' ? assumeRoleForPodIdentity(eksRequest) : handleEksRequest(eksRequest);
-      res.status(200).set('x-amzn-RequestId', requestId).json(result);
-      record(route, callerArn, 200);
+      await succeed(() => res.status(200).set('x-amzn-RequestId', requestId).json(result));
     } catch (e) {
       // A policy using a condition operator the evaluator does not model:
       // fail loudly, naming it, instead of guessing a decision.
@@ -339,11 +373,35 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
       world.data.issuerKeys = { ...world.data.issuerKeys, [issuer.replace(/\/$/, '')]: { keys: jwks.keys.map(k => ({ ...k }) as JsonWebKey) } };
       world.persist();
     },
-    setFaults: rules => faults.set(rules),
+    setFaults: (rules, seed) => faults.set(rules, seed),
     addFault: rule => faults.add(rule),
     clearFaults: () => faults.clear(),
+    faults: () => faults.ruleSet(),
     reset: () => world.reset(),
   };
+}
+
+/**
+ * Waits `ms` before answering; false (at once) when the client closes the
+ * connection meanwhile (or the stand-in closes), so the call is not performed.
+ */
+function stall(res: Response, ms: number): Promise<boolean> {
+  return new Promise(resolve => {
+    if (res.destroyed || res.socket?.destroyed) {
+      resolve(false);
+      return;
+    }
+    const pending: { timer?: ReturnType<typeof setTimeout> } = {};
+    const onClose = () => {
+      clearTimeout(pending.timer);
+      resolve(false);
+    };
+    pending.timer = setTimeout(() => {
+      res.off('close', onClose);
+      resolve(true);
+    }, ms);
+    res.once('close', onClose);
+  });
 }
 
 /** Decide service, operation and region of a request. */

@@ -33,6 +33,32 @@ const THROTTLING_OR_UNAVAILABLE = new Set([
   'ServerException',
 ]);
 
+/** Node's codes for a connection that failed or broke (the SDK retries these as transient). */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+]);
+
+/**
+ * A call that never got an answer: the connection was refused, reset or
+ * timed out (the SDK names a reset or timed-out socket `TimeoutError`).
+ * When such an error crosses a JavaScript realm the SDK only keeps its text
+ * ("AWS SDK error wrapper for TimeoutError: socket hang up").
+ */
+function isNetworkError(error: unknown, name: string, message: string) {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return (
+    name === 'TimeoutError' ||
+    name === 'RequestTimeout' ||
+    (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) ||
+    /socket hang up|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE/.test(message) ||
+    /^AWS SDK error wrapper for TimeoutError\b/.test(message)
+  );
+}
+
 function errorName(error: unknown): string | undefined {
   if (error && typeof error === 'object') {
     const e = error as { name?: string; Code?: string; code?: string };
@@ -72,7 +98,8 @@ function denialCause(message: string): string {
 /**
  * Turns an AWS SDK error into a Backstage error a person can act on:
  * AccessDenied (incl. boundary and SCP denials) names the denied action and
- * the principal; throttling that survived the SDK's retries says so.
+ * the principal; throttling, 5xx and broken connections that survived the
+ * SDK's retries say so (and that running the step again is the remedy).
  * Other errors keep their AWS code and message, prefixed with the action.
  */
 export function describeAwsError(
@@ -99,6 +126,11 @@ export function describeAwsError(
   if (THROTTLING_OR_UNAVAILABLE.has(name)) {
     return new ServiceUnavailableError(
       `AWS kept failing ${context.action}${where}${account} with ${name} after the SDK's retries; run the step again later. AWS said: ${message}`,
+    );
+  }
+  if (isNetworkError(error, name, message)) {
+    return new ServiceUnavailableError(
+      `AWS could not be reached for ${context.action}${where}${account}: the connection failed (${message}) after the SDK's retries; run the step again later`,
     );
   }
   if (
