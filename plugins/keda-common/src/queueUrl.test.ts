@@ -245,6 +245,52 @@ describe('parseQueueUrl', () => {
       field: 'host',
       says: /credentials/,
     },
+    // The WHATWG parser would quietly accept each of these as the real URL
+    // (bad-input corpus, #16): what was typed must already be the URL.
+    {
+      why: 'an empty user info',
+      url: 'https://:@sqs.eu-west-1.amazonaws.com/222222222222/orders',
+      field: 'host',
+      says: /credentials/,
+    },
+    {
+      why: 'the default port spelled out',
+      url: 'https://sqs.eu-west-1.amazonaws.com:443/222222222222/orders',
+      field: 'host',
+      says: /port/,
+    },
+    {
+      why: 'a full-width look-alike host',
+      url: 'https://\uff53\uff51\uff53.eu-west-1.amazonaws.com/222222222222/orders',
+      field: 'url',
+      says: /plain ASCII.*U\+FF53/,
+    },
+    {
+      why: 'a zero-width space in the host',
+      url: 'https://sqs.eu-west-1.amazon\u200baws.com/222222222222/orders',
+      field: 'url',
+      says: /U\+200B/,
+    },
+    {
+      why: 'a newline inside the queue name',
+      url: 'https://sqs.eu-west-1.amazonaws.com/222222222222/ord\ners',
+      field: 'url',
+      says: /control characters.*U\+000A/,
+    },
+    {
+      why: 'a host label longer than DNS allows',
+      url: `https://vpce-${'v'.repeat(
+        300,
+      )}.sqs.eu-west-1.vpce.amazonaws.com/222222222222/orders`,
+      field: 'host',
+      says: /not a DNS name: at most 253 characters, 63 per label/,
+    },
+    {
+      why: 'a tab inside the host',
+      url: 'https://sqs.eu-west-1.amazon\taws.com/222222222222/orders',
+      field: 'url',
+      says: /U\+0009/,
+    },
     {
       why: 'a non-SQS host',
       url: 'https://sns.eu-west-1.amazonaws.com/222222222222/orders',

@@ -198,6 +198,29 @@ export function parseQueueUrl(url: string): SqsQueue {
       `Queue URL is empty; copy it from the SQS console, e.g. ${EXAMPLE_URL}`,
     );
   }
+  // Before the WHATWG parser, which quietly drops tabs and newlines, maps
+  // full-width and zero-width characters onto ASCII and forgets an empty
+  // user info or the default port: what was typed must already be the URL.
+  const odd = /[^\x21-\x7e]/.exec(input);
+  if (odd) {
+    throw new QueueUrlError(
+      'url',
+      `Queue URL must be plain ASCII without spaces or control characters, found ${JSON.stringify(
+        odd[0],
+      )} (U+${odd[0]
+        .codePointAt(0)!
+        .toString(16)
+        .toUpperCase()
+        .padStart(4, '0')}); copy it from the SQS console, e.g. ${EXAMPLE_URL}`,
+    );
+  }
+  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#\\]*)/.exec(input)?.[1];
+  if (authority !== undefined && /@|:\d*$/.test(authority)) {
+    throw new QueueUrlError(
+      'host',
+      `Queue URL "${input}" must not contain credentials or a port; expected the form ${EXAMPLE_URL}`,
+    );
+  }
   let parsed: URL;
   try {
     parsed = new URL(input);
@@ -230,6 +253,14 @@ export function parseQueueUrl(url: string): SqsQueue {
   }
 
   const host = parsed.hostname.toLowerCase();
+  if (host.length > 253 || host.split('.').some(label => label.length > 63)) {
+    throw new QueueUrlError(
+      'host',
+      `Host "${host.slice(0, 80)}${
+        host.length > 80 ? '…' : ''
+      }" is not a DNS name: at most 253 characters, 63 per label`,
+    );
+  }
   const match = matchHost(host);
   if (!match) {
     throw new QueueUrlError(

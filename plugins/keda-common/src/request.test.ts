@@ -88,6 +88,18 @@ describe('kedaRequestSchema', () => {
       /catalog entity ref/,
     ],
     [
+      'an entity ref longer than any catalog entity (bad-input corpus, #16)',
+      { entityRef: `component:default/${'o'.repeat(150_000)}` },
+      'entityRef',
+      /at most 255 characters/,
+    ],
+    [
+      'a ServiceAccount name longer than a Kubernetes object name',
+      { serviceAccountName: 's'.repeat(254) },
+      'serviceAccountName',
+      /at most 253 characters/,
+    ],
+    [
       'an unknown workload kind',
       { workload: { kind: 'CronJob', name: 'x' } },
       'workload.kind',

@@ -35,6 +35,7 @@ export const kedaRequestSchema = z
   .object({
     entityRef: z
       .string()
+      .max(255, 'entityRef is at most 255 characters')
       .regex(
         ENTITY_REF,
         'entityRef must be a catalog entity ref like component:default/orders-worker',
@@ -133,6 +134,7 @@ export const kedaRequestSchema = z
       ),
     serviceAccountName: z
       .string()
+      .max(253, 'serviceAccountName is at most 253 characters')
       .regex(
         DNS_SUBDOMAIN,
         'serviceAccountName must be a Kubernetes object name',

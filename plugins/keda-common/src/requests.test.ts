@@ -3,6 +3,7 @@ import {
   isFinalRequestState,
   KEDA_REQUEST_STATES,
   KEDA_REQUEST_TRANSITIONS,
+  pullRequestUrlProblem,
   scaffolderTaskPagePath,
 } from './requests';
 
@@ -51,5 +52,31 @@ describe('request state machine', () => {
 
   it('links a task log page', () => {
     expect(scaffolderTaskPagePath('a b')).toBe('/create/tasks/a%20b');
+  });
+});
+
+// Bad-input corpus (#16): the request page links to the pull request.
+describe('pullRequestUrlProblem', () => {
+  it.each([
+    'https://github.com/acme/gitops/pull/7',
+    'http://127.0.0.1:4567/acme/gitops/pull/7',
+  ])('accepts %s', url => {
+    expect(pullRequestUrlProblem(url)).toBeUndefined();
+  });
+
+  it.each([
+    // eslint-disable-next-line no-script-url
+    ['javascript:alert(document.cookie)', /http\(s\) URL/],
+    ['data:text/html,<script>alert(1)</script>', /http\(s\) URL/],
+    ['pull 7', /spaces/],
+    ['[PR](https://attacker.example)', /not a URL/],
+    [`https://github.com/acme/gitops/pull/${'7'.repeat(3000)}`, /at most 2048/],
+    ['https://github.com/acme/gitops/pull/7\n', /control/],
+  ])('refuses %s', (url, says) => {
+    expect(pullRequestUrlProblem(url)).toMatch(says);
+  });
+
+  it('leaves values that are not strings to the schema', () => {
+    expect(pullRequestUrlProblem(7)).toBeUndefined();
   });
 });

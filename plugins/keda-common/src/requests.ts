@@ -119,6 +119,37 @@ export interface KedaDecision {
   at: string;
 }
 
+/** The longest pull request URL the request API keeps. @public */
+export const PULL_REQUEST_URL_MAX = 2048;
+
+/**
+ * What is wrong with a pull request's web URL, or undefined when it is one:
+ * an absolute http(s) URL of at most {@link PULL_REQUEST_URL_MAX}
+ * characters, without spaces or control characters. The request page links
+ * to it, so any other scheme (`javascript:`, `data:`) is refused. Values
+ * that are not strings are left to the caller's schema.
+ * @public
+ */
+export function pullRequestUrlProblem(url: unknown): string | undefined {
+  if (typeof url !== 'string') return undefined;
+  if (url.length > PULL_REQUEST_URL_MAX) {
+    return `must be at most ${PULL_REQUEST_URL_MAX} characters, got ${url.length}`;
+  }
+  if (/[^\x21-\x7e]/.test(url)) {
+    return 'must not contain spaces, control or non-ASCII characters';
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `"${url}" is not a URL; expected the pull request's web URL, e.g. https://github.com/acme/gitops/pull/7`;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    return `must be an http(s) URL (the request page links to it), got "${parsed.protocol}"`;
+  }
+  return undefined;
+}
+
 /** The pull request that carries the request's manifests. @public */
 export interface KedaPullRequestRef {
   url: string;

@@ -2,12 +2,35 @@ import type { HttpAuthService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import {
   KEDA_REQUEST_STATES,
+  pullRequestUrlProblem,
   type KedaRequestListFilter,
   type KedaRequestState,
 } from '@internal/plugin-keda-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import type { KedaRequestService } from './KedaRequestService';
+
+/** The largest JSON body the keda API reads; a KEDA request is a few kB. */
+export const JSON_BODY_LIMIT = '100kb';
+
+/**
+ * `express.json()` with the API's size limit, and a body over it refused
+ * (413) with a message that names the body and the limit instead of
+ * body-parser's bare "request entity too large".
+ */
+export function jsonBody(): express.RequestHandler {
+  const parse = express.json({ limit: JSON_BODY_LIMIT });
+  return (req, res, next) =>
+    parse(req, res, (error?: unknown) => {
+      const e = error as { type?: string; length?: number } | undefined;
+      if (e?.type === 'entity.too.large') {
+        (e as Error).message = `request body: ${
+          e.length ?? 'more than'
+        } bytes exceed the keda API's limit of ${JSON_BODY_LIMIT}; a KEDA request is a few kilobytes, so one of its fields is far too long`;
+      }
+      next(error);
+    });
+}
 
 function listFilter(query: express.Request['query']): KedaRequestListFilter {
   const single = (name: string): string | undefined => {
@@ -57,7 +80,7 @@ export async function createRequestsRouter(options: {
 }): Promise<express.Router> {
   const { httpAuth, service } = options;
   const router = Router();
-  router.use('/requests', express.json());
+  router.use('/requests', jsonBody());
   const credentials = (req: express.Request) =>
     httpAuth.credentials(req, { allow: ['user', 'service'] });
 
@@ -66,11 +89,19 @@ export async function createRequestsRouter(options: {
   });
 
   // The template form's live plan preview: a dry run of POST /requests.
-  router.post('/plan', express.json(), async (req, res) => {
+  router.post('/plan', jsonBody(), async (req, res) => {
     res.json(await service.planPreview(req.body, await credentials(req)));
   });
 
   router.post('/requests', async (req, res) => {
+    // The request page links to the pull request: only an http(s) URL of a
+    // sane length is kept (the service's schema checks the rest).
+    const problem = pullRequestUrlProblem(req.body?.pullRequest?.url);
+    if (problem) {
+      throw new InputError(
+        `Invalid KEDA request body: pullRequest.url: ${problem}`,
+      );
+    }
     const { record, created } = await service.create(
       req.body,
       await credentials(req),

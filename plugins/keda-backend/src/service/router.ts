@@ -12,6 +12,7 @@ import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { kedaStatusReadPermission } from '@internal/plugin-keda-common';
 import express from 'express';
 import Router from 'express-promise-router';
+import { jsonBody } from '../requests/router';
 import type { KedaStatusService } from './KedaStatusService';
 
 export interface RouterOptions {
@@ -51,7 +52,7 @@ export async function createRouter(
 ): Promise<express.Router> {
   const { httpAuth, permissions, catalog, status } = options;
   const router = Router();
-  router.use(express.json());
+  router.use(jsonBody());
 
   const authorizeStatusRead = async (
     credentials: Awaited<ReturnType<HttpAuthService['credentials']>>,

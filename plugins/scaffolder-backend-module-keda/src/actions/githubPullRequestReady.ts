@@ -12,6 +12,11 @@ import {
 import { Octokit } from 'octokit';
 import { examples } from './githubPullRequestReady.examples';
 
+// GitHub's own rules for account and repository names: a value outside
+// them can only be a typo or an attempt to reach another API path.
+const GITHUB_OWNER = /^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}$/;
+const GITHUB_REPO = /^[A-Za-z0-9._-]{1,100}$/;
+
 /** Action id of {@link createKedaGithubPullRequestReadyAction}. */
 export const KEDA_GITHUB_PR_READY_ACTION_ID = 'keda:github:pull-request:ready';
 
@@ -77,10 +82,37 @@ export function createKedaGithubPullRequestReadyAction(options: {
       },
     },
     async handler(ctx) {
-      const { host, owner, repo } = parseRepoUrl(
-        ctx.input.repoUrl,
-        integrations,
-      );
+      let parsed: ReturnType<typeof parseRepoUrl>;
+      try {
+        // The URL parser would drop a newline or tab quietly.
+        if (/[^\x21-\x7e]/.test(ctx.input.repoUrl)) {
+          throw new Error(
+            'it contains a space, a control or a non-ASCII character',
+          );
+        }
+        parsed = parseRepoUrl(ctx.input.repoUrl, integrations);
+      } catch (error) {
+        throw new InputError(
+          `repoUrl: ${
+            (error as Error).message
+          }; use github.com?owner=<org>&repo=<repo>`,
+        );
+      }
+      const { host, owner, repo } = parsed;
+      if (owner && !GITHUB_OWNER.test(owner)) {
+        throw new InputError(
+          `repoUrl: owner ${JSON.stringify(
+            owner,
+          )} is not a GitHub user or organization name (letters, digits and single "-", at most 39)`,
+        );
+      }
+      if (!GITHUB_REPO.test(repo) || repo === '.' || repo === '..') {
+        throw new InputError(
+          `repoUrl: repo ${JSON.stringify(
+            repo,
+          )} is not a GitHub repository name (letters, digits, ".", "-" and "_", at most 100)`,
+        );
+      }
       if (!owner) {
         throw new InputError(
           `repoUrl: "${ctx.input.repoUrl}" has no owner; use github.com?owner=<org>&repo=<repo>`,

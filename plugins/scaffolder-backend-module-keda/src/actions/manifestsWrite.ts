@@ -6,6 +6,9 @@ import path from 'node:path';
 import { plannedFilesSchema } from '../lib/schemas';
 import { examples } from './manifestsWrite.examples';
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
 /** Action id of {@link createKedaManifestsWriteAction}. */
 export const KEDA_MANIFESTS_WRITE_ACTION_ID = 'keda:manifests:write';
 
@@ -50,11 +53,30 @@ export function createKedaManifestsWriteAction() {
     },
     async handler(ctx) {
       const targetPath = ctx.input.targetPath ?? 'gitops';
-      const base = resolveSafeChildPath(ctx.workspacePath, targetPath);
+      let base: string;
+      try {
+        if (CONTROL_CHARACTER.test(targetPath)) {
+          throw new Error('it contains a control character');
+        }
+        base = resolveSafeChildPath(ctx.workspacePath, targetPath);
+      } catch (error) {
+        throw new InputError(
+          `targetPath: "${targetPath}" must be a relative path inside the workspace (${
+            (error as Error).message
+          })`,
+        );
+      }
       const seen = new Set<string>();
       // Validate all paths before writing any, so a bad plan leaves no half-written tree.
       const files = ctx.input.manifests.map(file => {
         const normalized = path.posix.normalize(file.path);
+        if (CONTROL_CHARACTER.test(file.path)) {
+          throw new InputError(
+            `manifests: path ${JSON.stringify(
+              file.path,
+            )} contains a control character`,
+          );
+        }
         if (
           !file.path ||
           path.posix.isAbsolute(file.path) ||

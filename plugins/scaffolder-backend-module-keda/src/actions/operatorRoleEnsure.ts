@@ -203,10 +203,21 @@ export function createKedaOperatorRoleEnsureAction(options: {
         JSON.stringify(operatorRole.permissionPolicy, null, 2),
       );
       if (ctx.input.valuesPath) {
-        const target = resolveSafeChildPath(
-          ctx.workspacePath,
-          ctx.input.valuesPath,
-        );
+        let target: string;
+        try {
+          target = resolveSafeChildPath(
+            ctx.workspacePath,
+            ctx.input.valuesPath,
+          );
+        } catch (error) {
+          throw new InputError(
+            `valuesPath: "${
+              ctx.input.valuesPath
+            }" must be a relative path inside the workspace (${
+              (error as Error).message
+            })`,
+          );
+        }
         await fs.mkdir(path.dirname(target), { recursive: true });
         await fs.writeFile(target, helmValues, 'utf8');
       }

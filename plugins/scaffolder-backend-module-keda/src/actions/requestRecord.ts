@@ -1,7 +1,10 @@
 import type { Config } from '@backstage/config';
+import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   kedaRequestPagePath,
+  parseKedaRequest,
+  pullRequestUrlProblem,
   type CreateKedaRequestBody,
 } from '@internal/plugin-keda-common';
 import type { KedaRequestsClient } from '../lib/kedaRequestsClient';
@@ -98,6 +101,14 @@ export function createKedaRequestRecordAction(options: {
         ctx.output('url', `${appBaseUrl}${kedaRequestPagePath('dry-run')}`);
         ctx.output('created', false);
         return;
+      }
+      // Field by field here, before the backend is asked (which validates
+      // again): a malformed request is refused naming its field even when
+      // it is too large for the backend to read (bad-input corpus, #16).
+      parseKedaRequest(withoutBlankFields(ctx.input.request));
+      const prUrlProblem = pullRequestUrlProblem(ctx.input.pullRequest?.url);
+      if (prUrlProblem) {
+        throw new InputError(`pullRequest.url: ${prUrlProblem}`);
       }
       const credentials = await ctx.getInitiatorCredentials();
       const { record, created } = await ctx.checkpoint({

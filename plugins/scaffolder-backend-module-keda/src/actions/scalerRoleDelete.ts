@@ -1,10 +1,13 @@
 import type { PermissionsService } from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   iamRoleArn,
+  kedaRequestSchema,
   parseQueueUrl,
   ROLE_TAG_KEYS,
   scalerRoleName,
+  type SqsQueue,
 } from '@internal/plugin-keda-common';
 import {
   deleteManagedRole,
@@ -67,6 +70,30 @@ export function createKedaScalerRoleDeleteAction(options: {
       },
     },
     async handler(ctx) {
+      // Before anything else: the same rules the request was planned with,
+      // so a malformed value never reaches IAM (bad-input corpus, #16).
+      const issues = [
+        ['namespace', kedaRequestSchema.shape.namespace, ctx.input.namespace],
+        [
+          'workloadName',
+          kedaRequestSchema.shape.workload.shape.name,
+          ctx.input.workloadName,
+        ],
+      ] as const;
+      for (const [field, schema, value] of issues) {
+        const result = schema.safeParse(value);
+        if (!result.success) {
+          throw new InputError(
+            `${field}: ${result.error.issues.map(i => i.message).join('; ')}`,
+          );
+        }
+      }
+      let queue: SqsQueue;
+      try {
+        queue = parseQueueUrl(ctx.input.queueUrl);
+      } catch (error) {
+        throw new InputError(`queueUrl: ${(error as Error).message}`);
+      }
       await requireIamProvisionPermission({
         permissions: options.permissions,
         credentials: await ctx.getInitiatorCredentials(),
@@ -76,7 +103,6 @@ export function createKedaScalerRoleDeleteAction(options: {
       const { spec } = await options.planner.resolveCluster(ctx.input.cluster, {
         dryRun: true,
       });
-      const queue = parseQueueUrl(ctx.input.queueUrl);
       const name = scalerRoleName({
         namePrefix: roles.namePrefix,
         cluster: ctx.input.cluster,

@@ -19,6 +19,9 @@ import { kedaRequestInput, verificationSchema } from '../lib/schemas';
 import { examples } from './scalerRoleEnsure.examples';
 import { logVerification } from '../lib/verification';
 
+// A catalog user entity ref: `user:<namespace>/<name>`, with catalog name characters.
+const USER_ENTITY_REF = /^user:[A-Za-z0-9-_.]{1,63}\/[A-Za-z0-9-_.]{1,63}$/;
+
 /** Action id of {@link createKedaScalerRoleEnsureAction}. */
 export const KEDA_SCALER_ROLE_ENSURE_ACTION_ID = 'keda:aws:scaler-role:ensure';
 
@@ -98,6 +101,15 @@ export function createKedaScalerRoleEnsureAction(options: {
       },
     },
     async handler(ctx) {
+      // The requester lands in the role's provenance tag: a user entity ref
+      // or nothing (bad-input corpus, #16).
+      if (ctx.input.requester && !USER_ENTITY_REF.test(ctx.input.requester)) {
+        throw new InputError(
+          `requester: ${JSON.stringify(
+            ctx.input.requester.slice(0, 80),
+          )} is not a user entity ref like user:default/jane.doe (at most 255 characters)`,
+        );
+      }
       const dryRun = Boolean(ctx.isDryRun);
       // The requester's own run: the keda backend must agree before any
       // AWS call (even eks:DescribeCluster). Dry run never asks it.
