@@ -14,6 +14,14 @@ export {
   type WatchOptions,
 } from './store';
 export { KubernetesApiError } from './errors';
+export {
+  parseOutageRequest,
+  type OutageKind,
+  type OutageRequest,
+  type OutageCounters,
+  type OutageStatus,
+  type OpenConnections,
+} from './outages';
 export { ServiceAccountIssuer } from './oidc';
 export {
   generateServingCertificate,

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { AddressInfo } from 'node:net';
+import { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { badRequest, KubernetesApiError } from './errors';
@@ -23,6 +23,7 @@ import {
 } from './store';
 import { IncludeObject, toTable } from './table';
 import { kedaAdmission } from './admission';
+import { OutageState, parseOutageRequest, type OutageStatus } from './outages';
 import { generateServingCertificate, ServingCertificate } from './tls';
 
 /** Kubernetes version the stand-in reports (EKS 1.32 line). */
@@ -100,6 +101,11 @@ export interface KubernetesStandIn {
   registry: ResourceRegistry;
   /** Deletes every object and re-creates the initial namespaces. */
   reset(): void;
+  /**
+   * The outage knobs' state and counters (also `GET /_sandbox/outages`);
+   * outages themselves are started only through `POST /_sandbox/outages`.
+   */
+  outages(): OutageStatus;
   close(): Promise<void>;
 }
 
@@ -228,7 +234,17 @@ export async function startKubernetesStandIn(
     ],
   });
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 15000;
-  const openWatches = new Set<() => void>();
+  /** Open watch streams: how to end one cleanly, cut it, or silence it. */
+  interface OpenWatch {
+    end(): void;
+    cut(): void;
+    silence(): void;
+  }
+  const openWatches = new Set<OpenWatch>();
+  /** Requests held unanswered (half-open) and silenced watches, until their client closes them. */
+  const silent = new Set<http.ServerResponse>();
+  const sockets = new Set<Socket>();
+  const outages = new OutageState();
   const issuerHolder: { issuer?: ServiceAccountIssuer } = {};
   let serverAddress = '';
 
@@ -396,6 +412,10 @@ export async function startKubernetesStandIn(
     const table = wantsTable(req.headers.accept);
     const includeObject = (query.get('includeObject') ??
       'Metadata') as IncludeObject;
+    const resourceVersion = query.get('resourceVersion') ?? undefined;
+    outages.count('watches', route.type.plural);
+    const resuming = Boolean(resourceVersion && resourceVersion !== '0');
+    if (resuming) outages.counters.watchResumes++;
     res.writeHead(200, {
       'Content-Type': 'application/json',
       'Cache-Control': 'no-cache, private',
@@ -405,15 +425,35 @@ export async function startKubernetesStandIn(
     const timers: NodeJS.Timeout[] = [];
     let handle: { stop(): void } | undefined;
     let ended = false;
-    const end = () => {
-      if (ended) return;
+    const watch = {} as OpenWatch;
+    const stopServing = () => {
+      if (ended) return false;
       ended = true;
       handle?.stop();
       timers.forEach(t => clearTimeout(t));
-      openWatches.delete(end);
-      res.end();
+      openWatches.delete(watch);
+      return true;
     };
-    openWatches.add(end);
+    const end = () => {
+      if (stopServing()) res.end();
+    };
+    Object.assign(watch, {
+      end,
+      cut: () => {
+        if (stopServing()) {
+          outages.counters.watchesCut++;
+          req.socket.destroy();
+        }
+      },
+      silence: () => {
+        if (stopServing()) {
+          outages.counters.watchesSilenced++;
+          silent.add(res);
+          res.on('close', () => silent.delete(res));
+        }
+      },
+    });
+    openWatches.add(watch);
     const send = (event: WatchEvent) => {
       if (ended) return;
       const object =
@@ -435,13 +475,14 @@ export async function startKubernetesStandIn(
           namespace: route.namespace,
           labelSelector: query.get('labelSelector') ?? undefined,
           fieldSelector: fieldSelectors.filter(Boolean).join(',') || undefined,
-          resourceVersion: query.get('resourceVersion') ?? undefined,
+          resourceVersion,
           sendInitialEvents: query.get('sendInitialEvents') === 'true',
         },
         send,
       );
     } catch (e) {
       if (e instanceof KubernetesApiError) {
+        if (e.code === 410) outages.counters.goneAnswered++;
         // A too-old resourceVersion is reported inside the stream, as the
         // real server does; informers re-list on code 410.
         res.write(
@@ -507,6 +548,7 @@ export async function startKubernetesStandIn(
         serveWatch(req, res, route, query);
         return;
       }
+      outages.count('lists', type.plural);
       const list = store.list(type, {
         namespace,
         labelSelector: query.get('labelSelector') ?? undefined,
@@ -606,6 +648,20 @@ export async function startKubernetesStandIn(
       .split('/')
       .filter(Boolean)
       .map(decodeURIComponent);
+    if (outages.isActive('half-open')) {
+      // Accepted, never answered: the client must give up by itself.
+      outages.counters.requestsHeld++;
+      silent.add(res);
+      res.on('close', () => silent.delete(res));
+      if (outages.headersWhileHalfOpen()) {
+        res.writeHead(200, {
+          'Content-Type': 'application/json',
+          'Transfer-Encoding': 'chunked',
+        });
+        res.flushHeaders();
+      }
+      return;
+    }
     const issuer = issuerHolder.issuer!;
     const issuerPath = new URL(issuer.issuerUrl).pathname.replace(/\/$/, '');
     // Service account issuer discovery is anonymous on EKS (the
@@ -644,8 +700,82 @@ export async function startKubernetesStandIn(
     await serveResource(req, res, match.route, url.searchParams);
   };
 
+  const outageStatus = (): OutageStatus => ({
+    active: outages.active(),
+    counters: JSON.parse(JSON.stringify(outages.counters)),
+    open: {
+      watches: openWatches.size,
+      silent: silent.size,
+      sockets: sockets.size,
+    },
+  });
+
+  /** Admin endpoints (not Kubernetes): GET/POST/DELETE /_sandbox/outages. */
+  const handleAdmin = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    pathname: string,
+  ) => {
+    if (pathname !== '/_sandbox/outages') {
+      writeJson(res, 404, { error: `no admin endpoint ${pathname}` });
+      return;
+    }
+    if (req.method === 'GET') {
+      writeJson(res, 200, outageStatus());
+      return;
+    }
+    if (req.method === 'DELETE') {
+      outages.clear();
+      writeJson(res, 200, outageStatus());
+      return;
+    }
+    if (req.method !== 'POST') {
+      writeJson(res, 405, { error: 'GET, POST or DELETE' });
+      return;
+    }
+    let request;
+    try {
+      const text = await readBody(req);
+      request = parseOutageRequest(text ? JSON.parse(text) : {});
+    } catch (e) {
+      writeJson(res, 400, { error: (e as Error).message });
+      return;
+    }
+    switch (request.outage) {
+      case 'drop':
+        for (const w of [...openWatches]) w.cut();
+        break;
+      case 'gone':
+        store.compactPastEveryClient();
+        // Clients resume at once, into the 410.
+        for (const w of [...openWatches]) w.end();
+        break;
+      case 'half-open':
+        outages.open('half-open', request.durationMs!, request.headers);
+        for (const w of [...openWatches]) w.silence();
+        break;
+      case 'down':
+        outages.open('down', request.durationMs!);
+        for (const w of [...openWatches]) w.cut();
+        break;
+      default:
+        break;
+    }
+    writeJson(res, 200, outageStatus());
+    if (request.outage === 'down') {
+      // Every other connection goes now; this one once the answer is out.
+      res.on('finish', () => {
+        for (const s of sockets) s.destroy();
+      });
+    }
+  };
+
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    handle(req, res).catch(error => writeError(res, error));
+    const pathname = (req.url ?? '/').split('?')[0];
+    const work = pathname.startsWith('/_sandbox/')
+      ? handleAdmin(req, res, pathname)
+      : handle(req, res);
+    work.catch(error => writeError(res, error));
   };
   let certificate: ServingCertificate | undefined;
   if (options.tls) {
@@ -658,6 +788,15 @@ export async function startKubernetesStandIn(
         listener,
       )
     : http.createServer(listener);
+  server.on('connection', (socket: Socket) => {
+    if (outages.isActive('down')) {
+      outages.counters.connectionsRefused++;
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 6443, host, () => resolve());
@@ -679,9 +818,12 @@ export async function startKubernetesStandIn(
     issuer,
     registry,
     reset: () => store.reset(),
+    outages: outageStatus,
     close: async () => {
-      for (const end of [...openWatches]) end();
+      outages.clear();
+      for (const w of [...openWatches]) w.end();
       store.close();
+      for (const s of sockets) s.destroy();
       server.closeAllConnections();
       await new Promise<void>(resolve => server.close(() => resolve()));
     },

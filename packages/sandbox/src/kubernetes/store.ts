@@ -1217,4 +1217,14 @@ export class KubernetesObjectStore {
     this.history = [];
     this.compactedRevision = this.revision;
   }
+
+  /**
+   * Compaction while the rest of a real cluster keeps writing (leases,
+   * events): the revision moves on, and every resourceVersion a client
+   * holds, even the latest it saw, is too old to resume a watch from (410).
+   */
+  compactPastEveryClient() {
+    this.revision += 1;
+    this.compact();
+  }
 }

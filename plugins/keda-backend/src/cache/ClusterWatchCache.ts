@@ -15,6 +15,8 @@ import {
   WatchedCollection,
   type BackoffOptions,
   type CollectionState,
+  type WatchMetrics,
+  type WatchTimeoutOptions,
 } from './WatchedCollection';
 
 const KEDA = { group: 'keda.sh', version: 'v1alpha1' };
@@ -34,6 +36,20 @@ export interface ClusterWatchCacheOptions {
   kubeConfig: KubeConfig;
   logger: LoggerService;
   backoff?: BackoffOptions;
+  /** Request timeouts and silent-watch detection; defaults in DEFAULT_WATCH_TIMEOUT. */
+  watch?: Partial<WatchTimeoutOptions>;
+}
+
+/** The watch metrics of a cluster's collections, summed, and how many there are. */
+export interface ClusterWatchMetrics
+  extends Omit<WatchMetrics, 'retryPending'> {
+  cluster: string;
+  /** Collections (the fixed four plus one per scale target kind and namespace). */
+  collections: number;
+  /** Collections waiting to restart after a failure. */
+  retriesPending: number;
+  /** Listeners registered on the cache (constant unless something leaks). */
+  listeners: number;
 }
 
 /** Only labels, spec.replicas and status of a workload are read. */
@@ -62,6 +78,7 @@ export class ClusterWatchCache {
   private readonly kubeConfig: KubeConfig;
   private readonly logger: LoggerService;
   private readonly backoff: BackoffOptions;
+  private readonly watchTimeout: Partial<WatchTimeoutOptions>;
   private readonly scaledObjectsC: WatchedCollection<
     ScaledObject & KubernetesObject
   >;
@@ -86,6 +103,7 @@ export class ClusterWatchCache {
     this.kubeConfig = options.kubeConfig;
     this.logger = options.logger.child({ cluster: options.cluster });
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.watchTimeout = options.watch ?? {};
     const make = <T extends KubernetesObject>(
       plural: string,
       group = KEDA.group,
@@ -97,6 +115,8 @@ export class ClusterWatchCache {
         { group, version, plural, labelSelector },
         this.logger,
         this.backoff,
+        undefined,
+        this.watchTimeout,
       );
     this.scaledObjectsC = make('scaledobjects');
     this.triggerAuthsC = make('triggerauthentications');
@@ -216,6 +236,27 @@ export class ClusterWatchCache {
     };
   }
 
+  metrics(): ClusterWatchMetrics {
+    const all = [...this.fixedCollections(), ...this.targets.values()].map(c =>
+      c.metrics(),
+    );
+    const sum = (f: (m: WatchMetrics) => number) =>
+      all.reduce((n, m) => n + f(m), 0);
+    return {
+      cluster: this.cluster,
+      collections: all.length,
+      lists: sum(m => m.lists),
+      watches: sum(m => m.watches),
+      openWatches: sum(m => m.openWatches),
+      silentWatches: sum(m => m.silentWatches),
+      failures: sum(m => m.failures),
+      recoveries: sum(m => m.recoveries),
+      retriesPending: sum(m => (m.retryPending ? 1 : 0)),
+      objects: sum(m => m.objects),
+      listeners: this.listeners.length,
+    };
+  }
+
   private fixedCollections() {
     return [
       this.scaledObjectsC,
@@ -255,6 +296,7 @@ export class ClusterWatchCache {
         this.logger,
         this.backoff,
         trimScaleTarget,
+        this.watchTimeout,
       );
       collection.onChange(object => this.emit({ kind, object }));
       this.targets.set(key, collection);

@@ -216,3 +216,55 @@ describe('EventsReader', () => {
     });
   });
 });
+
+describe('EventsReader against a server that does not answer', () => {
+  it('serves the previous events after waitMs instead of hanging, and keeps the late answer', async () => {
+    let answer: ((events: any[]) => void) | undefined;
+    let calls = 0;
+    const reader = new EventsReader({
+      ttlMs: 0,
+      waitMs: 50,
+      listEvents: async () => {
+        calls++;
+        if (calls === 1) {
+          return [
+            {
+              reason: 'First',
+              involvedObject: { kind: 'ScaledObject', name: 'a' },
+            },
+          ] as any;
+        }
+        // Half-open: accepted, not answered (until we say so).
+        return new Promise(resolve => {
+          answer = resolve;
+        });
+      },
+    });
+    const subjects = [{ kind: 'ScaledObject', name: 'a' }];
+    expect((await reader.read('c', 'ns', subjects)).map(e => e.reason)).toEqual(
+      ['First'],
+    );
+    // The second read's request hangs; the read answers anyway.
+    expect((await reader.read('c', 'ns', subjects)).map(e => e.reason)).toEqual(
+      ['First'],
+    );
+    // A read while it still hangs shares the request and does not wait either.
+    expect((await reader.read('c', 'ns', subjects)).map(e => e.reason)).toEqual(
+      ['First'],
+    );
+    expect(calls).toBe(2);
+    answer!([
+      {
+        reason: 'Late',
+        involvedObject: { kind: 'ScaledObject', name: 'a' },
+      },
+    ]);
+    await new Promise(r => setTimeout(r, 0));
+    // The late answer is kept: the next read (whose own request hangs
+    // again) serves it.
+    expect((await reader.read('c', 'ns', subjects)).map(e => e.reason)).toEqual(
+      ['Late'],
+    );
+    expect(calls).toBe(3);
+  });
+});

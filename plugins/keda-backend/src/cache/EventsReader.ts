@@ -17,6 +17,12 @@ export interface EventsReaderOptions {
   limit?: number;
   /** Entries kept at most, oldest evicted first. Default 5,000. */
   maxEntries?: number;
+  /**
+   * How long a read waits for a fresh answer before serving the previous
+   * one (or none); the request goes on and its answer is kept for the next
+   * read. Default 2 s: a hung API server does not hang the status.
+   */
+  waitMs?: number;
   now?: () => number;
   onError?: (error: unknown, key: string) => void;
 }
@@ -88,11 +94,13 @@ export class EventsReader {
   private readonly now: () => number;
   private readonly limit: number;
   private readonly maxEntries: number;
+  private readonly waitMs: number;
 
   constructor(private readonly options: EventsReaderOptions) {
     this.now = options.now ?? Date.now;
     this.limit = options.limit ?? 20;
     this.maxEntries = options.maxEntries ?? 5_000;
+    this.waitMs = options.waitMs ?? 2_000;
   }
 
   async read(
@@ -106,7 +114,7 @@ export class EventsReader {
     const entry = this.entries.get(key);
     if (entry?.events && this.now() - entry.at < this.options.ttlMs)
       return entry.events;
-    if (entry?.pending) return entry.pending;
+    if (entry?.pending) return this.waitFor(entry.pending, entry.events);
 
     const pending = this.fetch(cluster, namespace, subjects)
       .then(events => {
@@ -124,7 +132,20 @@ export class EventsReader {
       events: entry?.events,
       pending,
     });
-    return pending;
+    return this.waitFor(pending, entry?.events);
+  }
+
+  /** The fresh answer, or the previous one if it takes longer than waitMs. */
+  private waitFor(
+    pending: Promise<KedaEvent[]>,
+    previous: KedaEvent[] | undefined,
+  ): Promise<KedaEvent[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<KedaEvent[]>(resolve => {
+      timer = setTimeout(() => resolve(previous ?? []), this.waitMs);
+      timer.unref?.();
+    });
+    return Promise.race([pending, late]).finally(() => clearTimeout(timer));
   }
 
   private store(key: string, entry: Entry) {

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mockServices } from '@backstage/backend-test-utils';
 import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import {
@@ -8,7 +10,11 @@ import {
   startCountingProxy,
   type CountingProxy,
 } from '../__testUtils__/countingProxy';
-import { WatchedCollection } from './WatchedCollection';
+import {
+  DEFAULT_BACKOFF,
+  WatchedCollection,
+  type WatchTimeoutOptions,
+} from './WatchedCollection';
 
 jest.setTimeout(30_000);
 
@@ -266,5 +272,203 @@ describe('WatchedCollection', () => {
     } finally {
       await missing.stop();
     }
+  });
+});
+
+describe('WatchedCollection against API server outages (the stand-in’s /_sandbox/outages)', () => {
+  let direct: WatchedCollection<KubernetesObject>;
+
+  async function outage(body: unknown) {
+    const res = await fetch(`${standIn.url}/_sandbox/outages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+  }
+
+  async function startDirect(
+    timeouts: Partial<WatchTimeoutOptions>,
+  ): Promise<void> {
+    // Bookmarks often, so a healthy watch is never silent for idleMs.
+    await standIn.close();
+    standIn = await startKubernetesStandIn({
+      port: 0,
+      tokens: [TOKEN],
+      bookmarkIntervalMs: 100,
+    });
+    direct = new WatchedCollection(
+      kubeConfig(standIn.url),
+      {
+        group: 'keda.sh',
+        version: 'v1alpha1',
+        plural: 'triggerauthentications',
+      },
+      mockServices.logger.mock(),
+      { initialMs: 20, maxMs: 200 },
+      undefined,
+      timeouts,
+    );
+    createTriggerAuthentication('before');
+    direct.start();
+    await eventually(() =>
+      expect(direct.getState()).toMatchObject({ synced: true, stale: false }),
+    );
+    await eventually(() => expect(standIn.outages().open.watches).toBe(1));
+  }
+
+  afterEach(async () => {
+    await direct?.stop();
+  });
+
+  it.each([false, true])(
+    'a server that accepts and never answers (half-open, headers: %s) turns it stale within the timeouts, and it catches up after',
+    async headers => {
+      await startDirect({ idleMs: 500, requestTimeoutMs: 500 });
+      await outage({ outage: 'half-open', durationMs: 4_000, headers });
+      createTriggerAuthentication('while-silent');
+      // The silent watch is given up and the re-list that checks the
+      // server times out: stale, not a quiet watch forever.
+      await eventually(
+        () =>
+          expect(direct.getState()).toMatchObject({
+            stale: true,
+            error: expect.any(String),
+          }),
+        // While the outage lasts.
+        3_800,
+      );
+      expect(direct.get('while-silent', 'default')).toBeUndefined();
+      expect(direct.list().map(o => o.metadata?.name)).toEqual(['before']);
+      expect(direct.metrics()).toMatchObject({ silentWatches: 1 });
+      await eventually(() => {
+        expect(direct.getState()).toMatchObject({ stale: false });
+        expect(direct.get('while-silent', 'default')).toBeDefined();
+      });
+      // The held requests were given up by the client, nothing left open.
+      await eventually(() =>
+        expect(standIn.outages().open).toMatchObject({ silent: 0, watches: 1 }),
+      );
+      expect(direct.metrics()).toMatchObject({ openWatches: 1 });
+    },
+  );
+
+  it('re-lists on 410 Gone at a resume: what was deleted meanwhile goes, what was created comes', async () => {
+    await startDirect({});
+    createTriggerAuthentication('to-delete');
+    await eventually(() =>
+      expect(direct.get('to-delete', 'default')).toBeDefined(),
+    );
+    const lists = direct.metrics().lists;
+    await outage({ outage: 'drop' });
+    standIn.store.delete('triggerauthentications', 'default', 'to-delete');
+    createTriggerAuthentication('created');
+    await outage({ outage: 'gone' });
+    await eventually(() => {
+      expect(
+        direct
+          .list()
+          .map(o => o.metadata?.name)
+          .sort(),
+      ).toEqual(['before', 'created']);
+      expect(direct.getState()).toMatchObject({ stale: false });
+    });
+    expect(standIn.outages().counters.goneAnswered).toBeGreaterThanOrEqual(1);
+    expect(direct.metrics().lists).toBeGreaterThan(lists);
+  });
+
+  it('stop() also ends a watch that was still waiting for its response (nothing keeps watching after stop)', async () => {
+    await startDirect({});
+    // A proxy that holds watch requests back for a while before passing them on.
+    let holdMs = 0;
+    const target = new URL(standIn.url);
+    const slow = http.createServer((req, res) => {
+      const forward = () => {
+        const upstream = http.request(
+          {
+            host: target.hostname,
+            port: target.port,
+            path: req.url,
+            method: req.method,
+            headers: req.headers,
+          },
+          response => {
+            res.writeHead(response.statusCode ?? 502, response.headers);
+            res.flushHeaders();
+            response.pipe(res);
+            // A cut upstream is a cut downstream.
+            response.on('close', () => {
+              if (!response.complete) res.destroy();
+            });
+          },
+        );
+        upstream.on('error', () => res.destroy());
+        res.on('close', () => upstream.destroy());
+        req.pipe(upstream);
+      };
+      if (req.url?.includes('watch=true') && holdMs)
+        setTimeout(forward, holdMs);
+      else forward();
+    });
+    await new Promise<void>(r => slow.listen(0, '127.0.0.1', r));
+    try {
+      await direct.stop();
+      await eventually(() => expect(standIn.outages().open.watches).toBe(0));
+      direct = new WatchedCollection(
+        kubeConfig(`http://127.0.0.1:${(slow.address() as AddressInfo).port}`),
+        {
+          group: 'keda.sh',
+          version: 'v1alpha1',
+          plural: 'triggerauthentications',
+        },
+        mockServices.logger.mock(),
+        { initialMs: 20, maxMs: 200 },
+      );
+      direct.start();
+      await eventually(() => expect(standIn.outages().open.watches).toBe(1));
+      holdMs = 1_000;
+      await outage({ outage: 'drop' });
+      // The reconnecting watch is held at the proxy: stop now.
+      await eventually(() => expect(direct.metrics().watches).toBe(2));
+      await direct.stop();
+      // Once its response arrives, the stopped collection gives it up.
+      const watchesSeen =
+        standIn.outages().counters.watches.triggerauthentications;
+      await eventually(() =>
+        expect(
+          standIn.outages().counters.watches.triggerauthentications,
+        ).toBeGreaterThan(watchesSeen),
+      );
+      await eventually(() => {
+        expect(standIn.outages().open.watches).toBe(0);
+        expect(direct.metrics().openWatches).toBe(0);
+      });
+    } finally {
+      slow.closeAllConnections();
+      await new Promise(r => slow.close(r));
+    }
+  });
+
+  it('keeps the reconnect backoff capped so a recovery fits in 5 s of the server’s return (#16)', () => {
+    // At most maxMs until the next attempt once the server is back, plus
+    // the list and the watch: the cap must leave room for both.
+    expect(DEFAULT_BACKOFF.maxMs).toBeLessThanOrEqual(3_000);
+  });
+
+  it('reconnects after the server was down and catches up', async () => {
+    await startDirect({});
+    await outage({ outage: 'down', durationMs: 1_000 });
+    createTriggerAuthentication('while-down');
+    await eventually(() =>
+      expect(direct.getState()).toMatchObject({ stale: true }),
+    );
+    await eventually(() => {
+      expect(direct.getState()).toMatchObject({ stale: false });
+      expect(direct.get('while-down', 'default')).toBeDefined();
+    });
+    expect(direct.metrics()).toMatchObject({
+      openWatches: 1,
+      retryPending: false,
+    });
   });
 });

@@ -3,15 +3,56 @@ import {
   CustomObjectsApi,
   KubeConfig,
   ListWatch,
+  Observable,
   Watch,
+  type ConfigurationOptions,
   type Informer,
   type KubernetesListObject,
   type KubernetesObject,
   type ObjectCache,
+  type RequestContext,
+  type ResponseContext,
 } from '@kubernetes/client-node';
 
+/** Aborts a client-node API request after `ms` (a server that accepts and never answers). */
+export function requestTimeout(ms: number): ConfigurationOptions {
+  return {
+    middleware: [
+      {
+        pre: (context: RequestContext) => {
+          context.setSignal(AbortSignal.timeout(ms));
+          return new Observable(Promise.resolve(context));
+        },
+        post: (response: ResponseContext) =>
+          new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
+
+/** What one collection's watch did so far; see WatchedCollection.metrics(). */
+export interface WatchMetrics {
+  /** List requests (the first, and every re-list: after 410, a restart or a silent watch). */
+  lists: number;
+  /** Watch requests (the first, resumes and reconnects). */
+  watches: number;
+  /** Watch requests in flight now (at most one when nothing leaks). */
+  openWatches: number;
+  /** Watches given up as silent (no event or bookmark for `idleMs`). */
+  silentWatches: number;
+  /** Informer errors (each one a restart after backoff). */
+  failures: number;
+  /** Successful restarts after failures. */
+  recoveries: number;
+  /** A restart timer is pending. */
+  retryPending: boolean;
+  /** Objects cached. */
+  objects: number;
+}
+
 /**
- * client-node's Watch with two repairs:
+ * client-node's Watch with repairs:
  *
  * - It throws (instead of calling `done`) when building the request fails,
  *   e.g. an EKS token cannot be minted or a CA file is missing. On a
@@ -19,18 +60,39 @@ import {
  *   rejection and an informer that silently stops. Here the failure goes to
  *   `done`, an ordinary informer error the restart logic handles.
  * - It sets no timeout, so a half-open connection (a NAT or load balancer
- *   dropped it silently) would look like a quiet, healthy watch forever.
- *   Here the server is asked to end each watch after `timeoutSeconds` (a
- *   normal end: ListWatch re-watches from its resourceVersion, no re-list),
- *   and a watch that outlives that by `graceMs` is aborted as dead.
+ *   dropped it silently, or a hung server) would look like a quiet, healthy
+ *   watch forever:
+ *   - the response headers must arrive within `requestTimeoutMs` (a
+ *     server that accepts and never answers is an error: stale, retried);
+ *   - the server is asked to end each watch after `timeoutSeconds` (a
+ *     normal end: ListWatch re-watches from its resourceVersion, no
+ *     re-list), and a watch that outlives that by `graceMs` is aborted as
+ *     dead;
+ *   - bookmarks are requested, and a watch that delivers nothing (no event,
+ *     no bookmark) for `idleMs` is given up and the collection re-listed:
+ *     a dead connection then shows as a list that fails (stale), a healthy
+ *     quiet one as a list that succeeds.
  */
 class ReportingWatch extends Watch {
+  open = 0;
+  started = 0;
+  silent = 0;
+  /** Bumped by abortAll(): a watch still connecting when it changes is given up. */
+  private epoch = 0;
+  private readonly live = new Set<AbortController>();
+
   constructor(
     kubeConfig: KubeConfig,
-    private readonly timeoutSeconds: number,
-    private readonly graceMs: number,
+    private readonly options: WatchTimeoutOptions,
   ) {
-    super(kubeConfig);
+    // node-fetch's `timeout` bounds the wait for the response headers only;
+    // the stream itself is bounded by the timers below.
+    const withHeaderTimeout = Object.create(kubeConfig) as KubeConfig;
+    withHeaderTimeout.applyToFetchOptions = async opts => ({
+      ...(await kubeConfig.applyToFetchOptions(opts)),
+      timeout: options.requestTimeoutMs,
+    });
+    super(withHeaderTimeout);
   }
 
   async watch(
@@ -39,43 +101,90 @@ class ReportingWatch extends Watch {
     callback: (phase: string, apiObj: any, watchObj?: any) => void,
     done: (err: any) => void,
   ): Promise<AbortController> {
+    const { timeoutSeconds, graceMs, idleMs } = this.options;
     let finished = false;
-    let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
+    let deadline: NodeJS.Timeout | undefined;
+    let idle: NodeJS.Timeout | undefined;
+    let controller: AbortController | undefined;
+    const epoch = this.epoch;
+    this.started++;
+    this.open++;
     const finish = (err: any) => {
       if (finished) return;
       finished = true;
-      clearTimeout(timer);
-      done(
-        timedOut
-          ? new Error(
-              `the watch of ${path} neither ended nor failed ${this.timeoutSeconds}s after it asked the server to end it; connection presumed dead`,
-            )
-          : err,
-      );
+      this.open--;
+      if (controller) this.live.delete(controller);
+      clearTimeout(deadline);
+      clearTimeout(idle);
+      done(err);
     };
-    let controller: AbortController;
+    const giveUp = (err: Error) => {
+      // `done` first: node-fetch reports the abort synchronously through the
+      // body, and that AbortError must not take the place of this reason.
+      finish(err);
+      controller?.abort();
+    };
+    const armIdle = () => {
+      if (!idleMs || finished) return;
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        this.silent++;
+        // Code 410: ListWatch re-lists (no error event); if the server is
+        // really gone, that list fails and the collection turns stale.
+        giveUp(
+          Object.assign(
+            new Error(
+              `the watch of ${path} delivered nothing for ${idleMs} ms; re-listing`,
+            ),
+            { statusCode: 410 },
+          ),
+        );
+      }, idleMs);
+      idle.unref?.();
+    };
     try {
       controller = await super.watch(
         path,
-        { ...queryParams, timeoutSeconds: this.timeoutSeconds },
-        callback,
+        {
+          ...queryParams,
+          timeoutSeconds,
+          ...(idleMs ? { allowWatchBookmarks: true } : {}),
+        },
+        (phase, apiObj, watchObj) => {
+          armIdle();
+          callback(phase, apiObj, watchObj);
+        },
         finish,
       );
     } catch (err) {
       finish(err);
       return new AbortController();
     }
+    if (!finished && epoch !== this.epoch) {
+      // Stopped while connecting: ListWatch could not abort this one.
+      giveUp(new Error('stopped'));
+    }
     if (!finished) {
-      timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-        // node-fetch reports the abort through the body; make sure `done` runs.
-        finish(undefined);
-      }, this.timeoutSeconds * 1000 + this.graceMs);
-      timer.unref?.();
+      this.live.add(controller);
+      deadline = setTimeout(
+        () =>
+          giveUp(
+            new Error(
+              `the watch of ${path} neither ended nor failed ${timeoutSeconds}s after it asked the server to end it; connection presumed dead`,
+            ),
+          ),
+        timeoutSeconds * 1000 + graceMs,
+      );
+      deadline.unref?.();
+      armIdle();
     }
     return controller;
+  }
+
+  /** Aborts every watch, including one still waiting for its response. */
+  abortAll() {
+    this.epoch++;
+    for (const c of this.live) c.abort();
   }
 }
 
@@ -94,22 +203,47 @@ export interface BackoffOptions {
   maxMs: number;
 }
 
-/** How long one watch request may last; see ReportingWatch. */
+/** How long requests may take and watches may stay silent; see ReportingWatch. */
 export interface WatchTimeoutOptions {
+  /** Asked of the server for each watch. */
   timeoutSeconds: number;
+  /** A watch not ended `graceMs` after its `timeoutSeconds` is aborted. */
   graceMs: number;
+  /**
+   * A watch that delivers nothing (no event, no bookmark) for this long is
+   * given up and the collection re-listed. API servers send a bookmark
+   * about once a minute; 0 turns this off.
+   */
+  idleMs: number;
+  /** A list, or a watch's response headers, taking longer fails. */
+  requestTimeoutMs: number;
 }
 
-/** Five minutes per watch (kubectl and client-go use 5–10), 30 s grace. */
+/**
+ * Five minutes per watch (kubectl and client-go use 5–10), 30 s grace; a
+ * watch without a bookmark for 150 s (the API server sends one a minute)
+ * is checked with a re-list; 30 s for a list or a watch's headers.
+ */
 export const DEFAULT_WATCH_TIMEOUT: WatchTimeoutOptions = {
   timeoutSeconds: 300,
   graceMs: 30_000,
+  idleMs: 150_000,
+  requestTimeoutMs: 30_000,
 };
 
+/**
+ * Reconnect delays. The cap keeps the recovery within 5 s of an API
+ * server's return (#16: at most `maxMs` until the next attempt, jittered
+ * between half and all of it), and still spaces out the attempts of many
+ * replicas during an outage.
+ */
 export const DEFAULT_BACKOFF: BackoffOptions = {
-  initialMs: 500,
-  maxMs: 30_000,
+  initialMs: 250,
+  maxMs: 2_500,
 };
+
+/** A resource the server does not serve (404) is asked for again this rarely. */
+export const NOT_SERVED_RETRY_MS = 30_000;
 
 /** What the cache knows about its own freshness. */
 export interface CollectionState {
@@ -183,6 +317,10 @@ export class WatchedCollection<T extends KubernetesObject> {
   private retryTimer?: NodeJS.Timeout;
   private attempt = 0;
   private errorsThisStart = 0;
+  private readonly watch: ReportingWatch;
+  private lists = 0;
+  private failures = 0;
+  private recoveries = 0;
 
   constructor(
     kubeConfig: KubeConfig,
@@ -191,25 +329,35 @@ export class WatchedCollection<T extends KubernetesObject> {
     private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
     /** Drops fields the cache never reads (e.g. a Deployment's pod template). */
     private readonly trim?: (object: T) => void,
-    watchTimeout: WatchTimeoutOptions = DEFAULT_WATCH_TIMEOUT,
+    watchTimeout: Partial<WatchTimeoutOptions> = {},
   ) {
     this.name = describe(ref);
+    const timeouts = { ...DEFAULT_WATCH_TIMEOUT, ...watchTimeout };
     const api = kubeConfig.makeApiClient(CustomObjectsApi);
     const list = async (): Promise<KubernetesListObject<T>> => {
+      this.lists++;
+      // A server that accepts and never answers fails the list (stale, retried).
+      const options = requestTimeout(timeouts.requestTimeoutMs);
       const result = (await (ref.namespace
-        ? api.listNamespacedCustomObject({
-            group: ref.group,
-            version: ref.version,
-            plural: ref.plural,
-            namespace: ref.namespace,
-            labelSelector: ref.labelSelector,
-          })
-        : api.listClusterCustomObject({
-            group: ref.group,
-            version: ref.version,
-            plural: ref.plural,
-            labelSelector: ref.labelSelector,
-          }))) as KubernetesListObject<T>;
+        ? api.listNamespacedCustomObject(
+            {
+              group: ref.group,
+              version: ref.version,
+              plural: ref.plural,
+              namespace: ref.namespace,
+              labelSelector: ref.labelSelector,
+            },
+            options,
+          )
+        : api.listClusterCustomObject(
+            {
+              group: ref.group,
+              version: ref.version,
+              plural: ref.plural,
+              labelSelector: ref.labelSelector,
+            },
+            options,
+          ))) as KubernetesListObject<T>;
       // A successful list is fresh data; a watch failing right after it
       // marks the collection stale again through the error callback.
       this.state = {
@@ -220,13 +368,10 @@ export class WatchedCollection<T extends KubernetesObject> {
       };
       return result;
     };
+    this.watch = new ReportingWatch(kubeConfig, timeouts);
     this.informer = new ListWatch<T>(
       pathOf(ref),
-      new ReportingWatch(
-        kubeConfig,
-        watchTimeout.timeoutSeconds,
-        watchTimeout.graceMs,
-      ),
+      this.watch,
       list,
       false,
       ref.labelSelector,
@@ -252,6 +397,7 @@ export class WatchedCollection<T extends KubernetesObject> {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     await this.informer.stop();
+    this.watch.abortAll();
   }
 
   get(name: string, namespace?: string): T | undefined {
@@ -264,6 +410,20 @@ export class WatchedCollection<T extends KubernetesObject> {
 
   getState(): CollectionState {
     return { ...this.state };
+  }
+
+  /** Counts for reliability checks and operators: requests, failures, what is open. */
+  metrics(): WatchMetrics {
+    return {
+      lists: this.lists,
+      watches: this.watch.started,
+      openWatches: this.watch.open,
+      silentWatches: this.watch.silent,
+      failures: this.failures,
+      recoveries: this.recoveries,
+      retryPending: this.retryTimer !== undefined,
+      objects: this.informer.list().length,
+    };
   }
 
   private emit(obj: T, change: 'add' | 'update' | 'delete') {
@@ -293,7 +453,9 @@ export class WatchedCollection<T extends KubernetesObject> {
       return;
     }
     if (this.errorsThisStart === 0 && !this.stopped) {
-      if (this.state.error) {
+      // A restart after failures (the list may already have cleared the error).
+      if (this.attempt > 0) {
+        this.recoveries++;
         this.logger.info(`KEDA cache watching ${this.name} again`);
       }
       this.attempt = 0;
@@ -309,6 +471,7 @@ export class WatchedCollection<T extends KubernetesObject> {
   private onError(err: unknown) {
     this.errorsThisStart++;
     if (this.stopped) return;
+    this.failures++;
     const message = errorMessage(err);
     const notServed = isNotFound(err);
     if (!this.state.stale || this.state.error !== message) {
@@ -330,7 +493,7 @@ export class WatchedCollection<T extends KubernetesObject> {
         this.retryTimer = undefined;
         if (!this.stopped) void this.run();
       },
-      notServed ? this.backoff.maxMs : jittered,
+      notServed ? Math.max(this.backoff.maxMs, NOT_SERVED_RETRY_MS) : jittered,
     );
     this.retryTimer.unref?.();
   }

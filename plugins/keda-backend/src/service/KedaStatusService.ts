@@ -14,9 +14,15 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import {
   ClusterWatchCache,
   type ClusterChange,
+  type ClusterWatchMetrics,
 } from '../cache/ClusterWatchCache';
 import { EventsReader } from '../cache/EventsReader';
-import type { BackoffOptions } from '../cache/WatchedCollection';
+import {
+  DEFAULT_WATCH_TIMEOUT,
+  requestTimeout,
+  type BackoffOptions,
+  type WatchTimeoutOptions,
+} from '../cache/WatchedCollection';
 import {
   SCALED_OBJECT_NAME_LABEL,
   type ScaledObject,
@@ -56,6 +62,8 @@ export interface KedaStatusServiceOptions {
   /** Signals open cards when their entity's status changes; optional. */
   statusSignals?: EntityStatusSignals;
   backoff?: BackoffOptions;
+  /** Request timeouts and silent-watch detection (also bounds event reads). */
+  watch?: Partial<WatchTimeoutOptions>;
   provenance?: KedaProvenanceSource;
   now?: () => number;
 }
@@ -99,6 +107,7 @@ export class KedaStatusService {
         kubeConfig,
         logger: options.logger,
         backoff: options.backoff,
+        watch: options.watch,
       });
       const entry: ClusterEntry = {
         config,
@@ -130,10 +139,13 @@ export class KedaStatusService {
       now: this.now,
       listEvents: async (cluster, namespace, fieldSelector) => {
         const api = this.clusters.get(cluster)!.events;
-        const list = await api.listNamespacedEvent({
-          namespace,
-          fieldSelector,
-        });
+        const list = await api.listNamespacedEvent(
+          { namespace, fieldSelector },
+          requestTimeout(
+            options.watch?.requestTimeoutMs ??
+              DEFAULT_WATCH_TIMEOUT.requestTimeoutMs,
+          ),
+        );
         return list.items;
       },
       onError: (error, eventsKey) =>
@@ -148,6 +160,11 @@ export class KedaStatusService {
   async stop() {
     this.options.statusSignals?.stop();
     await Promise.all([...this.clusters.values()].map(c => c.cache.stop()));
+  }
+
+  /** Each cluster's watch counts (requests, failures, what is open). */
+  cacheMetrics(): ClusterWatchMetrics[] {
+    return [...this.clusters.values()].map(c => c.cache.metrics());
   }
 
   clusterStates(): KedaClusterCacheState[] {
