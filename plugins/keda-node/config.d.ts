@@ -145,9 +145,13 @@ export interface Config {
       allowSelfApproval?: boolean;
     };
     status?: {
-      /** Seconds events read on demand are reused. Default 10. */
+      /**
+       * Seconds between background refreshes of a ScaledObject's events
+       * while someone reads its status (readers never wait for one).
+       * Default 10.
+       */
       eventsCacheTtlSeconds?: number;
-      /** Hours of replica/depth history kept in memory. Default 24. */
+      /** Hours of replica/depth history kept (in the plugin database). Default 24. */
       historyRetentionHours?: number;
     };
   };

@@ -18,6 +18,8 @@ import {
   type WatchMetrics,
   type WatchTimeoutOptions,
 } from './WatchedCollection';
+import { ScaledObjectIndex } from './ScaledObjectIndex';
+import type { LabelRequirement } from '../kubernetes/labelSelector';
 
 const KEDA = { group: 'keda.sh', version: 'v1alpha1' };
 const TARGET_PLURALS: Record<CachedScaleTargetKind, string> = {
@@ -96,6 +98,8 @@ export class ClusterWatchCache {
     WatchedCollection<ScaleTarget & KubernetesObject>
   >();
   private readonly listeners: Array<(change: ClusterChange) => void> = [];
+  private readonly index = new ScaledObjectIndex();
+  private triggerAuthChanges = 0;
   private started = false;
 
   constructor(options: ClusterWatchCacheOptions) {
@@ -129,12 +133,18 @@ export class ClusterWatchCache {
     );
 
     this.scaledObjectsC.onChange((object, change) => {
+      this.indexScaledObject(object, change === 'delete');
       this.reconcileScaleTargetWatches();
       this.emit({ kind: 'ScaledObject', object, deleted: change === 'delete' });
     });
     this.hpasC.onChange(object =>
       this.emit({ kind: 'HorizontalPodAutoscaler', object }),
     );
+    const triggerAuthChanged = () => {
+      this.triggerAuthChanges++;
+    };
+    this.triggerAuthsC.onChange(triggerAuthChanged);
+    this.clusterTriggerAuthsC.onChange(triggerAuthChanged);
   }
 
   onChange(listener: (change: ClusterChange) => void) {
@@ -153,11 +163,52 @@ export class ClusterWatchCache {
     await Promise.all(
       [...this.fixedCollections(), ...this.targets.values()].map(c => c.stop()),
     );
+    for (const key of this.targets.keys()) {
+      const [kind, namespace] = key.split('/');
+      this.index.removeTargetsOf(kind, namespace);
+    }
     this.targets.clear();
   }
 
   scaledObjects(): ReadonlyArray<ScaledObject> {
     return this.scaledObjectsC.list();
+  }
+
+  /** One cached ScaledObject. */
+  scaledObject(namespace: string, name: string): ScaledObject | undefined {
+    return this.scaledObjectsC.get(name, namespace);
+  }
+
+  /**
+   * The ScaledObjects whose own labels or whose scale target's labels may
+   * satisfy the requirements, found through the index (a superset: check
+   * each one).
+   */
+  scaledObjectCandidates(requirements: LabelRequirement[]): ScaledObject[] {
+    return this.index
+      .candidates(requirements)
+      .map(id => this.byId(id))
+      .filter((so): so is ScaledObject => so !== undefined);
+  }
+
+  /** The ScaledObjects pointing at a workload. */
+  scaledObjectsOfTarget(
+    kind: string,
+    namespace: string,
+    name: string,
+  ): ScaledObject[] {
+    return this.index
+      .scaledObjectsOf(kind, namespace, name)
+      .map(id => this.byId(id))
+      .filter((so): so is ScaledObject => so !== undefined);
+  }
+
+  /**
+   * Bumped on every (Cluster)TriggerAuthentication change: part of the
+   * version of every status built from them.
+   */
+  get triggerAuthenticationChanges(): number {
+    return this.triggerAuthChanges;
   }
 
   triggerAuthentication(
@@ -266,6 +317,27 @@ export class ClusterWatchCache {
     ] as WatchedCollection<any>[];
   }
 
+  private byId(id: string): ScaledObject | undefined {
+    const slash = id.indexOf('/');
+    return this.scaledObjectsC.get(id.slice(slash + 1), id.slice(0, slash));
+  }
+
+  private indexScaledObject(so: ScaledObject, deleted: boolean) {
+    const namespace = so.metadata?.namespace ?? 'default';
+    const name = so.metadata?.name ?? '';
+    if (deleted) {
+      this.index.removeScaledObject(namespace, name);
+      return;
+    }
+    this.index.putScaledObject({
+      namespace,
+      name,
+      labels: so.metadata?.labels,
+      targetKind: so.spec?.scaleTargetRef?.kind ?? 'Deployment',
+      targetName: so.spec?.scaleTargetRef?.name ?? '',
+    });
+  }
+
   private emit(change: ClusterChange) {
     for (const listener of this.listeners) listener(change);
   }
@@ -273,12 +345,12 @@ export class ClusterWatchCache {
   /** Starts/stops per-namespace scale target watches to follow the ScaledObjects. */
   private reconcileScaleTargetWatches() {
     if (!this.started) return;
-    const wanted = new Set<string>();
-    for (const so of this.scaledObjectsC.list()) {
-      const kind = so.spec?.scaleTargetRef?.kind ?? 'Deployment';
-      if (isCachedKind(kind) && so.metadata.namespace)
-        wanted.add(`${kind}/${so.metadata.namespace}`);
-    }
+    const wanted = new Set(
+      this.index.kindNamespaces().filter(key => {
+        const [kind, namespace] = key.split('/');
+        return isCachedKind(kind) && namespace;
+      }),
+    );
     for (const key of wanted) {
       if (this.targets.has(key)) continue;
       const [kind, namespace] = key.split('/') as [
@@ -298,13 +370,26 @@ export class ClusterWatchCache {
         trimScaleTarget,
         this.watchTimeout,
       );
-      collection.onChange(object => this.emit({ kind, object }));
+      collection.onChange((object, change) => {
+        const name = object.metadata?.name ?? '';
+        if (change === 'delete') this.index.removeTarget(kind, namespace, name);
+        else
+          this.index.putTarget({
+            kind,
+            namespace,
+            name,
+            labels: object.metadata?.labels,
+          });
+        this.emit({ kind, object });
+      });
       this.targets.set(key, collection);
       collection.start();
     }
     for (const [key, collection] of this.targets) {
       if (!wanted.has(key)) {
         this.targets.delete(key);
+        const [kind, namespace] = key.split('/');
+        this.index.removeTargetsOf(kind, namespace);
         void collection.stop();
       }
     }

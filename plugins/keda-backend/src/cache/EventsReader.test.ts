@@ -124,6 +124,13 @@ describe('EventsReader', () => {
     now += 10;
     const result = await events.read('demo', 'orders', subjects.slice(0, 1));
     expect(result.map(e => e.reason)).toEqual(['ScaledObjectReady']);
+    // The failed refresh ran in the background.
+    await new Promise(r => setTimeout(r, 0));
+    expect(
+      (await events.read('demo', 'orders', subjects.slice(0, 1))).map(
+        e => e.reason,
+      ),
+    ).toEqual(['ScaledObjectReady']);
     expect(onError).toHaveBeenCalledWith(
       expect.any(Error),
       'demo/orders/ScaledObject:orders-worker',
@@ -266,5 +273,58 @@ describe('EventsReader against a server that does not answer', () => {
       ['Late'],
     );
     expect(calls).toBe(3);
+  });
+
+  it('never makes a reader wait for a refresh: an expired answer is served while it is read again', async () => {
+    let now = 0;
+    let release: (() => void) | undefined;
+    let calls = 0;
+    const reasons = ['First', 'Second'];
+    const events = new EventsReader({
+      ttlMs: 10_000,
+      now: () => now,
+      listEvents: async () => {
+        const reason = reasons[calls++];
+        if (calls > 1) await new Promise<void>(r => (release = r));
+        return [
+          { reason, involvedObject: { kind: 'ScaledObject', name: 'a' } },
+        ] as any;
+      },
+    });
+    const one = [{ kind: 'ScaledObject', name: 'a' }];
+    const first = await events.readVersioned('c', 'ns', one);
+    expect(first.events.map(e => e.reason)).toEqual(['First']);
+    now += 10_000;
+    // Expired: served at once, the refresh hangs in the background.
+    const stale = await events.readVersioned('c', 'ns', one);
+    expect(stale).toEqual(first);
+    expect(calls).toBe(2);
+    release!();
+    await new Promise(r => setTimeout(r, 0));
+    const fresh = await events.readVersioned('c', 'ns', one);
+    expect(fresh.events.map(e => e.reason)).toEqual(['Second']);
+    expect(fresh.version).not.toBe(first.version);
+    expect(calls).toBe(2);
+  });
+
+  it('keeps the version when a refresh reads the same events', async () => {
+    let now = 0;
+    const subjects = [{ kind: 'ScaledObject', name: 'a' }];
+    const listEvents = jest.fn(async () => [
+      { reason: 'Same', involvedObject: { kind: 'ScaledObject', name: 'a' } },
+    ]);
+    const events = new EventsReader({
+      ttlMs: 10_000,
+      now: () => now,
+      listEvents: listEvents as any,
+    });
+    const first = await events.readVersioned('demo', 'orders', subjects);
+    now += 10_001;
+    await events.readVersioned('demo', 'orders', subjects);
+    await new Promise(r => setTimeout(r, 0));
+    const again = await events.readVersioned('demo', 'orders', subjects);
+    expect(listEvents).toHaveBeenCalledTimes(2);
+    expect(again.version).toBe(first.version);
+    expect(again.events).toEqual(first.events);
   });
 });

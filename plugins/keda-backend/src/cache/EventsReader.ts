@@ -30,7 +30,15 @@ export interface EventsReaderOptions {
 interface Entry {
   at: number;
   events?: KedaEvent[];
+  /** Changes whenever the events read differ from the previous read. */
+  version: number;
   pending?: Promise<KedaEvent[]>;
+}
+
+/** Events with the version of their answer (see {@link EventsReader.readVersioned}). */
+export interface VersionedEvents {
+  events: KedaEvent[];
+  version: number;
 }
 
 export interface EventSubject {
@@ -82,12 +90,16 @@ function toKedaEvent(e: CoreV1Event): KedaEvent {
 }
 
 /**
- * Reads the events of a ScaledObject and its HPA on demand (events are not
- * watched: they are many, short-lived and only wanted when someone looks),
- * with a field selector on `involvedObject`, and reuses the answer for a
- * few seconds so a page of cards or a polling UI costs one read per TTL.
- * Concurrent readers of the same key share one request. A failed read
- * serves the previous answer (or none) rather than failing the status.
+ * Reads the events of a ScaledObject and its HPA (events are not watched:
+ * they are many, short-lived and only wanted when someone looks), with a
+ * field selector on `involvedObject`, and keeps the answer.
+ *
+ * Readers never wait for a refresh: an answer older than the TTL is served
+ * as it is while one request, in the background, reads it again (concurrent
+ * readers share it). Only the first read of a key waits, at most `waitMs`.
+ * So a page of cards or a polling UI costs at most one request per key and
+ * TTL, and a slow or hung API server never slows a status read down. A
+ * failed read keeps the previous answer (or none).
  */
 export class EventsReader {
   private readonly entries = new Map<string, Entry>();
@@ -95,6 +107,7 @@ export class EventsReader {
   private readonly limit: number;
   private readonly maxEntries: number;
   private readonly waitMs: number;
+  private versions = 0;
 
   constructor(private readonly options: EventsReaderOptions) {
     this.now = options.now ?? Date.now;
@@ -108,31 +121,74 @@ export class EventsReader {
     namespace: string,
     subjects: EventSubject[],
   ): Promise<KedaEvent[]> {
+    return (await this.readVersioned(cluster, namespace, subjects)).events;
+  }
+
+  /**
+   * The events with a version that changes only when they do: a status
+   * built from them can be reused (and its ETag kept) while it stays.
+   */
+  async readVersioned(
+    cluster: string,
+    namespace: string,
+    subjects: EventSubject[],
+  ): Promise<VersionedEvents> {
     const key = `${cluster}/${namespace}/${subjects
       .map(s => `${s.kind}:${s.name}${s.uid ? `@${s.uid}` : ''}`)
       .join(',')}`;
     const entry = this.entries.get(key);
-    if (entry?.events && this.now() - entry.at < this.options.ttlMs)
-      return entry.events;
-    if (entry?.pending) return this.waitFor(entry.pending, entry.events);
+    const fresh = entry?.events && this.now() - entry.at < this.options.ttlMs;
+    if (!fresh) this.refresh(key, cluster, namespace, subjects);
+    const current = this.entries.get(key)!;
+    if (current.events) {
+      return { events: current.events, version: current.version };
+    }
+    // The first read of this key: wait for it, but not forever.
+    const events = await this.waitFor(current.pending!, undefined);
+    return {
+      events,
+      version: this.entries.get(key)?.version ?? current.version,
+    };
+  }
 
-    const pending = this.fetch(cluster, namespace, subjects)
-      .then(events => {
-        this.store(key, { at: this.now(), events });
-        return events;
-      })
-      .catch(error => {
-        this.options.onError?.(error, key);
-        const previous = this.entries.get(key)?.events ?? [];
-        this.store(key, { at: this.now(), events: previous });
-        return previous;
+  /** Starts a read of the key unless one is running. */
+  private refresh(
+    key: string,
+    cluster: string,
+    namespace: string,
+    subjects: EventSubject[],
+  ) {
+    const entry = this.entries.get(key);
+    if (entry?.pending) return;
+    const keep = (events: KedaEvent[] | undefined) => {
+      const before = this.entries.get(key);
+      const same =
+        before?.events !== undefined &&
+        events !== undefined &&
+        JSON.stringify(before.events) === JSON.stringify(events);
+      this.store(key, {
+        at: this.now(),
+        events: events ?? before?.events ?? [],
+        version: same ? before!.version : ++this.versions,
       });
-    this.entries.set(key, {
+    };
+    const pending = this.fetch(cluster, namespace, subjects).then(
+      events => {
+        keep(events);
+        return events;
+      },
+      error => {
+        this.options.onError?.(error, key);
+        keep(undefined);
+        return this.entries.get(key)?.events ?? [];
+      },
+    );
+    this.store(key, {
       at: entry?.at ?? 0,
       events: entry?.events,
+      version: entry?.version ?? ++this.versions,
       pending,
     });
-    return this.waitFor(pending, entry?.events);
   }
 
   /** The fresh answer, or the previous one if it takes longer than waitMs. */

@@ -353,6 +353,22 @@ describe('WatchedCollection against API server outages (the stand-in’s /_sandb
     },
   );
 
+  it("moves lastSyncTime with the watch's events and bookmarks, without re-listing", async () => {
+    await startDirect({});
+    const listed = Date.parse(String(direct.getState().lastSyncTime));
+    // Bookmarks every 100 ms: a quiet, healthy watch stays current.
+    await eventually(() =>
+      expect(
+        Date.parse(String(direct.getState().lastSyncTime)),
+      ).toBeGreaterThan(listed + 150),
+    );
+    createTriggerAuthentication('later');
+    await eventually(() =>
+      expect(direct.get('later', 'default')).toBeDefined(),
+    );
+    expect(direct.metrics().lists).toBe(1);
+  });
+
   it('re-lists on 410 Gone at a resume: what was deleted meanwhile goes, what was created comes', async () => {
     await startDirect({});
     createTriggerAuthentication('to-delete');

@@ -77,6 +77,8 @@ class ReportingWatch extends Watch {
   open = 0;
   started = 0;
   silent = 0;
+  /** Called for every event and bookmark a watch delivers. */
+  onActivity?: () => void;
   /** Bumped by abortAll(): a watch still connecting when it changes is given up. */
   private epoch = 0;
   private readonly live = new Set<AbortController>();
@@ -152,6 +154,7 @@ class ReportingWatch extends Watch {
         },
         (phase, apiObj, watchObj) => {
           armIdle();
+          if (phase !== 'ERROR') this.onActivity?.();
           callback(phase, apiObj, watchObj);
         },
         finish,
@@ -369,6 +372,11 @@ export class WatchedCollection<T extends KubernetesObject> {
       return result;
     };
     this.watch = new ReportingWatch(kubeConfig, timeouts);
+    // The collection is as fresh as the watch's last event or bookmark, not
+    // its last list: a healthy quiet watch must not look stale.
+    this.watch.onActivity = () => {
+      if (!this.state.stale) this.state.lastSyncTime = new Date();
+    };
     this.informer = new ListWatch<T>(
       pathOf(ref),
       this.watch,

@@ -39,6 +39,14 @@ async function seeded() {
   return new KedaRequestProvenance(store);
 }
 
+async function seededWithStore() {
+  const knex = await databases.init('SQLITE_3');
+  await migrateKedaRequestStore(knex);
+  const store = new KedaRequestStore(knex);
+  await store.insert(newOrdersRequest('waiting', ownWorkload('waiting')), []);
+  return { store, provenance: new KedaRequestProvenance(store) };
+}
+
 describe('KedaRequestProvenance', () => {
   it('adds the request state and pull request to a ScaledObject’s provenance', async () => {
     const provenance = await seeded();
@@ -64,5 +72,31 @@ describe('KedaRequestProvenance', () => {
         .map(p => p.requestId)
         .sort(),
     ).toEqual(['applied', 'waiting']);
+  });
+
+  it('reuses its reads for polling cards, and forgets them when the store writes', async () => {
+    const { store, provenance } = await seededWithStore();
+    const get = jest.spyOn(store, 'get');
+    const list = jest.spyOn(store, 'list');
+    const entity = 'component:default/orders-worker';
+    for (let i = 0; i < 5; i++) {
+      await provenance.enrich({ requestId: 'waiting' });
+      await provenance.pendingFor(entity, []);
+    }
+    expect(get).toHaveBeenCalledTimes(1);
+    expect(list).toHaveBeenCalledTimes(1);
+
+    await store.transition({
+      id: 'waiting',
+      from: ['pending'],
+      to: 'withdrawn',
+      decision: { actor: 'user:default/jane.doe', decision: 'withdrawn' },
+    });
+    expect(await provenance.enrich({ requestId: 'waiting' })).toMatchObject({
+      requestState: 'withdrawn',
+    });
+    expect(await provenance.pendingFor(entity, [])).toEqual([]);
+    expect(get).toHaveBeenCalledTimes(2);
+    expect(list).toHaveBeenCalledTimes(2);
   });
 });

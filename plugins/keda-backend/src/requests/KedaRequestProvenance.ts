@@ -3,6 +3,7 @@ import type {
   KedaRequestRecord,
   KedaRequestState,
 } from '@internal/plugin-keda-common';
+import { LRUCache } from 'lru-cache';
 import type { KedaProvenanceSource } from '../service/KedaStatusService';
 import type { KedaRequestStore } from './KedaRequestStore';
 
@@ -26,15 +27,42 @@ function provenanceOf(record: KedaRequestRecord): KedaProvenance {
 }
 
 /**
+ * How long a read of the request store is reused for status answers. Writes
+ * through this instance drop it at once; a write by another backend replica
+ * shows within this time.
+ */
+export const PROVENANCE_CACHE_TTL_MS = 5_000;
+
+/**
  * Feeds the status API's `provenance` and `pendingRequests` from the request
- * store (the hook `KedaStatusService` offers as `provenance`).
+ * store (the hook `KedaStatusService` offers as `provenance`). Reads are
+ * reused briefly, so polling cards cost no query each; the store's writes
+ * clear them.
  */
 export class KedaRequestProvenance implements KedaProvenanceSource {
-  constructor(private readonly store: Pick<KedaRequestStore, 'get' | 'list'>) {}
+  private readonly records = new LRUCache<
+    string,
+    Promise<KedaRequestRecord | null>
+  >({ max: 5_000, ttl: PROVENANCE_CACHE_TTL_MS });
+  private readonly pending = new LRUCache<string, Promise<KedaRequestRecord[]>>(
+    { max: 5_000, ttl: PROVENANCE_CACHE_TTL_MS },
+  );
+
+  constructor(
+    private readonly store: Pick<KedaRequestStore, 'get' | 'list'> &
+      Partial<Pick<KedaRequestStore, 'onWrite'>>,
+  ) {
+    store.onWrite?.(() => {
+      this.records.clear();
+      this.pending.clear();
+    });
+  }
 
   async enrich(provenance: KedaProvenance): Promise<KedaProvenance> {
     if (!provenance.requestId) return provenance;
-    const record = await this.store.get(provenance.requestId);
+    const record = await this.cached(this.records, provenance.requestId, () =>
+      this.store.get(provenance.requestId!).then(r => r ?? null),
+    );
     if (!record) return provenance;
     return {
       ...provenance,
@@ -48,7 +76,26 @@ export class KedaRequestProvenance implements KedaProvenanceSource {
     visibleRequestIds: string[],
   ): Promise<KedaProvenance[]> {
     const visible = new Set(visibleRequestIds);
-    const records = await this.store.list({ entityRef, state: SHOWN_STATES });
+    const records = await this.cached(this.pending, entityRef, () =>
+      this.store.list({ entityRef, state: SHOWN_STATES }),
+    );
     return records.filter(r => !visible.has(r.id)).map(provenanceOf);
+  }
+
+  /** Concurrent readers share one query; a failed one is not kept. */
+  private cached<T>(
+    cache: LRUCache<string, Promise<T>>,
+    key: string,
+    read: () => Promise<T>,
+  ): Promise<T> {
+    let value = cache.get(key);
+    if (!value) {
+      value = read();
+      cache.set(key, value);
+      value.catch(() => {
+        if (cache.get(key) === value) cache.delete(key);
+      });
+    }
+    return value;
   }
 }

@@ -231,11 +231,26 @@ export class KedaRequestStore {
     return new KedaRequestStore(knex, options.now, options.logger);
   }
 
+  private readonly writeListeners: Array<() => void> = [];
+
   constructor(
     private readonly db: Knex,
     private readonly now: () => Date = () => new Date(),
     private readonly logger?: LoggerService,
   ) {}
+
+  /**
+   * Called after every write this instance made (or tried: a write whose
+   * answer was lost may have been made), so caches of what it read can be
+   * dropped.
+   */
+  onWrite(listener: () => void) {
+    this.writeListeners.push(listener);
+  }
+
+  private wrote() {
+    for (const listener of this.writeListeners) listener();
+  }
 
   /**
    * Runs one store operation. When the database went away, cannot be
@@ -250,8 +265,12 @@ export class KedaRequestStore {
     fn: () => Promise<T>,
   ): Promise<T> {
     try {
-      return await fn();
+      const result = await fn();
+      if (write) this.wrote();
+      return result;
     } catch (e) {
+      // A failed write may still have been committed (a lost answer).
+      if (write) this.wrote();
       const reason = databaseUnavailableReason(e);
       if (!reason) throw e;
       this.logger?.warn(

@@ -11,6 +11,8 @@ import type {
 } from '@internal/plugin-keda-common';
 import type { KedaClusterConfig } from '@internal/plugin-keda-node';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import {
   ClusterWatchCache,
   type ClusterChange,
@@ -32,7 +34,11 @@ import {
   historyValues,
   type StatusClusterFacts,
 } from '../status/buildScaledObjectStatus';
-import { entityObjectSelector, selects } from '../status/entitySelector';
+import {
+  entityObjectSelector,
+  selects,
+  type EntityObjectSelector,
+} from '../status/entitySelector';
 import type { ScaledObjectKey, ScalingHistory } from '../status/history';
 import type { EntityStatusSignals } from './EntityStatusSignals';
 
@@ -68,6 +74,33 @@ export interface KedaStatusServiceOptions {
   now?: () => number;
 }
 
+/**
+ * An entity's status with its version: a weak ETag that changes when
+ * anything the card shows changes (a ScaledObject, its HPA, scale target,
+ * authentication, events, history or request, a cluster going stale or
+ * recovering), not when only `generatedAt` or a healthy cluster's
+ * `lastSyncTime` moves.
+ */
+export interface EntityKedaStatusView {
+  status: EntityKedaStatus;
+  etag: string;
+  /** The status as JSON, serialized once per version of the ScaledObjects. */
+  json(): string;
+}
+
+/** A built ScaledObject status and the inputs it was built from. */
+interface BuiltStatus {
+  so: ScaledObject;
+  hpa: unknown;
+  target: unknown;
+  targetFound: boolean | undefined;
+  triggerAuthChanges: number;
+  eventsVersion: number;
+  historyVersion: string;
+  serial: number;
+  status: ScaledObjectStatus;
+}
+
 interface ClusterEntry {
   config: KedaClusterConfig;
   facts: StatusClusterFacts;
@@ -96,6 +129,14 @@ export class KedaStatusService {
   private readonly history: ScalingHistory;
   private readonly events: EventsReader;
   private readonly now: () => number;
+  /** Statuses built per ScaledObject, reused while their inputs are the same objects. */
+  private readonly built = new LRUCache<string, BuiltStatus>({ max: 20_000 });
+  private builds = 0;
+  /** The last answer per entity, reused while its version is the same. */
+  private readonly views = new LRUCache<
+    string,
+    { etag: string; scaledObjectsJson?: string; status: EntityKedaStatus }
+  >({ max: 5_000 });
 
   constructor(private readonly options: KedaStatusServiceOptions) {
     this.now = options.now ?? Date.now;
@@ -185,6 +226,22 @@ export class KedaStatusService {
   }
 
   async entityStatus(entity: Entity): Promise<EntityKedaStatus> {
+    return (await this.entityStatusView(entity)).status;
+  }
+
+  /** How many ScaledObject statuses were built so far (reuse shows as none). */
+  get statusBuilds(): number {
+    return this.builds;
+  }
+
+  /**
+   * The entity's status and its version. Constant work per read: the
+   * entity's ScaledObjects come from the cache's label index, each one's
+   * status is rebuilt only when one of its inputs changed, events and
+   * history are served from memory (refreshed in the background), and
+   * the serialized answer is reused while its version stays.
+   */
+  async entityStatusView(entity: Entity): Promise<EntityKedaStatusView> {
     const entityRef = stringifyEntityRef(entity);
     const selector = entityObjectSelector(entity);
     const matched: Array<{ entry: ClusterEntry; so: ScaledObject }> = [];
@@ -192,27 +249,19 @@ export class KedaStatusService {
       // Someone looks at this entity: tell them when its status changes.
       this.options.statusSignals?.follow(entityRef, selector);
       for (const entry of this.clusters.values()) {
-        for (const so of entry.cache.scaledObjects()) {
-          const target = entry.cache.scaleTargetFor(so);
-          if (
-            selects(selector, so.metadata) ||
-            // Objects labelled on the workload only (the Kubernetes plugin's
-            // usual setup) still find their ScaledObject.
-            (target?.object !== undefined &&
-              selects(selector, target.object.metadata ?? {}))
-          ) {
-            matched.push({ entry, so });
-          }
+        for (const so of this.selectedIn(entry, selector)) {
+          matched.push({ entry, so });
         }
       }
     }
 
-    // The only I/O: events, read before the snapshot so every cached
-    // object below and the cluster states come from the same instant.
+    // Events and history, from memory once read (refreshed in the
+    // background), before the snapshot so every cached object below and
+    // the cluster states come from the same instant.
     const [events, histories] = await Promise.all([
       Promise.all(
         matched.map(({ entry, so }) =>
-          this.events.read(
+          this.events.readVersioned(
             entry.config.name,
             so.metadata.namespace ?? 'default',
             [
@@ -233,57 +282,155 @@ export class KedaStatusService {
       // The sparkline, from the plugin database: the same on every replica.
       Promise.all(
         matched.map(({ entry, so }) =>
-          this.history.get(
+          this.history.getVersioned(
             key(entry.config.name, so.metadata.namespace, so.metadata.name),
           ),
         ),
       ),
     ]);
 
-    const scaledObjects: ScaledObjectStatus[] = matched.map(
-      ({ entry, so }, i) => {
-        const namespace = so.metadata.namespace ?? 'default';
-        // The watch may have delivered a newer version during the await.
-        const current =
-          entry.cache
-            .scaledObjects()
-            .find(
-              o =>
-                o.metadata.namespace === namespace &&
-                o.metadata.name === so.metadata.name,
-            ) ?? so;
-        return this.statusOf(entry, current, events[i], histories[i]);
-      },
-    );
-    const clusters = this.clusterStates();
-    scaledObjects.sort((a, b) =>
-      `${a.cluster}/${a.namespace}/${a.name}`.localeCompare(
-        `${b.cluster}/${b.namespace}/${b.name}`,
+    const built = matched.map(({ entry, so }, i) => {
+      // The watch may have delivered a newer version during the await.
+      const current =
+        entry.cache.scaledObject(
+          so.metadata.namespace ?? 'default',
+          so.metadata.name ?? '',
+        ) ?? so;
+      return this.builtStatus(entry, current, events[i], histories[i]);
+    });
+    built.sort((a, b) =>
+      `${a.status.cluster}/${a.status.namespace}/${a.status.name}`.localeCompare(
+        `${b.status.cluster}/${b.status.namespace}/${b.status.name}`,
       ),
     );
 
+    let scaledObjects = built.map(b => b.status);
     let pendingRequests: KedaProvenance[] | undefined;
     if (this.options.provenance) {
-      for (const s of scaledObjects) {
-        if (s.provenance)
-          s.provenance = await this.options.provenance.enrich(s.provenance);
-      }
+      const provenance = this.options.provenance;
+      // Copies: the built statuses are shared between reads.
+      scaledObjects = await Promise.all(
+        scaledObjects.map(async s =>
+          s.provenance
+            ? { ...s, provenance: await provenance.enrich(s.provenance) }
+            : s,
+        ),
+      );
       const visible = scaledObjects.flatMap(s =>
         s.provenance?.requestId ? [s.provenance.requestId] : [],
       );
-      pendingRequests = await this.options.provenance.pendingFor(
-        entityRef,
-        visible,
-      );
+      pendingRequests = await provenance.pendingFor(entityRef, visible);
     }
+    const clusters = this.clusterStates();
 
-    return {
+    const etag = versionTag([
       entityRef,
-      scaledObjects,
-      clusters,
-      ...(pendingRequests ? { pendingRequests } : {}),
-      generatedAt: new Date(this.now()).toISOString(),
+      ...built.map(b => String(b.serial)),
+      JSON.stringify(scaledObjects.map(s => s.provenance ?? null)),
+      JSON.stringify(pendingRequests ?? null),
+      // A healthy cluster's lastSyncTime moves with every event: only a
+      // stale one's (frozen) is part of what the card shows.
+      JSON.stringify(
+        clusters.map(c => [
+          c.cluster,
+          c.synced,
+          c.stale,
+          c.error ?? null,
+          c.stale ? c.lastSyncTime ?? null : null,
+        ]),
+      ),
+    ]);
+    let view = this.views.get(entityRef);
+    if (!view || view.etag !== etag) {
+      view = {
+        etag,
+        status: {
+          entityRef,
+          scaledObjects,
+          clusters,
+          ...(pendingRequests ? { pendingRequests } : {}),
+          generatedAt: new Date(this.now()).toISOString(),
+        },
+      };
+      this.views.set(entityRef, view);
+    }
+    const cached = view;
+    // The same ScaledObjects, with the cluster states of now.
+    const status: EntityKedaStatus = { ...cached.status, clusters };
+    return {
+      status,
+      etag,
+      json: () => {
+        cached.scaledObjectsJson ??= JSON.stringify(
+          cached.status.scaledObjects,
+        );
+        const { scaledObjects: _, ...rest } = status;
+        const head = JSON.stringify(rest);
+        // `{"scaledObjects":[…],…rest}`: the large part serialized once.
+        return `{"scaledObjects":${cached.scaledObjectsJson}${
+          head === '{}' ? '}' : `,${head.slice(1)}`
+        }`;
+      },
     };
+  }
+
+  /** The cached ScaledObjects an entity's selector picks in one cluster. */
+  private selectedIn(
+    entry: ClusterEntry,
+    selector: EntityObjectSelector,
+  ): ScaledObject[] {
+    return entry.cache
+      .scaledObjectCandidates(selector.requirements)
+      .filter(so => {
+        if (selects(selector, so.metadata)) return true;
+        // Objects labelled on the workload only (the Kubernetes plugin's
+        // usual setup) still find their ScaledObject.
+        const target = entry.cache.scaleTargetFor(so);
+        return (
+          target?.object !== undefined &&
+          selects(selector, target.object.metadata ?? {})
+        );
+      });
+  }
+
+  /** A ScaledObject's status, rebuilt only when an input is not the same. */
+  private builtStatus(
+    entry: ClusterEntry,
+    so: ScaledObject,
+    events: { events: KedaEvent[]; version: number },
+    history: { samples: KedaHistorySample[]; version: string },
+  ): BuiltStatus {
+    const id = `${entry.config.name}/${so.metadata.namespace}/${so.metadata.name}`;
+    const hpa = entry.cache.hpaFor(so);
+    const target = entry.cache.scaleTargetFor(so);
+    const triggerAuthChanges = entry.cache.triggerAuthenticationChanges;
+    const previous = this.built.get(id);
+    if (
+      previous &&
+      previous.so === so &&
+      previous.hpa === hpa &&
+      previous.target === target?.object &&
+      previous.targetFound === target?.found &&
+      previous.triggerAuthChanges === triggerAuthChanges &&
+      previous.eventsVersion === events.version &&
+      previous.historyVersion === history.version
+    ) {
+      return previous;
+    }
+    this.builds++;
+    const next: BuiltStatus = {
+      so,
+      hpa,
+      target: target?.object,
+      targetFound: target?.found,
+      triggerAuthChanges,
+      eventsVersion: events.version,
+      historyVersion: history.version,
+      serial: this.builds,
+      status: this.statusOf(entry, so, events.events, history.samples),
+    };
+    this.built.set(id, next);
+    return next;
   }
 
   private statusOf(
@@ -310,24 +457,18 @@ export class KedaStatusService {
     entry: ClusterEntry,
     change: ClusterChange,
   ): ScaledObject[] {
-    const ns = change.object.metadata?.namespace;
+    const ns = change.object.metadata?.namespace ?? 'default';
     if (change.kind === 'ScaledObject') return [change.object];
     if (change.kind === 'HorizontalPodAutoscaler') {
       const owner = change.object.metadata?.labels?.[SCALED_OBJECT_NAME_LABEL];
-      return entry.cache
-        .scaledObjects()
-        .filter(
-          so => so.metadata.namespace === ns && so.metadata.name === owner,
-        );
+      const so = owner ? entry.cache.scaledObject(ns, owner) : undefined;
+      return so ? [so] : [];
     }
-    return entry.cache
-      .scaledObjects()
-      .filter(
-        so =>
-          so.metadata.namespace === ns &&
-          so.spec.scaleTargetRef.name === change.object.metadata?.name &&
-          (so.spec.scaleTargetRef.kind ?? 'Deployment') === change.kind,
-      );
+    return entry.cache.scaledObjectsOfTarget(
+      change.kind,
+      ns,
+      change.object.metadata?.name ?? '',
+    );
   }
 
   /** Records the replicas and depth of the ScaledObjects a change affects. */
@@ -378,4 +519,11 @@ export class KedaStatusService {
       `Could not ${what} ScaledObject ${so.cluster}/${so.namespace}/${so.name}: ${error}`,
     );
   }
+}
+
+/** A weak ETag over the parts of an answer. */
+function versionTag(parts: string[]): string {
+  const hash = createHash('sha1');
+  for (const part of parts) hash.update(part).update('\0');
+  return `W/"${hash.digest('base64url').slice(0, 22)}"`;
 }

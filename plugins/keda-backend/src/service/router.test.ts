@@ -49,6 +49,7 @@ async function app(
   options: {
     decision?: AuthorizeResult;
     defaultCredentials?: BackstageCredentials;
+    callerCacheTtlMs?: number;
   } = {},
 ) {
   const permissions = mockServices.permissions.mock({
@@ -64,6 +65,7 @@ async function app(
       generatedAt: '2026-11-28T06:00:00.000Z',
     }),
   );
+  const catalogService = catalog();
   const router = await createRouter({
     config: mockServices.rootConfig(),
     logger: mockServices.logger.mock(),
@@ -71,9 +73,17 @@ async function app(
       defaultCredentials: options.defaultCredentials,
     }),
     permissions,
-    catalog: catalog(),
+    catalog: catalogService,
+    callerCacheTtlMs: options.callerCacheTtlMs,
     status: {
-      entityStatus,
+      entityStatusView: async (entity: Entity) => {
+        const status = await entityStatus(entity);
+        return {
+          status,
+          etag: `W/"${status.scaledObjects.length}"`,
+          json: () => JSON.stringify(status),
+        };
+      },
       clusterInfos: () => [
         {
           cluster: 'demo-eks',
@@ -85,7 +95,12 @@ async function app(
       ],
     },
   });
-  return { server: express().use(router), permissions, entityStatus };
+  return {
+    server: express().use(router),
+    permissions,
+    entityStatus,
+    catalogService,
+  };
 }
 
 describe('keda status router', () => {
@@ -245,5 +260,83 @@ describe('keda status router', () => {
       .set('Authorization', mockCredentials.user.header());
     expect(res.status).toBe(500);
     expect(res.body.error).toMatchObject({ name: 'Error', message: 'boom' });
+  });
+
+  it('answers 304 to a caller that sends the current ETag back', async () => {
+    const { server } = await app();
+    const first = await request(server)
+      .get('/status')
+      .query({ entityRef: 'component:default/orders-worker' })
+      .set('Authorization', mockCredentials.user.header());
+    expect(first.status).toBe(200);
+    expect(first.headers.etag).toBe('W/"0"');
+    expect(first.headers['cache-control']).toBe('private, no-cache');
+    const again = await request(server)
+      .get('/status')
+      .query({ entityRef: 'component:default/orders-worker' })
+      .set('Authorization', mockCredentials.user.header())
+      .set('If-None-Match', first.headers.etag);
+    expect(again.status).toBe(304);
+    expect(again.text).toBe('');
+    const other = await request(server)
+      .get('/status')
+      .query({ entityRef: 'component:default/orders-worker' })
+      .set('Authorization', mockCredentials.user.header())
+      .set('If-None-Match', 'W/"an older version"');
+    expect(other.status).toBe(200);
+    expect(other.body.entityRef).toBe('component:default/orders-worker');
+  });
+
+  it("reuses a caller's permission decision and catalog lookup, never another caller's", async () => {
+    const { server, permissions, catalogService } = await app();
+    const get = (user: string) =>
+      request(server)
+        .get('/status')
+        .query({ entityRef: 'component:default/orders-worker' })
+        .set('Authorization', mockCredentials.user.header(user));
+    for (let i = 0; i < 3; i++) {
+      expect((await get('user:default/dana')).status).toBe(200);
+    }
+    expect(permissions.authorize).toHaveBeenCalledTimes(1);
+    expect(catalogService.getEntityByRef).toHaveBeenCalledTimes(1);
+    expect((await get('user:default/sam')).status).toBe(200);
+    expect(permissions.authorize).toHaveBeenCalledTimes(2);
+    expect(catalogService.getEntityByRef).toHaveBeenCalledTimes(2);
+    // The entity another caller may not see stays hidden from this one.
+    const hidden = await request(server)
+      .get('/status')
+      .query({ entityRef: 'component:default/secret-worker' })
+      .set('Authorization', mockCredentials.user.header('user:default/dana'));
+    expect(hidden.status).toBe(404);
+  });
+
+  it('does not reuse a failed lookup, nor anything with callerCacheTtlMs 0', async () => {
+    const { server, permissions, catalogService } = await app({
+      callerCacheTtlMs: 0,
+    });
+    const get = () =>
+      request(server)
+        .get('/status')
+        .query({ entityRef: 'component:default/orders-worker' })
+        .set('Authorization', mockCredentials.user.header());
+    await get();
+    await get();
+    expect(permissions.authorize).toHaveBeenCalledTimes(2);
+    expect(catalogService.getEntityByRef).toHaveBeenCalledTimes(2);
+
+    const cached = await app();
+    (cached.catalogService.getEntityByRef as jest.Mock).mockRejectedValueOnce(
+      new Error('catalog unavailable'),
+    );
+    const failed = await request(cached.server)
+      .get('/status')
+      .query({ entityRef: 'component:default/orders-worker' })
+      .set('Authorization', mockCredentials.user.header());
+    expect(failed.status).toBe(500);
+    const retried = await request(cached.server)
+      .get('/status')
+      .query({ entityRef: 'component:default/orders-worker' })
+      .set('Authorization', mockCredentials.user.header());
+    expect(retried.status).toBe(200);
   });
 });

@@ -5,13 +5,19 @@ import type {
   RootConfigService,
 } from '@backstage/backend-plugin-api';
 import { MiddlewareFactory } from '@backstage/backend-defaults/rootHttpRouter';
-import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  parseEntityRef,
+  stringifyEntityRef,
+  type Entity,
+} from '@backstage/catalog-model';
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { kedaStatusReadPermission } from '@internal/plugin-keda-common';
 import express from 'express';
 import Router from 'express-promise-router';
+import { LRUCache } from 'lru-cache';
+import { createHash } from 'node:crypto';
 import { jsonBody } from '../requests/router';
 import type { KedaStatusService } from './KedaStatusService';
 
@@ -21,7 +27,55 @@ export interface RouterOptions {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
   catalog: CatalogService;
-  status: Pick<KedaStatusService, 'entityStatus' | 'clusterInfos'>;
+  status: Pick<KedaStatusService, 'entityStatusView' | 'clusterInfos'>;
+  /**
+   * How long a caller's permission decision and catalog lookup are reused
+   * (default 5 s; 0 turns reuse off). A revoked permission or a hidden
+   * entity applies to a caller within this time.
+   */
+  callerCacheTtlMs?: number;
+}
+
+/** Default of {@link RouterOptions.callerCacheTtlMs}. */
+export const CALLER_CACHE_TTL_MS = 5_000;
+
+/**
+ * Who is calling, for reusing their permission decision and catalog lookup:
+ * a hash of the exact credentials they sent (the same token, the same
+ * answers; another token of the same user is another caller). Undefined
+ * when the request carries no bearer token: nothing is reused.
+ */
+function callerKey(req: express.Request): string | undefined {
+  const header = req.headers.authorization;
+  if (!header || !/^bearer /i.test(header)) return undefined;
+  return createHash('sha256').update(header).digest('base64url');
+}
+
+/**
+ * Reuses an async answer per key for a short time; concurrent callers share
+ * one call and a failure is not kept.
+ */
+class ShortLived<T extends {}> {
+  private readonly cache: LRUCache<string, Promise<T>> | undefined;
+
+  constructor(ttlMs: number) {
+    this.cache =
+      ttlMs > 0 ? new LRUCache({ max: 10_000, ttl: ttlMs }) : undefined;
+  }
+
+  get(key: string | undefined, load: () => Promise<T>): Promise<T> {
+    if (key === undefined || !this.cache) return load();
+    const cache = this.cache;
+    let value = cache.get(key);
+    if (!value) {
+      value = load();
+      cache.set(key, value);
+      value.catch(() => {
+        if (cache.get(key) === value) cache.delete(key);
+      });
+    }
+    return value;
+  }
 }
 
 function entityRefParam(req: express.Request): string {
@@ -53,17 +107,23 @@ export async function createRouter(
   const { httpAuth, permissions, catalog, status } = options;
   const router = Router();
   router.use(jsonBody());
+  const ttlMs = options.callerCacheTtlMs ?? CALLER_CACHE_TTL_MS;
+  // Keyed by the caller's exact credentials, never shared between callers.
+  const decisions = new ShortLived<{ allowed: boolean }>(ttlMs);
+  const entities = new ShortLived<{ entity?: Entity }>(ttlMs);
 
   const authorizeStatusRead = async (
     credentials: Awaited<ReturnType<HttpAuthService['credentials']>>,
+    caller: string | undefined,
   ) => {
-    const [decision] = await permissions.authorize(
-      [{ permission: kedaStatusReadPermission }],
-      {
-        credentials,
-      },
-    );
-    if (decision.result !== AuthorizeResult.ALLOW) {
+    const { allowed } = await decisions.get(caller, async () => {
+      const [decision] = await permissions.authorize(
+        [{ permission: kedaStatusReadPermission }],
+        { credentials },
+      );
+      return { allowed: decision.result === AuthorizeResult.ALLOW };
+    });
+    if (!allowed) {
       throw new NotAllowedError(
         `You may not read KEDA scaling status: permission '${kedaStatusReadPermission.name}' was denied`,
       );
@@ -74,22 +134,38 @@ export async function createRouter(
     httpAuth.credentials(req, { allow: ['user', 'service'] });
 
   router.get('/status', async (req, res) => {
+    // The credentials are verified on every request; only what follows
+    // from them is reused.
     const credentials = await callerCredentials(req);
     const entityRef = entityRefParam(req);
-    await authorizeStatusRead(credentials);
+    const caller = callerKey(req);
+    await authorizeStatusRead(credentials, caller);
     // The catalog applies the caller's read permissions: an entity they may
     // not see is indistinguishable from one that does not exist.
-    const entity = await catalog.getEntityByRef(entityRef, { credentials });
+    const { entity } = await entities.get(
+      caller && `${caller} ${entityRef}`,
+      async () => ({
+        entity: await catalog.getEntityByRef(entityRef, { credentials }),
+      }),
+    );
     if (!entity) {
       throw new NotFoundError(
         `Entity '${entityRef}' was not found or you may not read it`,
       );
     }
-    res.json(await status.entityStatus(entity));
+    const view = await status.entityStatusView(entity);
+    // Polling cards send the ETag back: unchanged costs a 304, no body.
+    res.setHeader('ETag', view.etag);
+    res.setHeader('Cache-Control', 'private, no-cache');
+    if (req.fresh) {
+      res.status(304).end();
+      return;
+    }
+    res.type('application/json').send(view.json());
   });
 
   router.get('/clusters', async (req, res) => {
-    await authorizeStatusRead(await callerCredentials(req));
+    await authorizeStatusRead(await callerCredentials(req), callerKey(req));
     res.json({ clusters: status.clusterInfos() });
   });
 

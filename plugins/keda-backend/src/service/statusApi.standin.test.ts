@@ -460,6 +460,44 @@ describe('keda status API against the Kubernetes stand-in', () => {
     expect(countEventReads() - before.events).toBe(0);
   });
 
+  it('does constant work per steady-state read: nothing rebuilt, the same ETag, 304 when sent back', async () => {
+    await waitForSync();
+    // Let the first events read and any history reload settle.
+    await status();
+    await new Promise(r => setTimeout(r, 50));
+    const first = await getStatus();
+    const etag = first.headers.etag;
+    expect(etag).toMatch(/^W\/"/);
+    const builds = service.statusBuilds;
+    for (let i = 0; i < 20; i++) {
+      const res = await getStatus();
+      expect(res.headers.etag).toBe(etag);
+      expect(res.body.scaledObjects).toEqual(first.body.scaledObjects);
+    }
+    expect(service.statusBuilds).toBe(builds);
+    const unchanged = await getStatus().set('If-None-Match', etag);
+    expect(unchanged.status).toBe(304);
+
+    // A change of the entity's ScaledObject: a new version, built once.
+    standIn.store.patch(
+      'scaledobjects',
+      'orders',
+      'orders-worker',
+      { spec: { maxReplicaCount: 30 } },
+      'merge',
+    );
+    const changed = await eventually(async () => {
+      const res = await getStatus().set('If-None-Match', etag);
+      expect(res.status).toBe(200);
+      expect(res.body.scaledObjects[0].replicas.max).toBe(30);
+      return res;
+    }, 2_000);
+    expect(changed.headers.etag).not.toBe(etag);
+    const rebuilt = service.statusBuilds;
+    for (let i = 0; i < 5; i++) await getStatus();
+    expect(service.statusBuilds).toBe(rebuilt);
+  });
+
   it('serves the last state flagged stale while the API server is down, and recovers when it returns', async () => {
     await waitForSync();
     await standIn.close();

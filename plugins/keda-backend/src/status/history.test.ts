@@ -255,4 +255,45 @@ describe.each(databases.eachSupportedId())('ScalingHistory on %s', id => {
     await h.record(SO, { replicas: 1 });
     expect(await h.get(SO)).toHaveLength(1);
   });
+
+  it('serves status reads from memory, reading the series again after its own write or a resolution period', async () => {
+    const h = history();
+    await h.record(SO, { replicas: 1 });
+    const queries: string[] = [];
+    const count = (q: { sql: string }) => queries.push(q.sql);
+    knex.on('query', count);
+    try {
+      const first = await h.getVersioned(SO);
+      expect(first.samples.map(s => s.replicas)).toEqual([1]);
+      const reads = queries.length;
+      for (let i = 0; i < 10; i++) {
+        expect(await h.getVersioned(SO)).toEqual(first);
+      }
+      expect(queries.length).toBe(reads);
+
+      // Its own write: the next read serves what it has and reads again in
+      // the background; the read after that has the new sample.
+      now += 60_000;
+      await h.record(SO, { replicas: 3 });
+      expect((await h.getVersioned(SO)).version).toBe(first.version);
+      await new Promise(r => setTimeout(r, 50));
+      const after = await h.getVersioned(SO);
+      expect(after.samples.map(s => s.replicas)).toEqual([1, 3]);
+      expect(after.version).not.toBe(first.version);
+
+      // Another replica's write shows after a resolution period.
+      const secondPool = connectAgain();
+      extra.push(secondPool);
+      const other = history(secondPool);
+      now += 60_000;
+      await other.record(SO, { replicas: 5 });
+      await h.getVersioned(SO);
+      await new Promise(r => setTimeout(r, 50));
+      expect((await h.getVersioned(SO)).samples.map(s => s.replicas)).toEqual([
+        1, 3, 5,
+      ]);
+    } finally {
+      knex.off('query', count);
+    }
+  });
 });

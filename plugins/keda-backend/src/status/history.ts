@@ -35,6 +35,24 @@ export interface ScalingHistoryOptions {
   burst?: number;
   /** The clock samples are taken by; default Date.now. */
   now?: () => number;
+  /** Series kept in memory for status reads, least recently read evicted. Default 5,000. */
+  maxCachedSeries?: number;
+}
+
+/** A series with a version that changes when its samples do. */
+export interface VersionedHistory {
+  samples: KedaHistorySample[];
+  version: string;
+}
+
+interface CachedSeries {
+  samples: Sample[];
+  version: number;
+  /** When it was read from the database; -Infinity once a write changed it. */
+  loadedAt: number;
+  loading?: Promise<void>;
+  /** The window last served, kept while the cutoff drops the same samples. */
+  served?: { dropped: number; samples: KedaHistorySample[] };
 }
 
 interface Row {
@@ -67,6 +85,14 @@ function sampleOf(row: Row): Sample {
       ? { queueDepth: Number(row.queue_depth) }
       : {}),
   };
+}
+
+function toWire(samples: Sample[], drop: number): KedaHistorySample[] {
+  return samples.slice(drop).map(({ sampledAt, replicas, queueDepth }) => ({
+    time: new Date(sampledAt).toISOString(),
+    ...(replicas !== undefined ? { replicas } : {}),
+    ...(queueDepth !== undefined ? { queueDepth } : {}),
+  }));
 }
 
 const sameValues = (a: HistoryValues, b: HistoryValues) =>
@@ -118,8 +144,13 @@ export class ScalingHistory {
   private readonly tails = new Map<string, Sample[]>();
   /** writes of one series run one after another, in the order seen */
   private readonly queues = new Map<string, Promise<void>>();
+  /** Series read for status answers, so a read costs no query (see getVersioned). */
+  private readonly cached = new Map<string, CachedSeries>();
+  private readonly maxCachedSeries: number;
+  private versions = 0;
 
   constructor(options: ScalingHistoryOptions) {
+    this.maxCachedSeries = options.maxCachedSeries ?? 5_000;
     this.db = options.db;
     this.retentionMs = options.retentionMs;
     this.resolutionMs = options.resolutionMs ?? 60_000;
@@ -141,28 +172,103 @@ export class ScalingHistory {
   forget(key: ScaledObjectKey): Promise<void> {
     return this.enqueue(key, async () => {
       this.tails.delete(idOf(key));
-      await this.db(TABLE).where(key).delete();
+      try {
+        await this.db(TABLE).where(key).delete();
+      } finally {
+        this.cached.delete(idOf(key));
+      }
     });
   }
 
-  /** The series inside the retention window, oldest first. */
+  /** The series inside the retention window, oldest first, read from the database. */
   async get(key: ScaledObjectKey): Promise<KedaHistorySample[]> {
+    const samples = await this.load(key);
+    return toWire(samples, this.beforeWindow(samples));
+  }
+
+  /**
+   * The series inside the retention window for a status read, from memory:
+   * a series is read from the database on its first read, and again in the
+   * background (readers get the copy they have meanwhile) when this
+   * instance wrote to it or after a resolution period, which is when
+   * another replica may have added a sample. The version changes with the
+   * samples served.
+   */
+  async getVersioned(key: ScaledObjectKey): Promise<VersionedHistory> {
+    const id = idOf(key);
+    let entry = this.cached.get(id);
+    if (!entry) {
+      const samples = await this.load(key);
+      entry = this.cached.get(id) ?? {
+        samples,
+        version: ++this.versions,
+        loadedAt: this.now(),
+      };
+      this.keep(id, entry);
+    } else if (
+      !entry.loading &&
+      this.now() - entry.loadedAt >= this.resolutionMs
+    ) {
+      this.reload(key, entry);
+    }
+    const dropped = this.beforeWindow(entry.samples);
+    if (entry.served?.dropped !== dropped) {
+      entry.served = { dropped, samples: toWire(entry.samples, dropped) };
+    }
+    return {
+      samples: entry.served.samples,
+      version: `${entry.version}.${dropped}`,
+    };
+  }
+
+  private reload(key: ScaledObjectKey, entry: CachedSeries) {
+    const id = idOf(key);
+    entry.loading = this.load(key)
+      .then(samples => {
+        const changed =
+          JSON.stringify(samples) !== JSON.stringify(entry.samples);
+        this.keep(id, {
+          samples,
+          version: changed ? ++this.versions : entry.version,
+          loadedAt: this.now(),
+        });
+      })
+      .catch(() => {
+        // Keep serving what we have; the next read tries again.
+        entry.loadedAt = this.now();
+      })
+      .finally(() => {
+        entry.loading = undefined;
+      });
+  }
+
+  private keep(id: string, entry: CachedSeries) {
+    this.cached.delete(id);
+    this.cached.set(id, entry);
+    while (this.cached.size > this.maxCachedSeries) {
+      this.cached.delete(this.cached.keys().next().value!);
+    }
+  }
+
+  private async load(key: ScaledObjectKey): Promise<Sample[]> {
     const rows: Row[] = await this.db(TABLE)
       .where(key)
       .orderBy('bucket', 'asc');
-    const samples = rows.map(sampleOf);
-    // Keep the newest sample older than the cutoff: it is the value at the
-    // start of the window, without it a steady line would vanish.
+    return rows.map(sampleOf);
+  }
+
+  /**
+   * How many samples lie before the window. The newest sample older than
+   * the cutoff is kept: it is the value at the start of the window, without
+   * it a steady line would vanish.
+   */
+  private beforeWindow(samples: Sample[]): number {
     const cutoff = this.now() - this.retentionMs;
     let drop = 0;
     while (drop < samples.length - 1 && samples[drop + 1].sampledAt <= cutoff) {
       drop++;
     }
-    return samples.slice(drop).map(({ sampledAt, replicas, queueDepth }) => ({
-      time: new Date(sampledAt).toISOString(),
-      ...(replicas !== undefined ? { replicas } : {}),
-      ...(queueDepth !== undefined ? { queueDepth } : {}),
-    }));
+    return drop;
   }
 
   private enqueue(key: ScaledObjectKey, fn: () => Promise<void>) {
@@ -192,6 +298,21 @@ export class ScalingHistory {
   }
 
   private async write(key: ScaledObjectKey, values: HistoryValues, at: number) {
+    const id = idOf(key);
+    try {
+      await this.writeSample(key, values, at);
+    } finally {
+      // Read again (in the background) by the next status read.
+      const entry = this.cached.get(id);
+      if (entry) entry.loadedAt = -Infinity;
+    }
+  }
+
+  private async writeSample(
+    key: ScaledObjectKey,
+    values: HistoryValues,
+    at: number,
+  ) {
     const id = idOf(key);
     try {
       const tail = await this.tail(key);
