@@ -63,6 +63,15 @@ function trimScaleTarget(object: ScaleTarget) {
   delete object.metadata?.annotations;
 }
 
+/**
+ * Only an HPA's name, labels, uid and status are read: its spec (metrics,
+ * behaviour) and annotations are dropped to bound the cache's memory.
+ */
+function trimHpa(object: HorizontalPodAutoscaler) {
+  delete (object as { spec?: unknown }).spec;
+  delete object.metadata?.annotations;
+}
+
 function isCachedKind(kind: string): kind is CachedScaleTargetKind {
   return (CACHED_SCALE_TARGET_KINDS as readonly string[]).includes(kind);
 }
@@ -113,13 +122,14 @@ export class ClusterWatchCache {
       group = KEDA.group,
       version = KEDA.version,
       labelSelector?: string,
+      trim?: (object: T) => void,
     ) =>
       new WatchedCollection<T>(
         this.kubeConfig,
         { group, version, plural, labelSelector },
         this.logger,
         this.backoff,
-        undefined,
+        trim,
         this.watchTimeout,
       );
     this.scaledObjectsC = make('scaledobjects');
@@ -130,6 +140,7 @@ export class ClusterWatchCache {
       'autoscaling',
       'v2',
       SCALED_OBJECT_NAME_LABEL,
+      trimHpa,
     );
 
     this.scaledObjectsC.onChange((object, change) => {

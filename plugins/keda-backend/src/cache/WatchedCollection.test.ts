@@ -193,6 +193,28 @@ describe('WatchedCollection', () => {
     ]);
   });
 
+  it("drops kubectl's last-applied copy of the object, keeping other annotations", async () => {
+    standIn.store.create('triggerauthentications', 'default', {
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'TriggerAuthentication',
+      metadata: {
+        name: 'applied',
+        annotations: {
+          'kubectl.kubernetes.io/last-applied-configuration': '{"big":"copy"}',
+          'keda.backstage.io/request-id': 'r-1',
+        },
+      },
+      spec: { podIdentity: { provider: 'aws' } },
+    });
+    collection.start();
+    await eventually(() =>
+      expect(collection.get('applied', 'default')).toBeDefined(),
+    );
+    expect(collection.get('applied', 'default')?.metadata?.annotations).toEqual(
+      { 'keda.backstage.io/request-id': 'r-1' },
+    );
+  });
+
   it('detects a watch that went silent (half-open connection) after the watch timeout and reconnects', async () => {
     await collection.stop();
     collection = new WatchedCollection(

@@ -245,6 +245,9 @@ export const DEFAULT_BACKOFF: BackoffOptions = {
   maxMs: 2_500,
 };
 
+const LAST_APPLIED_ANNOTATION =
+  'kubectl.kubernetes.io/last-applied-configuration';
+
 /** A resource the server does not serve (404) is asked for again this rarely. */
 export const NOT_SERVED_RETRY_MS = 30_000;
 
@@ -439,6 +442,9 @@ export class WatchedCollection<T extends KubernetesObject> {
       // The informer keeps this very object: trimming it here bounds the
       // cache's memory. managedFields is often the largest part of an object.
       delete obj.metadata?.managedFields;
+      // `kubectl apply` (and GitOps tools using it) keep a copy of the whole
+      // object here: never read, often the other large part.
+      delete obj.metadata?.annotations?.[LAST_APPLIED_ANNOTATION];
       this.trim?.(obj);
     }
     for (const listener of this.listeners) {
