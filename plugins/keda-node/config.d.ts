@@ -146,9 +146,9 @@ export interface Config {
     };
     status?: {
       /**
-       * Seconds between background refreshes of a ScaledObject's events
-       * while someone reads its status (readers never wait for one).
-       * Default 10.
+       * Ignored since events are watched (they used to be read on demand
+       * and reused this many seconds). Kept so existing configs still load.
+       * @deprecated
        */
       eventsCacheTtlSeconds?: number;
       /** Hours of replica/depth history kept (in the plugin database). Default 24. */

@@ -102,7 +102,6 @@ export const kedaPlugin = createBackendPlugin({
             return createClusterKubeConfig(cluster, { awsCredentialsManager });
           },
           logger,
-          eventsCacheTtlMs: keda.status.eventsCacheTtlSeconds * 1000,
           history: await ScalingHistory.create({
             database,
             retentionMs: keda.status.historyRetentionHours * 3600_000,

@@ -84,10 +84,7 @@ describe('readKedaConfig', () => {
       approverGroups: ['group:default/platform-team'],
       allowSelfApproval: false,
     });
-    expect(c.status).toEqual({
-      eventsCacheTtlSeconds: 10,
-      historyRetentionHours: 24,
-    });
+    expect(c.status).toEqual({ historyRetentionHours: 24 });
   });
 
   it('reads keda.clusters and derives account, partition and operator role from the operator role ARN', () => {

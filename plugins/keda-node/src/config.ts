@@ -152,8 +152,6 @@ export interface KedaApprovalsConfig {
 
 /** `keda.status`: tuning of the status API's caches. @public */
 export interface KedaStatusConfig {
-  /** How long events read on demand are reused, in seconds. */
-  eventsCacheTtlSeconds: number;
   /** How long replica/depth history is retained, in hours. */
   historyRetentionHours: number;
 }
@@ -781,17 +779,8 @@ export function readKedaApprovals(config: Config): KedaApprovalsConfig {
 }
 
 function readStatus(config: Config): KedaStatusConfig {
-  const ttl =
-    config.getOptionalNumber('keda.status.eventsCacheTtlSeconds') ?? 10;
   const hours =
     config.getOptionalNumber('keda.status.historyRetentionHours') ?? 24;
-  if (!(ttl >= 0)) {
-    fail(
-      'keda.status.eventsCacheTtlSeconds',
-      `${ttl} is negative`,
-      'Use 0 to disable or a number of seconds',
-    );
-  }
   if (!(hours > 0)) {
     fail(
       'keda.status.historyRetentionHours',
@@ -799,7 +788,7 @@ function readStatus(config: Config): KedaStatusConfig {
       'Use a number of hours, e.g. 24',
     );
   }
-  return { eventsCacheTtlSeconds: ttl, historyRetentionHours: hours };
+  return { historyRetentionHours: hours };
 }
 
 /**

@@ -19,6 +19,9 @@ import {
   type WatchTimeoutOptions,
 } from './WatchedCollection';
 import { ScaledObjectIndex } from './ScaledObjectIndex';
+import { EventsIndex, trimEvent, type EventSubject } from './EventsIndex';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { KedaEvent } from '@internal/plugin-keda-common';
 import type { LabelRequirement } from '../kubernetes/labelSelector';
 
 const KEDA = { group: 'keda.sh', version: 'v1alpha1' };
@@ -46,7 +49,7 @@ export interface ClusterWatchCacheOptions {
 export interface ClusterWatchMetrics
   extends Omit<WatchMetrics, 'retryPending'> {
   cluster: string;
-  /** Collections (the fixed four plus one per scale target kind and namespace). */
+  /** Collections (the fixed four, two of events, and one per scale target kind and namespace). */
   collections: number;
   /** Collections waiting to restart after a failure. */
   retriesPending: number;
@@ -108,6 +111,13 @@ export class ClusterWatchCache {
   >();
   private readonly listeners: Array<(change: ClusterChange) => void> = [];
   private readonly index = new ScaledObjectIndex();
+  /**
+   * Events about ScaledObjects and about HPAs, cluster-wide (field selector
+   * on `involvedObject.kind`), so a status read needs no request. Not part
+   * of the cluster's freshness: without events the status still holds.
+   */
+  private readonly eventsC: WatchedCollection<CoreV1Event & KubernetesObject>[];
+  private readonly events = new EventsIndex();
   private triggerAuthChanges = 0;
   private started = false;
 
@@ -151,6 +161,26 @@ export class ClusterWatchCache {
     this.hpasC.onChange(object =>
       this.emit({ kind: 'HorizontalPodAutoscaler', object }),
     );
+    this.eventsC = ['ScaledObject', 'HorizontalPodAutoscaler'].map(kind => {
+      const collection = new WatchedCollection<CoreV1Event & KubernetesObject>(
+        this.kubeConfig,
+        {
+          group: '',
+          version: 'v1',
+          plural: 'events',
+          fieldSelector: `involvedObject.kind=${kind}`,
+        },
+        this.logger,
+        this.backoff,
+        trimEvent,
+        this.watchTimeout,
+      );
+      collection.onChange((event, change) => {
+        if (change === 'delete') this.events.remove(event);
+        else this.events.put(event);
+      });
+      return collection;
+    });
     const triggerAuthChanged = () => {
       this.triggerAuthChanges++;
     };
@@ -165,14 +195,18 @@ export class ClusterWatchCache {
   start() {
     if (this.started) return;
     this.started = true;
-    for (const c of this.fixedCollections()) c.start();
+    for (const c of [...this.fixedCollections(), ...this.eventsC]) c.start();
     this.reconcileScaleTargetWatches();
   }
 
   async stop() {
     this.started = false;
     await Promise.all(
-      [...this.fixedCollections(), ...this.targets.values()].map(c => c.stop()),
+      [
+        ...this.fixedCollections(),
+        ...this.eventsC,
+        ...this.targets.values(),
+      ].map(c => c.stop()),
     );
     for (const key of this.targets.keys()) {
       const [kind, namespace] = key.split('/');
@@ -200,6 +234,16 @@ export class ClusterWatchCache {
       .candidates(requirements)
       .map(id => this.byId(id))
       .filter((so): so is ScaledObject => so !== undefined);
+  }
+
+  /** The events of the subjects (a ScaledObject and its HPA), newest first. */
+  eventsFor(namespace: string, subjects: EventSubject[]): KedaEvent[] {
+    return this.events.eventsFor(namespace, subjects);
+  }
+
+  /** Changes whenever an event of one of the subjects does. */
+  eventsVersion(namespace: string, subjects: EventSubject[]): string {
+    return this.events.version(namespace, subjects);
   }
 
   /** The ScaledObjects pointing at a workload. */
@@ -299,9 +343,11 @@ export class ClusterWatchCache {
   }
 
   metrics(): ClusterWatchMetrics {
-    const all = [...this.fixedCollections(), ...this.targets.values()].map(c =>
-      c.metrics(),
-    );
+    const all = [
+      ...this.fixedCollections(),
+      ...this.eventsC,
+      ...this.targets.values(),
+    ].map(c => c.metrics());
     const sum = (f: (m: WatchMetrics) => number) =>
       all.reduce((n, m) => n + f(m), 0);
     return {

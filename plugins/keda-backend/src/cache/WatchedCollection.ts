@@ -1,5 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
+  CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
   ListWatch,
@@ -191,13 +192,18 @@ class ReportingWatch extends Watch {
   }
 }
 
-/** Where a collection lives: `/apis/<group>/<version>[/namespaces/<ns>]/<plural>`. */
+/**
+ * Where a collection lives: `/apis/<group>/<version>[/namespaces/<ns>]/<plural>`,
+ * or for the core group (`group: ''`, only `events` here)
+ * `/api/<version>/<plural>`.
+ */
 export interface CollectionRef {
   group: string;
   version: string;
   plural: string;
   namespace?: string;
   labelSelector?: string;
+  fieldSelector?: string;
 }
 
 /** Reconnect delays after a watch or list error. */
@@ -272,13 +278,14 @@ function pathOf(ref: CollectionRef): string {
   const ns = ref.namespace
     ? `/namespaces/${encodeURIComponent(ref.namespace)}`
     : '';
-  return `/apis/${ref.group}/${ref.version}${ns}/${ref.plural}`;
+  const api = ref.group ? `/apis/${ref.group}` : '/api';
+  return `${api}/${ref.version}${ns}/${ref.plural}`;
 }
 
 function describe(ref: CollectionRef): string {
-  return `${ref.plural}.${ref.group}${
+  return `${ref.plural}${ref.group ? `.${ref.group}` : ''}${
     ref.namespace ? ` in ${ref.namespace}` : ''
-  }`;
+  }${ref.fieldSelector ? ` (${ref.fieldSelector})` : ''}`;
 }
 
 function errorMessage(err: unknown): string {
@@ -339,33 +346,40 @@ export class WatchedCollection<T extends KubernetesObject> {
   ) {
     this.name = describe(ref);
     const timeouts = { ...DEFAULT_WATCH_TIMEOUT, ...watchTimeout };
+    if (!ref.group && (ref.plural !== 'events' || ref.namespace)) {
+      throw new Error(
+        `WatchedCollection lists only cluster-wide events of the core group, not ${this.name}`,
+      );
+    }
     const api = kubeConfig.makeApiClient(CustomObjectsApi);
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    const { labelSelector, fieldSelector } = ref;
     const list = async (): Promise<KubernetesListObject<T>> => {
       this.lists++;
-      // A server that accepts and never answers fails the list (stale, retried).
       const options = requestTimeout(timeouts.requestTimeoutMs);
-      const result = (await (ref.namespace
-        ? api.listNamespacedCustomObject(
-            {
-              group: ref.group,
-              version: ref.version,
-              plural: ref.plural,
-              namespace: ref.namespace,
-              labelSelector: ref.labelSelector,
-            },
-            options,
-          )
-        : api.listClusterCustomObject(
-            {
-              group: ref.group,
-              version: ref.version,
-              plural: ref.plural,
-              labelSelector: ref.labelSelector,
-            },
-            options,
-          ))) as KubernetesListObject<T>;
-      // A successful list is fresh data; a watch failing right after it
-      // marks the collection stale again through the error callback.
+      const group = {
+        group: ref.group,
+        version: ref.version,
+        plural: ref.plural,
+      };
+      let answer: Promise<unknown>;
+      if (!ref.group) {
+        answer = core.listEventForAllNamespaces(
+          { labelSelector, fieldSelector },
+          options,
+        );
+      } else if (ref.namespace) {
+        answer = api.listNamespacedCustomObject(
+          { ...group, namespace: ref.namespace, labelSelector, fieldSelector },
+          options,
+        );
+      } else {
+        answer = api.listClusterCustomObject(
+          { ...group, labelSelector, fieldSelector },
+          options,
+        );
+      }
+      const result = (await answer) as KubernetesListObject<T>;
       this.state = {
         synced: true,
         stale: false,
@@ -386,6 +400,7 @@ export class WatchedCollection<T extends KubernetesObject> {
       list,
       false,
       ref.labelSelector,
+      ref.fieldSelector,
     );
     this.informer.on('add', obj => this.emit(obj, 'add'));
     this.informer.on('update', obj => this.emit(obj, 'update'));

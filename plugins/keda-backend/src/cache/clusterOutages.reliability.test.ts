@@ -294,7 +294,6 @@ it(`cluster outages: the cache serves stale data while the API server is away an
     clusters: keda.clusters,
     kubeConfigFor: createClusterKubeConfig,
     logger: mockServices.logger.mock(),
-    eventsCacheTtlMs: 2_000,
     history: new ScalingHistory({
       db,
       retentionMs: 24 * 3600_000,

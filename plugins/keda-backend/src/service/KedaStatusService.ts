@@ -10,7 +10,7 @@ import type {
   ScaledObjectStatus,
 } from '@internal/plugin-keda-common';
 import type { KedaClusterConfig } from '@internal/plugin-keda-node';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import {
@@ -18,10 +18,7 @@ import {
   type ClusterChange,
   type ClusterWatchMetrics,
 } from '../cache/ClusterWatchCache';
-import { EventsReader } from '../cache/EventsReader';
 import {
-  DEFAULT_WATCH_TIMEOUT,
-  requestTimeout,
   type BackoffOptions,
   type WatchTimeoutOptions,
 } from '../cache/WatchedCollection';
@@ -59,7 +56,6 @@ export interface KedaStatusServiceOptions {
   clusters: KedaClusterConfig[];
   kubeConfigFor: (cluster: KedaClusterConfig) => KubeConfig;
   logger: LoggerService;
-  eventsCacheTtlMs: number;
   /**
    * Replicas and queue depth over time, in the plugin database (shared by
    * all replicas, kept across restarts); fed here from watch events.
@@ -95,7 +91,7 @@ interface BuiltStatus {
   target: unknown;
   targetFound: boolean | undefined;
   triggerAuthChanges: number;
-  eventsVersion: number;
+  eventsVersion: string;
   historyVersion: string;
   serial: number;
   status: ScaledObjectStatus;
@@ -105,7 +101,6 @@ interface ClusterEntry {
   config: KedaClusterConfig;
   facts: StatusClusterFacts;
   cache: ClusterWatchCache;
-  events: CoreV1Api;
 }
 
 const key = (
@@ -127,7 +122,6 @@ const key = (
 export class KedaStatusService {
   private readonly clusters = new Map<string, ClusterEntry>();
   private readonly history: ScalingHistory;
-  private readonly events: EventsReader;
   private readonly now: () => number;
   /** Statuses built per ScaledObject, reused while their inputs are the same objects. */
   private readonly built = new LRUCache<string, BuiltStatus>({ max: 20_000 });
@@ -161,7 +155,6 @@ export class KedaStatusService {
           operatorServiceAccount: config.operator.serviceAccount,
         },
         cache,
-        events: kubeConfig.makeApiClient(CoreV1Api),
       };
       cache.onChange(change => {
         const affected = this.affectedBy(entry, change);
@@ -175,23 +168,6 @@ export class KedaStatusService {
       });
       this.clusters.set(config.name, entry);
     }
-    this.events = new EventsReader({
-      ttlMs: options.eventsCacheTtlMs,
-      now: this.now,
-      listEvents: async (cluster, namespace, fieldSelector) => {
-        const api = this.clusters.get(cluster)!.events;
-        const list = await api.listNamespacedEvent(
-          { namespace, fieldSelector },
-          requestTimeout(
-            options.watch?.requestTimeoutMs ??
-              DEFAULT_WATCH_TIMEOUT.requestTimeoutMs,
-          ),
-        );
-        return list.items;
-      },
-      onError: (error, eventsKey) =>
-        options.logger.warn(`Could not read events for ${eventsKey}: ${error}`),
-    });
   }
 
   start() {
@@ -255,39 +231,16 @@ export class KedaStatusService {
       }
     }
 
-    // Events and history, from memory once read (refreshed in the
-    // background), before the snapshot so every cached object below and
-    // the cluster states come from the same instant.
-    const [events, histories] = await Promise.all([
-      Promise.all(
-        matched.map(({ entry, so }) =>
-          this.events.readVersioned(
-            entry.config.name,
-            so.metadata.namespace ?? 'default',
-            [
-              {
-                kind: 'ScaledObject',
-                name: so.metadata.name!,
-                uid: so.metadata.uid,
-              },
-              {
-                kind: 'HorizontalPodAutoscaler',
-                name: so.status?.hpaName ?? `keda-hpa-${so.metadata.name}`,
-                uid: entry.cache.hpaFor(so)?.metadata?.uid,
-              },
-            ],
-          ),
+    // History, from memory once read (refreshed in the background),
+    // before the snapshot so every cached object below and the cluster
+    // states come from the same instant.
+    const histories = await Promise.all(
+      matched.map(({ entry, so }) =>
+        this.history.getVersioned(
+          key(entry.config.name, so.metadata.namespace, so.metadata.name),
         ),
       ),
-      // The sparkline, from the plugin database: the same on every replica.
-      Promise.all(
-        matched.map(({ entry, so }) =>
-          this.history.getVersioned(
-            key(entry.config.name, so.metadata.namespace, so.metadata.name),
-          ),
-        ),
-      ),
-    ]);
+    );
 
     const built = matched.map(({ entry, so }, i) => {
       // The watch may have delivered a newer version during the await.
@@ -296,7 +249,7 @@ export class KedaStatusService {
           so.metadata.namespace ?? 'default',
           so.metadata.name ?? '',
         ) ?? so;
-      return this.builtStatus(entry, current, events[i], histories[i]);
+      return this.builtStatus(entry, current, histories[i]);
     });
     built.sort((a, b) =>
       `${a.status.cluster}/${a.status.namespace}/${a.status.name}`.localeCompare(
@@ -397,11 +350,21 @@ export class KedaStatusService {
   private builtStatus(
     entry: ClusterEntry,
     so: ScaledObject,
-    events: { events: KedaEvent[]; version: number },
     history: { samples: KedaHistorySample[]; version: string },
   ): BuiltStatus {
-    const id = `${entry.config.name}/${so.metadata.namespace}/${so.metadata.name}`;
+    const namespace = so.metadata.namespace ?? 'default';
+    const id = `${entry.config.name}/${namespace}/${so.metadata.name}`;
     const hpa = entry.cache.hpaFor(so);
+    // Events about the ScaledObject and its HPA, from the events watch.
+    const subjects = [
+      { kind: 'ScaledObject', name: so.metadata.name!, uid: so.metadata.uid },
+      {
+        kind: 'HorizontalPodAutoscaler',
+        name: so.status?.hpaName ?? `keda-hpa-${so.metadata.name}`,
+        uid: hpa?.metadata?.uid,
+      },
+    ];
+    const eventsVersion = entry.cache.eventsVersion(namespace, subjects);
     const target = entry.cache.scaleTargetFor(so);
     const triggerAuthChanges = entry.cache.triggerAuthenticationChanges;
     const previous = this.built.get(id);
@@ -412,7 +375,7 @@ export class KedaStatusService {
       previous.target === target?.object &&
       previous.targetFound === target?.found &&
       previous.triggerAuthChanges === triggerAuthChanges &&
-      previous.eventsVersion === events.version &&
+      previous.eventsVersion === eventsVersion &&
       previous.historyVersion === history.version
     ) {
       return previous;
@@ -424,10 +387,15 @@ export class KedaStatusService {
       target: target?.object,
       targetFound: target?.found,
       triggerAuthChanges,
-      eventsVersion: events.version,
+      eventsVersion,
       historyVersion: history.version,
       serial: this.builds,
-      status: this.statusOf(entry, so, events.events, history.samples),
+      status: this.statusOf(
+        entry,
+        so,
+        entry.cache.eventsFor(namespace, subjects),
+        history.samples,
+      ),
     };
     this.built.set(id, next);
     return next;

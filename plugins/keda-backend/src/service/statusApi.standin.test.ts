@@ -324,7 +324,6 @@ describe('keda status API against the Kubernetes stand-in', () => {
       clusters: keda.clusters,
       kubeConfigFor: createClusterKubeConfig,
       logger: mockServices.logger.mock(),
-      eventsCacheTtlMs: 10_000,
       history: await (async () => {
         const db = await databases.init('SQLITE_3');
         await migrateKedaRequestStore(db);
