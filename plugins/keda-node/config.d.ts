@@ -148,7 +148,7 @@ export interface Config {
       /**
        * Ignored since events are watched (they used to be read on demand
        * and reused this many seconds). Kept so existing configs still load.
-       * @deprecated
+       * @deprecated Ignored: events are watched now; remove the key.
        */
       eventsCacheTtlSeconds?: number;
       /** Hours of replica/depth history kept (in the plugin database). Default 24. */
