@@ -109,6 +109,9 @@ interface CachedRole {
  *   made once per (roleArn, externalId, region) and then cached and shared;
  * - `aws-eks` (deprecated): plain `AssumeRole` from the operator identity.
  */
+/** Lifetime of the operator's projected service account token (the default). */
+const OPERATOR_TOKEN_TTL_MS = 86_400_000;
+
 export class KedaAwsIdentity {
   private readonly options: KedaAwsIdentityOptions;
   private readonly stsClients = new Map<string, STSClient>();
@@ -118,6 +121,7 @@ export class KedaAwsIdentity {
   >();
   private readonly roleCache = new Map<string, CachedRole>();
   private lastPodIdentitySession?: PodIdentitySession;
+  private cachedOperatorToken?: { token: string; mintedAt: number };
 
   constructor(options: KedaAwsIdentityOptions) {
     this.options = options;
@@ -146,14 +150,29 @@ export class KedaAwsIdentity {
   }
 
   operatorToken(): string {
-    return this.options.issuer.mintToken(
+    // The kubelet rewrites a projected token once 80 % of its lifetime has
+    // passed, not per read; re-signing on every poll would cost an RSA
+    // signature per ScaledObject per poll.
+    const at = this.options.now();
+    const cached = this.cachedOperatorToken;
+    if (
+      cached &&
+      at >= cached.mintedAt &&
+      at - cached.mintedAt < 0.8 * OPERATOR_TOKEN_TTL_MS
+    ) {
+      return cached.token;
+    }
+    const token = this.options.issuer.mintToken(
       {
         namespace: this.options.operatorNamespace,
         serviceAccountName: this.options.operatorServiceAccount,
         audience: this.options.audience,
+        expiresInSeconds: OPERATOR_TOKEN_TTL_MS / 1000,
       },
-      new Date(this.options.now()),
+      new Date(at),
     );
+    this.cachedOperatorToken = { token, mintedAt: at };
+    return token;
   }
 
   private async webIdentity(

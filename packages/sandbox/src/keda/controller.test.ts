@@ -728,6 +728,84 @@ describe('KEDA loop against the AWS stand-in', () => {
     await until(() => replicas() === 3);
   });
 
+  it('writes nothing (no resourceVersion, no watch event) when a poll finds nothing changed', async () => {
+    await loop!.reconcileAll();
+    const before = {
+      scaledObject: scaledObject().metadata!.resourceVersion,
+      hpa: k8s.store.get(
+        'horizontalpodautoscalers.autoscaling',
+        'payments',
+        'keda-hpa-orders',
+      ).metadata!.resourceVersion,
+    };
+    const seen: string[] = [];
+    const watches = [
+      'scaledobjects.keda.sh',
+      'horizontalpodautoscalers.autoscaling',
+      'deployments.apps',
+    ].map(type =>
+      k8s.store.watch(
+        type,
+        { resourceVersion: k8s.store.currentRevision() },
+        event => seen.push(`${event.type} ${event.object.kind}`),
+      ),
+    );
+    await loop!.reconcileAll();
+    await loop!.reconcileAll();
+    watches.forEach(w => w.stop());
+    expect(seen).toEqual([]);
+    expect(scaledObject().metadata!.resourceVersion).toBe(before.scaledObject);
+    expect(
+      k8s.store.get(
+        'horizontalpodautoscalers.autoscaling',
+        'payments',
+        'keda-hpa-orders',
+      ).metadata!.resourceVersion,
+    ).toBe(before.hpa);
+  });
+
+  it('polls many ScaledObjects with at most maxConcurrentPolls in flight', async () => {
+    loop!.stop();
+    const count = 12;
+    for (let i = 0; i < count; i++) {
+      const name = `worker-${i}`;
+      k8s.store.create('deployments.apps', 'payments', {
+        metadata: { name },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: name } },
+          template: {
+            metadata: { labels: { app: name } },
+            spec: { containers: [{ name: 'app', image: 'worker:1' }] },
+          },
+        },
+      });
+      const so = scaledObject();
+      k8s.store.create('scaledobjects.keda.sh', 'payments', {
+        metadata: { name },
+        spec: { ...so.spec, scaleTargetRef: { name } },
+      });
+    }
+    loop = startKedaLoop({
+      store: k8s.store,
+      issuer: k8s.issuer,
+      awsEndpoint: aws.url,
+      operatorRoleArn: OPERATOR_ROLE_ARN,
+      maxConcurrentPolls: 2,
+      now: () => clock,
+    });
+    const polled = (i: number) =>
+      k8s.store.get('scaledobjects.keda.sh', 'payments', `worker-${i}`).status
+        ?.hpaName === `keda-hpa-worker-${i}`;
+    const deadline = Date.now() + 30_000;
+    while (!Array.from({ length: count }, (_, i) => polled(i)).every(Boolean)) {
+      if (Date.now() > deadline) throw new Error('the polls did not all run');
+      await new Promise(r => setTimeout(r, 20));
+    }
+    expect(loop.stats().polls).toBeGreaterThanOrEqual(count + 1);
+    expect(loop.stats().maxInFlight).toBe(2);
+  });
+
   it('falls back to fallback.replicas after failureThreshold failures when the scaler role loses its permission', async () => {
     k8s.store.patch(
       'scaledobjects.keda.sh',

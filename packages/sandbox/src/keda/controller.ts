@@ -55,6 +55,14 @@ export interface KedaLoopOptions {
   scaleDownStabilizationSeconds?: number;
   /** Start watching and polling at once (default true); tests drive `reconcileAll()` instead. */
   autoStart?: boolean;
+  /**
+   * Most polls in flight at once (default 16). With the rate cap below it
+   * bounds the loop's share of a core however many ScaledObjects exist;
+   * polls beyond it wait their turn, so intervals stretch under load.
+   */
+  maxConcurrentPolls?: number;
+  /** Most polls started per second (default 100). */
+  maxPollsPerSecond?: number;
   now?: () => number;
   logger?: (message: string) => void;
 }
@@ -66,11 +74,118 @@ export interface KedaLoop {
   reconcile(namespace: string, name: string): Promise<void>;
   /** How the operator obtained a role's credentials (for diagnostics and tests). */
   identity: KedaAwsIdentity;
+  /** What the scheduler did so far (for tests and benchmarks). */
+  stats(): KedaLoopStats;
   stop(): void;
 }
 
+export interface KedaLoopStats {
+  /** Scheduled polls started. */
+  polls: number;
+  /** Most scheduled polls that were ever in flight at once. */
+  maxInFlight: number;
+  /** Scheduled polls waiting (due or not). */
+  queued: number;
+}
+
+/**
+ * Due times of scheduled polls, earliest first (a binary heap). One timer
+ * serves the whole loop instead of one per ScaledObject; a key's entry is
+ * valid only while it carries the key's latest sequence number.
+ */
+class PollQueue {
+  private heap: Array<{ at: number; key: string; seq: number }> = [];
+  private readonly latest = new Map<string, number>();
+  private seq = 0;
+
+  get size() {
+    return this.latest.size;
+  }
+
+  /** Schedules `key` at `at`, replacing an earlier schedule of it. */
+  push(key: string, at: number) {
+    this.seq += 1;
+    this.latest.set(key, this.seq);
+    this.heap.push({ at, key, seq: this.seq });
+    this.up(this.heap.length - 1);
+  }
+
+  remove(key: string) {
+    this.latest.delete(key);
+  }
+
+  /** The earliest valid due time, dropping stale entries on the way. */
+  peek(): number | undefined {
+    while (
+      this.heap.length &&
+      this.latest.get(this.heap[0].key) !== this.heap[0].seq
+    ) {
+      this.pop();
+    }
+    return this.heap[0]?.at;
+  }
+
+  /** Takes the earliest valid key if it is due at `now`. */
+  takeDue(now: number): string | undefined {
+    const at = this.peek();
+    if (at === undefined || at > now) return undefined;
+    const { key } = this.pop();
+    this.latest.delete(key);
+    return key;
+  }
+
+  clear() {
+    this.heap = [];
+    this.latest.clear();
+  }
+
+  private pop() {
+    const top = this.heap[0];
+    const last = this.heap.pop()!;
+    if (this.heap.length) {
+      this.heap[0] = last;
+      this.down(0);
+    }
+    return top;
+  }
+
+  private up(i: number) {
+    let at = i;
+    while (at > 0) {
+      const parent = (at - 1) >> 1;
+      if (this.heap[parent].at <= this.heap[at].at) break;
+      [this.heap[parent], this.heap[at]] = [this.heap[at], this.heap[parent]];
+      at = parent;
+    }
+  }
+
+  private down(i: number) {
+    let at = i;
+    for (;;) {
+      const left = 2 * at + 1;
+      const right = left + 1;
+      let smallest = at;
+      if (
+        left < this.heap.length &&
+        this.heap[left].at < this.heap[smallest].at
+      )
+        smallest = left;
+      if (
+        right < this.heap.length &&
+        this.heap[right].at < this.heap[smallest].at
+      )
+        smallest = right;
+      if (smallest === at) return;
+      [this.heap[smallest], this.heap[at]] = [
+        this.heap[at],
+        this.heap[smallest],
+      ];
+      at = smallest;
+    }
+  }
+}
+
 interface ScaledObjectState {
-  timer?: NodeJS.Timeout;
   running?: Promise<void>;
   rerun?: boolean;
   seenGeneration?: number;
@@ -706,17 +821,78 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
     });
   };
 
+  // The scheduler: due polls start from one queue, at most
+  // `maxConcurrentPolls` at once and `maxPollsPerSecond` (a token bucket),
+  // so 10,000 ScaledObjects cost a bounded share of a core, not 10,000 timers
+  // firing in bursts.
+  const queue = new PollQueue();
+  const maxConcurrent = Math.max(1, options.maxConcurrentPolls ?? 16);
+  const ratePerSecond = Math.max(1, options.maxPollsPerSecond ?? 100);
+  const stats: KedaLoopStats = { polls: 0, maxInFlight: 0, queued: 0 };
+  let inFlight = 0;
+  let tokens = ratePerSecond;
+  let refilledAt = Date.now();
+  let wakeTimer: NodeJS.Timeout | undefined;
+  let wakeAt = Infinity;
+
+  const refill = (at: number) => {
+    tokens = Math.min(
+      ratePerSecond,
+      tokens + ((at - refilledAt) * ratePerSecond) / 1000,
+    );
+    refilledAt = at;
+  };
+
+  /** Sets the one timer for when the next poll may start, if any. */
+  const arm = () => {
+    if (stopped || inFlight >= maxConcurrent) return;
+    const due = queue.peek();
+    if (due === undefined) return;
+    const at = Date.now();
+    const tokenWait = tokens >= 1 ? 0 : ((1 - tokens) * 1000) / ratePerSecond;
+    const next = Math.max(due, at + tokenWait);
+    if (wakeTimer && wakeAt <= next) return;
+    if (wakeTimer) clearTimeout(wakeTimer);
+    wakeAt = next;
+    wakeTimer = setTimeout(pump, Math.max(0, next - at));
+    wakeTimer.unref?.();
+  };
+
+  /** Runs one scheduled poll; its end frees its slot and re-arms the timer. */
+  const startPoll = (namespace: string, name: string) => {
+    reconcile(namespace, name)
+      .catch(e =>
+        log(`keda: poll of ${namespace}/${name} failed: ${(e as Error).stack}`),
+      )
+      .finally(() => {
+        inFlight -= 1;
+        arm();
+      });
+  };
+
+  function pump() {
+    wakeTimer = undefined;
+    wakeAt = Infinity;
+    if (stopped) return;
+    const at = Date.now();
+    refill(at);
+    while (inFlight < maxConcurrent && tokens >= 1) {
+      const key = queue.takeDue(at);
+      if (key === undefined) break;
+      tokens -= 1;
+      inFlight += 1;
+      stats.polls += 1;
+      stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
+      const [namespace, name] = key.split('/');
+      startPoll(namespace, name);
+    }
+    arm();
+  }
+
   const schedule = (namespace: string, name: string, delayMs: number) => {
     if (stopped || options.autoStart === false) return;
-    const state = stateOf(keyOf(namespace, name));
-    if (state.timer) clearTimeout(state.timer);
-    state.timer = setTimeout(() => {
-      state.timer = undefined;
-      reconcile(namespace, name).catch(e =>
-        log(`keda: poll of ${namespace}/${name} failed: ${(e as Error).stack}`),
-      );
-    }, delayMs);
-    state.timer.unref?.();
+    queue.push(keyOf(namespace, name), Date.now() + delayMs);
+    arm();
   };
 
   /** Serialises polls per ScaledObject; a request during a poll reruns it once. */
@@ -750,8 +926,7 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
 
   const forget = (namespace: string, name: string, so: KubernetesObject) => {
     const key = keyOf(namespace, name);
-    const state = states.get(key);
-    if (state?.timer) clearTimeout(state.timer);
+    queue.remove(key);
     states.delete(key);
     identity.release(`ScaledObject-${namespace}-${name}`);
     // The HPA is owned by the ScaledObject; the store's garbage collector
@@ -804,11 +979,12 @@ export function startKedaLoop(options: KedaLoopOptions): KedaLoop {
         await reconcile(so.metadata!.namespace!, so.metadata!.name!);
       }
     },
+    stats: () => ({ ...stats, queued: queue.size }),
     stop: () => {
       stopped = true;
       watch?.stop();
-      for (const state of states.values())
-        if (state.timer) clearTimeout(state.timer);
+      if (wakeTimer) clearTimeout(wakeTimer);
+      queue.clear();
       identity.close();
     },
   };

@@ -13,6 +13,8 @@ const AGGREGATE_WINDOW_MS = 10 * 60_000;
 /** …and kube-apiserver's default `--event-ttl`. */
 const EVENT_TTL_MS = 60 * 60_000;
 const COMBINED_PREFIX = '(combined from similar events): ';
+/** How often a namespace is swept for expired events. */
+const EXPIRY_SWEEP_MS = 60_000;
 
 function timestamp(ms: number) {
   return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -28,13 +30,69 @@ function timestamp(ms: number) {
  * bounded, readable trail.
  */
 export class EventRecorder {
+  /**
+   * `namespace/uid` of an involved object → names of this component's events
+   * about it, so recording does not scan every event in the namespace. Built
+   * from the store once per namespace (events from before a restart).
+   */
+  private readonly byInvolved = new Map<string, Set<string>>();
+  private readonly indexed = new Set<string>();
+  private readonly lastSweep = new Map<string, number>();
+
   constructor(
     private readonly store: KubernetesObjectStore,
     private readonly component: string,
     private readonly now: () => number,
   ) {}
 
+  private indexKey(namespace: string, uid: string | undefined) {
+    return `${namespace}/${uid}`;
+  }
+
+  private remember(event: KubernetesObject) {
+    const key = this.indexKey(
+      event.metadata!.namespace!,
+      event.involvedObject?.uid,
+    );
+    let names = this.byInvolved.get(key);
+    if (!names) {
+      names = new Set();
+      this.byInvolved.set(key, names);
+    }
+    names.add(event.metadata!.name!);
+  }
+
+  private indexNamespace(namespace: string) {
+    if (this.indexed.has(namespace)) return;
+    this.indexed.add(namespace);
+    for (const event of this.store.list('events', { namespace }).items) {
+      if (event.source?.component === this.component) this.remember(event);
+    }
+  }
+
+  /** This component's stored events about `uid`, reading each by name. */
+  private eventsAbout(namespace: string, uid: string | undefined) {
+    this.indexNamespace(namespace);
+    const key = this.indexKey(namespace, uid);
+    const names = this.byInvolved.get(key);
+    const events: KubernetesObject[] = [];
+    for (const name of [...(names ?? [])].sort()) {
+      const event = this.store.find('events', namespace, name);
+      // Gone (expired, deleted by someone else): forget it.
+      if (event) events.push(event);
+      else names!.delete(name);
+    }
+    if (names?.size === 0) this.byInvolved.delete(key);
+    return events;
+  }
+
+  /** Deletes expired events, sweeping a namespace at most once a minute. */
   private expire(namespace: string, at: number) {
+    const swept = this.lastSweep.get(namespace);
+    if (swept !== undefined && at - swept < EXPIRY_SWEEP_MS && at >= swept) {
+      return;
+    }
+    this.lastSweep.set(namespace, at);
     for (const event of this.store.list('events', { namespace }).items) {
       const last = Date.parse(
         event.lastTimestamp ?? event.metadata?.creationTimestamp ?? '',
@@ -64,12 +122,9 @@ export class EventRecorder {
     const nowMs = this.now();
     const at = timestamp(nowMs);
     this.expire(namespace, nowMs);
-    const similar = this.store.list('events', {
-      namespace,
-      fieldSelector: `involvedObject.uid=${involved.metadata!.uid},reason=${
-        event.reason
-      },type=${event.type},source.component=${this.component}`,
-    }).items;
+    const similar = this.eventsAbout(namespace, involved.metadata!.uid).filter(
+      e => e.reason === event.reason && e.type === event.type,
+    );
     const identical = similar.find(e => e.message === event.message);
     if (identical) return this.bump(identical, at);
     const recent = similar.filter(
@@ -96,7 +151,7 @@ export class EventRecorder {
   ) {
     const nanos =
       BigInt(nowMs) * 1_000_000n + BigInt(crypto.randomInt(1_000_000));
-    return this.store.create('events', namespace, {
+    const created = this.store.create('events', namespace, {
       metadata: {
         name: `${involved.metadata!.name}.${nanos.toString(16)}`,
         namespace,
@@ -120,5 +175,7 @@ export class EventRecorder {
       count: 1,
       eventTime: null,
     });
+    this.remember(created);
+    return created;
   }
 }

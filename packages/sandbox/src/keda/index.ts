@@ -2,6 +2,7 @@ export {
   startKedaLoop,
   type KedaLoop,
   type KedaLoopOptions,
+  type KedaLoopStats,
 } from './controller';
 export {
   decideScaling,

@@ -58,50 +58,51 @@ export function validateScaledObject(
 
   const target = spec.scaleTargetRef ?? {};
   const targetGvk = scaleTargetGvk(target);
-  for (const other of store.list('scaledobjects.keda.sh', { namespace })
-    .items) {
-    if (other.metadata!.name === name) continue;
+  // A scan, not a list: this runs on every ScaledObject write, and copying
+  // every ScaledObject and HPA in the namespace would make it the costliest
+  // part of a write.
+  let denial: string | undefined;
+  store.scan('scaledobjects.keda.sh', namespace, other => {
+    if (denial || other.metadata!.name === name) return;
     const otherTarget = other.spec?.scaleTargetRef ?? {};
     if (
       scaleTargetGvk(otherTarget) === targetGvk &&
       otherTarget.name === target.name
     ) {
-      return `the workload '${
+      denial = `the workload '${
         otherTarget.name
       }' of type '${targetGvk}' is already managed by the ScaledObject '${
         other.metadata!.name
       }'`;
-    }
-    if (hpaNameOf(other) === hpaName) {
-      return `the HPA '${hpaName}' is already managed by the ScaledObject '${
+    } else if (hpaNameOf(other) === hpaName) {
+      denial = `the HPA '${hpaName}' is already managed by the ScaledObject '${
         other.metadata!.name
       }'`;
     }
-  }
-  for (const hpa of store.list('horizontalpodautoscalers.autoscaling', {
-    namespace,
-  }).items) {
+  });
+  if (denial) return denial;
+  store.scan('horizontalpodautoscalers.autoscaling', namespace, hpa => {
     if (
+      denial ||
       hpa.metadata?.annotations?.['validations.keda.sh/hpa-ownership'] ===
-      'false'
+        'false'
     ) {
-      continue;
+      return;
     }
     const ref = hpa.spec?.scaleTargetRef ?? {};
-    if (scaleTargetGvk(ref) !== targetGvk || ref.name !== target.name) continue;
+    if (scaleTargetGvk(ref) !== targetGvk || ref.name !== target.name) return;
     const owned = (hpa.metadata?.ownerReferences ?? []).some(
       owner => owner.kind === 'ScaledObject' && owner.name === name,
     );
     if (!owned) {
-      return `the workload '${
+      denial = `the workload '${
         target.name
       }' of type '${targetGvk}' is already managed by the hpa '${
         hpa.metadata!.name
       }'`;
     }
-  }
-
-  return undefined;
+  });
+  return denial;
 }
 
 function specUnchangedWhileRemovingFinalizers(
@@ -121,9 +122,12 @@ export const kedaAdmission: AdmissionHook = ({
   type,
   object,
   oldObject,
+  subresource,
   store,
 }) => {
-  if (type.group !== 'keda.sh') return;
+  // KEDA's webhooks are registered for the resources, not their /status
+  // (which only the operator writes) or /scale.
+  if (type.group !== 'keda.sh' || subresource) return;
   // KEDA skips validation when only finalizers are being removed, so a
   // stuck object can always be deleted.
   if (specUnchangedWhileRemovingFinalizers(object, oldObject)) return;

@@ -12,8 +12,10 @@ export {
   type AdmissionHook,
   type ListOptions,
   type WatchOptions,
+  type StoreWorkCounters,
 } from './store';
 export { KubernetesApiError } from './errors';
+export { type RequestCounts, type RequestVerb } from './requestCounts';
 export {
   parseOutageRequest,
   type OutageKind,

@@ -486,6 +486,7 @@ export function loadCustomResourceDefinitions(dir: string): ResourceType[] {
 /** Lookup of served resources by group/plural, kind, or kubectl-style name. */
 export class ResourceRegistry {
   private readonly types: ResourceType[];
+  private readonly resolved = new Map<string, ResourceType>();
 
   constructor(types: ResourceType[]) {
     this.types = types;
@@ -523,6 +524,9 @@ export class ResourceRegistry {
    * `scaledobjects.keda.sh`, `so` – the names in-process callers use.
    */
   resolve(name: string): ResourceType {
+    // Called for every in-process store call that names its type.
+    const cached = this.resolved.get(name);
+    if (cached) return cached;
     const lower = name.toLowerCase();
     const found = this.types.find(
       t =>
@@ -539,6 +543,7 @@ export class ResourceRegistry {
           .join(', ')}`,
       );
     }
+    this.resolved.set(name, found);
     return found;
   }
 

@@ -694,6 +694,61 @@ describe('Kubernetes API stand-in', () => {
     });
   });
 
+  describe('request counter (/_sandbox/requests)', () => {
+    const api = (method: string, urlPath: string, body?: unknown) =>
+      fetch(`${standIn.url}${urlPath}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${TOKEN}`,
+          'Content-Type': 'application/json',
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+
+    it('counts API requests by verb and resource, and resets on DELETE', async () => {
+      const reset = await fetch(`${standIn.url}/_sandbox/requests`, {
+        method: 'DELETE',
+      });
+      expect(await reset.json()).toMatchObject({ total: 0, byVerb: {} });
+      const cms = '/api/v1/namespaces/default/configmaps';
+      await api('POST', cms, { metadata: { name: 'a' } });
+      await api('POST', cms, { metadata: { name: 'b' } });
+      await api('GET', cms);
+      await api('GET', `${cms}/a`);
+      await api('PATCH', `${cms}/a`, { data: { x: '1' } });
+      await api('PUT', `${cms}/b`, { metadata: { name: 'b' }, data: {} });
+      await api('DELETE', `${cms}/a`);
+      await api(
+        'GET',
+        '/apis/apps/v1/namespaces/default/deployments/none/scale',
+      );
+      // Discovery and admin requests are not API resource requests.
+      await api('GET', '/api/v1');
+
+      const res = await fetch(`${standIn.url}/_sandbox/requests`);
+      const counts = await res.json();
+      expect(counts).toEqual({
+        since: expect.any(String),
+        total: 8,
+        byVerb: { create: 2, list: 1, get: 2, patch: 1, update: 1, delete: 1 },
+        byResource: {
+          configmaps: {
+            create: 2,
+            list: 1,
+            get: 1,
+            patch: 1,
+            update: 1,
+            delete: 1,
+          },
+          'deployments.apps/scale': { get: 1 },
+        },
+      });
+      expect(standIn.requestCounts()).toEqual(counts);
+      standIn.resetRequestCounts();
+      expect(standIn.requestCounts().total).toBe(0);
+    });
+  });
+
   describe('persistence', () => {
     it('restores objects and the resourceVersion counter from the state file', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-state-'));

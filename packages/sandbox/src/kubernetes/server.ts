@@ -25,6 +25,7 @@ import { IncludeObject, toTable } from './table';
 import { kedaAdmission } from './admission';
 import { OutageState, parseOutageRequest, type OutageStatus } from './outages';
 import { generateServingCertificate, ServingCertificate } from './tls';
+import { RequestCounter, RequestCounts, verbOf } from './requestCounts';
 
 /** Kubernetes version the stand-in reports (EKS 1.32 line). */
 const SERVER_VERSION = {
@@ -106,6 +107,12 @@ export interface KubernetesStandIn {
    * outages themselves are started only through `POST /_sandbox/outages`.
    */
   outages(): OutageStatus;
+  /**
+   * Kubernetes API requests served since start or the last reset, by verb
+   * and resource (also `GET /_sandbox/requests`; `DELETE` resets).
+   */
+  requestCounts(): RequestCounts;
+  resetRequestCounts(): void;
   close(): Promise<void>;
 }
 
@@ -245,6 +252,7 @@ export async function startKubernetesStandIn(
   const silent = new Set<http.ServerResponse>();
   const sockets = new Set<Socket>();
   const outages = new OutageState();
+  const requests = new RequestCounter(options.now);
   const issuerHolder: { issuer?: ServiceAccountIssuer } = {};
   let serverAddress = '';
 
@@ -542,6 +550,15 @@ export async function startKubernetesStandIn(
         table && method === 'GET' ? toTable(type, [obj], includeObject) : obj,
       );
     const isWatch = ['true', '1'].includes(query.get('watch') ?? '');
+    const verb = verbOf(method, Boolean(name), isWatch);
+    if (verb) {
+      const resource = [
+        type.group ? `${type.plural}.${type.group}` : type.plural,
+      ]
+        .concat(route.subresource ? [route.subresource] : [])
+        .join('/');
+      requests.count(verb, resource);
+    }
 
     if (method === 'GET' && (isWatch || !name)) {
       if (isWatch) {
@@ -710,12 +727,34 @@ export async function startKubernetesStandIn(
     },
   });
 
-  /** Admin endpoints (not Kubernetes): GET/POST/DELETE /_sandbox/outages. */
+  /** `GET /_sandbox/requests` reads the request counts, `DELETE` resets them. */
+  const handleRequestCounts = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ) => {
+    if (req.method === 'GET') {
+      writeJson(res, 200, requests.snapshot());
+    } else if (req.method === 'DELETE') {
+      requests.reset();
+      writeJson(res, 200, requests.snapshot());
+    } else {
+      writeJson(res, 405, { error: 'GET or DELETE' });
+    }
+  };
+
+  /**
+   * Admin endpoints (not Kubernetes): GET/POST/DELETE /_sandbox/outages,
+   * GET/DELETE /_sandbox/requests.
+   */
   const handleAdmin = async (
     req: http.IncomingMessage,
     res: http.ServerResponse,
     pathname: string,
   ) => {
+    if (pathname === '/_sandbox/requests') {
+      handleRequestCounts(req, res);
+      return;
+    }
     if (pathname !== '/_sandbox/outages') {
       writeJson(res, 404, { error: `no admin endpoint ${pathname}` });
       return;
@@ -819,6 +858,8 @@ export async function startKubernetesStandIn(
     registry,
     reset: () => store.reset(),
     outages: outageStatus,
+    requestCounts: () => requests.snapshot(),
+    resetRequestCounts: () => requests.reset(),
     close: async () => {
       outages.clear();
       for (const w of [...openWatches]) w.end();

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { BUILTIN_RESOURCES, ResourceRegistry } from './resources';
 import { KubernetesObjectStore, WatchEvent } from './store';
 
@@ -249,5 +252,118 @@ describe('KubernetesObjectStore', () => {
     store.delete('deployments.apps', 'payments', 'orders');
     expect(replicaSets()).toEqual([]);
     expect(podsOf()).toEqual([]);
+  });
+
+  describe('work that does not grow with the number of objects', () => {
+    /** Objects visited to delete one Deployment among `count`. */
+    function scannedToDeleteOneOf(count: number) {
+      const store = newStore();
+      for (let i = 0; i < count; i++) {
+        store.create('deployments.apps', 'payments', deployment(`app-${i}`));
+      }
+      const before = store.workCounters().objectsScanned;
+      store.delete('deployments.apps', 'payments', 'app-3');
+      const scanned = store.workCounters().objectsScanned - before;
+      // The ReplicaSet and its pod went with it; the others stayed.
+      const left = (plural: string) =>
+        store.list(plural, { namespace: 'payments' }).items.length;
+      expect([left('replicasets.apps'), left('pods')]).toEqual([
+        count - 1,
+        count - 1,
+      ]);
+      return scanned;
+    }
+
+    it('deletes one of N Deployments (garbage-collecting its ReplicaSet and pod) through the owner index', () => {
+      const few = scannedToDeleteOneOf(5);
+      const many = scannedToDeleteOneOf(60);
+      expect(many).toBe(few);
+      // The ReplicaSet and the pod, as dependents: nothing else.
+      expect(few).toBeLessThanOrEqual(4);
+    });
+
+    it('creates the Nth Deployment without scanning the others', () => {
+      const scannedToCreate = (count: number) => {
+        const store = newStore();
+        for (let i = 0; i < count; i++) {
+          store.create('deployments.apps', 'payments', deployment(`app-${i}`));
+        }
+        const before = store.workCounters().objectsScanned;
+        store.create('deployments.apps', 'payments', deployment('last'));
+        return store.workCounters().objectsScanned - before;
+      };
+      expect(scannedToCreate(60)).toBe(scannedToCreate(5));
+    });
+
+    it('lists one namespace without visiting the objects of others', () => {
+      const store = newStore();
+      store.create('namespaces', undefined, { metadata: { name: 'big' } });
+      for (let i = 0; i < 50; i++) {
+        store.create('configmaps', 'big', { metadata: { name: `c-${i}` } });
+      }
+      store.create('configmaps', 'payments', { metadata: { name: 'one' } });
+      const before = store.workCounters().objectsScanned;
+      const items = store.list('configmaps', { namespace: 'payments' }).items;
+      expect(items.map(i => i.metadata!.name)).toEqual(['one']);
+      expect(store.workCounters().objectsScanned - before).toBe(1);
+    });
+  });
+
+  describe('persistence', () => {
+    let dir: string;
+    beforeEach(() => {
+      jest.useFakeTimers();
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-store-'));
+    });
+    afterEach(() => {
+      jest.useRealTimers();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    const persistedStore = (stateFile: string) =>
+      new KubernetesObjectStore({
+        registry: new ResourceRegistry(BUILTIN_RESOURCES),
+        initialNamespaces: ['default'],
+        stateFile,
+        persistIntervalMs: 1000,
+      });
+
+    it('writes the state file at most once per interval under a burst of changes, and not at all without changes', () => {
+      const stateFile = path.join(dir, 'cluster.json');
+      const store = persistedStore(stateFile);
+      jest.advanceTimersByTime(1000);
+      const afterSeed = store.workCounters().stateWrites;
+      expect(afterSeed).toBe(1);
+      // 1,000 changes spread over three seconds (one every 3 ms).
+      for (let i = 0; i < 1000; i++) {
+        store.create('configmaps', 'default', { metadata: { name: `c-${i}` } });
+        jest.advanceTimersByTime(3);
+      }
+      jest.advanceTimersByTime(1000);
+      // One write per interval (the first soon after the quiet period).
+      const writes = store.workCounters().stateWrites - afterSeed;
+      expect(writes).toBeGreaterThanOrEqual(3);
+      expect(writes).toBeLessThanOrEqual(4);
+      const written = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+      expect(written.objects.configmaps).toHaveLength(1000);
+
+      jest.advanceTimersByTime(60_000);
+      store.flush();
+      store.close();
+      expect(store.workCounters().stateWrites).toBe(afterSeed + writes);
+    });
+
+    it('flushes pending changes at once and keeps them across a restart', () => {
+      const stateFile = path.join(dir, 'cluster.json');
+      const store = persistedStore(stateFile);
+      store.create('configmaps', 'default', { metadata: { name: 'kept' } });
+      store.flush();
+      expect(fs.readdirSync(dir)).toEqual(['cluster.json']);
+      const restored = persistedStore(stateFile);
+      expect(restored.get('configmaps', 'default', 'kept')).toBeDefined();
+      // Loaded state needs no rewrite.
+      restored.close();
+      expect(restored.workCounters().stateWrites).toBe(0);
+    });
   });
 });

@@ -108,6 +108,11 @@ export type AdmissionHook = (request: {
   type: ResourceType;
   object: KubernetesObject;
   oldObject?: KubernetesObject;
+  /**
+   * Set for writes through `/status` or `/scale`, which webhooks registered
+   * for the main resource only (as KEDA's are) do not see.
+   */
+  subresource?: Subresource;
   store: KubernetesObjectStore;
 }) => void;
 
@@ -127,6 +132,24 @@ export interface KubernetesObjectStoreOptions {
   simulatePods?: boolean;
   /** The clock for timestamps the API server sets (default: the system clock). */
   now?: () => number;
+  /**
+   * Least time between two writes of the state file (default 1000 ms),
+   * however fast objects change. It grows to twenty times the last write's
+   * duration, so a large state is being written at most a twentieth of the
+   * time.
+   */
+  persistIntervalMs?: number;
+}
+
+/**
+ * Counts of the store's work, for tests and benchmarks that check how work
+ * grows with the number of objects without timing anything.
+ */
+export interface StoreWorkCounters {
+  /** Stored objects visited by lists, scans and garbage collection. */
+  objectsScanned: number;
+  /** Times the state file was written. */
+  stateWrites: number;
 }
 
 interface HistoryEntry {
@@ -193,6 +216,28 @@ export class KubernetesObjectStore {
   private readonly admission: AdmissionHook[];
   private readonly initialNamespaces: string[];
   private objects = new Map<string, Map<string, KubernetesObject>>();
+  /** typeKey → namespace → objectKey → object: lists by namespace. */
+  private byNamespace = new Map<
+    string,
+    Map<string, Map<string, KubernetesObject>>
+  >();
+  /**
+   * Owner uid → `typeKey\0objectKey` of its dependents: garbage collection
+   * and the ReplicaSet simulation find dependents without scanning.
+   */
+  private dependents = new Map<string, Set<string>>();
+  private readonly work: StoreWorkCounters = {
+    objectsScanned: 0,
+    stateWrites: 0,
+  };
+  /** Changes since the state file was last written. */
+  private dirty = false;
+  private lastPersistAt = -Infinity;
+  private readonly persistIntervalMs: number;
+  /** Stored object → its JSON, for state file writes. */
+  private serialized = new WeakMap<KubernetesObject, string>();
+  /** How long the last state file write took. */
+  private lastPersistMs = 0;
   private revision = 0;
   private history: HistoryEntry[] = [];
   /** Highest revision no longer in `history`; watches from before it get 410. */
@@ -209,6 +254,7 @@ export class KubernetesObjectStore {
     this.historyLimit = options.historyLimit ?? 5000;
     this.admission = options.admission ?? [];
     this.simulatePods = options.simulatePods ?? true;
+    this.persistIntervalMs = options.persistIntervalMs ?? 1000;
     this.initialNamespaces = options.initialNamespaces ?? [
       'default',
       'kube-system',
@@ -226,6 +272,11 @@ export class KubernetesObjectStore {
     return String(this.revision);
   }
 
+  /** A copy of the work counters (see {@link StoreWorkCounters}). */
+  workCounters(): StoreWorkCounters {
+    return { ...this.work };
+  }
+
   addAdmission(hook: AdmissionHook) {
     this.admission.push(hook);
   }
@@ -238,6 +289,96 @@ export class KubernetesObjectStore {
       this.objects.set(key, bucket);
     }
     return bucket;
+  }
+
+  /** Stores `obj` under its key, keeping the namespace and owner indexes. */
+  private put(type: ResourceType, obj: KubernetesObject) {
+    const typeKey = resourceKey(type);
+    const key = objectKey(obj.metadata!.namespace, obj.metadata!.name!);
+    const bucket = this.bucket(type);
+    const previous = bucket.get(key);
+    if (previous) this.unindex(typeKey, key, previous);
+    bucket.set(key, obj);
+    this.index(typeKey, key, obj);
+  }
+
+  /** Removes the object stored under `key`, if any, from bucket and indexes. */
+  private remove(type: ResourceType, key: string) {
+    const bucket = this.bucket(type);
+    const previous = bucket.get(key);
+    if (!previous) return;
+    bucket.delete(key);
+    this.unindex(resourceKey(type), key, previous);
+  }
+
+  private index(typeKey: string, key: string, obj: KubernetesObject) {
+    let namespaces = this.byNamespace.get(typeKey);
+    if (!namespaces) {
+      namespaces = new Map();
+      this.byNamespace.set(typeKey, namespaces);
+    }
+    const ns = obj.metadata?.namespace ?? '';
+    let inNamespace = namespaces.get(ns);
+    if (!inNamespace) {
+      inNamespace = new Map();
+      namespaces.set(ns, inNamespace);
+    }
+    inNamespace.set(key, obj);
+    for (const ref of obj.metadata?.ownerReferences ?? []) {
+      let set = this.dependents.get(ref.uid);
+      if (!set) {
+        set = new Set();
+        this.dependents.set(ref.uid, set);
+      }
+      set.add(`${typeKey}\0${key}`);
+    }
+  }
+
+  private unindex(typeKey: string, key: string, obj: KubernetesObject) {
+    const namespaces = this.byNamespace.get(typeKey);
+    const ns = obj.metadata?.namespace ?? '';
+    const inNamespace = namespaces?.get(ns);
+    inNamespace?.delete(key);
+    if (inNamespace?.size === 0) namespaces!.delete(ns);
+    for (const ref of obj.metadata?.ownerReferences ?? []) {
+      const set = this.dependents.get(ref.uid);
+      set?.delete(`${typeKey}\0${key}`);
+      if (set?.size === 0) this.dependents.delete(ref.uid);
+    }
+  }
+
+  /** The stored objects of one type (in one namespace), unsorted, uncopied. */
+  private stored(
+    type: ResourceType,
+    namespace?: string,
+  ): Map<string, KubernetesObject> {
+    if (type.namespaced && namespace) {
+      return (
+        this.byNamespace.get(resourceKey(type))?.get(namespace) ?? new Map()
+      );
+    }
+    return this.bucket(type);
+  }
+
+  /**
+   * Stored objects that name `ownerUid` in an owner reference, with their
+   * types, in key order per type (uncopied).
+   */
+  private dependentsOf(
+    ownerUid: string,
+    typeKey?: string,
+  ): Array<{ type: ResourceType; obj: KubernetesObject }> {
+    const found: Array<{ type: ResourceType; obj: KubernetesObject }> = [];
+    for (const entry of [...(this.dependents.get(ownerUid) ?? [])].sort(
+      (a, b) => a.localeCompare(b),
+    )) {
+      const [depTypeKey, key] = entry.split('\0');
+      if (typeKey && depTypeKey !== typeKey) continue;
+      const obj = this.objects.get(depTypeKey)?.get(key);
+      this.work.objectsScanned++;
+      if (obj) found.push({ type: this.registry.resolve(depTypeKey), obj });
+    }
+    return found;
   }
 
   private resolve(type: ResourceType | string): ResourceType {
@@ -301,12 +442,29 @@ export class KubernetesObjectStore {
   ): { items: KubernetesObject[]; resourceVersion: string } {
     const type = this.resolve(typeRef);
     const matches = this.matcher(type, options);
-    const items = [...this.bucket(type).entries()]
+    const stored = this.stored(type, options.namespace);
+    this.work.objectsScanned += stored.size;
+    const items = [...stored.entries()]
+      .filter(([, obj]) => matches(obj))
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([, obj]) => obj)
-      .filter(matches)
-      .map(clone);
+      .map(([, obj]) => clone(obj));
     return { items, resourceVersion: this.currentRevision() };
+  }
+
+  /**
+   * Visits the stored objects of a type (in one namespace) without copying
+   * them, in no particular order: for checks that read many objects, such
+   * as admission, where {@link list}'s copies would dominate. The objects
+   * must not be changed.
+   */
+  scan(
+    typeRef: ResourceType | string,
+    namespace: string | undefined,
+    visit: (obj: Readonly<KubernetesObject>) => void,
+  ) {
+    const stored = this.stored(this.resolve(typeRef), namespace);
+    this.work.objectsScanned += stored.size;
+    for (const obj of stored.values()) visit(obj);
   }
 
   create(
@@ -477,7 +635,7 @@ export class KubernetesObjectStore {
     this.validateMetadata(type, next);
     this.derive(type, next);
     this.validateObject(type, next);
-    this.runAdmission('UPDATE', type, next, old);
+    this.runAdmission('UPDATE', type, next, old, options.subresource);
     const unchanged =
       JSON.stringify({ ...next, metadata: { ...metadata } }) ===
       JSON.stringify({
@@ -559,7 +717,10 @@ export class KubernetesObjectStore {
     }
     const next = clone(old);
     setPath(next, mapping.specReplicasPath, replicas);
-    this.replace(type, old, next, { dryRun: options.dryRun });
+    this.replace(type, old, next, {
+      dryRun: options.dryRun,
+      subresource: 'scale',
+    });
     return options.dryRun
       ? { ...scale, spec: { replicas } }
       : this.getScale(type, namespace, name);
@@ -596,7 +757,7 @@ export class KubernetesObjectStore {
       );
     }
     if (options.dryRun) return old;
-    this.bucket(type).delete(objectKey(old.metadata!.namespace, name));
+    this.remove(type, objectKey(old.metadata!.namespace, name));
     const deleted = this.record(type, 'DELETED', old, old);
     if (type.group === '' && type.plural === 'namespaces') {
       this.deleteNamespaceContents(name);
@@ -723,14 +884,9 @@ export class KubernetesObjectStore {
   reset() {
     for (const type of this.registry.all()) {
       for (const obj of this.list(type).items) {
-        if (
-          this.bucket(type).has(
-            objectKey(obj.metadata!.namespace, obj.metadata!.name!),
-          )
-        ) {
-          this.bucket(type).delete(
-            objectKey(obj.metadata!.namespace, obj.metadata!.name!),
-          );
+        const key = objectKey(obj.metadata!.namespace, obj.metadata!.name!);
+        if (this.bucket(type).has(key)) {
+          this.remove(type, key);
           this.record(type, 'DELETED', obj, obj);
         }
       }
@@ -739,27 +895,52 @@ export class KubernetesObjectStore {
     this.flush();
   }
 
-  /** Writes the state file now (also done shortly after every change). */
+  /**
+   * Writes the state file now if anything changed since the last write
+   * (also done shortly after changes, at most once per persist interval).
+   */
   flush() {
     if (this.persistTimer) {
       clearTimeout(this.persistTimer);
       this.persistTimer = undefined;
     }
     if (!this.stateFile) return;
-    const state = {
-      revision: this.revision,
-      objects: Object.fromEntries(
-        [...this.objects.entries()].map(([key, bucket]) => [
-          key,
-          [...bucket.values()],
-        ]),
-      ),
-    };
+    if (!this.dirty && fs.existsSync(this.stateFile)) return;
+    const started = Date.now();
     fs.mkdirSync(path.dirname(this.stateFile), { recursive: true });
     const tmp = `${this.stateFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(state, null, 1));
+    fs.writeFileSync(tmp, this.serializeState());
     // rename() is atomic on POSIX: a reader sees the old or the new state.
     fs.renameSync(tmp, this.stateFile);
+    this.dirty = false;
+    this.work.stateWrites++;
+    this.lastPersistAt = Date.now();
+    this.lastPersistMs = this.lastPersistAt - started;
+  }
+
+  /**
+   * `{"revision":N,"objects":{"<type>":[…]}}`, from each stored object's
+   * JSON cached until the object is replaced (stored objects are never
+   * changed in place): a write re-serialises only what changed since the
+   * last one, not the whole cluster.
+   */
+  private serializeState(): string {
+    const buckets: string[] = [];
+    for (const [key, bucket] of this.objects) {
+      const items: string[] = [];
+      for (const obj of bucket.values()) {
+        let json = this.serialized.get(obj);
+        if (json === undefined) {
+          json = JSON.stringify(obj);
+          this.serialized.set(obj, json);
+        }
+        items.push(json);
+      }
+      buckets.push(`${JSON.stringify(key)}:[\n${items.join(',\n')}]`);
+    }
+    return `{"revision":${this.revision},"objects":{\n${buckets.join(
+      ',\n',
+    )}}}\n`;
   }
 
   /** Stops all watches (their streams end) and writes the state file. */
@@ -778,13 +959,12 @@ export class KubernetesObjectStore {
     this.compactedRevision = state.revision;
     for (const [key, objects] of Object.entries(state.objects)) {
       const bucket = new Map<string, KubernetesObject>();
-      for (const obj of objects) {
-        bucket.set(
-          objectKey(obj.metadata?.namespace, obj.metadata!.name!),
-          obj,
-        );
-      }
       this.objects.set(key, bucket);
+      for (const obj of objects) {
+        const objKey = objectKey(obj.metadata?.namespace, obj.metadata!.name!);
+        bucket.set(objKey, obj);
+        this.index(key, objKey, obj);
+      }
     }
   }
 
@@ -897,9 +1077,10 @@ export class KubernetesObjectStore {
     type: ResourceType,
     object: KubernetesObject,
     oldObject?: KubernetesObject,
+    subresource?: Subresource,
   ) {
     for (const hook of this.admission) {
-      hook({ operation, type, object, oldObject, store: this });
+      hook({ operation, type, object, oldObject, subresource, store: this });
     }
   }
 
@@ -978,10 +1159,7 @@ export class KubernetesObjectStore {
     if (type.group === 'apps' && type.plural === 'deployments') {
       obj.status.observedGeneration = obj.metadata!.generation;
     }
-    this.bucket(type).set(
-      objectKey(obj.metadata!.namespace, obj.metadata!.name!),
-      obj,
-    );
+    this.put(type, obj);
     this.publish(type, eventType, obj, old);
     if (type.group === 'apps' && type.plural === 'deployments') {
       this.syncReplicaSet(obj);
@@ -1033,12 +1211,20 @@ export class KubernetesObjectStore {
     this.schedulePersist();
   }
 
+  /**
+   * Writes the state file soon after a change, but at most once per
+   * persist interval: a burst of changes costs one write, not one each.
+   */
   private schedulePersist() {
+    this.dirty = true;
     if (!this.stateFile || this.persistTimer) return;
+    // A large state is written less often: at most a twentieth of the time.
+    const interval = Math.max(this.persistIntervalMs, 20 * this.lastPersistMs);
+    const wait = Math.max(25, this.lastPersistAt + interval - Date.now());
     this.persistTimer = setTimeout(() => {
       this.persistTimer = undefined;
       this.flush();
-    }, 25);
+    }, wait);
     this.persistTimer.unref();
   }
 
@@ -1053,13 +1239,11 @@ export class KubernetesObjectStore {
 
   /** Garbage collection: dependents whose owner reference names a deleted uid. */
   private collectDependents(ownerUid: string) {
-    for (const type of this.registry.all()) {
-      for (const obj of this.list(type).items) {
-        if (obj.metadata?.ownerReferences?.some(ref => ref.uid === ownerUid)) {
-          if (this.find(type, obj.metadata.namespace, obj.metadata.name!)) {
-            this.delete(type, obj.metadata.namespace, obj.metadata.name!);
-          }
-        }
+    for (const { type, obj } of this.dependentsOf(ownerUid)) {
+      const { namespace, name } = obj.metadata!;
+      // An earlier dependent's own collection may have removed this one.
+      if (this.find(type, namespace, name!)) {
+        this.delete(type, namespace, name!);
       }
     }
   }
@@ -1084,13 +1268,12 @@ export class KubernetesObjectStore {
       .slice(0, 10);
     const rsName = `${name}-${hash}`;
     const replicas: number = deployment.spec?.replicas ?? 1;
-    const ownedBy = (obj: KubernetesObject, uid: string) =>
-      obj.metadata?.ownerReferences?.some(ref => ref.uid === uid);
-    for (const rs of this.list('replicasets.apps', { namespace }).items) {
-      if (
-        ownedBy(rs, deployment.metadata!.uid!) &&
-        rs.metadata!.name !== rsName
-      ) {
+    const owned = (uid: string, typeKey: string) =>
+      this.dependentsOf(uid, typeKey)
+        .filter(({ obj }) => obj.metadata!.namespace === namespace)
+        .map(({ obj }) => clone(obj));
+    for (const rs of owned(deployment.metadata!.uid!, 'replicasets.apps')) {
+      if (rs.metadata!.name !== rsName) {
         this.delete('replicasets.apps', namespace, rs.metadata!.name!);
       }
     }
@@ -1148,9 +1331,7 @@ export class KubernetesObjectStore {
         'merge',
       );
     }
-    const pods = this.list('pods', { namespace }).items.filter(p =>
-      ownedBy(p, rs!.metadata!.uid!),
-    );
+    const pods = owned(rs!.metadata!.uid!, 'pods');
     for (const extra of pods.slice(replicas).reverse()) {
       this.delete('pods', namespace, extra.metadata!.name!);
     }
