@@ -9,6 +9,7 @@
 #   SKIP_BROWSER=1 scripts/test.sh   # without the browser suite
 #   SKIP_CLONE_CHECK=1 scripts/test.sh   # without the fresh-clone start check
 #   SKIP_START_VARIANTS=1 scripts/test.sh   # without the start variants check
+#   SKIP_BENCH=1 scripts/test.sh   # without the benchmark's smoke run
 #   KEDA_SOAK=1 scripts/test.sh   # the reliability suites' long runs (KEDA_SEED=n replays a seed)
 set -euo pipefail
 # (not `source … || exit`: that would switch errexit off inside bootstrap)
@@ -101,6 +102,12 @@ fi
 [[ "${SKIP_START_VARIANTS:-0}" == 1 ]] ||
   check "the start command's variants start and stop (production, portal only, PostgreSQL)" \
     bash scripts/check-start-variants.sh
+
+# The benchmark's smoke run (100 objects, 2 s runs): every route answers,
+# the stand-ins count, the template converges. Targets are not judged here.
+[[ "${SKIP_BENCH:-0}" == 1 ]] ||
+  check "the benchmark runs (yarn bench --quick)" \
+    yarn bench --quick --out "$ARTIFACTS/bench-quick.md"
 
 if [[ "${SKIP_BROWSER:-0}" != 1 ]]; then
   log "== browser suite (playwright, Chromium)"
