@@ -11,6 +11,7 @@
  * Exits non-zero when something does not work (errors, non-2xx answers),
  * not when a target is missed.
  */
+import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +29,7 @@ import {
   cleanupAll,
   freePort,
   makeTempDir,
+  NODE_TRANSFORM,
   REPO_ROOT,
   rssBytes,
   startBackend,
@@ -481,6 +483,37 @@ async function runForCount(objectCount: number): Promise<CountResult> {
   };
 }
 
+/** bench/cacheMemory.ts in its own process (it needs --expose-gc). */
+function measureCacheMemory(
+  objectCount: number,
+): Promise<CountResult['cache']> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [
+        '--expose-gc',
+        '--require',
+        NODE_TRANSFORM,
+        path.join(__dirname, 'cacheMemory.ts'),
+        '--objects',
+        String(objectCount),
+        '--clusters',
+        String(CLUSTERS),
+      ],
+      { maxBuffer: 10 * 2 ** 20, timeout: 600_000 },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(
+            new Error(`cache memory: ${error.message} ${stderr.slice(-500)}`),
+          );
+          return;
+        }
+        resolve(JSON.parse(stdout.trim().split('\n').pop()!));
+      },
+    );
+  });
+}
+
 function machineInfo(): string {
   const cpus = os.cpus();
   return [
@@ -524,7 +557,10 @@ async function main() {
   const results: CountResult[] = [];
   for (const count of OBJECT_COUNTS) {
     try {
-      results.push(await runForCount(count));
+      const result = await runForCount(count);
+      log(`watch cache memory at ${count} objects (own process)`);
+      result.cache = await measureCacheMemory(count);
+      results.push(result);
     } catch (e) {
       // Report what the earlier counts measured, then fail.
       showBackendLog();

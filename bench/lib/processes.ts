@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Counts } from '../standIns';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const NODE_TRANSFORM = require.resolve(
+export const NODE_TRANSFORM = require.resolve(
   '@backstage/cli/config/nodeTransform.cjs',
 );
 

@@ -19,6 +19,7 @@ import {
   type WatchTimeoutOptions,
 } from './WatchedCollection';
 import { ScaledObjectIndex } from './ScaledObjectIndex';
+import { trimHpa, trimScaledObject, trimScaleTarget } from './trim';
 import { EventsIndex, trimEvent, type EventSubject } from './EventsIndex';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { KedaEvent } from '@internal/plugin-keda-common';
@@ -55,24 +56,6 @@ export interface ClusterWatchMetrics
   retriesPending: number;
   /** Listeners registered on the cache (constant unless something leaks). */
   listeners: number;
-}
-
-/** Only labels, spec.replicas and status of a workload are read. */
-function trimScaleTarget(object: ScaleTarget) {
-  if (object.spec) {
-    const { replicas, selector } = object.spec;
-    object.spec = { replicas, selector } as typeof object.spec;
-  }
-  delete object.metadata?.annotations;
-}
-
-/**
- * Only an HPA's name, labels, uid and status are read: its spec (metrics,
- * behaviour) and annotations are dropped to bound the cache's memory.
- */
-function trimHpa(object: HorizontalPodAutoscaler) {
-  delete (object as { spec?: unknown }).spec;
-  delete object.metadata?.annotations;
 }
 
 function isCachedKind(kind: string): kind is CachedScaleTargetKind {
@@ -142,7 +125,13 @@ export class ClusterWatchCache {
         trim,
         this.watchTimeout,
       );
-    this.scaledObjectsC = make('scaledobjects');
+    this.scaledObjectsC = make<ScaledObject>(
+      'scaledobjects',
+      KEDA.group,
+      KEDA.version,
+      undefined,
+      trimScaledObject,
+    );
     this.triggerAuthsC = make('triggerauthentications');
     this.clusterTriggerAuthsC = make('clustertriggerauthentications');
     this.hpasC = make(
