@@ -3,7 +3,7 @@
 # check, lint, every unit and integration test (Jest, SQLite always,
 # PostgreSQL when reachable), and the browser suite (Playwright + Chromium).
 # Ends with one line `N passed, N failed`: Jest tests + browser tests, plus
-# one for each whole-run check (self-contained tree, type check, lint, the
+# one for each whole-run check (self-contained tree, type check, lint, format, the
 # moved-clock run, the fresh-clone start, the start command's variants).
 # Exits non-zero on any failure.
 #   SKIP_BROWSER=1 scripts/test.sh   # without the browser suite
@@ -57,6 +57,7 @@ count_json() { # file, passed-key, failed-key: adds a runner's own counts
 check "self-contained: no tracked file points outside the repository" bash scripts/check-self-contained.sh
 check "type check (tsc)" yarn tsc
 check "lint (backstage-cli repo lint)" yarn backstage-cli repo lint
+check "format (prettier --check .; yarn prettier --write . fixes it)" yarn prettier --check .
 
 log "== unit and integration tests (jest)"
 rm -f "$ARTIFACTS/jest.json"

@@ -1,6 +1,13 @@
 import { test, expect } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, readdirSync, openSync, mkdirSync } from 'node:fs';
+import {
+  mkdtempSync,
+  writeFileSync,
+  rmSync,
+  readdirSync,
+  openSync,
+  mkdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { waitForBackendReady } from './support/backend';
@@ -18,11 +25,18 @@ function startBackend(configFile: string, logFile: string): ChildProcess {
     'node',
     [
       join(root, 'node_modules/@backstage/cli/bin/backstage-cli'),
-      'package', 'start',
-      '--config', join(root, 'app-config.yaml'),
-      '--config', configFile,
+      'package',
+      'start',
+      '--config',
+      join(root, 'app-config.yaml'),
+      '--config',
+      configFile,
     ],
-    { cwd: join(root, 'packages/backend'), stdio: ['ignore', log, log], detached: true },
+    {
+      cwd: join(root, 'packages/backend'),
+      stdio: ['ignore', log, log],
+      detached: true,
+    },
   );
 }
 
@@ -40,7 +54,9 @@ async function guestToken(request: any): Promise<string> {
   return (await res.json()).backstageIdentity.token;
 }
 
-test('data written through the backend survives a restart (SQLite on disk)', async ({ request }) => {
+test('data written through the backend survives a restart (SQLite on disk)', async ({
+  request,
+}) => {
   test.setTimeout(480_000);
   const dir = mkdtempSync(join(tmpdir(), 'keda-portal-persist-'));
   const configFile = join(dir, 'app-config.test.yaml');
@@ -62,10 +78,13 @@ test('data written through the backend survives a restart (SQLite on disk)', asy
   let backend = startBackend(configFile, logFile);
   try {
     await waitForBackendReady(request, base, 180_000);
-    const put = await request.put(`${base}/api/user-settings/buckets/persistence/keys/probe`, {
-      headers: { authorization: `Bearer ${await guestToken(request)}` },
-      data: { value },
-    });
+    const put = await request.put(
+      `${base}/api/user-settings/buckets/persistence/keys/probe`,
+      {
+        headers: { authorization: `Bearer ${await guestToken(request)}` },
+        data: { value },
+      },
+    );
     expect(put.ok()).toBeTruthy();
     expect(readdirSync(join(dir, 'sqlite'))).toContain('user-settings.sqlite');
 
@@ -73,9 +92,12 @@ test('data written through the backend survives a restart (SQLite on disk)', asy
     backend = startBackend(configFile, logFile);
     await waitForBackendReady(request, base, 180_000);
 
-    const get = await request.get(`${base}/api/user-settings/buckets/persistence/keys/probe`, {
-      headers: { authorization: `Bearer ${await guestToken(request)}` },
-    });
+    const get = await request.get(
+      `${base}/api/user-settings/buckets/persistence/keys/probe`,
+      {
+        headers: { authorization: `Bearer ${await guestToken(request)}` },
+      },
+    );
     expect(get.ok()).toBeTruthy();
     expect((await get.json()).value).toBe(value);
   } finally {

@@ -12,7 +12,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { SQSClient, SendMessageBatchCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import {
+  SQSClient,
+  SendMessageBatchCommand,
+  GetQueueUrlCommand,
+} from '@aws-sdk/client-sqs';
 import { loadConfigFiles } from './portalConfig';
 import { startSandbox } from './sandbox';
 import { DEMO } from './seed';
@@ -25,7 +29,9 @@ function findRepoRoot(): string {
     if (fs.existsSync(path.join(dir, 'backstage.json'))) return dir;
     dir = path.dirname(dir);
   }
-  throw new Error('run the sandbox from inside the portal repository (no backstage.json found above the working directory)');
+  throw new Error(
+    'run the sandbox from inside the portal repository (no backstage.json found above the working directory)',
+  );
 }
 const repoRoot = findRepoRoot();
 
@@ -33,7 +39,10 @@ async function main() {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: {
-      'data-dir': { type: 'string', default: path.join(repoRoot, 'data/sandbox') },
+      'data-dir': {
+        type: 'string',
+        default: path.join(repoRoot, 'data/sandbox'),
+      },
       config: { type: 'string', multiple: true },
       queue: { type: 'string', default: 'orders-queue' },
       count: { type: 'string', default: '20' },
@@ -45,21 +54,27 @@ async function main() {
 
   if (command === 'reset') {
     fs.rmSync(dataDir, { recursive: true, force: true });
-    console.log(`sandbox state removed (${dataDir}); the next start seeds it again`);
+    console.log(
+      `sandbox state removed (${dataDir}); the next start seeds it again`,
+    );
     return;
   }
 
   if (command === 'send-messages') {
     const count = Number(values.count);
     if (!Number.isInteger(count) || count < 1 || count > 10_000) {
-      throw new Error(`--count must be an integer between 1 and 10000, got '${values.count}'`);
+      throw new Error(
+        `--count must be an integer between 1 and 10000, got '${values.count}'`,
+      );
     }
     const sqs = new SQSClient({
       endpoint: values['aws-endpoint'],
       region: DEMO.queueRegion,
       credentials: rootCredentialsFor(DEMO.queueAccountId),
     });
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: values.queue! }));
+    const { QueueUrl } = await sqs.send(
+      new GetQueueUrlCommand({ QueueName: values.queue! }),
+    );
     for (let sent = 0; sent < count; sent += 10) {
       const batch = Math.min(10, count - sent);
       await sqs.send(
@@ -77,11 +92,15 @@ async function main() {
   }
 
   if (command !== 'start') {
-    throw new Error(`unknown command '${command}': use start, reset or send-messages`);
+    throw new Error(
+      `unknown command '${command}': use start, reset or send-messages`,
+    );
   }
-  const configFiles = (values.config?.length ? values.config : [path.join(repoRoot, 'app-config.yaml')]).map(
-    f => path.resolve(f),
-  );
+  const configFiles = (
+    values.config?.length
+      ? values.config
+      : [path.join(repoRoot, 'app-config.yaml')]
+  ).map(f => path.resolve(f));
   const sandbox = await startSandbox({
     config: loadConfigFiles(configFiles),
     dataDir,

@@ -6,11 +6,27 @@
  * @packageDocumentation
  */
 export { startSandbox, type Sandbox, type SandboxOptions } from './sandbox';
-export { seedSandbox, DEMO, provisionerPolicy, parseRepoUrl, ensurePodIdentityNode } from './seed';
-export { loadConfigFiles, readPortalFacts, type PortalFacts } from './portalConfig';
+export {
+  seedSandbox,
+  DEMO,
+  provisionerPolicy,
+  parseRepoUrl,
+  ensurePodIdentityNode,
+} from './seed';
+export {
+  loadConfigFiles,
+  readPortalFacts,
+  type PortalFacts,
+} from './portalConfig';
 export * from './aws';
 export * from './kubernetes';
 export * from './keda';
 export * from './github';
 export * from './gitops';
-export { SeededRandom, runs, seedFor, soak, reportReliability } from './reliability';
+export {
+  SeededRandom,
+  runs,
+  seedFor,
+  soak,
+  reportReliability,
+} from './reliability';

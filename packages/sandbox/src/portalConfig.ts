@@ -18,7 +18,11 @@ export interface PortalFacts {
   /** `aws.mainAccount` keys: the portal's own AWS identity. */
   portalKeys?: { accessKeyId: string; secretAccessKey: string };
   /** `aws.accounts[]`: the role the portal assumes in each account. */
-  provisionerRoles: Array<{ accountId: string; roleName: string; externalId?: string }>;
+  provisionerRoles: Array<{
+    accountId: string;
+    roleName: string;
+    externalId?: string;
+  }>;
   /** The token the portal sends to the GitHub stand-in. */
   githubToken?: string;
   /** Tokens the portal sends to the Kubernetes stand-in. */
@@ -42,12 +46,16 @@ export function readPortalFacts(config: Config): PortalFacts {
   return {
     keda,
     portalKeys:
-      accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
-    provisionerRoles: (config.getOptionalConfigArray('aws.accounts') ?? []).map(a => ({
-      accountId: a.getString('accountId'),
-      roleName: a.getString('roleName'),
-      externalId: a.getOptionalString('externalId'),
-    })),
+      accessKeyId && secretAccessKey
+        ? { accessKeyId, secretAccessKey }
+        : undefined,
+    provisionerRoles: (config.getOptionalConfigArray('aws.accounts') ?? []).map(
+      a => ({
+        accountId: a.getString('accountId'),
+        roleName: a.getString('roleName'),
+        externalId: a.getOptionalString('externalId'),
+      }),
+    ),
     githubToken: (config.getOptionalConfigArray('integrations.github') ?? [])
       .map(g => g.getOptionalString('token'))
       .find(Boolean),

@@ -29,7 +29,9 @@ async function eventually<T>(
     if (accept(last)) return last;
     await new Promise(r => setTimeout(r, 200));
   }
-  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+  throw new Error(
+    `timed out waiting for ${what}; last value: ${JSON.stringify(last)}`,
+  );
 }
 
 /**
@@ -75,29 +77,50 @@ describe('sandbox journey', () => {
 
   it('is seeded from app-config.yaml: the portal may assume its provisioner role in the queue account', async () => {
     const { portalKeys, provisionerRoles } = sandbox.facts;
-    const inB = provisionerRoles.find(r => r.accountId === DEMO.queueAccountId)!;
-    const sts = new STSClient({ endpoint: sandbox.aws.url, region: 'eu-west-1', credentials: portalKeys! });
+    const inB = provisionerRoles.find(
+      r => r.accountId === DEMO.queueAccountId,
+    )!;
+    const sts = new STSClient({
+      endpoint: sandbox.aws.url,
+      region: 'eu-west-1',
+      credentials: portalKeys!,
+    });
     const assumed = await sts.send(
       new AssumeRoleCommand({
         RoleArn: `arn:aws:iam::${inB.accountId}:role/${inB.roleName}`,
         RoleSessionName: 'backstage',
       }),
     );
-    expect(assumed.AssumedRoleUser?.Arn).toContain(`assumed-role/${inB.roleName}/backstage`);
+    expect(assumed.AssumedRoleUser?.Arn).toContain(
+      `assumed-role/${inB.roleName}/backstage`,
+    );
   });
 
   it('scales the workload with the queue depth once the merged manifests are applied', async () => {
     // 1. IAM, as the portal: assume the provisioner role in the queue account.
     const { portalKeys, provisionerRoles } = sandbox.facts;
-    const inB = provisionerRoles.find(r => r.accountId === keda.scalerRole.accountId)!;
-    const sts = new STSClient({ endpoint: sandbox.aws.url, region: 'eu-west-1', credentials: portalKeys! });
+    const inB = provisionerRoles.find(
+      r => r.accountId === keda.scalerRole.accountId,
+    )!;
+    const sts = new STSClient({
+      endpoint: sandbox.aws.url,
+      region: 'eu-west-1',
+      credentials: portalKeys!,
+    });
     const { Credentials: c } = await sts.send(
-      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${inB.accountId}:role/${inB.roleName}`, RoleSessionName: 'backstage' }),
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${inB.accountId}:role/${inB.roleName}`,
+        RoleSessionName: 'backstage',
+      }),
     );
     const iam = new IAMClient({
       endpoint: sandbox.aws.url,
       region: 'us-east-1',
-      credentials: { accessKeyId: c!.AccessKeyId!, secretAccessKey: c!.SecretAccessKey!, sessionToken: c!.SessionToken },
+      credentials: {
+        accessKeyId: c!.AccessKeyId!,
+        secretAccessKey: c!.SecretAccessKey!,
+        sessionToken: c!.SessionToken,
+      },
     });
     await iam.send(
       new CreateRoleCommand({
@@ -116,14 +139,26 @@ describe('sandbox journey', () => {
 
     // 2. The pull request with the manifests, then the merge.
     const { owner, repo } = parseRepoUrl(sandbox.clusters[0].gitops!.repoUrl);
-    const octokit = new Octokit({ baseUrl: sandbox.github.apiBaseUrl, auth: sandbox.facts.githubToken });
+    const octokit = new Octokit({
+      baseUrl: sandbox.github.apiBaseUrl,
+      auth: sandbox.facts.githubToken,
+    });
     const main = await octokit.git.getRef({ owner, repo, ref: 'heads/main' });
-    const head = await octokit.git.getCommit({ owner, repo, commit_sha: main.data.object.sha });
+    const head = await octokit.git.getCommit({
+      owner,
+      repo,
+      commit_sha: main.data.object.sha,
+    });
     const tree = await octokit.git.createTree({
       owner,
       repo,
       base_tree: head.data.tree.sha,
-      tree: keda.manifests.map(f => ({ path: f.path, mode: '100644' as const, type: 'blob' as const, content: f.content })),
+      tree: keda.manifests.map(f => ({
+        path: f.path,
+        mode: '100644' as const,
+        type: 'blob' as const,
+        content: f.content,
+      })),
     });
     const commit = await octokit.git.createCommit({
       owner,
@@ -132,13 +167,25 @@ describe('sandbox journey', () => {
       tree: tree.data.sha,
       parents: [main.data.object.sha],
     });
-    await octokit.git.createRef({ owner, repo, ref: 'refs/heads/keda/orders-worker', sha: commit.data.sha });
-    const pr = await octokit.pulls.create({ owner, repo, head: 'keda/orders-worker', base: 'main', title: 'KEDA for orders-worker' });
+    await octokit.git.createRef({
+      owner,
+      repo,
+      ref: 'refs/heads/keda/orders-worker',
+      sha: commit.data.sha,
+    });
+    const pr = await octokit.pulls.create({
+      owner,
+      repo,
+      head: 'keda/orders-worker',
+      base: 'main',
+      title: 'KEDA for orders-worker',
+    });
     await octokit.pulls.merge({ owner, repo, pull_number: pr.data.number });
 
     const store = sandbox.kubernetes.store;
     await eventually(
-      () => store.find('scaledobjects.keda.sh', 'orders', keda.names.scaledObject),
+      () =>
+        store.find('scaledobjects.keda.sh', 'orders', keda.names.scaledObject),
       so => Boolean(so),
       'the GitOps loop to apply the ScaledObject',
     );
@@ -153,7 +200,10 @@ describe('sandbox journey', () => {
       await sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: keda.queue.url,
-          Entries: Array.from({ length: Math.min(10, 23 - i) }, (_, j) => ({ Id: String(j), MessageBody: `m${i + j}` })),
+          Entries: Array.from({ length: Math.min(10, 23 - i) }, (_, j) => ({
+            Id: String(j),
+            MessageBody: `m${i + j}`,
+          })),
         }),
       );
     }
@@ -163,9 +213,15 @@ describe('sandbox journey', () => {
       'orders-worker to scale to maxReplicas',
     );
     expect(deployment.spec.replicas).toBe(4);
-    const so = store.get('scaledobjects.keda.sh', 'orders', keda.names.scaledObject);
+    const so = store.get(
+      'scaledobjects.keda.sh',
+      'orders',
+      keda.names.scaledObject,
+    );
     expect(so.status.conditions).toEqual(
-      expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'True' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'Ready', status: 'True' }),
+      ]),
     );
 
     // 4. A broken trust (the operator is no longer trusted) shows up like it
@@ -184,24 +240,38 @@ describe('sandbox journey', () => {
           Statement: [
             {
               Effect: 'Allow',
-              Principal: { AWS: `arn:aws:iam::${keda.scalerRole.accountId}:root` },
+              Principal: {
+                AWS: `arn:aws:iam::${keda.scalerRole.accountId}:root`,
+              },
               Action: 'sts:AssumeRole',
             },
           ],
         }),
       }),
     );
-    const applied = store.get('scaledobjects.keda.sh', 'orders', keda.names.scaledObject);
+    const applied = store.get(
+      'scaledobjects.keda.sh',
+      'orders',
+      keda.names.scaledObject,
+    );
     store.delete('scaledobjects.keda.sh', 'orders', keda.names.scaledObject);
     store.create('scaledobjects.keda.sh', 'orders', {
       apiVersion: applied.apiVersion,
       kind: applied.kind,
-      metadata: { name: applied.metadata!.name, namespace: 'orders', labels: applied.metadata!.labels },
+      metadata: {
+        name: applied.metadata!.name,
+        namespace: 'orders',
+        labels: applied.metadata!.labels,
+      },
       spec: applied.spec,
     });
     const broken = await eventually(
-      () => store.get('scaledobjects.keda.sh', 'orders', keda.names.scaledObject),
-      o => o.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'False'),
+      () =>
+        store.get('scaledobjects.keda.sh', 'orders', keda.names.scaledObject),
+      o =>
+        o.status?.conditions?.some(
+          (x: any) => x.type === 'Ready' && x.status === 'False',
+        ),
       'Ready=False after the trust policy broke',
     );
     // KEDA's condition says the triggers fail; the AWS error is in the event.
@@ -210,7 +280,10 @@ describe('sandbox journey', () => {
     const events = store.list('events', { namespace: 'orders' }).items;
     expect(events).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ reason: 'KEDAScalerFailed', message: expect.stringContaining('AccessDenied') }),
+        expect.objectContaining({
+          reason: 'KEDAScalerFailed',
+          message: expect.stringContaining('AccessDenied'),
+        }),
       ]),
     );
   }, 120_000);

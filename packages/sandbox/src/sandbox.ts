@@ -12,11 +12,20 @@ import {
 import { startKedaLoop, type KedaLoop } from './keda';
 import { createGitOpsLoop, type GitOpsLoop } from './gitops';
 import { readPortalFacts, type PortalFacts } from './portalConfig';
-import { DEMO, ensureEksCluster, ensurePodIdentityNode, parseRepoUrl, seedSandbox } from './seed';
+import {
+  DEMO,
+  ensureEksCluster,
+  ensurePodIdentityNode,
+  parseRepoUrl,
+  seedSandbox,
+} from './seed';
 import { rootCredentialsFor } from './aws';
 import type { Config } from '@backstage/config';
 import type { MergeEvent as MergeEventLike } from './gitops';
-import { operatorRoleArn, type KedaClusterSpec } from '@internal/plugin-keda-common';
+import {
+  operatorRoleArn,
+  type KedaClusterSpec,
+} from '@internal/plugin-keda-common';
 
 export interface SandboxOptions {
   /** The portal's config (app-config.yaml …): the single source of the demo's facts. */
@@ -107,7 +116,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const facts = readPortalFacts(options.config);
   const cluster = facts.keda.clusters[0];
   if (!cluster) {
-    throw new Error('keda.clusters (or kubernetes.clusterLocatorMethods) names no cluster for the sandbox to run');
+    throw new Error(
+      'keda.clusters (or kubernetes.clusterLocatorMethods) names no cluster for the sandbox to run',
+    );
   }
   const stateFile = (name: string) => {
     if (!options.dataDir) return undefined;
@@ -140,12 +151,19 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     port: options.ports?.github ?? 4567,
     stateFile: stateFile('github'),
     clock,
-    ...(facts.githubToken ? { tokens: { [facts.githubToken]: 'backstage-scaffolder' } } : {}),
+    ...(facts.githubToken
+      ? { tokens: { [facts.githubToken]: 'backstage-scaffolder' } }
+      : {}),
     logger: { warn: m => log(`[github] ${m}`) },
   });
-  const eks = cluster.accountId && cluster.region ? ensureEksCluster(aws, cluster) : undefined;
-  const kubernetesTls = options.kubernetesTls ?? cluster.url?.startsWith('https:') ?? false;
-  const dataFile = (name: string) => (options.dataDir ? path.join(options.dataDir, name) : undefined);
+  const eks =
+    cluster.accountId && cluster.region
+      ? ensureEksCluster(aws, cluster)
+      : undefined;
+  const kubernetesTls =
+    options.kubernetesTls ?? cluster.url?.startsWith('https:') ?? false;
+  const dataFile = (name: string) =>
+    options.dataDir ? path.join(options.dataDir, name) : undefined;
   let tls: KubernetesStandInOptions['tls'] = kubernetesTls;
   if (kubernetesTls && options.dataDir) {
     const certificate = loadOrCreateServingCertificate({
@@ -155,7 +173,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       hosts: [...new Set([host, '127.0.0.1', 'localhost'])],
     });
     if (certificate.generated) {
-      log(`[kubernetes] new serving certificate in ${options.dataDir} (${certificate.generated})`);
+      log(
+        `[kubernetes] new serving certificate in ${options.dataDir} (${certificate.generated})`,
+      );
     }
     tls = certificate;
   }
@@ -167,7 +187,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     stateFile: stateFile('kubernetes'),
     crdDir: options.crdDir,
     now,
-    ...(facts.kubernetesTokens.length ? { tokens: facts.kubernetesTokens } : {}),
+    ...(facts.kubernetesTokens.length
+      ? { tokens: facts.kubernetesTokens }
+      : {}),
     // Serve every type the Kubernetes plugin's tab asks for (no 404s there).
     kubernetesPluginObjectTypes: true,
   });
@@ -186,10 +208,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       }),
       awsConfig: dataFile(SANDBOX_FILES.awsConfig)!,
     };
-    const accountIds = [...new Set([...clusters.map(c => c.accountId), DEMO.queueAccountId])];
+    const accountIds = [
+      ...new Set([...clusters.map(c => c.accountId), DEMO.queueAccountId]),
+    ];
     fs.writeFileSync(
       files.awsConfig,
-      renderAwsConfig({ accountIds, region: cluster.region ?? DEMO.queueRegion, endpointUrl: aws.url }),
+      renderAwsConfig({
+        accountIds,
+        region: cluster.region ?? DEMO.queueRegion,
+        endpointUrl: aws.url,
+      }),
       { mode: 0o600 },
     );
   }
@@ -197,7 +225,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   // EKS Pod Identity: the loop plays the node's Pod Identity agent too.
   const podIdentityAgent =
     spec.identity === 'pod-identity'
-      ? { clusterName: eks?.name ?? spec.name, region: spec.region, nodeCredentials: await ensurePodIdentityNode(aws, spec) }
+      ? {
+          clusterName: eks?.name ?? spec.name,
+          region: spec.region,
+          nodeCredentials: await ensurePodIdentityNode(aws, spec),
+        }
       : undefined;
 
   const keda = startKedaLoop({
@@ -219,13 +251,30 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const gitopsRepo = spec.gitops && parseRepoUrl(spec.gitops.repoUrl);
   const gitops = createGitOpsLoop({
     applications: gitopsRepo
-      ? [{ name: spec.name, owner: gitopsRepo.owner, repo: gitopsRepo.repo, paths: [`clusters/${spec.name}`] }]
+      ? [
+          {
+            name: spec.name,
+            owner: gitopsRepo.owner,
+            repo: gitopsRepo.repo,
+            paths: [`clusters/${spec.name}`],
+          },
+        ]
       : [],
-    github: { apiBaseUrl: github.apiBaseUrl, token: facts.githubToken ?? 'sandbox-github-token' },
-    kubernetes: { url: kubernetes.url, token: kubernetes.token, caCertificate: kubernetes.caCertificate },
+    github: {
+      apiBaseUrl: github.apiBaseUrl,
+      token: facts.githubToken ?? 'sandbox-github-token',
+    },
+    kubernetes: {
+      url: kubernetes.url,
+      token: kubernetes.token,
+      caCertificate: kubernetes.caCertificate,
+    },
     stateFile: stateFile('gitops'),
     clock,
-    logger: { info: m => log(`[gitops] ${m}`), warn: m => log(`[gitops] ${m}`) },
+    logger: {
+      info: m => log(`[gitops] ${m}`),
+      warn: m => log(`[gitops] ${m}`),
+    },
   });
   onMerge.sync = event => gitops.handleMerge(event);
   // Catch up with merges made while the sandbox was down, then keep polling.
@@ -244,7 +293,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     async close() {
       keda.stop();
       await gitops.stop();
-      await Promise.allSettled([aws.close(), github.close(), kubernetes.close()]);
+      await Promise.allSettled([
+        aws.close(),
+        github.close(),
+        kubernetes.close(),
+      ]);
     },
   };
 }

@@ -49,15 +49,28 @@ export const DEMO = {
 } as const;
 
 /** The policy of the role the portal assumes in an account to manage KEDA roles. */
-export function provisionerPolicy(accountId: string, facts: PortalFacts): PolicyDocument {
+export function provisionerPolicy(
+  accountId: string,
+  facts: PortalFacts,
+): PolicyDocument {
   const scalerRoles = iamRoleArn('aws', accountId, facts.keda.roles.path, '*');
   const operatorRoles = facts.keda.clusters
     .filter(c => c.accountId === accountId)
-    .map(c => iamRoleArn('aws', accountId, c.operator.rolePath ?? '/', c.operator.roleName));
+    .map(c =>
+      iamRoleArn(
+        'aws',
+        accountId,
+        c.operator.rolePath ?? '/',
+        c.operator.roleName,
+      ),
+    );
   // Onboarding of EKS Pod Identity clusters: check the agent add-on, bind the
   // operator role to the operator's service account.
-  const podIdentity = facts.keda.clusters.filter(c => c.accountId === accountId && c.identity === 'pod-identity' && c.region);
-  const eksArn = (c: KedaClusterConfig, resource: string) => `arn:aws:eks:${c.region}:${accountId}:${resource}`;
+  const podIdentity = facts.keda.clusters.filter(
+    c => c.accountId === accountId && c.identity === 'pod-identity' && c.region,
+  );
+  const eksArn = (c: KedaClusterConfig, resource: string) =>
+    `arn:aws:eks:${c.region}:${accountId}:${resource}`;
   const podIdentityStatements = podIdentity.length
     ? [
         {
@@ -83,8 +96,17 @@ export function provisionerPolicy(accountId: string, facts: PortalFacts): Policy
           Sid: 'PassKedaOperatorRoleToPodIdentity',
           Effect: 'Allow' as const,
           Action: 'iam:PassRole',
-          Resource: podIdentity.map(c => iamRoleArn('aws', accountId, c.operator.rolePath ?? '/', c.operator.roleName)),
-          Condition: { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
+          Resource: podIdentity.map(c =>
+            iamRoleArn(
+              'aws',
+              accountId,
+              c.operator.rolePath ?? '/',
+              c.operator.roleName,
+            ),
+          ),
+          Condition: {
+            StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' },
+          },
         },
       ]
     : [];
@@ -95,10 +117,21 @@ export function provisionerPolicy(accountId: string, facts: PortalFacts): Policy
         Sid: 'ManageKedaRoles',
         Effect: 'Allow',
         Action: [
-          'iam:CreateRole', 'iam:GetRole', 'iam:DeleteRole', 'iam:UpdateAssumeRolePolicy',
-          'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy',
-          'iam:TagRole', 'iam:UntagRole', 'iam:ListRoleTags', 'iam:PutRolePermissionsBoundary',
-          'iam:UpdateRole', 'iam:ListAttachedRolePolicies', 'iam:DetachRolePolicy',
+          'iam:CreateRole',
+          'iam:GetRole',
+          'iam:DeleteRole',
+          'iam:UpdateAssumeRolePolicy',
+          'iam:PutRolePolicy',
+          'iam:GetRolePolicy',
+          'iam:ListRolePolicies',
+          'iam:DeleteRolePolicy',
+          'iam:TagRole',
+          'iam:UntagRole',
+          'iam:ListRoleTags',
+          'iam:PutRolePermissionsBoundary',
+          'iam:UpdateRole',
+          'iam:ListAttachedRolePolicies',
+          'iam:DetachRolePolicy',
           'iam:SimulatePrincipalPolicy',
         ],
         Resource: [scalerRoles, ...operatorRoles],
@@ -109,12 +142,21 @@ export function provisionerPolicy(accountId: string, facts: PortalFacts): Policy
         Sid: 'LookUpKedaRolesBeforeTheyExist',
         Effect: 'Allow',
         Action: 'iam:GetRole',
-        Resource: iamRoleArn('aws', accountId, '/', `${facts.keda.roles.namePrefix}*`),
+        Resource: iamRoleArn(
+          'aws',
+          accountId,
+          '/',
+          `${facts.keda.roles.namePrefix}*`,
+        ),
       },
       {
         Sid: 'DiscoverClusters',
         Effect: 'Allow',
-        Action: ['eks:DescribeCluster', 'iam:ListOpenIDConnectProviders', 'iam:GetOpenIDConnectProvider'],
+        Action: [
+          'eks:DescribeCluster',
+          'iam:ListOpenIDConnectProviders',
+          'iam:GetOpenIDConnectProvider',
+        ],
         Resource: '*',
       },
       {
@@ -135,7 +177,8 @@ export function provisionerPolicy(accountId: string, facts: PortalFacts): Policy
 }
 
 /** The node role of a seeded cluster, which its EKS Pod Identity agent signs with. */
-export const podIdentityNodeRoleName = (clusterName: string) => `eks-node-${clusterName}`.slice(0, 64);
+export const podIdentityNodeRoleName = (clusterName: string) =>
+  `eks-node-${clusterName}`.slice(0, 64);
 
 /**
  * EKS Pod Identity on a seeded cluster: the node role whose credentials the
@@ -143,8 +186,15 @@ export const podIdentityNodeRoleName = (clusterName: string) => `eks-node-${clus
  * with — allowed `eks-auth:AssumeRoleForPodIdentity` on the cluster, as
  * AmazonEKSWorkerNodePolicy allows it. Idempotent; returns a key of the role.
  */
-export async function ensurePodIdentityNode(aws: AwsStandIn, spec: KedaClusterSpec) {
-  const iam = new IAMClient({ endpoint: aws.url, region: 'us-east-1', credentials: aws.createAccount(spec.accountId) });
+export async function ensurePodIdentityNode(
+  aws: AwsStandIn,
+  spec: KedaClusterSpec,
+) {
+  const iam = new IAMClient({
+    endpoint: aws.url,
+    region: 'us-east-1',
+    credentials: aws.createAccount(spec.accountId),
+  });
   const name = podIdentityNodeRoleName(spec.name);
   await ensureRole(
     iam,
@@ -152,7 +202,13 @@ export async function ensurePodIdentityNode(aws: AwsStandIn, spec: KedaClusterSp
     '/',
     {
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'ec2.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+        },
+      ],
     },
     {
       'eks-pod-identity-agent': {
@@ -182,19 +238,33 @@ async function ensureRole(
     .send(new GetRoleCommand({ RoleName: name }))
     .then(() => true)
     .catch(e => {
-      if (e.name === 'NoSuchEntityException' || e.name === 'NoSuchEntity') return false;
+      if (e.name === 'NoSuchEntityException' || e.name === 'NoSuchEntity')
+        return false;
       throw e;
     });
   if (exists) {
-    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: policyJson(trust) }));
+    await iam.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: name,
+        PolicyDocument: policyJson(trust),
+      }),
+    );
   } else {
     await iam.send(
-      new CreateRoleCommand({ RoleName: name, Path: path, AssumeRolePolicyDocument: policyJson(trust) }),
+      new CreateRoleCommand({
+        RoleName: name,
+        Path: path,
+        AssumeRolePolicyDocument: policyJson(trust),
+      }),
     );
   }
   for (const [policyName, doc] of Object.entries(inline)) {
     await iam.send(
-      new PutRolePolicyCommand({ RoleName: name, PolicyName: policyName, PolicyDocument: policyJson(doc) }),
+      new PutRolePolicyCommand({
+        RoleName: name,
+        PolicyName: policyName,
+        PolicyDocument: policyJson(doc),
+      }),
     );
   }
 }
@@ -220,7 +290,11 @@ export async function seedSandbox(options: {
     if (c.accountId) accounts.add(c.accountId);
   }
   const iamFor = (accountId: string) =>
-    new IAMClient({ endpoint: aws.url, region: 'us-east-1', credentials: aws.createAccount(accountId) });
+    new IAMClient({
+      endpoint: aws.url,
+      region: 'us-east-1',
+      credentials: aws.createAccount(accountId),
+    });
   for (const id of accounts) aws.createAccount(id);
 
   // The portal's own identity and the provisioner role it assumes per account.
@@ -234,13 +308,19 @@ export async function seedSandbox(options: {
             {
               Effect: 'Allow',
               Action: 'sts:AssumeRole',
-              Resource: facts.provisionerRoles.map(r => iamRoleArn('aws', r.accountId, '/', r.roleName)),
+              Resource: facts.provisionerRoles.map(r =>
+                iamRoleArn('aws', r.accountId, '/', r.roleName),
+              ),
             },
           ],
         },
       },
     });
-    aws.createAccessKey(user.arn, facts.portalKeys.accessKeyId, facts.portalKeys.secretAccessKey);
+    aws.createAccessKey(
+      user.arn,
+      facts.portalKeys.accessKeyId,
+      facts.portalKeys.secretAccessKey,
+    );
     for (const role of facts.provisionerRoles) {
       await ensureRole(
         iamFor(role.accountId),
@@ -254,7 +334,11 @@ export async function seedSandbox(options: {
               Principal: { AWS: user.arn },
               Action: 'sts:AssumeRole',
               ...(role.externalId
-                ? { Condition: { StringEquals: { 'sts:ExternalId': role.externalId } } }
+                ? {
+                    Condition: {
+                      StringEquals: { 'sts:ExternalId': role.externalId },
+                    },
+                  }
                 : {}),
             },
           ],
@@ -271,28 +355,50 @@ export async function seedSandbox(options: {
     if (!c.accountId || !c.region) continue;
     const eksCluster = ensureEksCluster(aws, c);
     const issuer = eksCluster.oidcIssuer;
-    const spec = clusterSpecOf({ ...c, oidcIssuer: c.oidcIssuer ?? issuer, kedaVersion: c.kedaVersion ?? '2.20.2' });
+    const spec = clusterSpecOf({
+      ...c,
+      oidcIssuer: c.oidcIssuer ?? issuer,
+      kedaVersion: c.kedaVersion ?? '2.20.2',
+    });
     clusters.push(spec);
     const iam = iamFor(c.accountId);
     const providers = await iam.send(new ListOpenIDConnectProvidersCommand({}));
     const hostPath = issuer.replace(/^https:\/\//, '');
-    if (!providers.OpenIDConnectProviderList?.some(p => p.Arn?.endsWith(`oidc-provider/${hostPath}`))) {
+    if (
+      !providers.OpenIDConnectProviderList?.some(p =>
+        p.Arn?.endsWith(`oidc-provider/${hostPath}`),
+      )
+    ) {
       await iam.send(
-        new CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: [STS_AUDIENCE], ThumbprintList: [] }),
+        new CreateOpenIDConnectProviderCommand({
+          Url: issuer,
+          ClientIDList: [STS_AUDIENCE],
+          ThumbprintList: [],
+        }),
       );
     }
-    await ensureRole(iam, spec.operator.roleName, spec.operator.rolePath ?? '/', operatorRoleTrustPolicy(spec), {
-      [OPERATOR_PERMISSION_POLICY_NAME]: operatorRolePermissionPolicy({
-        cluster: spec,
-        queueAccountIds: facts.keda.guardrails.allowedQueueAccounts,
-        scalerRolePath: facts.keda.roles.path,
-        scalerRoleNamePrefix: facts.keda.roles.namePrefix,
-      }),
-    });
+    await ensureRole(
+      iam,
+      spec.operator.roleName,
+      spec.operator.rolePath ?? '/',
+      operatorRoleTrustPolicy(spec),
+      {
+        [OPERATOR_PERMISSION_POLICY_NAME]: operatorRolePermissionPolicy({
+          cluster: spec,
+          queueAccountIds: facts.keda.guardrails.allowedQueueAccounts,
+          scalerRolePath: facts.keda.roles.path,
+          scalerRoleNamePrefix: facts.keda.roles.namePrefix,
+        }),
+      },
+    );
     if (spec.identity === 'pod-identity') {
       // As onboarding does it: the operator's service account gets the role
       // through a pod identity association.
-      const eks = new EKSClient({ endpoint: aws.url, region: c.region, credentials: aws.createAccount(c.accountId) });
+      const eks = new EKSClient({
+        endpoint: aws.url,
+        region: c.region,
+        credentials: aws.createAccount(c.accountId),
+      });
       await ensurePodIdentityAssociation({
         eks,
         accountId: c.accountId,
@@ -300,7 +406,10 @@ export async function seedSandbox(options: {
         namespace: spec.operator.namespace,
         serviceAccount: spec.operator.serviceAccount,
         roleArn: operatorRoleArn(spec),
-        tags: { [ROLE_TAG_KEYS.managedBy]: MANAGED_BY_VALUE, [ROLE_TAG_KEYS.cluster]: spec.name },
+        tags: {
+          [ROLE_TAG_KEYS.managedBy]: MANAGED_BY_VALUE,
+          [ROLE_TAG_KEYS.cluster]: spec.name,
+        },
       });
       eks.destroy();
     }
@@ -325,7 +434,11 @@ export async function seedSandbox(options: {
     }
   };
   for (const ns of ['keda', ...DEMO.workloads.map(w => w.namespace)]) {
-    apply('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    apply('namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns },
+    });
   }
   if (operator) {
     apply('serviceaccounts', {
@@ -335,7 +448,13 @@ export async function seedSandbox(options: {
         namespace: operator.operator.namespace,
         name: operator.operator.serviceAccount,
         // IRSA: the role annotation; Pod Identity: the association in EKS, no annotation.
-        ...(operator.identity === 'irsa' ? { annotations: { [EKS_ROLE_ARN_ANNOTATION]: operatorRoleArn(operator) } } : {}),
+        ...(operator.identity === 'irsa'
+          ? {
+              annotations: {
+                [EKS_ROLE_ARN_ANNOTATION]: operatorRoleArn(operator),
+              },
+            }
+          : {}),
       },
     });
   }
@@ -343,13 +462,21 @@ export async function seedSandbox(options: {
     apply('deployments.apps', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { namespace: w.namespace, name: w.name, labels: { [KUBERNETES_ID_LABEL]: w.name, app: w.name } },
+      metadata: {
+        namespace: w.namespace,
+        name: w.name,
+        labels: { [KUBERNETES_ID_LABEL]: w.name, app: w.name },
+      },
       spec: {
         replicas: 1,
         selector: { matchLabels: { app: w.name } },
         template: {
           metadata: { labels: { app: w.name, [KUBERNETES_ID_LABEL]: w.name } },
-          spec: { containers: [{ name: 'worker', image: `example.com/${w.name}:1.0.0` }] },
+          spec: {
+            containers: [
+              { name: 'worker', image: `example.com/${w.name}:1.0.0` },
+            ],
+          },
         },
       },
     });
@@ -361,7 +488,8 @@ export async function seedSandbox(options: {
     if (repo && !github.state.findRepository(repo.owner, repo.repo)) {
       github.createRepo(repo.owner, repo.repo, {
         defaultBranch: 'main',
-        description: 'GitOps repository applied to the clusters (Argo CD-like loop of the sandbox)',
+        description:
+          'GitOps repository applied to the clusters (Argo CD-like loop of the sandbox)',
         files: {
           'README.md': `# GitOps\n\nManifests under \`clusters/<cluster>/\` are applied to that cluster when a pull request is merged.\n`,
         },
@@ -382,24 +510,40 @@ export function ensureEksCluster(aws: AwsStandIn, c: KedaClusterConfig) {
   aws.createAccount(c.accountId!);
   const cluster =
     aws.state.accounts[c.accountId!].clusters[`${c.region}/${name}`] ??
-    aws.createEksCluster({ accountId: c.accountId!, region: c.region!, name, endpoint: c.url });
+    aws.createEksCluster({
+      accountId: c.accountId!,
+      region: c.region!,
+      name,
+      endpoint: c.url,
+    });
   // The demo clusters have the EKS Pod Identity agent add-on installed, so
   // a cluster configured with identity pod-identity works (tests remove it
   // with aws.deleteEksAddon).
   if (!cluster.addons?.[POD_IDENTITY_AGENT_ADDON]) {
-    aws.createEksAddon({ accountId: c.accountId!, region: c.region!, clusterName: name, addonName: POD_IDENTITY_AGENT_ADDON });
+    aws.createEksAddon({
+      accountId: c.accountId!,
+      region: c.region!,
+      clusterName: name,
+      addonName: POD_IDENTITY_AGENT_ADDON,
+    });
   }
   return cluster;
 }
 
 /** `github.com?owner=acme&repo=gitops` (scaffolder repoUrl form) → owner/repo. */
-export function parseRepoUrl(repoUrl: string): { host: string; owner: string; repo: string } {
+export function parseRepoUrl(repoUrl: string): {
+  host: string;
+  owner: string;
+  repo: string;
+} {
   const [host, query = ''] = repoUrl.split('?');
   const params = new URLSearchParams(query);
   const owner = params.get('owner');
   const repo = params.get('repo');
   if (!owner || !repo) {
-    throw new Error(`GitOps repoUrl '${repoUrl}' needs owner and repo, e.g. github.com?owner=acme&repo=gitops`);
+    throw new Error(
+      `GitOps repoUrl '${repoUrl}' needs owner and repo, e.g. github.com?owner=acme&repo=gitops`,
+    );
   }
   return { host, owner, repo };
 }

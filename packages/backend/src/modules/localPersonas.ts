@@ -52,7 +52,9 @@ export const localPersonasAuthenticator = createProxyAuthenticator({
     const persona = personas.find(p => p.id === id);
     if (!persona) {
       throw new InputError(
-        `Unknown local persona '${id ?? ''}' in header ${PERSONA_HEADER}; configured: ${personas
+        `Unknown local persona '${
+          id ?? ''
+        }' in header ${PERSONA_HEADER}; configured: ${personas
           .map(p => p.id)
           .join(', ')}`,
       );

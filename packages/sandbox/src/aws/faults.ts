@@ -61,27 +61,74 @@ export interface FaultOutcome {
   after?: { latencyMs: number; error?: AwsError; reset?: boolean };
 }
 
-const FAULT_ERRORS: Record<Exclude<FaultError, 'reset'>, Record<AwsServiceName, { code: string; status: number; message: string }>> = {
+const FAULT_ERRORS: Record<
+  Exclude<FaultError, 'reset'>,
+  Record<AwsServiceName, { code: string; status: number; message: string }>
+> = {
   throttle: {
     iam: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
     sts: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
     sqs: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
     eks: { code: 'ThrottlingException', status: 429, message: 'Rate exceeded' },
-    'access-analyzer': { code: 'ThrottlingException', status: 429, message: 'Rate exceeded' },
+    'access-analyzer': {
+      code: 'ThrottlingException',
+      status: 429,
+      message: 'Rate exceeded',
+    },
   },
   unavailable: {
-    iam: { code: 'ServiceUnavailable', status: 503, message: 'Service is unavailable. Please try again.' },
-    sts: { code: 'ServiceUnavailable', status: 503, message: 'Service is unavailable. Please try again.' },
-    sqs: { code: 'ServiceUnavailable', status: 503, message: 'Service is unavailable. Please try again.' },
-    eks: { code: 'ServiceUnavailableException', status: 503, message: 'Service is unavailable. Please try again.' },
-    'access-analyzer': { code: 'ServiceUnavailableException', status: 503, message: 'Service is unavailable. Please try again.' },
+    iam: {
+      code: 'ServiceUnavailable',
+      status: 503,
+      message: 'Service is unavailable. Please try again.',
+    },
+    sts: {
+      code: 'ServiceUnavailable',
+      status: 503,
+      message: 'Service is unavailable. Please try again.',
+    },
+    sqs: {
+      code: 'ServiceUnavailable',
+      status: 503,
+      message: 'Service is unavailable. Please try again.',
+    },
+    eks: {
+      code: 'ServiceUnavailableException',
+      status: 503,
+      message: 'Service is unavailable. Please try again.',
+    },
+    'access-analyzer': {
+      code: 'ServiceUnavailableException',
+      status: 503,
+      message: 'Service is unavailable. Please try again.',
+    },
   },
   internal: {
-    iam: { code: 'InternalFailure', status: 500, message: 'We encountered an internal error. Please try again.' },
-    sts: { code: 'InternalFailure', status: 500, message: 'We encountered an internal error. Please try again.' },
-    sqs: { code: 'InternalFailure', status: 500, message: 'We encountered an internal error. Please try again.' },
-    eks: { code: 'ServerException', status: 500, message: 'We encountered an internal error. Please try again.' },
-    'access-analyzer': { code: 'InternalServerException', status: 500, message: 'We encountered an internal error. Please try again.' },
+    iam: {
+      code: 'InternalFailure',
+      status: 500,
+      message: 'We encountered an internal error. Please try again.',
+    },
+    sts: {
+      code: 'InternalFailure',
+      status: 500,
+      message: 'We encountered an internal error. Please try again.',
+    },
+    sqs: {
+      code: 'InternalFailure',
+      status: 500,
+      message: 'We encountered an internal error. Please try again.',
+    },
+    eks: {
+      code: 'ServerException',
+      status: 500,
+      message: 'We encountered an internal error. Please try again.',
+    },
+    'access-analyzer': {
+      code: 'InternalServerException',
+      status: 500,
+      message: 'We encountered an internal error. Please try again.',
+    },
   },
 };
 
@@ -96,32 +143,55 @@ export function parseFaultRules(input: unknown): FaultRule[] {
 /** Validate `{ faults, seed? }` (or a bare list) from the admin endpoint. */
 export function parseFaultRuleSet(input: unknown): FaultRuleSet {
   const list = (input as { faults?: unknown })?.faults ?? input;
-  if (!Array.isArray(list)) throw new Error('faults must be an array of rules, e.g. {"faults":[{"service":"sqs","error":"throttle"}]}');
-  const seed = Array.isArray(input) ? undefined : (input as { seed?: unknown })?.seed;
-  if (seed !== undefined && (!Number.isInteger(seed) || (seed as number) < 0 || (seed as number) > 0xffffffff)) {
+  if (!Array.isArray(list))
+    throw new Error(
+      'faults must be an array of rules, e.g. {"faults":[{"service":"sqs","error":"throttle"}]}',
+    );
+  const seed = Array.isArray(input)
+    ? undefined
+    : (input as { seed?: unknown })?.seed;
+  if (
+    seed !== undefined &&
+    (!Number.isInteger(seed) ||
+      (seed as number) < 0 ||
+      (seed as number) > 0xffffffff)
+  ) {
     throw new Error('seed must be an integer from 0 to 4294967295');
   }
   const faults = list.map((raw, i) => {
     const r = raw as Record<string, unknown>;
     if (r.service !== undefined && !SERVICES.has(String(r.service))) {
-      throw new Error(`faults[${i}].service must be one of iam, sts, sqs, eks, access-analyzer`);
+      throw new Error(
+        `faults[${i}].service must be one of iam, sts, sqs, eks, access-analyzer`,
+      );
     }
     if (r.error !== undefined && !ERRORS.has(String(r.error))) {
-      throw new Error(`faults[${i}].error must be one of throttle, unavailable, internal, reset`);
+      throw new Error(
+        `faults[${i}].error must be one of throttle, unavailable, internal, reset`,
+      );
     }
     for (const field of ['latencyMs', 'times'] as const) {
-      if (r[field] !== undefined && (!Number.isInteger(r[field]) || (r[field] as number) < 0)) {
+      if (
+        r[field] !== undefined &&
+        (!Number.isInteger(r[field]) || (r[field] as number) < 0)
+      ) {
         throw new Error(`faults[${i}].${field} must be a non-negative integer`);
       }
     }
-    if (r.probability !== undefined && (typeof r.probability !== 'number' || !(r.probability >= 0 && r.probability <= 1))) {
+    if (
+      r.probability !== undefined &&
+      (typeof r.probability !== 'number' ||
+        !(r.probability >= 0 && r.probability <= 1))
+    ) {
       throw new Error(`faults[${i}].probability must be a number from 0 to 1`);
     }
     if (r.phase !== undefined && r.phase !== 'before' && r.phase !== 'after') {
       throw new Error(`faults[${i}].phase must be before or after`);
     }
     if (r.error === undefined && r.latencyMs === undefined) {
-      throw new Error(`faults[${i}] needs an error or a latencyMs, or it does nothing`);
+      throw new Error(
+        `faults[${i}] needs an error or a latencyMs, or it does nothing`,
+      );
     }
     return r as FaultRule;
   });
@@ -175,8 +245,12 @@ export class FaultInjector {
    * for the same sequence of calls.
    */
   take(service: AwsServiceName, operation: string): FaultOutcome {
-    const before: { latencyMs: number; error?: AwsError; reset?: boolean } = { latencyMs: 0 };
-    let after: { latencyMs: number; error?: AwsError; reset?: boolean } | undefined;
+    const before: { latencyMs: number; error?: AwsError; reset?: boolean } = {
+      latencyMs: 0,
+    };
+    let after:
+      | { latencyMs: number; error?: AwsError; reset?: boolean }
+      | undefined;
     let matched = false;
     let applied = false;
     for (const rule of this.rules) {
@@ -184,17 +258,24 @@ export class FaultInjector {
       if (rule.operation && rule.operation !== operation) continue;
       if (rule.times !== undefined && rule.times <= 0) continue;
       matched = true;
-      if (rule.probability !== undefined && !this.random.chance(rule.probability)) continue;
+      if (
+        rule.probability !== undefined &&
+        !this.random.chance(rule.probability)
+      )
+        continue;
       applied = true;
       if (rule.times !== undefined) rule.times -= 1;
-      const target = rule.phase === 'after' ? (after ??= { latencyMs: 0 }) : before;
+      const target =
+        rule.phase === 'after' ? (after ??= { latencyMs: 0 }) : before;
       target.latencyMs += rule.latencyMs ?? 0;
       if (rule.error && !target.error && !target.reset) {
         if (rule.error === 'reset') {
           target.reset = true;
         } else {
           const spec = FAULT_ERRORS[rule.error][service];
-          target.error = new AwsError(spec.code, spec.message, { status: spec.status });
+          target.error = new AwsError(spec.code, spec.message, {
+            status: spec.status,
+          });
         }
       }
     }

@@ -13,8 +13,16 @@ import {
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
-import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageBatchCommand,
+} from '@aws-sdk/client-sqs';
+import {
+  AssumeRoleCommand,
+  AssumeRoleWithWebIdentityCommand,
+  STSClient,
+} from '@aws-sdk/client-sts';
 import { AwsStandIn, startAwsStandIn } from './server';
 import {
   allowDoc,
@@ -49,16 +57,26 @@ describe('KEDA credential chain across accounts', () => {
     return c;
   };
 
-  const anonymousSts = () => new STSClient({ endpoint: standIn.url, region: REGION, maxAttempts: 1 });
+  const anonymousSts = () =>
+    new STSClient({ endpoint: standIn.url, region: REGION, maxAttempts: 1 });
 
   const operatorToken = (sub = OPERATOR_SUBJECT) =>
-    fakeServiceAccountToken({ iss: ISSUER, sub, aud: 'sts.amazonaws.com', exp: Math.floor(Date.now() / 1000) + 3600 });
+    fakeServiceAccountToken({
+      iss: ISSUER,
+      sub,
+      aud: 'sts.amazonaws.com',
+      exp: Math.floor(Date.now() / 1000) + 3600,
+    });
 
   async function operatorSession(sub = OPERATOR_SUBJECT) {
     const sts = anonymousSts();
     try {
       const out = await sts.send(
-        new AssumeRoleWithWebIdentityCommand({ RoleArn: operatorRoleArn, RoleSessionName: 'keda-operator', WebIdentityToken: operatorToken(sub) }),
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: operatorRoleArn,
+          RoleSessionName: 'keda-operator',
+          WebIdentityToken: operatorToken(sub),
+        }),
       );
       return { out, clients: clientsFor(sessionCredentials(out)) };
     } finally {
@@ -73,30 +91,61 @@ describe('KEDA credential chain across accounts', () => {
 
     // Cluster account: OIDC provider + operator role (IRSA), allowed to assume /keda/ roles in B only.
     await adminA.iam.send(
-      new CreateOpenIDConnectProviderCommand({ Url: ISSUER, ClientIDList: ['sts.amazonaws.com'], ThumbprintList: ['9e99a48a9960b14926bb7f3b02e22da2b0ab7280'] }),
+      new CreateOpenIDConnectProviderCommand({
+        Url: ISSUER,
+        ClientIDList: ['sts.amazonaws.com'],
+        ThumbprintList: ['9e99a48a9960b14926bb7f3b02e22da2b0ab7280'],
+      }),
     );
-    operatorRoleArn = (await adminA.iam.send(new CreateRoleCommand({ RoleName: 'keda-operator', AssumeRolePolicyDocument: operatorTrust() }))).Role!.Arn!;
+    operatorRoleArn = (
+      await adminA.iam.send(
+        new CreateRoleCommand({
+          RoleName: 'keda-operator',
+          AssumeRolePolicyDocument: operatorTrust(),
+        }),
+      )
+    ).Role!.Arn!;
     await adminA.iam.send(
       new PutRolePolicyCommand({
         RoleName: 'keda-operator',
         PolicyName: 'assume-keda-scalers',
-        PolicyDocument: allowDoc('sts:AssumeRole', `arn:aws:iam::${QUEUE_ACCOUNT}:role/keda/*`),
+        PolicyDocument: allowDoc(
+          'sts:AssumeRole',
+          `arn:aws:iam::${QUEUE_ACCOUNT}:role/keda/*`,
+        ),
       }),
     );
 
     // Queue account: queue with 3 messages + scaler role trusting the operator role with ExternalId.
-    queueUrl = (await adminB.sqs.send(new CreateQueueCommand({ QueueName: 'orders' }))).QueueUrl!;
+    queueUrl = (
+      await adminB.sqs.send(new CreateQueueCommand({ QueueName: 'orders' }))
+    ).QueueUrl!;
     await adminB.sqs.send(
-      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [1, 2, 3].map(i => ({ Id: `m${i}`, MessageBody: `order ${i}` })) }),
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: [1, 2, 3].map(i => ({
+          Id: `m${i}`,
+          MessageBody: `order ${i}`,
+        })),
+      }),
     );
     scalerRoleArn = (
-      await adminB.iam.send(new CreateRoleCommand({ RoleName: 'orders-scaler', Path: '/keda/', AssumeRolePolicyDocument: scalerTrust(operatorRoleArn) }))
+      await adminB.iam.send(
+        new CreateRoleCommand({
+          RoleName: 'orders-scaler',
+          Path: '/keda/',
+          AssumeRolePolicyDocument: scalerTrust(operatorRoleArn),
+        }),
+      )
     ).Role!.Arn!;
     await adminB.iam.send(
       new PutRolePolicyCommand({
         RoleName: 'orders-scaler',
         PolicyName: 'read-queue-depth',
-        PolicyDocument: allowDoc('sqs:GetQueueAttributes', `arn:aws:sqs:${REGION}:${QUEUE_ACCOUNT}:orders`),
+        PolicyDocument: allowDoc(
+          'sqs:GetQueueAttributes',
+          `arn:aws:sqs:${REGION}:${QUEUE_ACCOUNT}:orders`,
+        ),
       }),
     );
   });
@@ -108,50 +157,100 @@ describe('KEDA credential chain across accounts', () => {
 
   it('web identity → AssumeRole with ExternalId → GetQueueAttributes reads the depth', async () => {
     const { out, clients: operator } = await operatorSession();
-    expect(out.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${CLUSTER_ACCOUNT}:assumed-role/keda-operator/keda-operator`);
+    expect(out.AssumedRoleUser?.Arn).toBe(
+      `arn:aws:sts::${CLUSTER_ACCOUNT}:assumed-role/keda-operator/keda-operator`,
+    );
     expect(out.SubjectFromWebIdentityToken).toBe(OPERATOR_SUBJECT);
 
     const scaler = await operator.sts.send(
-      new AssumeRoleCommand({ RoleArn: scalerRoleArn, RoleSessionName: 'KEDA', ExternalId: EXTERNAL_ID }),
+      new AssumeRoleCommand({
+        RoleArn: scalerRoleArn,
+        RoleSessionName: 'KEDA',
+        ExternalId: EXTERNAL_ID,
+      }),
     );
-    expect(scaler.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${QUEUE_ACCOUNT}:assumed-role/orders-scaler/KEDA`);
+    expect(scaler.AssumedRoleUser?.Arn).toBe(
+      `arn:aws:sts::${QUEUE_ACCOUNT}:assumed-role/orders-scaler/KEDA`,
+    );
 
     const attrs = await clientsFor(sessionCredentials(scaler)).sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+        ],
+      }),
     );
-    expect(attrs.Attributes).toEqual({ ApproximateNumberOfMessages: '3', ApproximateNumberOfMessagesNotVisible: '0' });
+    expect(attrs.Attributes).toEqual({
+      ApproximateNumberOfMessages: '3',
+      ApproximateNumberOfMessagesNotVisible: '0',
+    });
 
     // The portal can show when the chain was last used.
-    const scalerRole = await adminB.iam.send(new GetRoleCommand({ RoleName: 'orders-scaler' }));
-    expect(scalerRole.Role?.RoleLastUsed).toMatchObject({ Region: REGION, LastUsedDate: expect.any(Date) });
+    const scalerRole = await adminB.iam.send(
+      new GetRoleCommand({ RoleName: 'orders-scaler' }),
+    );
+    expect(scalerRole.Role?.RoleLastUsed).toMatchObject({
+      Region: REGION,
+      LastUsedDate: expect.any(Date),
+    });
     // …and the request log tells who called what.
-    expect(standIn.requestLog().filter(r => r.service !== 'iam').map(r => [r.operation, r.principal, r.status])).toEqual(
+    expect(
+      standIn
+        .requestLog()
+        .filter(r => r.service !== 'iam')
+        .map(r => [r.operation, r.principal, r.status]),
+    ).toEqual(
       expect.arrayContaining([
         ['AssumeRoleWithWebIdentity', undefined, 200],
-        ['AssumeRole', `arn:aws:sts::${CLUSTER_ACCOUNT}:assumed-role/keda-operator/keda-operator`, 200],
-        ['GetQueueAttributes', `arn:aws:sts::${QUEUE_ACCOUNT}:assumed-role/orders-scaler/KEDA`, 200],
+        [
+          'AssumeRole',
+          `arn:aws:sts::${CLUSTER_ACCOUNT}:assumed-role/keda-operator/keda-operator`,
+          200,
+        ],
+        [
+          'GetQueueAttributes',
+          `arn:aws:sts::${QUEUE_ACCOUNT}:assumed-role/orders-scaler/KEDA`,
+          200,
+        ],
       ]),
     );
   });
 
   it('rejects the web identity of another service account', async () => {
-    await expect(operatorSession('system:serviceaccount:default:app')).rejects.toMatchObject({
+    await expect(
+      operatorSession('system:serviceaccount:default:app'),
+    ).rejects.toMatchObject({
       name: 'AccessDenied',
       message: 'Not authorized to perform sts:AssumeRoleWithWebIdentity',
     });
   });
 
   it('fails with AccessDenied naming principal and action when the scaler trust names another role', async () => {
-    await adminA.iam.send(new CreateRoleCommand({ RoleName: 'someone-else', AssumeRolePolicyDocument: operatorTrust() }));
+    await adminA.iam.send(
+      new CreateRoleCommand({
+        RoleName: 'someone-else',
+        AssumeRolePolicyDocument: operatorTrust(),
+      }),
+    );
     await adminB.iam.send(
       new UpdateAssumeRolePolicyCommand({
         RoleName: 'orders-scaler',
-        PolicyDocument: scalerTrust(`arn:aws:iam::${CLUSTER_ACCOUNT}:role/someone-else`),
+        PolicyDocument: scalerTrust(
+          `arn:aws:iam::${CLUSTER_ACCOUNT}:role/someone-else`,
+        ),
       }),
     );
     const { clients: operator } = await operatorSession();
     await expect(
-      operator.sts.send(new AssumeRoleCommand({ RoleArn: scalerRoleArn, RoleSessionName: 'KEDA', ExternalId: EXTERNAL_ID })),
+      operator.sts.send(
+        new AssumeRoleCommand({
+          RoleArn: scalerRoleArn,
+          RoleSessionName: 'KEDA',
+          ExternalId: EXTERNAL_ID,
+        }),
+      ),
     ).rejects.toMatchObject({
       name: 'AccessDenied',
       message: `User: arn:aws:sts::${CLUSTER_ACCOUNT}:assumed-role/keda-operator/keda-operator is not authorized to perform: sts:AssumeRole on resource: ${scalerRoleArn}`,
@@ -159,11 +258,27 @@ describe('KEDA credential chain across accounts', () => {
   });
 
   it('fails when the scaler role lost its queue permission', async () => {
-    await adminB.iam.send(new DeleteRolePolicyCommand({ RoleName: 'orders-scaler', PolicyName: 'read-queue-depth' }));
+    await adminB.iam.send(
+      new DeleteRolePolicyCommand({
+        RoleName: 'orders-scaler',
+        PolicyName: 'read-queue-depth',
+      }),
+    );
     const { clients: operator } = await operatorSession();
-    const scaler = await operator.sts.send(new AssumeRoleCommand({ RoleArn: scalerRoleArn, RoleSessionName: 'KEDA', ExternalId: EXTERNAL_ID }));
+    const scaler = await operator.sts.send(
+      new AssumeRoleCommand({
+        RoleArn: scalerRoleArn,
+        RoleSessionName: 'KEDA',
+        ExternalId: EXTERNAL_ID,
+      }),
+    );
     await expect(
-      clientsFor(sessionCredentials(scaler)).sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] })),
+      clientsFor(sessionCredentials(scaler)).sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['All'],
+        }),
+      ),
     ).rejects.toMatchObject({
       name: 'AccessDenied',
       message: expect.stringContaining(
@@ -173,32 +288,72 @@ describe('KEDA credential chain across accounts', () => {
   });
 
   it('recreating the operator role breaks the saved trust until it is saved again (IAM trap 1)', async () => {
-    const firstRoleId = (await adminA.iam.send(new GetRoleCommand({ RoleName: 'keda-operator' }))).Role!.RoleId!;
-    await adminA.iam.send(new DeleteRolePolicyCommand({ RoleName: 'keda-operator', PolicyName: 'assume-keda-scalers' }));
+    const firstRoleId = (
+      await adminA.iam.send(new GetRoleCommand({ RoleName: 'keda-operator' }))
+    ).Role!.RoleId!;
+    await adminA.iam.send(
+      new DeleteRolePolicyCommand({
+        RoleName: 'keda-operator',
+        PolicyName: 'assume-keda-scalers',
+      }),
+    );
     await adminA.iam.send(new DeleteRoleCommand({ RoleName: 'keda-operator' }));
-    await adminA.iam.send(new CreateRoleCommand({ RoleName: 'keda-operator', AssumeRolePolicyDocument: operatorTrust() }));
+    await adminA.iam.send(
+      new CreateRoleCommand({
+        RoleName: 'keda-operator',
+        AssumeRolePolicyDocument: operatorTrust(),
+      }),
+    );
     await adminA.iam.send(
       new PutRolePolicyCommand({
         RoleName: 'keda-operator',
         PolicyName: 'assume-keda-scalers',
-        PolicyDocument: allowDoc('sts:AssumeRole', `arn:aws:iam::${QUEUE_ACCOUNT}:role/keda/*`),
+        PolicyDocument: allowDoc(
+          'sts:AssumeRole',
+          `arn:aws:iam::${QUEUE_ACCOUNT}:role/keda/*`,
+        ),
       }),
     );
 
     // The scaler's trust now shows the dead principal id, like the IAM console does.
-    const stale = await adminB.iam.send(new GetRoleCommand({ RoleName: 'orders-scaler' }));
-    const staleTrust = JSON.parse(decodeURIComponent(stale.Role!.AssumeRolePolicyDocument!));
+    const stale = await adminB.iam.send(
+      new GetRoleCommand({ RoleName: 'orders-scaler' }),
+    );
+    const staleTrust = JSON.parse(
+      decodeURIComponent(stale.Role!.AssumeRolePolicyDocument!),
+    );
     expect(staleTrust.Statement[0].Principal.AWS).toBe(firstRoleId);
 
     const { clients: operator } = await operatorSession();
-    const assume = () => operator.sts.send(new AssumeRoleCommand({ RoleArn: scalerRoleArn, RoleSessionName: 'KEDA', ExternalId: EXTERNAL_ID }));
+    const assume = () =>
+      operator.sts.send(
+        new AssumeRoleCommand({
+          RoleArn: scalerRoleArn,
+          RoleSessionName: 'KEDA',
+          ExternalId: EXTERNAL_ID,
+        }),
+      );
     await expect(assume()).rejects.toMatchObject({ name: 'AccessDenied' });
 
     // Reconcile re-saves the trust: the principal resolves to the new role.
-    await adminB.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'orders-scaler', PolicyDocument: scalerTrust(operatorRoleArn) }));
-    const fixed = await adminB.iam.send(new GetRoleCommand({ RoleName: 'orders-scaler' }));
-    expect(JSON.parse(decodeURIComponent(fixed.Role!.AssumeRolePolicyDocument!)).Statement[0].Principal.AWS).toBe(operatorRoleArn);
-    await expect(assume()).resolves.toMatchObject({ AssumedRoleUser: { Arn: `arn:aws:sts::${QUEUE_ACCOUNT}:assumed-role/orders-scaler/KEDA` } });
+    await adminB.iam.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: 'orders-scaler',
+        PolicyDocument: scalerTrust(operatorRoleArn),
+      }),
+    );
+    const fixed = await adminB.iam.send(
+      new GetRoleCommand({ RoleName: 'orders-scaler' }),
+    );
+    expect(
+      JSON.parse(decodeURIComponent(fixed.Role!.AssumeRolePolicyDocument!))
+        .Statement[0].Principal.AWS,
+    ).toBe(operatorRoleArn);
+    await expect(assume()).resolves.toMatchObject({
+      AssumedRoleUser: {
+        Arn: `arn:aws:sts::${QUEUE_ACCOUNT}:assumed-role/orders-scaler/KEDA`,
+      },
+    });
   });
 
   it('rejects a trust policy naming an operator role that does not exist yet', async () => {
@@ -207,7 +362,9 @@ describe('KEDA credential chain across accounts', () => {
         new CreateRoleCommand({
           RoleName: 'too-early',
           Path: '/keda/',
-          AssumeRolePolicyDocument: scalerTrust(`arn:aws:iam::${CLUSTER_ACCOUNT}:role/not-created-yet`),
+          AssumeRolePolicyDocument: scalerTrust(
+            `arn:aws:iam::${CLUSTER_ACCOUNT}:role/not-created-yet`,
+          ),
         }),
       ),
     ).rejects.toMatchObject({

@@ -60,7 +60,12 @@ const STATEMENT_FIELDS = new Set([
   'Condition',
 ]);
 
-const PRINCIPAL_TYPES = new Set(['AWS', 'Federated', 'Service', 'CanonicalUser']);
+const PRINCIPAL_TYPES = new Set([
+  'AWS',
+  'Federated',
+  'Service',
+  'CanonicalUser',
+]);
 
 /** Normalise a scalar-or-array field to an array. */
 export function asList<T>(value: T | T[] | undefined): T[] {
@@ -88,7 +93,9 @@ export function parsePolicyDocument(
   const doc = raw as Record<string, unknown>;
   for (const key of Object.keys(doc)) {
     if (!['Version', 'Id', 'Statement'].includes(key)) {
-      throw new MalformedPolicyError(`Policy document has unknown field ${key}`);
+      throw new MalformedPolicyError(
+        `Policy document has unknown field ${key}`,
+      );
     }
   }
   if (
@@ -105,7 +112,9 @@ export function parsePolicyDocument(
   }
   const statements = asList(doc.Statement as unknown);
   if (statements.length === 0) {
-    throw new MalformedPolicyError('Policy statement must contain at least one statement');
+    throw new MalformedPolicyError(
+      'Policy statement must contain at least one statement',
+    );
   }
   const parsed = statements.map(s => validateStatement(s, kind));
   return {
@@ -136,22 +145,38 @@ function validateStatement(raw: unknown, kind: PolicyKind): PolicyStatement {
     throw new MalformedPolicyError('Missing required field Action');
   }
   if (s.Action !== undefined && s.NotAction !== undefined) {
-    throw new MalformedPolicyError('Statement cannot have both Action and NotAction');
+    throw new MalformedPolicyError(
+      'Statement cannot have both Action and NotAction',
+    );
   }
-  for (const action of [...asList(s.Action as any), ...asList(s.NotAction as any)]) {
-    if (typeof action !== 'string' || (action !== '*' && !/^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$/.test(action))) {
+  for (const action of [
+    ...asList(s.Action as any),
+    ...asList(s.NotAction as any),
+  ]) {
+    if (
+      typeof action !== 'string' ||
+      (action !== '*' && !/^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$/.test(action))
+    ) {
       throw new MalformedPolicyError(
         `Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.`,
       );
     }
   }
-  const hasPrincipal = s.Principal !== undefined || s.NotPrincipal !== undefined;
+  const hasPrincipal =
+    s.Principal !== undefined || s.NotPrincipal !== undefined;
   const hasResource = s.Resource !== undefined || s.NotResource !== undefined;
   if (kind === 'identity') {
-    if (hasPrincipal) throw new MalformedPolicyError('Policy document should not specify a principal.');
-    if (!hasResource) throw new MalformedPolicyError('Policy statement must contain resources.');
+    if (hasPrincipal)
+      throw new MalformedPolicyError(
+        'Policy document should not specify a principal.',
+      );
+    if (!hasResource)
+      throw new MalformedPolicyError(
+        'Policy statement must contain resources.',
+      );
   } else {
-    if (!hasPrincipal) throw new MalformedPolicyError('Missing required field Principal');
+    if (!hasPrincipal)
+      throw new MalformedPolicyError('Missing required field Principal');
     if (kind === 'trust' && hasResource) {
       throw new MalformedPolicyError('Has prohibited field Resource');
     }
@@ -159,15 +184,25 @@ function validateStatement(raw: unknown, kind: PolicyKind): PolicyStatement {
   for (const field of ['Principal', 'NotPrincipal'] as const) {
     if (s[field] !== undefined) validatePrincipalBlock(s[field]);
   }
-  for (const resource of [...asList(s.Resource as any), ...asList(s.NotResource as any)]) {
-    if (typeof resource !== 'string' || (resource !== '*' && !resource.startsWith('arn:'))) {
+  for (const resource of [
+    ...asList(s.Resource as any),
+    ...asList(s.NotResource as any),
+  ]) {
+    if (
+      typeof resource !== 'string' ||
+      (resource !== '*' && !resource.startsWith('arn:'))
+    ) {
       throw new MalformedPolicyError(
         `Resource ${String(resource)} must be in ARN format or "*".`,
       );
     }
   }
   if (s.Condition !== undefined) {
-    if (!s.Condition || typeof s.Condition !== 'object' || Array.isArray(s.Condition)) {
+    if (
+      !s.Condition ||
+      typeof s.Condition !== 'object' ||
+      Array.isArray(s.Condition)
+    ) {
       throw new MalformedPolicyError('Syntax errors in policy.');
     }
     for (const block of Object.values(s.Condition as object)) {
@@ -199,10 +234,7 @@ function validatePrincipalBlock(block: unknown): void {
 }
 
 /** Every principal value of a given type (e.g. all `AWS` principals) in a document. */
-export function principalValues(
-  doc: PolicyDocument,
-  type: string,
-): string[] {
+export function principalValues(doc: PolicyDocument, type: string): string[] {
   const out: string[] = [];
   for (const s of doc.Statement) {
     for (const block of [s.Principal, s.NotPrincipal]) {

@@ -11,18 +11,48 @@
 import express, { Request, Response } from 'express';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { ACCESS_ANALYZER_ROUTES, accessAnalyzerHandlers } from './accessAnalyzer';
-import { createEksAddon, createEksCluster, deleteEksAddon, EksClusterSeed, eksOperationOf, handleEksRequest } from './eks';
+import {
+  ACCESS_ANALYZER_ROUTES,
+  accessAnalyzerHandlers,
+} from './accessAnalyzer';
+import {
+  createEksAddon,
+  createEksCluster,
+  deleteEksAddon,
+  EksClusterSeed,
+  eksOperationOf,
+  handleEksRequest,
+} from './eks';
 import { assumeRoleForPodIdentity, eksAuthOperationOf } from './eksAuth';
-import { FaultInjector, FaultRule, FaultRuleSet, parseFaultRuleSet, AwsServiceName } from './faults';
+import {
+  FaultInjector,
+  FaultRule,
+  FaultRuleSet,
+  parseFaultRuleSet,
+  AwsServiceName,
+} from './faults';
 import { IAM_NAMESPACE, iamHandlers, QueryHandler } from './iam';
 import { PolicyDocument } from './policyDocument';
 import { UnsupportedConditionError } from './policyEvaluator';
 import { parseAuthorization, verifySignature } from './sigv4';
 import { SQS_ERROR_TYPES, sqsHandlers } from './sqs';
-import { ClusterRecord, loadState, ManagedPolicyRecord, queueUrl, rootCredentialsFor, StateData, UserRecord } from './state';
+import {
+  ClusterRecord,
+  loadState,
+  ManagedPolicyRecord,
+  queueUrl,
+  rootCredentialsFor,
+  StateData,
+  UserRecord,
+} from './state';
 import { STS_NAMESPACE, stsHandlers } from './sts';
-import { AwsError, newRequestId, QueryParams, queryErrorResponse, queryResponse } from './wire';
+import {
+  AwsError,
+  newRequestId,
+  QueryParams,
+  queryErrorResponse,
+  queryResponse,
+} from './wire';
 import { AwsWorld, Caller, Credentials } from './world';
 
 export interface AwsStandInOptions {
@@ -58,22 +88,46 @@ export interface AwsStandIn {
   /** Create an account (idempotent); returns its root credentials (deterministic, see rootCredentialsFor). */
   createAccount(id: string, opts?: { alias?: string }): Credentials;
   /** Access key for root, an IAM user or (for seeding) a role session. */
-  createAccessKey(principalArn: string, accessKeyId?: string, secretAccessKey?: string): Credentials;
+  createAccessKey(
+    principalArn: string,
+    accessKeyId?: string,
+    secretAccessKey?: string,
+  ): Credentials;
   /** IAM user with inline and attached policies (no IAM API for users in the stand-in). */
   createUser(
     accountId: string,
     userName: string,
-    opts?: { path?: string; inlinePolicies?: Record<string, PolicyDocument>; attachedPolicyArns?: string[] },
+    opts?: {
+      path?: string;
+      inlinePolicies?: Record<string, PolicyDocument>;
+      attachedPolicyArns?: string[];
+    },
   ): UserRecord;
-  createManagedPolicy(accountId: string, name: string, document: PolicyDocument, path?: string): ManagedPolicyRecord;
+  createManagedPolicy(
+    accountId: string,
+    name: string,
+    document: PolicyDocument,
+    path?: string,
+  ): ManagedPolicyRecord;
   createEksCluster(seed: EksClusterSeed): ClusterRecord;
   /**
    * Install an add-on on a seeded cluster (idempotent; `status` default
    * ACTIVE), e.g. `eks-pod-identity-agent`; there is no CreateAddon API.
    */
-  createEksAddon(opts: { accountId: string; region: string; clusterName: string; addonName: string; status?: string }): void;
+  createEksAddon(opts: {
+    accountId: string;
+    region: string;
+    clusterName: string;
+    addonName: string;
+    status?: string;
+  }): void;
   /** Remove an add-on of a seeded cluster. */
-  deleteEksAddon(opts: { accountId: string; region: string; clusterName: string; addonName: string }): void;
+  deleteEksAddon(opts: {
+    accountId: string;
+    region: string;
+    clusterName: string;
+    addonName: string;
+  }): void;
   /**
    * Register an OIDC issuer's signing keys (JWKS); from then on
    * AssumeRoleWithWebIdentity rejects tokens of that issuer whose signature
@@ -108,7 +162,10 @@ export interface AwsRequestRecord {
 const REQUEST_LOG_SIZE = 500;
 
 /** Operations AWS accepts without a signature. */
-const UNSIGNED_OPERATIONS = new Set(['sts:AssumeRoleWithWebIdentity', 'sts:AssumeRoleWithSAML']);
+const UNSIGNED_OPERATIONS = new Set([
+  'sts:AssumeRoleWithWebIdentity',
+  'sts:AssumeRoleWithSAML',
+]);
 
 interface Route {
   service: AwsServiceName;
@@ -118,7 +175,9 @@ interface Route {
   scope?: string;
 }
 
-export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<AwsStandIn> {
+export async function startAwsStandIn(
+  opts: AwsStandInOptions = {},
+): Promise<AwsStandIn> {
   const log = opts.logger ?? (() => {});
   const clock = opts.clock ?? Date.now;
   const world = new AwsWorld(loadState(opts.stateFile), opts.stateFile, clock);
@@ -126,7 +185,12 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
   const verify = opts.verifySignatures ?? true;
   let closing = false;
   const requests: AwsRequestRecord[] = [];
-  const record = (route: Route, principal: string | undefined, status: number, errorCode?: string) => {
+  const record = (
+    route: Route,
+    principal: string | undefined,
+    status: number,
+    errorCode?: string,
+  ) => {
     requests.push({
       time: new Date(clock()).toISOString(),
       service: route.service,
@@ -136,12 +200,14 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
       status,
       ...(errorCode ? { errorCode } : {}),
     });
-    if (requests.length > REQUEST_LOG_SIZE) requests.splice(0, requests.length - REQUEST_LOG_SIZE);
+    if (requests.length > REQUEST_LOG_SIZE)
+      requests.splice(0, requests.length - REQUEST_LOG_SIZE);
   };
   let baseUrl = '';
   const queueUrlFor =
     opts.queueUrlStyle === 'endpoint'
-      ? (_region: string, accountId: string, name: string) => `${baseUrl}/${accountId}/${name}`
+      ? (_region: string, accountId: string, name: string) =>
+          `${baseUrl}/${accountId}/${name}`
       : queueUrl;
 
   const app = express();
@@ -159,7 +225,9 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
   });
   app.post('/_sandbox/faults', (req, res) => {
     try {
-      const body = req.body?.length ? JSON.parse(req.body.toString('utf8')) : {};
+      const body = req.body?.length
+        ? JSON.parse(req.body.toString('utf8'))
+        : {};
       const ruleSet = parseFaultRuleSet(body);
       faults.set(ruleSet.faults, ruleSet.seed);
       res.json(faults.ruleSet());
@@ -179,8 +247,16 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
 
   app.use((req, res) => {
     handleAwsRequest(req, res).catch(err => {
-      log(`aws stand-in: unexpected error: ${(err as Error).stack ?? String(err)}`);
-      if (!res.headersSent) res.status(500).type('text/plain').send('internal error in AWS stand-in');
+      log(
+        `aws stand-in: unexpected error: ${
+          (err as Error).stack ?? String(err)
+        }`,
+      );
+      if (!res.headersSent)
+        res
+          .status(500)
+          .type('text/plain')
+          .send('internal error in AWS stand-in');
     });
   });
 
@@ -190,10 +266,16 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
     const auth = parseAuthorization(req.header('authorization'));
     const route = routeOf(req, body, auth?.service, auth?.region);
     if (!route) {
-      res.status(400).type('text/plain').send('AWS stand-in: cannot tell the service of this request (no SigV4 credential scope)');
+      res
+        .status(400)
+        .type('text/plain')
+        .send(
+          'AWS stand-in: cannot tell the service of this request (no SigV4 credential scope)',
+        );
       return;
     }
-    const respondError = (error: AwsError) => sendError(res, route.service, error, requestId);
+    const respondError = (error: AwsError) =>
+      sendError(res, route.service, error, requestId);
     let callerArn: string | undefined;
     const fault = faults.take(route.service, route.operation);
     /**
@@ -212,7 +294,9 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
         return;
       }
       if (after?.error) {
-        log(`aws ${route.service}:${route.operation} performed, then → ${after.error.code} (fault)`);
+        log(
+          `aws ${route.service}:${route.operation} performed, then → ${after.error.code} (fault)`,
+        );
         record(route, callerArn, after.error.status, after.error.code);
         respondError(after.error);
         return;
@@ -236,10 +320,18 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
 
       let caller: Caller | undefined;
       if (auth) {
-        caller = world.resolveCaller(auth.accessKeyId, req.header('x-amz-security-token'));
+        caller = world.resolveCaller(
+          auth.accessKeyId,
+          req.header('x-amz-security-token'),
+        );
         if (verify) {
           const ok = await verifySignature(
-            { method: req.method, url: req.originalUrl, headers: req.headers, body },
+            {
+              method: req.method,
+              url: req.originalUrl,
+              headers: req.headers,
+              body,
+            },
             auth,
             caller.key,
           );
@@ -251,51 +343,117 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
             );
           }
         }
-      } else if (!UNSIGNED_OPERATIONS.has(`${route.service}:${route.operation}`)) {
-        throw new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', { status: 403 });
+      } else if (
+        !UNSIGNED_OPERATIONS.has(`${route.service}:${route.operation}`)
+      ) {
+        throw new AwsError(
+          'MissingAuthenticationToken',
+          'Request is missing Authentication Token',
+          { status: 403 },
+        );
       }
       callerArn = caller?.principal.arn;
-      log(`aws ${route.service}:${route.operation} ${route.region} by ${callerArn ?? 'anonymous'}`);
+      log(
+        `aws ${route.service}:${route.operation} ${route.region} by ${
+          callerArn ?? 'anonymous'
+        }`,
+      );
 
       if (route.service === 'iam' || route.service === 'sts') {
         const handlers = route.service === 'iam' ? iamHandlers : stsHandlers;
         const handler: QueryHandler | undefined = handlers[route.operation];
         if (!handler) {
-          throw new AwsError('InvalidAction', `Could not find operation ${route.operation} for version ${route.service === 'iam' ? '2010-05-08' : '2011-06-15'}`);
+          throw new AwsError(
+            'InvalidAction',
+            `Could not find operation ${route.operation} for version ${
+              route.service === 'iam' ? '2010-05-08' : '2011-06-15'
+            }`,
+          );
         }
         const params = QueryParams.fromBody(body.toString('utf8'));
-        const result = await handler({ world, caller, region: route.region, params });
+        const result = await handler({
+          world,
+          caller,
+          region: route.region,
+          params,
+        });
         const ns = route.service === 'iam' ? IAM_NAMESPACE : STS_NAMESPACE;
-        await succeed(() => res.status(200).set('x-amzn-RequestId', requestId).type('text/xml').send(queryResponse(route.operation, ns, result, requestId)));
+        await succeed(() =>
+          res
+            .status(200)
+            .set('x-amzn-RequestId', requestId)
+            .type('text/xml')
+            .send(queryResponse(route.operation, ns, result, requestId)),
+        );
         return;
       }
       if (route.service === 'sqs') {
         const handler = sqsHandlers[route.operation];
-        if (!handler) throw new AwsError('UnsupportedOperation', `Operation ${route.operation} is not supported by the AWS stand-in.`);
+        if (!handler)
+          throw new AwsError(
+            'UnsupportedOperation',
+            `Operation ${route.operation} is not supported by the AWS stand-in.`,
+          );
         let input: Record<string, unknown> = {};
         try {
           if (body.length) input = JSON.parse(body.toString('utf8'));
         } catch {
-          throw new AwsError('SerializationException', 'Request body is not valid JSON.');
+          throw new AwsError(
+            'SerializationException',
+            'Request body is not valid JSON.',
+          );
         }
-        const result = await handler({ world, caller: caller!, region: route.region, input, isClosing: () => closing, queueUrl: queueUrlFor });
-        await succeed(() => res.status(200).set('x-amzn-RequestId', requestId).type('application/x-amz-json-1.0').send(JSON.stringify(result)));
+        const result = await handler({
+          world,
+          caller: caller!,
+          region: route.region,
+          input,
+          isClosing: () => closing,
+          queueUrl: queueUrlFor,
+        });
+        await succeed(() =>
+          res
+            .status(200)
+            .set('x-amzn-RequestId', requestId)
+            .type('application/x-amz-json-1.0')
+            .send(JSON.stringify(result)),
+        );
         return;
       }
       if (route.service === 'access-analyzer') {
         const handler = accessAnalyzerHandlers[route.operation];
         if (req.method !== 'POST' || !handler) {
-          throw new AwsError('ResourceNotFoundException', `${req.method} ${req.path} is not supported by the AWS stand-in (Access Analyzer: policy checks only).`, { status: 404 });
+          throw new AwsError(
+            'ResourceNotFoundException',
+            `${req.method} ${req.path} is not supported by the AWS stand-in (Access Analyzer: policy checks only).`,
+            { status: 404 },
+          );
         }
         let input: Record<string, unknown> = {};
         try {
           if (body.length) input = JSON.parse(body.toString('utf8'));
         } catch {
-          throw new AwsError('ValidationException', 'Request body is not valid JSON.');
+          throw new AwsError(
+            'ValidationException',
+            'Request body is not valid JSON.',
+          );
         }
-        const query = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
-        const result = handler({ world, caller: caller!, region: route.region, input, query });
-        await succeed(() => res.status(200).set('x-amzn-RequestId', requestId).json(result));
+        const query = Object.fromEntries(
+          Object.entries(req.query).map(([k, v]) => [
+            k,
+            typeof v === 'string' ? v : undefined,
+          ]),
+        );
+        const result = handler({
+          world,
+          caller: caller!,
+          region: route.region,
+          input,
+          query,
+        });
+        await succeed(() =>
+          res.status(200).set('x-amzn-RequestId', requestId).json(result),
+        );
         return;
       }
       // EKS and EKS Auth (REST-JSON).
@@ -303,21 +461,48 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
       try {
         if (body.length) input = JSON.parse(body.toString('utf8'));
       } catch {
-        throw new AwsError('InvalidParameterException', 'Request body is not valid JSON.');
+        throw new AwsError(
+          'InvalidParameterException',
+          'Request body is not valid JSON.',
+        );
       }
-      const query = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
-      const eksRequest = { world, caller: caller!, region: route.region, method: req.method, path: req.path, query, body: input };
-      const result = route.scope === 'eks-auth' ? assumeRoleForPodIdentity(eksRequest) : handleEksRequest(eksRequest);
-      await succeed(() => res.status(200).set('x-amzn-RequestId', requestId).json(result));
+      const query = Object.fromEntries(
+        Object.entries(req.query).map(([k, v]) => [
+          k,
+          typeof v === 'string' ? v : undefined,
+        ]),
+      );
+      const eksRequest = {
+        world,
+        caller: caller!,
+        region: route.region,
+        method: req.method,
+        path: req.path,
+        query,
+        body: input,
+      };
+      const result =
+        route.scope === 'eks-auth'
+          ? assumeRoleForPodIdentity(eksRequest)
+          : handleEksRequest(eksRequest);
+      await succeed(() =>
+        res.status(200).set('x-amzn-RequestId', requestId).json(result),
+      );
     } catch (e) {
       // A policy using a condition operator the evaluator does not model:
       // fail loudly, naming it, instead of guessing a decision.
       const error =
         e instanceof UnsupportedConditionError
-          ? new AwsError('InternalFailure', `AWS stand-in cannot evaluate this request: ${e.message}`, { status: 500 })
+          ? new AwsError(
+              'InternalFailure',
+              `AWS stand-in cannot evaluate this request: ${e.message}`,
+              { status: 500 },
+            )
           : e;
       if (error instanceof AwsError) {
-        log(`aws ${route.service}:${route.operation} → ${error.code}: ${error.message}`);
+        log(
+          `aws ${route.service}:${route.operation} → ${error.code}: ${error.message}`,
+        );
         record(route, callerArn, error.status, error.code);
         respondError(error);
         return;
@@ -360,9 +545,11 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
       world.flush();
     },
     createAccount: (id, o) => world.createAccount(id, o),
-    createAccessKey: (arn, id, secret) => world.createAccessKey(arn, id, secret),
+    createAccessKey: (arn, id, secret) =>
+      world.createAccessKey(arn, id, secret),
     createUser: (account, name, o) => world.createUser(account, name, o),
-    createManagedPolicy: (account, name, doc, path) => world.createManagedPolicy(account, name, doc, path),
+    createManagedPolicy: (account, name, doc, path) =>
+      world.createManagedPolicy(account, name, doc, path),
     createEksCluster: seed => createEksCluster(world, seed),
     createEksAddon: o => {
       createEksAddon(world, o);
@@ -370,7 +557,12 @@ export async function startAwsStandIn(opts: AwsStandInOptions = {}): Promise<Aws
     deleteEksAddon: o => deleteEksAddon(world, o),
     requestLog: () => requests.map(r => ({ ...r })),
     setIssuerKeys: (issuer, jwks) => {
-      world.data.issuerKeys = { ...world.data.issuerKeys, [issuer.replace(/\/$/, '')]: { keys: jwks.keys.map(k => ({ ...k }) as JsonWebKey) } };
+      world.data.issuerKeys = {
+        ...world.data.issuerKeys,
+        [issuer.replace(/\/$/, '')]: {
+          keys: jwks.keys.map(k => ({ ...k } as JsonWebKey)),
+        },
+      };
       world.persist();
     },
     setFaults: (rules, seed) => faults.set(rules, seed),
@@ -405,11 +597,18 @@ function stall(res: Response, ms: number): Promise<boolean> {
 }
 
 /** Decide service, operation and region of a request. */
-function routeOf(req: Request, body: Buffer, scopeService?: string, scopeRegion?: string): Route | undefined {
+function routeOf(
+  req: Request,
+  body: Buffer,
+  scopeService?: string,
+  scopeRegion?: string,
+): Route | undefined {
   const target = req.header('x-amz-target');
   let service = scopeService as AwsServiceName | undefined;
   let params: QueryParams | undefined;
-  const isForm = (req.header('content-type') ?? '').includes('application/x-www-form-urlencoded');
+  const isForm = (req.header('content-type') ?? '').includes(
+    'application/x-www-form-urlencoded',
+  );
   if (isForm) params = QueryParams.fromBody(body.toString('utf8'));
   if (!service) {
     // Unsigned calls (AssumeRoleWithWebIdentity) carry no scope: infer from the payload.
@@ -419,20 +618,50 @@ function routeOf(req: Request, body: Buffer, scopeService?: string, scopeRegion?
     else if (req.path.startsWith('/clusters')) service = 'eks';
   }
   if ((service as string) === 'eks-auth') {
-    return { service: 'eks', scope: 'eks-auth', operation: eksAuthOperationOf(req.method, req.path)?.operation ?? 'Unknown', region: scopeRegion ?? 'us-east-1' };
+    return {
+      service: 'eks',
+      scope: 'eks-auth',
+      operation:
+        eksAuthOperationOf(req.method, req.path)?.operation ?? 'Unknown',
+      region: scopeRegion ?? 'us-east-1',
+    };
   }
-  if (service !== 'iam' && service !== 'sts' && service !== 'sqs' && service !== 'eks' && service !== 'access-analyzer') return undefined;
+  if (
+    service !== 'iam' &&
+    service !== 'sts' &&
+    service !== 'sqs' &&
+    service !== 'eks' &&
+    service !== 'access-analyzer'
+  )
+    return undefined;
   const region = scopeRegion ?? 'us-east-1';
   if (service === 'access-analyzer') {
-    return { service, operation: ACCESS_ANALYZER_ROUTES[req.path] ?? 'Unknown', region };
+    return {
+      service,
+      operation: ACCESS_ANALYZER_ROUTES[req.path] ?? 'Unknown',
+      region,
+    };
   }
   if (service === 'sqs') {
-    return { service, operation: target?.replace(/^AmazonSQS\./, '') ?? 'Unknown', region };
+    return {
+      service,
+      operation: target?.replace(/^AmazonSQS\./, '') ?? 'Unknown',
+      region,
+    };
   }
   if (service === 'eks') {
-    return { service, operation: eksOperationOf(req.method, req.path)?.operation ?? 'Unknown', region };
+    return {
+      service,
+      operation: eksOperationOf(req.method, req.path)?.operation ?? 'Unknown',
+      region,
+    };
   }
-  return { service, operation: params?.action ?? (req.query.Action as string | undefined) ?? 'Unknown', region };
+  return {
+    service,
+    operation:
+      params?.action ?? (req.query.Action as string | undefined) ?? 'Unknown',
+    region,
+  };
 }
 
 /** EKS names the shared auth errors differently from the query services. */
@@ -441,10 +670,19 @@ const EKS_ERROR_CODES: Record<string, string> = {
   InvalidClientTokenId: 'UnrecognizedClientException',
 };
 
-function sendError(res: Response, service: AwsServiceName, error: AwsError, requestId: string): void {
+function sendError(
+  res: Response,
+  service: AwsServiceName,
+  error: AwsError,
+  requestId: string,
+): void {
   if (service === 'iam' || service === 'sts') {
     const ns = service === 'iam' ? IAM_NAMESPACE : STS_NAMESPACE;
-    res.status(error.status).set('x-amzn-RequestId', requestId).type('text/xml').send(queryErrorResponse(error, ns, requestId));
+    res
+      .status(error.status)
+      .set('x-amzn-RequestId', requestId)
+      .type('text/xml')
+      .send(queryErrorResponse(error, ns, requestId));
     return;
   }
   if (service === 'sqs') {
@@ -453,13 +691,25 @@ function sendError(res: Response, service: AwsServiceName, error: AwsError, requ
     res
       .status(error.status)
       .set('x-amzn-RequestId', requestId)
-      .set('x-amzn-query-error', `${mapped?.queryCode ?? error.code};${error.fault}`)
+      .set(
+        'x-amzn-query-error',
+        `${mapped?.queryCode ?? error.code};${error.fault}`,
+      )
       .type('application/x-amz-json-1.0')
-      .send(JSON.stringify({ __type: mapped?.type ?? error.code, message: error.message }));
+      .send(
+        JSON.stringify({
+          __type: mapped?.type ?? error.code,
+          message: error.message,
+        }),
+      );
     return;
   }
   const code = EKS_ERROR_CODES[error.code] ?? error.code;
-  res.status(error.status).set('x-amzn-RequestId', requestId).set('x-amzn-errortype', code).json({ message: error.message });
+  res
+    .status(error.status)
+    .set('x-amzn-RequestId', requestId)
+    .set('x-amzn-errortype', code)
+    .json({ message: error.message });
 }
 
 export { rootCredentialsFor };

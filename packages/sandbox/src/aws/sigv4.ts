@@ -19,7 +19,9 @@ const AUTH_PATTERN =
   /^AWS4-HMAC-SHA256\s+Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request,\s*SignedHeaders=([^,]+),\s*Signature=([0-9a-f]+)$/;
 
 /** Parse an `Authorization: AWS4-HMAC-SHA256 …` header; undefined when absent or not SigV4. */
-export function parseAuthorization(value: string | undefined): SigV4Authorization | undefined {
+export function parseAuthorization(
+  value: string | undefined,
+): SigV4Authorization | undefined {
   if (!value) return undefined;
   const m = AUTH_PATTERN.exec(value.trim());
   if (!m) return undefined;
@@ -37,7 +39,10 @@ export function parseAuthorization(value: string | undefined): SigV4Authorizatio
 export class NodeSha256 {
   private readonly hash: crypto.Hash | crypto.Hmac;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? crypto.createHash('sha256') : crypto.createHmac('sha256', toBuffer(secret));
+    this.hash =
+      secret === undefined
+        ? crypto.createHash('sha256')
+        : crypto.createHmac('sha256', toBuffer(secret));
   }
   update(data: string | ArrayBuffer | ArrayBufferView): void {
     this.hash.update(toBuffer(data));
@@ -49,12 +54,14 @@ export class NodeSha256 {
 
 function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer {
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data))
+    return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   return Buffer.from(data);
 }
 
 function parseAmzDate(value: string | undefined): Date | undefined {
-  const m = value && /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  const m =
+    value && /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   if (!m) return undefined;
   return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
 }
@@ -71,7 +78,11 @@ export interface IncomingSignedRequest {
 export async function verifySignature(
   request: IncomingSignedRequest,
   auth: SigV4Authorization,
-  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+  credentials: {
+    accessKeyId: string;
+    secretAccessKey: string;
+    sessionToken?: string;
+  },
 ): Promise<boolean> {
   const signingDate = parseAmzDate(header(request.headers, 'x-amz-date'));
   if (!signingDate) return false;
@@ -81,7 +92,8 @@ export async function verifySignature(
   if (
     declaredHash !== undefined &&
     declaredHash !== 'UNSIGNED-PAYLOAD' &&
-    declaredHash !== crypto.createHash('sha256').update(request.body).digest('hex')
+    declaredHash !==
+      crypto.createHash('sha256').update(request.body).digest('hex')
   ) {
     return false;
   }
@@ -102,7 +114,9 @@ export async function verifySignature(
     credentials: {
       accessKeyId: credentials.accessKeyId,
       secretAccessKey: credentials.secretAccessKey,
-      ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
+      ...(credentials.sessionToken
+        ? { sessionToken: credentials.sessionToken }
+        : {}),
     },
     sha256: NodeSha256,
     uriEscapePath: true,
@@ -122,11 +136,16 @@ export async function verifySignature(
     },
     { signingDate, signableHeaders: new Set(auth.signedHeaders) },
   );
-  const computed = parseAuthorization(String(signed.headers.authorization ?? signed.headers.Authorization));
+  const computed = parseAuthorization(
+    String(signed.headers.authorization ?? signed.headers.Authorization),
+  );
   return computed?.signature === auth.signature;
 }
 
-function header(headers: IncomingSignedRequest['headers'], name: string): string | undefined {
+function header(
+  headers: IncomingSignedRequest['headers'],
+  name: string,
+): string | undefined {
   const v = headers[name.toLowerCase()];
   return Array.isArray(v) ? v.join(',') : v;
 }

@@ -105,7 +105,10 @@ export interface QueueRecord {
   messages: MessageRecord[];
   /** FIFO queues: last sequence number and the deduplication ids of the last 5 minutes. */
   fifoSequence?: number;
-  recentDeduplication?: Record<string, { messageId: string; sequenceNumber: string; at: number }>;
+  recentDeduplication?: Record<
+    string,
+    { messageId: string; sequenceNumber: string; at: number }
+  >;
 }
 
 export interface ClusterRecord {
@@ -232,7 +235,9 @@ export function loadState(file: string | undefined): StateData {
   const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as StateData;
   if (parsed.version !== 1) {
     throw new Error(
-      `AWS stand-in state file ${file} has version ${String(parsed.version)}, expected 1; delete it to start fresh`,
+      `AWS stand-in state file ${file} has version ${String(
+        parsed.version,
+      )}, expected 1; delete it to start fresh`,
     );
   }
   return parsed;
@@ -291,7 +296,10 @@ export function parseArn(arn: string): ParsedArn | undefined {
 }
 
 /** Deterministic root credentials per account, documented for local use. */
-export function rootCredentialsFor(accountId: string): { accessKeyId: string; secretAccessKey: string } {
+export function rootCredentialsFor(accountId: string): {
+  accessKeyId: string;
+  secretAccessKey: string;
+} {
   return {
     accessKeyId: `AKIA${accountId}ROOT`,
     secretAccessKey: `sandbox-root-secret-${accountId}`,

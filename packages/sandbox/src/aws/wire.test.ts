@@ -1,4 +1,10 @@
-import { AwsError, QueryParams, queryErrorResponse, queryResponse, xmlElement } from './wire';
+import {
+  AwsError,
+  QueryParams,
+  queryErrorResponse,
+  queryResponse,
+  xmlElement,
+} from './wire';
 
 describe('QueryParams', () => {
   const params = QueryParams.fromBody(
@@ -11,7 +17,11 @@ describe('QueryParams', () => {
     expect(params.action).toBe('CreateRole');
     expect(params.required('RoleName')).toBe('orders-scaler');
     expect(params.list('ClientIDList')).toEqual(['sts.amazonaws.com', 'late']);
-    expect(params.structList('Tags').map(t => [t.required('Key'), t.optional('Value')])).toEqual([
+    expect(
+      params
+        .structList('Tags')
+        .map(t => [t.required('Key'), t.optional('Value')]),
+    ).toEqual([
       ['team', 'a&b'],
       ['env', 'dev'],
     ]);
@@ -28,13 +38,22 @@ describe('QueryParams', () => {
   });
 
   it('rejects a non-integer where an integer is expected', () => {
-    expect(() => QueryParams.fromBody('MaxItems=ten').optionalInt('MaxItems')).toThrow(/must be an integer/);
+    expect(() =>
+      QueryParams.fromBody('MaxItems=ten').optionalInt('MaxItems'),
+    ).toThrow(/must be an integer/);
   });
 });
 
 describe('awsQuery XML', () => {
   it('wraps results, renders lists as members and escapes text', () => {
-    expect(queryResponse('ListRoleTags', 'urn:ns', { Tags: [{ Key: 'a<b', Value: '"x" & y' }], IsTruncated: false }, 'req-1')).toBe(
+    expect(
+      queryResponse(
+        'ListRoleTags',
+        'urn:ns',
+        { Tags: [{ Key: 'a<b', Value: '"x" & y' }], IsTruncated: false },
+        'req-1',
+      ),
+    ).toBe(
       '<ListRoleTagsResponse xmlns="urn:ns"><ListRoleTagsResult><Tags><member><Key>a&lt;b</Key>' +
         '<Value>&quot;x&quot; &amp; y</Value></member></Tags><IsTruncated>false</IsTruncated></ListRoleTagsResult>' +
         '<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></ListRoleTagsResponse>',
@@ -42,13 +61,27 @@ describe('awsQuery XML', () => {
   });
 
   it('omits undefined fields and the Result element of result-less operations', () => {
-    expect(xmlElement('Role', { RoleName: 'r', Description: undefined })).toBe('<Role><RoleName>r</RoleName></Role>');
-    expect(queryResponse('DeleteRole', 'urn:ns', undefined, 'req-2')).not.toContain('DeleteRoleResult');
+    expect(xmlElement('Role', { RoleName: 'r', Description: undefined })).toBe(
+      '<Role><RoleName>r</RoleName></Role>',
+    );
+    expect(
+      queryResponse('DeleteRole', 'urn:ns', undefined, 'req-2'),
+    ).not.toContain('DeleteRoleResult');
   });
 
   it('renders errors with type, code and message', () => {
-    const xml = queryErrorResponse(new AwsError('NoSuchEntity', 'The role with name x cannot be found.', { status: 404 }), 'urn:ns', 'r');
-    expect(xml).toContain('<Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>The role with name x cannot be found.</Message></Error>');
-    expect(new AwsError('InternalFailure', 'boom', { status: 500 }).fault).toBe('Receiver');
+    const xml = queryErrorResponse(
+      new AwsError('NoSuchEntity', 'The role with name x cannot be found.', {
+        status: 404,
+      }),
+      'urn:ns',
+      'r',
+    );
+    expect(xml).toContain(
+      '<Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>The role with name x cannot be found.</Message></Error>',
+    );
+    expect(new AwsError('InternalFailure', 'boom', { status: 500 }).fault).toBe(
+      'Receiver',
+    );
   });
 });

@@ -21,7 +21,11 @@ export class AwsError extends Error {
   constructor(
     code: string,
     message: string,
-    opts: { status?: number; fault?: 'Sender' | 'Receiver'; jsonType?: string } = {},
+    opts: {
+      status?: number;
+      fault?: 'Sender' | 'Receiver';
+      jsonType?: string;
+    } = {},
   ) {
     super(message);
     this.name = 'AwsError';
@@ -32,7 +36,8 @@ export class AwsError extends Error {
   }
 }
 
-export const validationError = (message: string) => new AwsError('ValidationError', message);
+export const validationError = (message: string) =>
+  new AwsError('ValidationError', message);
 
 export function newRequestId(): string {
   return crypto.randomUUID();
@@ -64,7 +69,9 @@ export class QueryParams {
     if (value === undefined || value === '') {
       throw new AwsError(
         'ValidationError',
-        `1 validation error detected: Value null at '${lowerFirst(name)}' failed to satisfy constraint: Member must not be null`,
+        `1 validation error detected: Value null at '${lowerFirst(
+          name,
+        )}' failed to satisfy constraint: Member must not be null`,
       );
     }
     return value;
@@ -75,14 +82,20 @@ export class QueryParams {
     if (value === undefined) return undefined;
     const n = Number(value);
     if (!Number.isInteger(n)) {
-      throw validationError(`Value '${value}' at '${lowerFirst(name)}' failed to satisfy constraint: Member must be an integer`);
+      throw validationError(
+        `Value '${value}' at '${lowerFirst(
+          name,
+        )}' failed to satisfy constraint: Member must be an integer`,
+      );
     }
     return n;
   }
 
   /** `Name.member.N` scalars in index order. */
   list(name: string): string[] {
-    return this.indices(`${name}.member.`).map(i => this.params[`${name}.member.${i}`]);
+    return this.indices(`${name}.member.`).map(
+      i => this.params[`${name}.member.${i}`],
+    );
   }
 
   /** `Name.member.N.Field` structures in index order. */
@@ -117,7 +130,15 @@ function lowerFirst(s: string): string {
 // ----------------------------------------------------------- awsQuery output
 
 /** Values an XML response is built from; arrays become `<member>` lists. */
-export type XmlValue = string | number | boolean | Date | undefined | null | XmlValue[] | { [k: string]: XmlValue };
+export type XmlValue =
+  | string
+  | number
+  | boolean
+  | Date
+  | undefined
+  | null
+  | XmlValue[]
+  | { [k: string]: XmlValue };
 
 export function escapeXml(s: string): string {
   return s
@@ -131,7 +152,9 @@ export function escapeXml(s: string): string {
 export function xmlElement(name: string, value: XmlValue): string {
   if (value === undefined || value === null) return '';
   if (Array.isArray(value)) {
-    return `<${name}>${value.map(v => xmlElement('member', v)).join('')}</${name}>`;
+    return `<${name}>${value
+      .map(v => xmlElement('member', v))
+      .join('')}</${name}>`;
   }
   if (value instanceof Date) return `<${name}>${value.toISOString()}</${name}>`;
   if (typeof value === 'object') {
@@ -149,17 +172,24 @@ export function queryResponse(
   result: Record<string, XmlValue> | undefined,
   requestId: string,
 ): string {
-  const resultXml = result === undefined ? '' : xmlElement(`${action}Result`, result);
+  const resultXml =
+    result === undefined ? '' : xmlElement(`${action}Result`, result);
   return (
     `<${action}Response xmlns="${namespace}">${resultXml}` +
     `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`
   );
 }
 
-export function queryErrorResponse(error: AwsError, namespace: string, requestId: string): string {
+export function queryErrorResponse(
+  error: AwsError,
+  namespace: string,
+  requestId: string,
+): string {
   return (
     `<ErrorResponse xmlns="${namespace}"><Error><Type>${error.fault}</Type>` +
-    `<Code>${escapeXml(error.code)}</Code><Message>${escapeXml(error.message)}</Message></Error>` +
+    `<Code>${escapeXml(error.code)}</Code><Message>${escapeXml(
+      error.message,
+    )}</Message></Error>` +
     `<RequestId>${requestId}</RequestId></ErrorResponse>`
   );
 }

@@ -62,12 +62,29 @@ const AWS_MANAGED_POLICIES: Record<string, PolicyDocument> = {
   },
   'arn:aws:iam::aws:policy/ReadOnlyAccess': {
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Action: ['iam:Get*', 'iam:List*', 'sqs:Get*', 'sqs:List*', 'eks:Describe*', 'eks:List*'], Resource: '*' }],
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: [
+          'iam:Get*',
+          'iam:List*',
+          'sqs:Get*',
+          'sqs:List*',
+          'eks:Describe*',
+          'eks:List*',
+        ],
+        Resource: '*',
+      },
+    ],
   },
 };
 
 /** Values of aws:PrincipalType. */
-const PRINCIPAL_TYPE: Partial<Record<RequestPrincipal['kind'], string>> = { root: 'Account', user: 'User', 'assumed-role': 'AssumedRole' };
+const PRINCIPAL_TYPE: Partial<Record<RequestPrincipal['kind'], string>> = {
+  root: 'Account',
+  user: 'User',
+  'assumed-role': 'AssumedRole',
+};
 
 export class AwsWorld {
   data: StateData;
@@ -116,7 +133,8 @@ export class AwsWorld {
     if (!/^\d{12}$/.test(id)) {
       throw new Error(`AWS account id must be 12 digits, got "${id}"`);
     }
-    if (!this.data.accounts[id]) this.data.accounts[id] = emptyAccount(id, opts.alias);
+    if (!this.data.accounts[id])
+      this.data.accounts[id] = emptyAccount(id, opts.alias);
     const root = rootCredentialsFor(id);
     this.data.accessKeys[root.accessKeyId] = {
       ...root,
@@ -135,14 +153,21 @@ export class AwsWorld {
   /** The caller's own account (IAM/SQS/EKS calls always act on it). */
   requireAccount(id: string): AccountRecord {
     const account = this.data.accounts[id];
-    if (!account) throw new Error(`AWS stand-in has no account ${id}; create it with createAccount("${id}") first`);
+    if (!account)
+      throw new Error(
+        `AWS stand-in has no account ${id}; create it with createAccount("${id}") first`,
+      );
     return account;
   }
 
   createUser(
     accountId: string,
     userName: string,
-    opts: { path?: string; inlinePolicies?: Record<string, PolicyDocument>; attachedPolicyArns?: string[] } = {},
+    opts: {
+      path?: string;
+      inlinePolicies?: Record<string, PolicyDocument>;
+      attachedPolicyArns?: string[];
+    } = {},
   ): UserRecord {
     const account = this.requireAccount(accountId);
     const userPath = opts.path ?? '/';
@@ -160,14 +185,20 @@ export class AwsWorld {
       user.inlinePolicies[name] = JSON.stringify(doc);
     }
     for (const arn of opts.attachedPolicyArns ?? []) {
-      if (!user.attachedPolicyArns.includes(arn)) user.attachedPolicyArns.push(arn);
+      if (!user.attachedPolicyArns.includes(arn))
+        user.attachedPolicyArns.push(arn);
     }
     account.users[userName.toLowerCase()] = user;
     this.persist();
     return user;
   }
 
-  createManagedPolicy(accountId: string, policyName: string, document: PolicyDocument, policyPath = '/'): ManagedPolicyRecord {
+  createManagedPolicy(
+    accountId: string,
+    policyName: string,
+    document: PolicyDocument,
+    policyPath = '/',
+  ): ManagedPolicyRecord {
     const account = this.requireAccount(accountId);
     const arn = `arn:aws:iam::${accountId}:policy${policyPath}${policyName}`;
     const record: ManagedPolicyRecord = {
@@ -187,20 +218,35 @@ export class AwsWorld {
    * Issue a long-lived key for root, a user or (for seeding) a role — the
    * latter becomes a non-expiring session `assumed-role/<role>/sandbox`.
    */
-  createAccessKey(principalArn: string, accessKeyId?: string, secretAccessKey?: string): Credentials {
+  createAccessKey(
+    principalArn: string,
+    accessKeyId?: string,
+    secretAccessKey?: string,
+  ): Credentials {
     const arn = parseArn(principalArn);
     if (!arn || arn.service !== 'iam') {
-      throw new Error(`createAccessKey needs a root, user or role ARN, got "${principalArn}"`);
+      throw new Error(
+        `createAccessKey needs a root, user or role ARN, got "${principalArn}"`,
+      );
     }
     const account = this.requireAccount(arn.account);
     const secret = secretAccessKey ?? newSecret();
     let record: AccessKeyRecord;
     if (arn.resource === 'root') {
-      record = { accessKeyId: accessKeyId ?? newLongTermKeyId(), secretAccessKey: secret, kind: 'root', accountId: account.id, principalArn };
+      record = {
+        accessKeyId: accessKeyId ?? newLongTermKeyId(),
+        secretAccessKey: secret,
+        kind: 'root',
+        accountId: account.id,
+        principalArn,
+      };
     } else if (arn.resource.startsWith('user/')) {
       const name = arn.resource.split('/').pop()!;
       const user = account.users[name.toLowerCase()];
-      if (!user) throw new Error(`No IAM user ${name} in account ${account.id}; create it with createUser first`);
+      if (!user)
+        throw new Error(
+          `No IAM user ${name} in account ${account.id}; create it with createUser first`,
+        );
       record = {
         accessKeyId: accessKeyId ?? newLongTermKeyId(),
         secretAccessKey: secret,
@@ -212,7 +258,10 @@ export class AwsWorld {
     } else if (arn.resource.startsWith('role/')) {
       const name = arn.resource.split('/').pop()!;
       const role = account.roles[name.toLowerCase()];
-      if (!role) throw new Error(`No IAM role ${name} in account ${account.id}; create it first`);
+      if (!role)
+        throw new Error(
+          `No IAM role ${name} in account ${account.id}; create it first`,
+        );
       record = {
         accessKeyId: accessKeyId ?? `ASIA${newLongTermKeyId().slice(4)}`,
         secretAccessKey: secret,
@@ -224,11 +273,16 @@ export class AwsWorld {
         sessionName: 'sandbox',
       };
     } else {
-      throw new Error(`createAccessKey needs a root, user or role ARN, got "${principalArn}"`);
+      throw new Error(
+        `createAccessKey needs a root, user or role ARN, got "${principalArn}"`,
+      );
     }
     this.data.accessKeys[record.accessKeyId] = record;
     this.persist();
-    return { accessKeyId: record.accessKeyId, secretAccessKey: record.secretAccessKey };
+    return {
+      accessKeyId: record.accessKeyId,
+      secretAccessKey: record.secretAccessKey,
+    };
   }
 
   // ----------------------------------------------------------------- callers
@@ -237,11 +291,20 @@ export class AwsWorld {
   resolveCaller(accessKeyId: string, sessionToken: string | undefined): Caller {
     const key = this.data.accessKeys[accessKeyId];
     const invalid = () =>
-      new AwsError('InvalidClientTokenId', 'The security token included in the request is invalid.', { status: 403 });
+      new AwsError(
+        'InvalidClientTokenId',
+        'The security token included in the request is invalid.',
+        { status: 403 },
+      );
     if (!key) throw invalid();
-    if (key.sessionToken !== undefined && key.sessionToken !== sessionToken) throw invalid();
+    if (key.sessionToken !== undefined && key.sessionToken !== sessionToken)
+      throw invalid();
     if (key.expiration && Date.parse(key.expiration) <= this.clock()) {
-      throw new AwsError('ExpiredToken', 'The security token included in the request is expired', { status: 403 });
+      throw new AwsError(
+        'ExpiredToken',
+        'The security token included in the request is expired',
+        { status: 403 },
+      );
     }
     const account = this.data.accounts[key.accountId];
     if (!account) throw invalid();
@@ -250,7 +313,11 @@ export class AwsWorld {
         key,
         accountId: account.id,
         userId: account.id,
-        principal: { kind: 'root', arn: key.principalArn, accountId: account.id },
+        principal: {
+          kind: 'root',
+          arn: key.principalArn,
+          accountId: account.id,
+        },
       };
     }
     if (key.kind === 'user') {
@@ -260,7 +327,12 @@ export class AwsWorld {
         key,
         accountId: account.id,
         userId: user.userId,
-        principal: { kind: 'user', arn: user.arn, accountId: account.id, uniqueId: user.userId },
+        principal: {
+          kind: 'user',
+          arn: user.arn,
+          accountId: account.id,
+          uniqueId: user.userId,
+        },
       };
     }
     const role = account.roles[key.roleName!.toLowerCase()];
@@ -272,7 +344,10 @@ export class AwsWorld {
         kind: 'assumed-role',
         arn: key.principalArn,
         accountId: account.id,
-        roleArn: role && role.roleId === key.roleId ? role.arn : `arn:aws:iam::${account.id}:role/${key.roleName}`,
+        roleArn:
+          role && role.roleId === key.roleId
+            ? role.arn
+            : `arn:aws:iam::${account.id}:role/${key.roleName}`,
         uniqueId: key.roleId,
       },
     };
@@ -281,18 +356,26 @@ export class AwsWorld {
   /** The role a session belongs to, if that incarnation still exists. */
   sessionRole(caller: Caller): RoleRecord | undefined {
     if (caller.key.kind !== 'assumed-role') return undefined;
-    const role = this.data.accounts[caller.accountId]?.roles[caller.key.roleName!.toLowerCase()];
+    const role =
+      this.data.accounts[caller.accountId]?.roles[
+        caller.key.roleName!.toLowerCase()
+      ];
     return role && role.roleId === caller.key.roleId ? role : undefined;
   }
 
   managedPolicy(arn: string): PolicyDocument | undefined {
     if (AWS_MANAGED_POLICIES[arn]) return AWS_MANAGED_POLICIES[arn];
     const account = parseArn(arn)?.account;
-    const record = account ? this.data.accounts[account]?.policies[arn] : undefined;
+    const record = account
+      ? this.data.accounts[account]?.policies[arn]
+      : undefined;
     return record ? (JSON.parse(record.document) as PolicyDocument) : undefined;
   }
 
-  identityPolicies(caller: Caller): { identity: NamedPolicy[]; boundary?: NamedPolicy } {
+  identityPolicies(caller: Caller): {
+    identity: NamedPolicy[];
+    boundary?: NamedPolicy;
+  } {
     const collect = (
       owner: string,
       inline: Record<string, string>,
@@ -309,21 +392,34 @@ export class AwsWorld {
           return document ? [{ name: arn, document }] : [];
         }),
       ];
-      const boundaryDoc = boundaryArn ? this.managedPolicy(boundaryArn) : undefined;
+      const boundaryDoc = boundaryArn
+        ? this.managedPolicy(boundaryArn)
+        : undefined;
       // A boundary that names a missing policy allows nothing, rather than everything.
       const boundary = boundaryArn
-        ? { name: `permissions boundary ${boundaryArn}`, document: boundaryDoc ?? { Statement: [] } }
+        ? {
+            name: `permissions boundary ${boundaryArn}`,
+            document: boundaryDoc ?? { Statement: [] },
+          }
         : undefined;
       return { identity, boundary };
     };
     if (caller.key.kind === 'user') {
-      const user = this.data.accounts[caller.accountId].users[caller.key.userName!.toLowerCase()];
+      const user =
+        this.data.accounts[caller.accountId].users[
+          caller.key.userName!.toLowerCase()
+        ];
       return collect(user.arn, user.inlinePolicies, user.attachedPolicyArns);
     }
     if (caller.key.kind === 'assumed-role') {
       const role = this.sessionRole(caller);
       if (!role) return { identity: [] };
-      return collect(role.arn, role.inlinePolicies, role.attachedPolicyArns, role.permissionsBoundaryArn);
+      return collect(
+        role.arn,
+        role.inlinePolicies,
+        role.attachedPolicyArns,
+        role.permissionsBoundaryArn,
+      );
     }
     return { identity: [] };
   }
@@ -343,9 +439,11 @@ export class AwsWorld {
     if (caller.key.kind === 'user') ctx['aws:username'] = caller.key.userName!;
     // Role tags, overridden by session tags, are the session's principal tags.
     const principalTags: Record<string, string> = {};
-    for (const t of this.sessionRole(caller)?.tags ?? []) principalTags[t.Key] = t.Value;
+    for (const t of this.sessionRole(caller)?.tags ?? [])
+      principalTags[t.Key] = t.Value;
     Object.assign(principalTags, caller.key.sessionTags);
-    for (const [k, v] of Object.entries(principalTags)) ctx[`aws:PrincipalTag/${k}`] = v;
+    for (const [k, v] of Object.entries(principalTags))
+      ctx[`aws:PrincipalTag/${k}`] = v;
     return ctx;
   }
 
@@ -396,8 +494,10 @@ export class AwsWorld {
   /** Find an IAM user or role by unique id anywhere in the stand-in. */
   entityByUniqueId(id: string): { arn: string } | undefined {
     for (const account of Object.values(this.data.accounts)) {
-      for (const role of Object.values(account.roles)) if (role.roleId === id) return role;
-      for (const user of Object.values(account.users)) if (user.userId === id) return user;
+      for (const role of Object.values(account.roles))
+        if (role.roleId === id) return role;
+      for (const user of Object.values(account.users))
+        if (user.userId === id) return user;
     }
     return undefined;
   }
@@ -410,11 +510,19 @@ export class AwsWorld {
   storeTrustPolicy(text: string): string {
     const doc = parsePolicyDocument(text, 'trust');
     const stored = mapPrincipals(doc, 'AWS', value => {
-      if (value === '*' || /^\d{12}$/.test(value) || /^(AROA|AIDA)[A-Z0-9]+$/.test(value)) return value;
+      if (
+        value === '*' ||
+        /^\d{12}$/.test(value) ||
+        /^(AROA|AIDA)[A-Z0-9]+$/.test(value)
+      )
+        return value;
       const arn = parseArn(value);
-      const invalid = new MalformedPolicyError(`Invalid principal in policy: "AWS":"${value}"`);
+      const invalid = new MalformedPolicyError(
+        `Invalid principal in policy: "AWS":"${value}"`,
+      );
       if (!arn || arn.service === 'sts') {
-        if (arn && /^assumed-role\/[^/]+\/[^/]+$/.test(arn.resource)) return value;
+        if (arn && /^assumed-role\/[^/]+\/[^/]+$/.test(arn.resource))
+          return value;
         throw invalid;
       }
       if (arn.service !== 'iam' || !/^\d{12}$/.test(arn.account)) throw invalid;
@@ -436,7 +544,9 @@ export class AwsWorld {
     const doc = JSON.parse(stored) as PolicyDocument;
     return JSON.stringify(
       mapPrincipals(doc, 'AWS', value =>
-        /^(AROA|AIDA)[A-Z0-9]+$/.test(value) ? this.entityByUniqueId(value)?.arn ?? value : value,
+        /^(AROA|AIDA)[A-Z0-9]+$/.test(value)
+          ? this.entityByUniqueId(value)?.arn ?? value
+          : value,
       ),
     );
   }

@@ -18,7 +18,9 @@ export function runs(short: number, long: number): number {
 /** The seed of a suite: KEDA_SEED when set (to replay a run), else the suite's fixed one. */
 export function seedFor(fixed: number): number {
   const fromEnv = Number(process.env.KEDA_SEED);
-  return Number.isInteger(fromEnv) && process.env.KEDA_SEED !== '' ? fromEnv : fixed;
+  return Number.isInteger(fromEnv) && process.env.KEDA_SEED !== ''
+    ? fromEnv
+    : fixed;
 }
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same run. */

@@ -44,22 +44,43 @@ export function sdkClients(
 }
 
 /** Credentials of an STS response, in the SDK's shape. */
-export function sessionCredentials(out: { Credentials?: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string } }): Credentials {
+export function sessionCredentials(out: {
+  Credentials?: {
+    AccessKeyId?: string;
+    SecretAccessKey?: string;
+    SessionToken?: string;
+  };
+}): Credentials {
   const c = out.Credentials;
-  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('STS response carried no credentials');
-  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken)
+    throw new Error('STS response carried no credentials');
+  return {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+  };
 }
 
 /** An unsigned JWT with the claims AssumeRoleWithWebIdentity reads (the stand-in does not verify signatures). */
-export function fakeServiceAccountToken(claims: { iss: string; sub: string; aud: string | string[]; exp?: number }): string {
-  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `${b64({ alg: 'RS256', kid: 'sandbox' })}.${b64({ iat: Math.floor(Date.now() / 1000), ...claims })}.c2lnbmF0dXJl`;
+export function fakeServiceAccountToken(claims: {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp?: number;
+}): string {
+  const b64 = (o: object) =>
+    Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${b64({ alg: 'RS256', kid: 'sandbox' })}.${b64({
+    iat: Math.floor(Date.now() / 1000),
+    ...claims,
+  })}.c2lnbmF0dXJl`;
 }
 
 export const CLUSTER_ACCOUNT = '111111111111';
 export const QUEUE_ACCOUNT = '222222222222';
 export const REGION = 'eu-west-1';
-export const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/SANDBOX0000000000000000000000001';
+export const ISSUER =
+  'https://oidc.eks.eu-west-1.amazonaws.com/id/SANDBOX0000000000000000000000001';
 export const ISSUER_HOST_PATH = ISSUER.replace('https://', '');
 export const OPERATOR_SUBJECT = 'system:serviceaccount:keda:keda-operator';
 export const EXTERNAL_ID = 'keda-orders-7f3a';
@@ -70,16 +91,24 @@ export const operatorTrust = () =>
     Statement: [
       {
         Effect: 'Allow',
-        Principal: { Federated: `arn:aws:iam::${CLUSTER_ACCOUNT}:oidc-provider/${ISSUER_HOST_PATH}` },
+        Principal: {
+          Federated: `arn:aws:iam::${CLUSTER_ACCOUNT}:oidc-provider/${ISSUER_HOST_PATH}`,
+        },
         Action: 'sts:AssumeRoleWithWebIdentity',
         Condition: {
-          StringEquals: { [`${ISSUER_HOST_PATH}:sub`]: OPERATOR_SUBJECT, [`${ISSUER_HOST_PATH}:aud`]: 'sts.amazonaws.com' },
+          StringEquals: {
+            [`${ISSUER_HOST_PATH}:sub`]: OPERATOR_SUBJECT,
+            [`${ISSUER_HOST_PATH}:aud`]: 'sts.amazonaws.com',
+          },
         },
       },
     ],
   });
 
-export const scalerTrust = (operatorRoleArn: string, externalId = EXTERNAL_ID) =>
+export const scalerTrust = (
+  operatorRoleArn: string,
+  externalId = EXTERNAL_ID,
+) =>
   JSON.stringify({
     Version: '2012-10-17',
     Statement: [
@@ -92,5 +121,11 @@ export const scalerTrust = (operatorRoleArn: string, externalId = EXTERNAL_ID) =
     ],
   });
 
-export const allowDoc = (Action: string | string[], Resource: string | string[]) =>
-  JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action, Resource }] });
+export const allowDoc = (
+  Action: string | string[],
+  Resource: string | string[],
+) =>
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action, Resource }],
+  });
