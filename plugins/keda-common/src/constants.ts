@@ -92,3 +92,40 @@ export const EKS_POD_IDENTITY_PRINCIPAL = 'pods.eks.amazonaws.com';
  * @public
  */
 export const KEDA_ASSUME_ROLE_SESSION_NAME = 'KEDA';
+
+/**
+ * Every scaffolder action id of the KEDA scaffolder module, defined once:
+ * the actions register under these ids, the permission policy matches them
+ * and the tests check the templates' steps against them. The IAM-changing
+ * ones are listed in `KEDA_IAM_ACTION_IDS` (a test keeps it within this
+ * table).
+ * @public
+ */
+export const KEDA_ACTION_IDS = {
+  /** Validate a request and compute its plan (no side effects). */
+  plan: 'keda:plan',
+  /** Write the ScaledObject and TriggerAuthentication manifests. */
+  manifestsWrite: 'keda:manifests:write',
+  /** Create or converge the scaler role KEDA assumes (changes IAM). */
+  scalerRoleEnsure: 'keda:aws:scaler-role:ensure',
+  /** Delete a decommissioned workload's scaler role (changes IAM). */
+  scalerRoleDelete: 'keda:aws:scaler-role:delete',
+  /** Create or converge a cluster's KEDA operator role (changes IAM). */
+  operatorRoleEnsure: 'keda:aws:operator-role:ensure',
+  /** Record a request with the keda backend. */
+  requestRecord: 'keda:request:record',
+  /** Read a recorded request. */
+  requestGet: 'keda:request:get',
+  /** Report a request's progress (pull request, provisioning). */
+  requestProgress: 'keda:request:progress',
+  /** Mark a request decommissioned. */
+  requestDecommission: 'keda:request:decommission',
+  /** Resolve what a decommission removes. */
+  requestDecommissionTarget: 'keda:request:decommission-target',
+  /** Mark a draft pull request ready for review. */
+  githubPullRequestReady: 'keda:github:pull-request:ready',
+} as const;
+
+/** One of {@link KEDA_ACTION_IDS}. @public */
+export type KedaActionId =
+  (typeof KEDA_ACTION_IDS)[keyof typeof KEDA_ACTION_IDS];
