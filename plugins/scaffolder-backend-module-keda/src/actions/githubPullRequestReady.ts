@@ -9,6 +9,7 @@ import {
   createTemplateAction,
   parseRepoUrl,
 } from '@backstage/plugin-scaffolder-node';
+import { KEDA_ACTION_IDS } from '@internal/plugin-keda-common';
 import { Octokit } from 'octokit';
 import { examples } from './githubPullRequestReady.examples';
 
@@ -18,7 +19,8 @@ const GITHUB_OWNER = /^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}$/;
 const GITHUB_REPO = /^[A-Za-z0-9._-]{1,100}$/;
 
 /** Action id of {@link createKedaGithubPullRequestReadyAction}. */
-export const KEDA_GITHUB_PR_READY_ACTION_ID = 'keda:github:pull-request:ready';
+export const KEDA_GITHUB_PR_READY_ACTION_ID =
+  KEDA_ACTION_IDS.githubPullRequestReady;
 
 const MARK_READY = `
   mutation MarkReady($id: ID!) {

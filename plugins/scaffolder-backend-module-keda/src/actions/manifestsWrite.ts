@@ -1,6 +1,7 @@
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import { KEDA_ACTION_IDS } from '@internal/plugin-keda-common';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { plannedFilesSchema } from '../lib/schemas';
@@ -10,7 +11,7 @@ import { examples } from './manifestsWrite.examples';
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /** Action id of {@link createKedaManifestsWriteAction}. */
-export const KEDA_MANIFESTS_WRITE_ACTION_ID = 'keda:manifests:write';
+export const KEDA_MANIFESTS_WRITE_ACTION_ID = KEDA_ACTION_IDS.manifestsWrite;
 
 /**
  * `keda:manifests:write`: writes the plan's files (manifests and

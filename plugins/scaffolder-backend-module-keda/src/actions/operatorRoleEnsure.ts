@@ -6,6 +6,7 @@ import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   clusterPartition,
+  KEDA_ACTION_IDS,
   MANAGED_BY_VALUE,
   OPERATOR_PERMISSION_POLICY_NAME,
   ROLE_TAG_KEYS,
@@ -37,7 +38,7 @@ import { examples } from './operatorRoleEnsure.examples';
 
 /** Action id of {@link createKedaOperatorRoleEnsureAction}. */
 export const KEDA_OPERATOR_ROLE_ENSURE_ACTION_ID =
-  'keda:aws:operator-role:ensure';
+  KEDA_ACTION_IDS.operatorRoleEnsure;
 
 /**
  * The operator's ServiceAccount name the KEDA chart uses when

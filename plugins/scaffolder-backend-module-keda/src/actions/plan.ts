@@ -1,6 +1,9 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { JsonObject } from '@backstage/types';
-import type { KedaRequestPreflight } from '@internal/plugin-keda-common';
+import {
+  KEDA_ACTION_IDS,
+  type KedaRequestPreflight,
+} from '@internal/plugin-keda-common';
 import {
   accessAnalyzerClientFor,
   describeChainFailure,
@@ -17,7 +20,7 @@ import { logVerification } from '../lib/verification';
 import { examples } from './plan.examples';
 
 /** Action id of {@link createKedaPlanAction}. */
-export const KEDA_PLAN_ACTION_ID = 'keda:plan';
+export const KEDA_PLAN_ACTION_ID = KEDA_ACTION_IDS.plan;
 
 /**
  * `keda:plan`: validates a KEDA request, resolves the cluster and the queue,

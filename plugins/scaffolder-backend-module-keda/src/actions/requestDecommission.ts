@@ -1,11 +1,15 @@
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { KEDA_CURRENT_STATES } from '@internal/plugin-keda-common';
+import {
+  KEDA_ACTION_IDS,
+  KEDA_CURRENT_STATES,
+} from '@internal/plugin-keda-common';
 import type { KedaRequestsClient } from '../lib/kedaRequestsClient';
 import { examples } from './requestDecommission.examples';
 
 /** Action id of {@link createKedaRequestDecommissionAction}. */
-export const KEDA_REQUEST_DECOMMISSION_ACTION_ID = 'keda:request:decommission';
+export const KEDA_REQUEST_DECOMMISSION_ACTION_ID =
+  KEDA_ACTION_IDS.requestDecommission;
 
 /**
  * `keda:request:decommission`: after the decommission template removed a

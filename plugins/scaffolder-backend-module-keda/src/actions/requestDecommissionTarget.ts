@@ -2,6 +2,7 @@ import { InputError, NotFoundError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import type { JsonObject } from '@backstage/types';
 import {
+  KEDA_ACTION_IDS,
   KEDA_CURRENT_STATES,
   kedaWorkloadKey,
   type KedaRequestRecord,
@@ -12,7 +13,7 @@ import { examples } from './requestDecommissionTarget.examples';
 
 /** Action id of {@link createKedaRequestDecommissionTargetAction}. */
 export const KEDA_REQUEST_DECOMMISSION_TARGET_ACTION_ID =
-  'keda:request:decommission-target';
+  KEDA_ACTION_IDS.requestDecommissionTarget;
 
 /**
  * What the caller said about the autoscaling to remove. Everything but the

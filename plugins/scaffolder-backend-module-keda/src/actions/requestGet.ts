@@ -1,10 +1,11 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import { KEDA_ACTION_IDS } from '@internal/plugin-keda-common';
 import type { JsonObject } from '@backstage/types';
 import type { KedaRequestsClient } from '../lib/kedaRequestsClient';
 import { examples } from './requestGet.examples';
 
 /** Action id of {@link createKedaRequestGetAction}. */
-export const KEDA_REQUEST_GET_ACTION_ID = 'keda:request:get';
+export const KEDA_REQUEST_GET_ACTION_ID = KEDA_ACTION_IDS.requestGet;
 
 /**
  * `keda:request:get`: loads a request record, for the provisioning template

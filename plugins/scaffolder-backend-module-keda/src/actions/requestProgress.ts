@@ -1,10 +1,11 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import { KEDA_ACTION_IDS } from '@internal/plugin-keda-common';
 import type { KedaRequestsClient } from '../lib/kedaRequestsClient';
 import { verificationSchema } from '../lib/schemas';
 import { examples } from './requestProgress.examples';
 
 /** Action id of {@link createKedaRequestProgressAction}. */
-export const KEDA_REQUEST_PROGRESS_ACTION_ID = 'keda:request:progress';
+export const KEDA_REQUEST_PROGRESS_ACTION_ID = KEDA_ACTION_IDS.requestProgress;
 
 /**
  * `keda:request:progress`: reports provisioning progress (provisioning,

@@ -2,6 +2,7 @@ import type { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
+  KEDA_ACTION_IDS,
   kedaRequestPagePath,
   parseKedaRequest,
   pullRequestUrlProblem,
@@ -13,7 +14,7 @@ import { kedaRequestInput } from '../lib/schemas';
 import { examples } from './requestRecord.examples';
 
 /** Action id of {@link createKedaRequestRecordAction}. */
-export const KEDA_REQUEST_RECORD_ACTION_ID = 'keda:request:record';
+export const KEDA_REQUEST_RECORD_ACTION_ID = KEDA_ACTION_IDS.requestRecord;
 
 /**
  * `keda:request:record`: records the request in the keda backend (which

@@ -3,6 +3,7 @@ import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   iamRoleArn,
+  KEDA_ACTION_IDS,
   kedaRequestSchema,
   parseQueueUrl,
   ROLE_TAG_KEYS,
@@ -21,7 +22,8 @@ import {
 import { examples } from './scalerRoleDelete.examples';
 
 /** Action id of {@link createKedaScalerRoleDeleteAction}. */
-export const KEDA_SCALER_ROLE_DELETE_ACTION_ID = 'keda:aws:scaler-role:delete';
+export const KEDA_SCALER_ROLE_DELETE_ACTION_ID =
+  KEDA_ACTION_IDS.scalerRoleDelete;
 
 /**
  * `keda:aws:scaler-role:delete`: decommission. Derives the scaler role from

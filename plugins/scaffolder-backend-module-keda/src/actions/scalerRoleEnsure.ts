@@ -1,7 +1,10 @@
 import type { PermissionsService } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { clusterPartition } from '@internal/plugin-keda-common';
+import {
+  clusterPartition,
+  KEDA_ACTION_IDS,
+} from '@internal/plugin-keda-common';
 import {
   accessAnalyzerClientFor,
   describeChainFailure,
@@ -23,7 +26,8 @@ import { logVerification } from '../lib/verification';
 const USER_ENTITY_REF = /^user:[A-Za-z0-9-_.]{1,63}\/[A-Za-z0-9-_.]{1,63}$/;
 
 /** Action id of {@link createKedaScalerRoleEnsureAction}. */
-export const KEDA_SCALER_ROLE_ENSURE_ACTION_ID = 'keda:aws:scaler-role:ensure';
+export const KEDA_SCALER_ROLE_ENSURE_ACTION_ID =
+  KEDA_ACTION_IDS.scalerRoleEnsure;
 
 /**
  * `keda:aws:scaler-role:ensure`: creates or converges the scaler role in the
