@@ -45,24 +45,67 @@ export interface KedaClusterSpec {
 }
 
 /**
- * `keda.roles`: where and how scaler roles are created in queue accounts.
+ * `keda.roles`: where and how scaler roles are created in the queue
+ * accounts. The one declaration of this block: the plan builders take it as
+ * configured (optional fields may be absent), keda-node's config reader
+ * returns it with every default applied ({@link ResolvedKedaRolesConfig}).
+ * Defaults: {@link DEFAULT_KEDA_ROLES}; the config schema is keda-node's
+ * `config.d.ts`.
  * @public
  */
 export interface KedaRolesConfig {
-  /** IAM path of scaler roles, e.g. `/keda/` */
+  /** `keda.roles.path`: IAM path of scaler roles, e.g. `/keda/` */
   path: string;
-  /** name prefix of scaler roles, e.g. `keda-sqs-` */
+  /** `keda.roles.namePrefix`: name prefix of scaler roles, e.g. `keda-sqs-` */
   namePrefix: string;
+  /**
+   * `keda.roles.permissionsBoundaryArn`: IAM policy set as permissions
+   * boundary on the scaler roles; none when absent.
+   */
   permissionsBoundaryArn?: string;
+  /** `keda.roles.tags`: extra tags on the scaler roles (default none). */
   tags?: Record<string, string>;
   /**
-   * Also trust the operator's web identity (`system:serviceaccount:<keda-ns>:<sa>`)
-   * in the scaler role. Needs the cluster's OIDC provider registered in every
-   * queue account, and bypasses the ExternalId check (KEDA tries
-   * AssumeRoleWithWebIdentity first), so it is off by default.
+   * `keda.roles.trustOperatorWebIdentity`: also trust the operator's web
+   * identity (`system:serviceaccount:<keda-ns>:<sa>`) in the scaler role.
+   * Needs the cluster's OIDC provider registered in every queue account, and
+   * bypasses the ExternalId check (KEDA tries AssumeRoleWithWebIdentity
+   * first), so it is off by default.
    */
   trustOperatorWebIdentity?: boolean;
+  /**
+   * `keda.roles.adoptExistingRoles`: converge an existing role of the
+   * planned name that has no managed-by tag instead of refusing (default
+   * false). Never lets a run take over a role whose identity tags name
+   * another workload or cluster.
+   */
+  adoptExistingRoles?: boolean;
 }
+
+/**
+ * {@link KedaRolesConfig} with every default applied, as keda-node's config
+ * reader returns it: only `permissionsBoundaryArn` may be absent.
+ * @public
+ */
+export type ResolvedKedaRolesConfig = Required<
+  Omit<KedaRolesConfig, 'permissionsBoundaryArn'>
+> &
+  Pick<KedaRolesConfig, 'permissionsBoundaryArn'>;
+
+/**
+ * The defaults of `keda.roles`, one per key: used when a key is not
+ * configured.
+ * @public
+ */
+export const DEFAULT_KEDA_ROLES: Readonly<
+  Omit<ResolvedKedaRolesConfig, 'permissionsBoundaryArn'>
+> = Object.freeze({
+  path: '/keda/',
+  namePrefix: 'keda-sqs-',
+  tags: Object.freeze({}) as Record<string, string>,
+  trustOperatorWebIdentity: false,
+  adoptExistingRoles: false,
+});
 
 /**
  * `keda.guardrails`: what a request may ask for, and what needs no approval.

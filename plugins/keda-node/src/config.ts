@@ -1,9 +1,19 @@
 import type { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
 import {
+  DEFAULT_KEDA_ROLES,
   defaultOperatorRoleName,
   partitionForRegion,
   type AwsPartition,
+  type ResolvedKedaRolesConfig,
+} from '@internal/plugin-keda-common';
+
+// `keda.roles` is declared once, in keda-common (the plan builders take it
+// too); re-exported here beside the reader that applies its defaults.
+export {
+  DEFAULT_KEDA_ROLES,
+  type KedaRolesConfig,
+  type ResolvedKedaRolesConfig,
 } from '@internal/plugin-keda-common';
 
 /**
@@ -93,23 +103,6 @@ export interface KedaClusterConfig {
   source: 'keda.clusters' | 'kubernetes.clusterLocatorMethods';
 }
 
-/** `keda.roles`: how scaler roles in the queue accounts are named and fenced. @public */
-export interface KedaRolesConfig {
-  path: string;
-  namePrefix: string;
-  permissionsBoundaryArn?: string;
-  tags: Record<string, string>;
-  /** Also trust the operator's web identity in scaler roles (off by default). */
-  trustOperatorWebIdentity: boolean;
-  /**
-   * `keda.roles.adoptExistingRoles`: converge an existing role of the planned
-   * name that has no managed-by tag instead of refusing (default false).
-   * Never lets a run take over a role whose identity tags name another
-   * workload or cluster.
-   */
-  adoptExistingRoles: boolean;
-}
-
 /** `keda.guardrails.autoApprove`: inside these bounds no approval is needed. @public */
 export interface KedaAutoApproveConfig {
   maxReplicas?: number;
@@ -159,7 +152,8 @@ export interface KedaStatusConfig {
 /** The whole `keda.*` block, typed and validated. @public */
 export interface KedaConfig {
   clusters: KedaClusterConfig[];
-  roles: KedaRolesConfig;
+  /** `keda.roles` with its defaults applied. */
+  roles: ResolvedKedaRolesConfig;
   guardrails: KedaGuardrailsConfig;
   approvals: KedaApprovalsConfig;
   status: KedaStatusConfig;
@@ -168,15 +162,6 @@ export interface KedaConfig {
 const ACCOUNT_ID = /^\d{12}$/;
 const ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/.+$/;
 const DEFAULT_MAX_REPLICAS = 100;
-
-/** Defaults used when `keda.roles` is absent; documented in config.d.ts. @public */
-export const DEFAULT_KEDA_ROLES: KedaRolesConfig = {
-  path: '/keda/',
-  namePrefix: 'keda-sqs-',
-  tags: {},
-  trustOperatorWebIdentity: false,
-  adoptExistingRoles: false,
-};
 
 /**
  * `keda.approvals.approverGroups` when not configured — the one default the
@@ -605,7 +590,7 @@ function readClusters(config: Config): KedaClusterConfig[] {
   return merged.map(entry => entry.cluster);
 }
 
-function readRoles(config: Config): KedaRolesConfig {
+function readRoles(config: Config): ResolvedKedaRolesConfig {
   const path = readIamPath(
     config.getOptionalString('keda.roles.path') ?? DEFAULT_KEDA_ROLES.path,
     'keda.roles.path',
@@ -637,7 +622,9 @@ function readRoles(config: Config): KedaRolesConfig {
     path,
     namePrefix,
     permissionsBoundaryArn: boundary,
-    tags: config.getOptional<Record<string, string>>('keda.roles.tags') ?? {},
+    tags: config.getOptional<Record<string, string>>('keda.roles.tags') ?? {
+      ...DEFAULT_KEDA_ROLES.tags,
+    },
     trustOperatorWebIdentity:
       config.getOptionalBoolean('keda.roles.trustOperatorWebIdentity') ??
       DEFAULT_KEDA_ROLES.trustOperatorWebIdentity,
