@@ -193,6 +193,62 @@ function gitopsDirectory(
     .replace(/^\/+|\/+$/g, '');
 }
 
+/**
+ * A cluster's KEDA operator role (account A) as it must be: its name, path
+ * and ARN, the trust policy (IRSA web identity or EKS Pod Identity) and the
+ * permission policy that lets it assume scaler roles under `keda.roles.path`
+ * with `keda.roles.namePrefix` in the allowed queue accounts only. The one
+ * place this is planned: `plan` uses it for a request and the cluster
+ * onboarding step for the role itself.
+ *
+ * @throws Error for invalid configuration (naming the config field), and
+ *   when clusters sharing the role make its trust policy exceed IAM's size.
+ * @public
+ */
+export function planOperatorRole(input: {
+  cluster: KedaClusterSpec;
+  roles: Pick<KedaRolesConfig, 'path' | 'namePrefix'>;
+  guardrails: Pick<KedaGuardrails, 'allowedQueueAccounts'>;
+}): OperatorRolePlan {
+  const { cluster, roles, guardrails } = input;
+  assertIamRoleName(
+    cluster.operator.roleName,
+    `keda.clusters[${cluster.name}].operator.roleName`,
+  );
+  if (cluster.operator.rolePath) {
+    assertIamPath(
+      cluster.operator.rolePath,
+      `keda.clusters[${cluster.name}].operator.rolePath`,
+    );
+  }
+  const trustPolicy = operatorRoleTrustPolicyOrEmpty(cluster);
+  if (policySize(trustPolicy) > TRUST_POLICY_MAX_CHARS) {
+    throw new Error(
+      `The operator role trust policy of cluster "${
+        cluster.name
+      }" would be ${policySize(
+        trustPolicy,
+      )} characters, above IAM's ${TRUST_POLICY_MAX_CHARS}: ${
+        trustPolicy.Statement.length
+      } clusters share it (keda.clusters[].operator.sharedRole); let fewer clusters share one operator role`,
+    );
+  }
+  return {
+    name: cluster.operator.roleName,
+    path: cluster.operator.rolePath ?? '/',
+    arn: operatorRoleArn(cluster),
+    accountId: cluster.accountId,
+    trustPolicy,
+    permissionPolicy: operatorRolePermissionPolicy({
+      cluster,
+      queueAccountIds: guardrails.allowedQueueAccounts,
+      scalerRolePath: roles.path,
+      scalerRoleNamePrefix: roles.namePrefix,
+    }),
+    permissionPolicyName: OPERATOR_PERMISSION_POLICY_NAME,
+  };
+}
+
 // A cluster missing its OIDC issuer is reported as a guardrail violation;
 // the plan still renders (with an empty trust policy) so the form and the
 // approval page can show the whole picture.
@@ -222,17 +278,6 @@ export function plan(input: KedaPlanInput): KedaPlan {
     `${roles.namePrefix}x`,
     'keda.roles.namePrefix (plus a suffix)',
   );
-  assertIamRoleName(
-    cluster.operator.roleName,
-    `keda.clusters[${cluster.name}].operator.roleName`,
-  );
-  if (cluster.operator.rolePath) {
-    assertIamPath(
-      cluster.operator.rolePath,
-      `keda.clusters[${cluster.name}].operator.rolePath`,
-    );
-  }
-
   try {
     compareKedaVersion(cluster.kedaVersion, '2.0.0');
   } catch (e) {
@@ -266,33 +311,7 @@ export function plan(input: KedaPlanInput): KedaPlan {
     request.providerMode === 'aws-eks' ? request.serviceAccountName : undefined;
 
   // IAM
-  const operatorPath = cluster.operator.rolePath ?? '/';
-  const operatorTrust = operatorRoleTrustPolicyOrEmpty(cluster);
-  if (policySize(operatorTrust) > TRUST_POLICY_MAX_CHARS) {
-    throw new Error(
-      `The operator role trust policy of cluster "${
-        cluster.name
-      }" would be ${policySize(
-        operatorTrust,
-      )} characters, above IAM's ${TRUST_POLICY_MAX_CHARS}: ${
-        operatorTrust.Statement.length
-      } clusters share it (keda.clusters[].operator.sharedRole); let fewer clusters share one operator role`,
-    );
-  }
-  const operatorRole: OperatorRolePlan = {
-    name: cluster.operator.roleName,
-    path: operatorPath,
-    arn: operatorRoleArn(cluster),
-    accountId: cluster.accountId,
-    trustPolicy: operatorTrust,
-    permissionPolicy: operatorRolePermissionPolicy({
-      cluster,
-      queueAccountIds: guardrails.allowedQueueAccounts,
-      scalerRolePath: roles.path,
-      scalerRoleNamePrefix: roles.namePrefix,
-    }),
-    permissionPolicyName: OPERATOR_PERMISSION_POLICY_NAME,
-  };
+  const operatorRole = planOperatorRole({ cluster, roles, guardrails });
 
   const roleName = scalerRoleName({
     namePrefix: roles.namePrefix,

@@ -6,5 +6,5 @@
  */
 export { scaffolderModuleKeda as default } from './module';
 export * from './actions';
-export { KedaPlanner, KedaPlanRejectedError } from './lib/planner';
+export { KedaPlanner } from './lib/planner';
 export { KedaRequestsClient } from './lib/kedaRequestsClient';

@@ -34,7 +34,6 @@ import {
   KEDA_REQUESTS_SIGNAL_CHANNEL,
   parseKedaRequest,
   plan,
-  type KedaClusterSpec,
   type KedaPlan,
   type KedaPlanPreview,
   type KedaRequest,
@@ -47,8 +46,8 @@ import {
   type KedaRequestState,
 } from '@internal/plugin-keda-common';
 import {
-  clusterSpecOf,
-  type KedaClusterConfig,
+  KedaGuardrailError,
+  type KedaClusterService,
   type KedaConfig,
 } from '@internal/plugin-keda-node';
 import type { Request } from 'express';
@@ -100,11 +99,11 @@ export interface KedaRequestServiceOptions {
   signals?: Pick<SignalsService, 'publish'>;
   auditor: AuditorService;
   /**
-   * The plan's view of a cluster; default `clusterSpecOf`. The plugin passes
-   * one that discovers a missing OIDC issuer with eks:DescribeCluster, as the
-   * keda:plan action does, so both plan the same trust policies.
+   * keda-node's cluster service (the one the scaffolder actions use): the
+   * cluster lookup and a missing OIDC issuer read with eks:DescribeCluster,
+   * so the backend and keda:plan plan the same trust policies.
    */
-  clusterSpec?: (cluster: KedaClusterConfig) => Promise<KedaClusterSpec>;
+  clusters: KedaClusterService;
   logger: LoggerService;
   newId?: () => string;
   /** clock for the stuck-approval check; default Date.now */
@@ -568,16 +567,10 @@ export class KedaRequestService {
     const requester = this.requesterOf(credentials);
     const request = parseKedaRequest(rawRequest);
     const { keda } = this.options;
-    const cluster = keda.clusters.find(c => c.name === request.cluster);
-    if (!cluster) {
-      throw new InputError(
-        `request.cluster: cluster '${
-          request.cluster
-        }' is not configured; use one of: ${
-          keda.clusters.map(c => c.name).join(', ') || '(none configured)'
-        }`,
-      );
-    }
+    // An unknown cluster is refused before anything else is read.
+    this.options.clusters.cluster(request.cluster, {
+      field: 'request.cluster',
+    });
     const entity = await this.options.catalog.getEntityByRef(
       request.entityRef,
       { credentials },
@@ -632,9 +625,11 @@ export class KedaRequestService {
     // and this backend's configuration.
     const kedaPlan = plan({
       request: { ...request, requestId: id },
-      cluster: this.options.clusterSpec
-        ? await this.options.clusterSpec(cluster)
-        : clusterSpecOf(cluster),
+      cluster: (
+        await this.options.clusters.resolve(request.cluster, {
+          field: 'request.cluster',
+        })
+      ).spec,
       roles: keda.roles,
       guardrails: keda.guardrails,
       externalId: workloadExternalId ?? externalId,
@@ -642,11 +637,7 @@ export class KedaRequestService {
     });
     const { violations, reasons } = kedaPlan.guardrails;
     if (violations.length > 0 && !options.allowViolations) {
-      throw new InputError(
-        `The request breaks the platform's guardrails: ${violations
-          .map(v => `${v.field ? `request.${v.field}: ` : ''}${v.message}`)
-          .join('; ')}`,
-      );
+      throw new KedaGuardrailError(violations, { fieldPrefix: 'request.' });
     }
     const approvalReasons = reasons.map(r => r.message);
     // An approved request is never changed by an auto-approved run.

@@ -164,7 +164,7 @@ describe('request API', () => {
       });
       expect(cluster.status).toBe(400);
       expect(cluster.body.error.message).toMatch(
-        /request.cluster: cluster 'nowhere' is not configured; use one of: prod-eu/,
+        /request\.cluster: "nowhere" is not a configured cluster; choose one of prod-eu/,
       );
       const entity = await as(JANE).post('/requests', {
         request: ordersRequest({ entityRef: 'component:default/secret' }),

@@ -13,12 +13,9 @@ import type {
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import type { NotificationService } from '@backstage/plugin-notifications-node';
 import type { SignalsService } from '@backstage/plugin-signals-node';
-import type { KedaClusterSpec } from '@internal/plugin-keda-common';
 import {
-  clusterSpecOf,
-  discoverOidcIssuer,
   KedaAwsClientFactory,
-  type KedaClusterConfig,
+  KedaClusterService,
   type KedaConfig,
 } from '@internal/plugin-keda-node';
 import type express from 'express';
@@ -65,31 +62,15 @@ export async function createKedaRequests(
     logger: options.logger,
   });
 
-  // Clusters configured without oidcIssuer: ask EKS once per cluster (as the
-  // keda:plan action does), so the backend plans the same trust policies.
+  // Clusters configured without oidcIssuer: asked with eks:DescribeCluster
+  // by the cluster service the keda:plan action uses too, so the backend
+  // plans the same trust policies.
   let aws: KedaAwsClientFactory | undefined;
-  const issuers = new Map<string, Promise<string>>();
-  const clusterSpec = async (
-    cluster: KedaClusterConfig,
-  ): Promise<KedaClusterSpec> => {
-    const spec = clusterSpecOf(cluster);
-    if (spec.identity !== 'irsa' || spec.oidcIssuer) return spec;
-    let issuer = issuers.get(cluster.name);
-    if (!issuer) {
-      aws ??= KedaAwsClientFactory.fromConfig(options.config);
-      const factory = aws;
-      issuer = (async () =>
-        discoverOidcIssuer({
-          eks: await factory.eks(spec.accountId, spec.region),
-          accountId: spec.accountId,
-          clusterName: cluster.eks.clusterName ?? cluster.name,
-        }))();
-      issuers.set(cluster.name, issuer);
-      // A failure is not cached: the next request asks again.
-      issuer.catch(() => issuers.delete(cluster.name));
-    }
-    return { ...spec, oidcIssuer: await issuer };
-  };
+  const clusters = new KedaClusterService({
+    keda: () => options.keda,
+    aws: () => (aws ??= KedaAwsClientFactory.fromConfig(options.config)),
+    logger: options.logger,
+  });
   const scaffolder = new ScaffolderProvisioning({
     auth: options.auth,
     discovery: options.discovery,
@@ -106,7 +87,7 @@ export async function createKedaRequests(
     signals: options.signals,
     auditor: options.auditor,
     logger: options.logger,
-    clusterSpec,
+    clusters,
   });
   await options.scheduler.scheduleTask({
     id: 'keda-requests-provisioning-tasks',

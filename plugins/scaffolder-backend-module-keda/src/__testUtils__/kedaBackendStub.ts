@@ -8,13 +8,19 @@ import {
   parseKedaRequest,
   plan,
   type CreateKedaRequestBody,
+  type KedaClusterSpec,
   type KedaPlan,
   type KedaRequestPreflight,
   type KedaRequestPreflightBody,
   type KedaRequestProgressBody,
   type KedaRequestRecord,
 } from '@internal/plugin-keda-common';
-import { clusterSpecOf, readKedaConfig } from '@internal/plugin-keda-node';
+import {
+  clusterSpecOf,
+  KedaClusterService,
+  KedaGuardrailError,
+  readKedaConfig,
+} from '@internal/plugin-keda-node';
 import type { Config } from '@backstage/config';
 
 export interface RecordedCall {
@@ -106,13 +112,20 @@ export async function startKedaBackendStub(
       throw new StubError(400, 'InputError', String((e as Error).message));
     }
     const keda = readKedaConfig(config);
-    const cluster = keda.clusters.find(c => c.name === request.cluster);
-    if (!cluster) {
-      throw new StubError(
-        400,
-        'InputError',
-        `request.cluster: cluster '${request.cluster}' is not configured`,
-      );
+    // the backend's own cluster lookup
+    const clusters = new KedaClusterService({
+      keda: () => keda,
+      aws: () => {
+        throw new Error('the keda backend stub has no AWS');
+      },
+    });
+    let cluster;
+    try {
+      cluster = clusters.cluster(request.cluster, {
+        field: 'request.cluster',
+      });
+    } catch (e) {
+      throw new StubError(400, 'InputError', String((e as Error).message));
     }
     const owner = options.owners?.[request.entityRef];
     if (checks && options.owners && keda.guardrails.requireOwnership) {
@@ -168,7 +181,7 @@ export async function startKedaBackendStub(
     }
     const p = plan({
       request: { ...request, requestId: undefined },
-      cluster: clusterSpecOf(cluster) as any,
+      cluster: clusterSpecOf(cluster) as KedaClusterSpec,
       roles: keda.roles,
       guardrails: keda.guardrails,
       externalId: externalId ?? body.externalId,
@@ -177,9 +190,9 @@ export async function startKedaBackendStub(
       throw new StubError(
         400,
         'InputError',
-        `The request breaks the platform's guardrails: ${p.guardrails.violations
-          .map(v => v.message)
-          .join('; ')}`,
+        new KedaGuardrailError(p.guardrails.violations, {
+          fieldPrefix: 'request.',
+        }).message,
       );
     }
     const approvalReasons = p.guardrails.reasons.map(r => r.message);

@@ -8,14 +8,9 @@ import {
   clusterPartition,
   KEDA_ACTION_IDS,
   MANAGED_BY_VALUE,
-  OPERATOR_PERMISSION_POLICY_NAME,
   ROLE_TAG_KEYS,
   oidcProviderArn,
-  operatorRoleArn,
-  operatorRolePermissionPolicy,
-  operatorRoleTrustPolicy,
   STS_AUDIENCE,
-  type OperatorRolePlan,
 } from '@internal/plugin-keda-common';
 import {
   checkOidcProvider,
@@ -169,21 +164,8 @@ export function createKedaOperatorRoleEnsureAction(options: {
           `keda.clusters[name=${spec.name}].eks.clusterName is '${eksClusterName}', but for identity 'pod-identity' the operator role's trust names the EKS cluster by keda.clusters[].name (eks-cluster-arn session tag); name the cluster '${eksClusterName}' in keda.clusters[] and remove eks.clusterName`,
         );
       }
-      const { roles, guardrails } = options.planner.kedaConfig();
-      const operatorRole: OperatorRolePlan = {
-        name: spec.operator.roleName,
-        path: spec.operator.rolePath ?? '/',
-        arn: operatorRoleArn(spec),
-        accountId: spec.accountId,
-        trustPolicy: operatorRoleTrustPolicy(spec),
-        permissionPolicy: operatorRolePermissionPolicy({
-          cluster: spec,
-          queueAccountIds: guardrails.allowedQueueAccounts,
-          scalerRolePath: roles.path,
-          scalerRoleNamePrefix: roles.namePrefix,
-        }),
-        permissionPolicyName: OPERATOR_PERMISSION_POLICY_NAME,
-      };
+      const { roles } = options.planner.kedaConfig();
+      const operatorRole = options.planner.operatorRole(spec);
       const helmValues = yaml.stringify(
         kedaHelmValues(
           operatorRole.arn,

@@ -4,11 +4,8 @@ import {
   ordersRequest,
   testConfig,
 } from '../__testUtils__/fixtures';
-import {
-  KedaPlanner,
-  KedaPlanRejectedError,
-  withoutBlankFields,
-} from './planner';
+import { KedaGuardrailError } from '@internal/plugin-keda-node';
+import { KedaPlanner, withoutBlankFields } from './planner';
 
 describe('withoutBlankFields', () => {
   it('drops the empty strings and nulls a form sends for untouched optional fields, keeping 0 and false', () => {
@@ -59,7 +56,7 @@ describe('KedaPlanner', () => {
     const error = await planner()
       .plan({ request, dryRun: true })
       .catch(e => e);
-    expect(error).toBeInstanceOf(KedaPlanRejectedError);
+    expect(error).toBeInstanceOf(KedaGuardrailError);
     expect(error.violations).toHaveLength(1);
   });
 

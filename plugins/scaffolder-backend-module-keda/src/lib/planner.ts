@@ -10,19 +10,19 @@ import {
   parseKedaRequest,
   plan,
   renderPlanSummary,
-  type Finding,
   type KedaClusterSpec,
   type KedaPlan,
+  type OperatorRolePlan,
   type KedaRequestInput,
   type KedaRequestPreflight,
 } from '@internal/plugin-keda-common';
 import {
-  clusterSpecOf,
-  discoverOidcIssuer,
+  KedaClusterService,
+  KedaGuardrailError,
   readKedaConfig,
   type KedaAwsClientFactory,
-  type KedaClusterConfig,
   type KedaConfig,
+  type ResolvedKedaCluster,
 } from '@internal/plugin-keda-node';
 import type { KedaRequestsClient } from './kedaRequestsClient';
 import {
@@ -30,19 +30,8 @@ import {
   type ServiceAccountReader,
 } from './serviceAccounts';
 
-/** Where the cluster's OIDC issuer came from. */
-export type OidcIssuerSource =
-  | 'config'
-  | 'eks:DescribeCluster'
-  | 'dry-run placeholder'
-  | 'not needed';
-
-/** @public */
-export interface ResolvedCluster {
-  config: KedaClusterConfig;
-  spec: KedaClusterSpec;
-  oidcIssuerSource: OidcIssuerSource;
-}
+/** A configured cluster and the plan's view of it (keda-node's). @public */
+export type ResolvedCluster = ResolvedKedaCluster;
 
 /**
  * Template forms send "" (and the templating `null`) for optional fields the
@@ -59,28 +48,17 @@ export function withoutBlankFields(value: unknown): unknown {
   );
 }
 
-/** A request's plan could not be provisioned as asked; lists every problem. */
-export class KedaPlanRejectedError extends InputError {
-  constructor(readonly violations: Finding[]) {
-    super(
-      `The KEDA request breaks ${violations.length} guardrail${
-        violations.length === 1 ? '' : 's'
-      }: ${violations
-        .map(v => `${v.field ? `${v.field}: ` : ''}${v.message}`)
-        .join('; ')}`,
-    );
-  }
-}
-
 /**
- * Server-side planning shared by every action: reads `keda.*` config with
- * keda-node's reader, resolves the cluster (OIDC issuer from config or
- * `eks:DescribeCluster`) and calls keda-common's `plan`. Actions never take
+ * Server-side planning shared by every action: reads `keda.*` config once
+ * with keda-node's reader, resolves clusters with keda-node's cluster
+ * service (the keda backend's too) and calls keda-common's `plan`. Actions never take
  * IAM documents as input; they recompute them here, so a crafted template
  * cannot smuggle a trust policy into provisioning.
  */
 export class KedaPlanner {
   private readonly serviceAccounts: ServiceAccountReader;
+  private readonly clusters: KedaClusterService;
+  private config?: KedaConfig;
 
   constructor(
     private readonly options: {
@@ -96,6 +74,11 @@ export class KedaPlanner {
     this.serviceAccounts =
       options.serviceAccounts ??
       kubernetesServiceAccountReader({ config: options.config });
+    this.clusters = new KedaClusterService({
+      keda: () => this.kedaConfig(),
+      aws: () => options.aws,
+      logger: options.logger,
+    });
   }
 
   /** true when the keda backend's preflight can be asked. */
@@ -128,71 +111,37 @@ export class KedaPlanner {
     );
   }
 
-  /** Re-read on every call: config may be reloaded while the backend runs. */
+  /**
+   * `keda.*` as keda-node's reader reads it, once: the first call that
+   * succeeds is kept (a configuration error is reported on every call until
+   * the backend restarts with a fixed configuration).
+   */
   kedaConfig(): KedaConfig {
-    return readKedaConfig(this.options.config);
+    this.config ??= readKedaConfig(this.options.config);
+    return this.config;
   }
 
   /** `keda.roles.adoptExistingRoles`: take over unmanaged roles of the same name. */
   adoptExistingRoles(): boolean {
-    return (
-      this.options.config.getOptionalBoolean('keda.roles.adoptExistingRoles') ??
-      false
-    );
+    return this.kedaConfig().roles.adoptExistingRoles;
   }
 
-  async resolveCluster(
+  /** The configured cluster with its OIDC issuer (none fetched in a dry run). */
+  resolveCluster(
     name: string,
     options: { dryRun: boolean },
   ): Promise<ResolvedCluster> {
-    const kedaConfig = this.kedaConfig();
-    const config = kedaConfig.clusters.find(c => c.name === name);
-    if (!config) {
-      throw new InputError(
-        `cluster: "${name}" is not a configured cluster; choose one of ${
-          kedaConfig.clusters.map(c => c.name).join(', ') ||
-          '(none: the platform team must add keda.clusters[])'
-        }`,
-      );
-    }
-    const spec = clusterSpecOf(config) as KedaClusterSpec;
-    if (spec.identity !== 'irsa') {
-      return { config, spec, oidcIssuerSource: 'not needed' };
-    }
-    if (spec.oidcIssuer) {
-      return { config, spec, oidcIssuerSource: 'config' };
-    }
-    if (options.dryRun) {
-      // Dry run makes no remote call; the issuer only shapes the operator
-      // role's trust policy, which the developer's PR does not contain.
-      return {
-        config,
-        spec: {
-          ...spec,
-          oidcIssuer: `https://oidc.eks.${spec.region}.amazonaws.com/id/DRY-RUN-ISSUER-FROM-DESCRIBE-CLUSTER`,
-        },
-        oidcIssuerSource: 'dry-run placeholder',
-      };
-    }
-    const eks = await this.options.aws.eks(spec.accountId, spec.region);
-    const oidcIssuer = await discoverOidcIssuer({
-      eks,
-      accountId: spec.accountId,
-      clusterName: config.eks.clusterName ?? config.name,
-    });
-    this.options.logger?.info(
-      `Cluster ${name}: OIDC issuer ${oidcIssuer} from eks:DescribeCluster`,
-    );
-    return {
-      config,
-      spec: { ...spec, oidcIssuer },
-      oidcIssuerSource: 'eks:DescribeCluster',
-    };
+    return this.clusters.resolve(name, options);
+  }
+
+  /** The cluster's KEDA operator role as it must be. */
+  operatorRole(spec: KedaClusterSpec): OperatorRolePlan {
+    return this.clusters.operatorRole(spec);
   }
 
   /**
    * Validates the request and plans it against config. Throws
-   * `KedaRequestError` (every invalid field) or `KedaPlanRejectedError`
+   * `KedaRequestError` (every invalid field) or `KedaGuardrailError`
    * (every blocking guardrail) unless `allowViolations`.
    *
    * With `preflight` (the keda backend's answer) the plan uses the
@@ -236,7 +185,7 @@ export class KedaPlanner {
       requester: input.requester,
     });
     if (!input.allowViolations && result.guardrails.violations.length > 0) {
-      throw new KedaPlanRejectedError(result.guardrails.violations);
+      throw new KedaGuardrailError(result.guardrails.violations);
     }
     let changed = false;
     if (input.checkServiceAccount && !input.dryRun) {

@@ -50,7 +50,10 @@ import {
   PAT,
   policyPermissions,
 } from '../../requests/__testUtils__/policyPermissions';
-import { testConfigData } from '../../requests/__testUtils__/requests';
+import {
+  testClusterService,
+  testConfigData,
+} from '../../requests/__testUtils__/requests';
 
 /**
  * The world the bad-input suite sends its cases into: the keda backend's
@@ -203,9 +206,11 @@ export async function startBadInputWorld(databases: TestDatabases) {
   let launches = 0;
   let notifications = 0;
   let signals = 0;
+  const keda = readKedaConfig(config);
   const service = new KedaRequestService({
     store,
-    keda: readKedaConfig(config),
+    keda,
+    clusters: testClusterService(keda, awsFactory),
     permissions: policyPermissions(),
     userInfo: membershipUserInfo(),
     catalog: {

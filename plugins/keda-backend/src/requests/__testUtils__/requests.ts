@@ -4,7 +4,13 @@ import {
   plan,
   type KedaRequestInput,
 } from '@internal/plugin-keda-common';
-import { clusterSpecOf, readKedaConfig } from '@internal/plugin-keda-node';
+import {
+  clusterSpecOf,
+  KedaClusterService,
+  readKedaConfig,
+  type KedaAwsClientFactory,
+  type KedaConfig,
+} from '@internal/plugin-keda-node';
 import type { NewKedaRequest } from '../KedaRequestStore';
 
 // The article's setup: EKS in 111111111111, queues in 222222222222
@@ -40,6 +46,25 @@ export const testConfigData = {
 };
 
 export const testKedaConfig = readKedaConfig(new ConfigReader(testConfigData));
+
+/**
+ * keda-node's cluster service over `keda`, as the plugin wires it. Without
+ * `aws` the world has no AWS: its clusters configure their OIDC issuer.
+ */
+export function testClusterService(
+  keda: KedaConfig = testKedaConfig,
+  aws?: KedaAwsClientFactory,
+): KedaClusterService {
+  return new KedaClusterService({
+    keda: () => keda,
+    aws: () => {
+      if (aws) return aws;
+      throw new Error(
+        'This test world has no AWS: configure keda.clusters[].oidcIssuer',
+      );
+    },
+  });
+}
 
 /** A request that needs approval (maxReplicas above the auto-approve 10). */
 export function ordersRequest(

@@ -7,7 +7,7 @@ import { KedaRequestService } from '../KedaRequestService';
 import { KedaRequestStore, migrateKedaRequestStore } from '../KedaRequestStore';
 import { createRequestsRouter } from '../router';
 import { membershipUserInfo, policyPermissions } from './policyPermissions';
-import { testKedaConfig } from './requests';
+import { testClusterService, testKedaConfig } from './requests';
 
 /** orders-worker, owned by team-orders (JANE's team). */
 export const ORDERS: Entity = {
@@ -54,15 +54,17 @@ export async function startRequestsApp(
       },
     })) as any,
   });
+  const keda = {
+    ...testKedaConfig,
+    approvals: {
+      ...testKedaConfig.approvals,
+      allowSelfApproval: options.allowSelfApproval ?? false,
+    },
+  };
   const service = new KedaRequestService({
     store,
-    keda: {
-      ...testKedaConfig,
-      approvals: {
-        ...testKedaConfig.approvals,
-        allowSelfApproval: options.allowSelfApproval ?? false,
-      },
-    },
+    keda,
+    clusters: testClusterService(keda),
     permissions: policyPermissions(),
     userInfo: membershipUserInfo(),
     catalog: {

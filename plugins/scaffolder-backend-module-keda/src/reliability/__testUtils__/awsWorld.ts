@@ -28,10 +28,8 @@ import { ConfigReader } from '@backstage/config';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   MANAGED_BY_VALUE,
-  OPERATOR_PERMISSION_POLICY_NAME,
   operatorRoleArn,
-  operatorRolePermissionPolicy,
-  operatorRoleTrustPolicy,
+  planOperatorRole,
   ROLE_TAG_KEYS,
   STS_AUDIENCE,
   type KedaClusterSpec,
@@ -330,20 +328,7 @@ export function plannedOperatorRole(cluster: string): DesiredRole {
   const { roles, guardrails } = readKedaConfig(portalConfig());
   return desiredOperatorRole(
     spec,
-    {
-      name: spec.operator.roleName,
-      path: spec.operator.rolePath ?? '/',
-      arn: operatorRoleArn(spec),
-      accountId: spec.accountId,
-      trustPolicy: operatorRoleTrustPolicy(spec),
-      permissionPolicy: operatorRolePermissionPolicy({
-        cluster: spec,
-        queueAccountIds: guardrails.allowedQueueAccounts,
-        scalerRolePath: roles.path,
-        scalerRoleNamePrefix: roles.namePrefix,
-      }),
-      permissionPolicyName: OPERATOR_PERMISSION_POLICY_NAME,
-    },
+    planOperatorRole({ cluster: spec, roles, guardrails }),
     { tags: roles.tags },
   );
 }

@@ -19,7 +19,10 @@ import {
   membershipUserInfo,
   policyPermissions,
 } from '../../__testUtils__/policyPermissions';
-import { testKedaConfig } from '../../__testUtils__/requests';
+import {
+  testClusterService,
+  testKedaConfig,
+} from '../../__testUtils__/requests';
 import { KedaRequestService } from '../../KedaRequestService';
 import { KedaRequestStore } from '../../KedaRequestStore';
 import { createRequestsRouter } from '../../router';
@@ -84,6 +87,7 @@ export async function startRequestStack(options: {
   const service = new KedaRequestService({
     store,
     keda: testKedaConfig,
+    clusters: testClusterService(),
     permissions: policyPermissions(),
     userInfo: membershipUserInfo(),
     catalog: {
