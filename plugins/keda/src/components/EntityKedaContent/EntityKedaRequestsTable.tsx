@@ -11,8 +11,10 @@ import { useMemo } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { pullRequestLabel } from '../EntityKedaScalingCard/Provenance';
 import { requestDetailPath } from '../KedaRequestsPage/KedaRequestsList';
-import { RequestStateChip } from '../KedaRequestsPage/RequestStateChip';
+import { requestStateView } from '../KedaRequestsPage/requestState';
 import { useKedaRequestsApi } from '../KedaRequestsPage/useKedaRequestsApi';
+import { StatusChip } from '../shared/StatusChip';
+import { REQUEST_STATE_CHIP } from '../shared/statusKinds';
 import { formatTime, queueName } from '../../lib/format';
 
 function columns(basePath: string): TableColumn<KedaRequestRecord>[] {
@@ -41,7 +43,12 @@ function columns(basePath: string): TableColumn<KedaRequestRecord>[] {
     {
       title: 'State',
       field: 'state',
-      render: row => <RequestStateChip state={row.state} />,
+      render: row => (
+        <StatusChip
+          kind={REQUEST_STATE_CHIP}
+          status={requestStateView(row.state)}
+        />
+      ),
     },
     { title: 'Requester', field: 'requester' },
     {

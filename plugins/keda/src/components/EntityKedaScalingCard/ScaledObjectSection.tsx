@@ -8,13 +8,14 @@ import type { ReactNode } from 'react';
 import { describeScalingHealth } from '../../lib/scalingHealth';
 import { DiagnosisList } from './DiagnosisList';
 import { EventsDrawer } from './EventsDrawer';
-import { HealthBadge } from './HealthBadge';
 import { Provenance } from './Provenance';
 import { RelativeTime } from './RelativeTime';
 import { ReplicaRange } from './ReplicaRange';
 import { RoleChain } from './RoleChain';
 import { ScalingSparkline } from './ScalingSparkline';
 import { TriggerTable } from './TriggerTable';
+import { StatusChip } from '../shared/StatusChip';
+import { SCALING_HEALTH_CHIP } from '../shared/statusKinds';
 
 const useStyles = makeStyles(theme => ({
   header: {
@@ -87,7 +88,7 @@ export function ScaledObjectSection(props: {
   return (
     <Box data-testid={`keda-scaledobject-${so.namespace}-${so.name}`}>
       <div className={classes.header}>
-        <HealthBadge health={health} />
+        <StatusChip kind={SCALING_HEALTH_CHIP} status={health} />
         <Typography variant="subtitle1" component="h2">
           {so.scaleTarget.kind} {so.scaleTarget.name}
         </Typography>

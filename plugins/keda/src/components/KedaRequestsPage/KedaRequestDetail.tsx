@@ -26,7 +26,6 @@ import { describeError } from '../../lib/describeError';
 import { useSignalRefresh } from '../../lib/useSignalRefresh';
 import { pullRequestLabel } from '../EntityKedaScalingCard/Provenance';
 import { DecisionDialog, type CommentedDecision } from './DecisionDialog';
-import { RequestStateChip } from './RequestStateChip';
 import { RoleChainVerification } from './RoleChainVerification';
 import {
   availableActions,
@@ -38,6 +37,8 @@ import {
   requestDetailPath,
 } from './KedaRequestsList';
 import { useKedaRequestsApi } from './useKedaRequestsApi';
+import { StatusChip } from '../shared/StatusChip';
+import { REQUEST_STATE_CHIP } from '../shared/statusKinds';
 import { formatTime } from '../../lib/format';
 
 function prettyJson(value: unknown): string {
@@ -335,7 +336,7 @@ export function KedaRequestDetail(props: { id: string; listPath: string }) {
           <Typography variant="h5" component="h2">
             {record.entityRef}
           </Typography>
-          <RequestStateChip state={record.state} />
+          <StatusChip kind={REQUEST_STATE_CHIP} status={view} />
           <Button
             size="small"
             variant="outlined"

@@ -20,9 +20,10 @@ import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import useDebounce from 'react-use/esm/useDebounce';
 import { useSignalRefresh } from '../../lib/useSignalRefresh';
 import { pullRequestLabel } from '../EntityKedaScalingCard/Provenance';
-import { RequestStateChip } from './RequestStateChip';
 import { requestStateView } from './requestState';
 import { useKedaRequestsApi } from './useKedaRequestsApi';
+import { StatusChip } from '../shared/StatusChip';
+import { REQUEST_STATE_CHIP } from '../shared/statusKinds';
 import { formatTime, queueName } from '../../lib/format';
 
 /** Path of a request's detail view below the page at `basePath`. */
@@ -52,7 +53,12 @@ function requestColumns(basePath: string): TableColumn<KedaRequestRecord>[] {
     {
       title: 'State',
       field: 'state',
-      render: row => <RequestStateChip state={row.state} />,
+      render: row => (
+        <StatusChip
+          kind={REQUEST_STATE_CHIP}
+          status={requestStateView(row.state)}
+        />
+      ),
     },
     {
       title: 'Created',
