@@ -165,7 +165,7 @@ describe('KedaClusterService', () => {
         queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders',
         minReplicas: 0,
         maxReplicas: 5,
-        targetQueueLength: 5,
+        queueLength: 5,
       },
       cluster: spec,
       roles: keda.roles,
