@@ -2,11 +2,8 @@ import { ConfigReader } from '@backstage/config';
 import {
   AuthorizeResult,
   createPermission,
-  type PermissionCondition,
-  type PermissionCriteria,
   type PolicyDecision,
 } from '@backstage/plugin-permission-common';
-import type { PolicyQueryUser } from '@backstage/plugin-permission-node';
 import { catalogEntityReadPermission } from '@backstage/plugin-catalog-common/alpha';
 import { actionExecutePermission } from '@backstage/plugin-scaffolder-common/alpha';
 import {
@@ -17,53 +14,10 @@ import {
 } from '@internal/plugin-keda-common';
 import { readKedaApprovals } from '@internal/plugin-keda-node';
 import { DEFAULT_APPROVER_GROUPS, KedaPortalPermissionPolicy } from './policy';
-
-function user(ref: string, groups: string[]): PolicyQueryUser {
-  return {
-    identity: {
-      type: 'user',
-      userEntityRef: ref,
-      ownershipEntityRefs: [ref, ...groups],
-    },
-    token: 'token',
-    credentials: {} as PolicyQueryUser['credentials'],
-    info: { userEntityRef: ref, ownershipEntityRefs: [ref, ...groups] },
-  } as PolicyQueryUser;
-}
+import { allowsStep, user } from './__testUtils__/decisions';
 
 const priya = user('user:default/priya', ['group:default/platform-team']);
 const dana = user('user:default/dana', ['group:default/orders-team']);
-
-type Step = { action: string; input?: Record<string, unknown> };
-
-/**
- * Applies a conditional decision to one scaffolder step the way the
- * scaffolder does: with the semantics of its `hasActionId` and
- * `hasBooleanProperty` rules.
- */
-function allowsStep(decision: PolicyDecision, step: Step): boolean {
-  if (decision.result === AuthorizeResult.ALLOW) return true;
-  if (decision.result === AuthorizeResult.DENY) return false;
-  if (decision.result !== AuthorizeResult.CONDITIONAL)
-    throw new Error('unexpected decision');
-  const evaluate = (c: PermissionCriteria<PermissionCondition>): boolean => {
-    if ('allOf' in c) return c.allOf.every(evaluate);
-    if ('anyOf' in c) return c.anyOf.some(evaluate);
-    if ('not' in c) return !evaluate(c.not);
-    const params = c.params as Record<string, unknown>;
-    switch (c.rule) {
-      case 'HAS_ACTION_ID':
-        return step.action === params.actionId;
-      case 'HAS_BOOLEAN_PROPERTY':
-        return step.input?.[params.key as string] === params.value;
-      default:
-        throw new Error(`unexpected rule ${c.rule}`);
-    }
-  };
-  expect(decision.pluginId).toBe('scaffolder');
-  expect(decision.resourceType).toBe('scaffolder-action');
-  return evaluate(decision.conditions);
-}
 
 describe('KedaPortalPermissionPolicy', () => {
   const policy = KedaPortalPermissionPolicy.fromConfig(new ConfigReader({}));
