@@ -1,3 +1,5 @@
+import { configApiRef, useApi } from '@backstage/frontend-plugin-api';
+
 /** Refresh period of the card when neither the card nor app config sets one. */
 export const DEFAULT_REFRESH_INTERVAL_SECONDS = 15;
 
@@ -22,4 +24,17 @@ export function resolveRefreshIntervalMs(
   );
   const chosen = seconds ?? DEFAULT_REFRESH_INTERVAL_SECONDS;
   return Math.max(chosen, MIN_REFRESH_INTERVAL_SECONDS) * 1000;
+}
+
+/**
+ * The card's refresh period in milliseconds: the card-level option, else
+ * the app's `keda.frontend.refreshIntervalSeconds` (the one place the
+ * frontend reads it), else the default.
+ */
+export function useRefreshIntervalMs(cardOptionSeconds?: number): number {
+  const configApi = useApi(configApiRef);
+  return resolveRefreshIntervalMs(
+    cardOptionSeconds,
+    configApi.getOptionalNumber('keda.frontend.refreshIntervalSeconds'),
+  );
 }

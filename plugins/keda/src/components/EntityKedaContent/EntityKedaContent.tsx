@@ -1,13 +1,12 @@
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { InfoCard, LinkButton, Progress } from '@backstage/core-components';
-import { configApiRef, useApi } from '@backstage/frontend-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import Box from '@material-ui/core/Box';
 import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
 import { useRequestTemplatePath } from '../../hooks/useRequestTemplatePath';
 import { currentRequestIds } from '../../lib/currentRequests';
-import { resolveRefreshIntervalMs } from '../../lib/refreshInterval';
+import { useRefreshIntervalMs } from '../../lib/refreshInterval';
 import { requestTemplateUrl } from '../../lib/requestTemplateUrl';
 import {
   PendingRequests,
@@ -46,11 +45,7 @@ export interface EntityKedaContentProps {
 export function EntityKedaContent(props: EntityKedaContentProps) {
   const { entity } = useEntity();
   const entityRef = stringifyEntityRef(entity);
-  const configApi = useApi(configApiRef);
-  const intervalMs = resolveRefreshIntervalMs(
-    props.refreshIntervalSeconds,
-    configApi.getOptionalNumber('keda.frontend.refreshIntervalSeconds'),
-  );
+  const intervalMs = useRefreshIntervalMs(props.refreshIntervalSeconds);
   const { value, error, loading, retry } = useKedaStatus(entityRef, intervalMs);
   const now = useNow(15_000);
   const requestTemplatePath = useRequestTemplatePath();

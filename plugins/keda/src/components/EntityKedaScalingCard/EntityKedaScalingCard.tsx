@@ -5,7 +5,6 @@ import {
   Progress,
   ResponseErrorPanel,
 } from '@backstage/core-components';
-import { configApiRef, useApi } from '@backstage/frontend-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import type {
   EntityKedaStatus,
@@ -22,7 +21,7 @@ import AlertTitle from '@material-ui/lab/AlertTitle';
 import { useEffect, useState } from 'react';
 import { describeError } from '../../lib/describeError';
 import { formatRelativeTime } from '../../lib/relativeTime';
-import { resolveRefreshIntervalMs } from '../../lib/refreshInterval';
+import { useRefreshIntervalMs } from '../../lib/refreshInterval';
 import { currentRequestIds } from '../../lib/currentRequests';
 import {
   decommissionTemplateUrl,
@@ -202,12 +201,8 @@ export function StatusLoadError(props: { error?: Error; onRetry: () => void }) {
  */
 export function EntityKedaScalingCard(props: EntityKedaScalingCardProps) {
   const { entity } = useEntity();
-  const configApi = useApi(configApiRef);
   const entityRef = stringifyEntityRef(entity);
-  const intervalMs = resolveRefreshIntervalMs(
-    props.refreshIntervalSeconds,
-    configApi.getOptionalNumber('keda.frontend.refreshIntervalSeconds'),
-  );
+  const intervalMs = useRefreshIntervalMs(props.refreshIntervalSeconds);
   const { value, error, loading, receivedAt, retry } = useKedaStatus(
     entityRef,
     intervalMs,
