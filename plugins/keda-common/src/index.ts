@@ -114,6 +114,7 @@ export {
 // A request's input: schema, parsing and validation.
 export {
   KedaRequestError,
+  WORKLOAD_API_VERSIONS,
   kedaRequestSchema,
   parseKedaRequest,
   type KedaRequest,
@@ -134,7 +135,7 @@ export {
   type QueuePolicyAlternative,
   type ScalerRolePlan,
 } from './plan';
-export type { Finding } from './guardrails';
+export type { Finding, GuardrailEvaluation } from './guardrails';
 export { renderPlanSummary } from './summary';
 
 // The plan preview and cluster list the template's form shows.
@@ -154,6 +155,7 @@ export {
   KEDA_REQUESTS_SIGNAL_CHANNEL,
   KEDA_REQUEST_ACTIONS,
   KEDA_REQUEST_STATES,
+  PULL_REQUEST_URL_MAX,
   canTransition,
   isFinalRequestState,
   kedaRequestPagePath,
