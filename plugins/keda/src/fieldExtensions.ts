@@ -15,7 +15,7 @@ import { kedaPlugin } from './plugin';
 
 // The KEDA template's field extensions for apps on the legacy frontend
 // system: put them inside <ScaffolderFieldExtensions> of the scaffolder
-// route. New-system apps get them from `@internal/plugin-keda/alpha`.
+// route. New-system apps get them from this package's `/alpha` entry point.
 
 /**
  * `ui:field: KedaClusterPicker` for legacy apps.

@@ -2,7 +2,8 @@
  * KEDA frontend plugin: the entity scaling card and the KEDA requests page.
  *
  * This entry point serves apps on the legacy frontend system; apps on the new
- * frontend system install the default export of `@internal/plugin-keda/alpha`.
+ * frontend system install the default export of this package's `/alpha`
+ * entry point.
  *
  * @packageDocumentation
  */

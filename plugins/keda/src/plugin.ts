@@ -21,7 +21,7 @@ export const legacyKedaRequestsRouteRef = createRouteRef({
 /**
  * The KEDA plugin for apps on the legacy frontend system
  * (`createApp` from `@backstage/app-defaults`). New-system apps use the
- * default export of `@internal/plugin-keda/alpha` instead.
+ * default export of this package's `/alpha` entry point instead.
  *
  * @public
  */

@@ -1,7 +1,7 @@
 import { createExternalRouteRef } from '@backstage/core-plugin-api';
 import { createRouteRef } from '@backstage/frontend-plugin-api';
 
-/** Route of the KEDA requests page (new frontend system). */
+/** Route of the KEDA requests page (new frontend system). @alpha */
 export const kedaRequestsRouteRef = createRouteRef();
 
 /**

@@ -43,6 +43,8 @@ import type { EntityStatusSignals } from './EntityStatusSignals';
  * Where provenance comes from beyond the ScaledObject's annotations: the
  * approval store plugs in here (request state, PR URL, requests not yet
  * applied). Optional; without it provenance is what the annotations say.
+ *
+ * @public
  */
 export interface KedaProvenanceSource {
   enrich(provenance: KedaProvenance): Promise<KedaProvenance>;

@@ -6,7 +6,7 @@ import type {
   KedaHealth,
 } from '@internal/plugin-keda-common';
 
-/** What one SQS trigger says about its queue and region. */
+/** What one SQS trigger says about its queue and region. @public */
 export interface SqsTriggerFacts {
   index: number;
   /** `awsRegion` from the trigger metadata. */
@@ -18,7 +18,7 @@ export interface SqsTriggerFacts {
   queueUrlError?: string;
 }
 
-/** Everything {@link diagnose} looks at; all of it comes from the watch cache. */
+/** Everything {@link diagnose} looks at; all of it comes from the watch cache. @public */
 export interface DiagnosisInput {
   health: KedaHealth;
   conditions: KedaCondition[];
@@ -328,6 +328,8 @@ function rawMessages(input: DiagnosisInput): string[] {
  * manifests say (auth provider, trigger regions) to plain-language causes and
  * fixes. Pure: the same input always gives the same diagnoses, errors first,
  * at most one per code.
+ *
+ * @public
  */
 export function diagnose(input: DiagnosisInput): KedaDiagnosis[] {
   const found = new Map<string, KedaDiagnosis>();

@@ -15,6 +15,8 @@ import {
  * backoff with jitter on throttling, 5xx and transient network errors) with
  * more attempts than the default 3, because IAM's control plane throttles
  * bursts of CreateRole/PutRolePolicy across an organisation.
+ *
+ * @public
  */
 export const KEDA_AWS_MAX_ATTEMPTS = 6;
 

@@ -4,7 +4,7 @@ import {
   ServiceUnavailableError,
 } from '@backstage/errors';
 
-/** What was being attempted when an AWS call failed, for the message a person reads. */
+/** What was being attempted when an AWS call failed, for the message a person reads. @public */
 export interface AwsCallContext {
   /** The IAM/STS/EKS action, e.g. `iam:CreateRole`. */
   action: string;
@@ -67,7 +67,7 @@ function errorName(error: unknown): string | undefined {
   return undefined;
 }
 
-/** True for IAM's "not found" answer (`NoSuchEntity`), which reconcile treats as "create it". */
+/** True for IAM's "not found" answer (`NoSuchEntity`), which reconcile treats as "create it". @public */
 export function isNoSuchEntity(error: unknown): boolean {
   const name = errorName(error);
   return name === 'NoSuchEntity' || name === 'NoSuchEntityException';
@@ -101,6 +101,8 @@ function denialCause(message: string): string {
  * the principal; throttling, 5xx and broken connections that survived the
  * SDK's retries say so (and that running the step again is the remedy).
  * Other errors keep their AWS code and message, prefixed with the action.
+ *
+ * @public
  */
 export function describeAwsError(
   error: unknown,

@@ -3,6 +3,8 @@ import type { PolicyDocument } from '@internal/plugin-keda-common';
 /**
  * IAM returns stored policy documents URL-encoded (RFC 3986), with the
  * statement order and formatting it was given. Decode before comparing.
+ *
+ * @public
  */
 export function decodeIamPolicy(encoded: string | undefined): unknown {
   if (!encoded) return undefined;
@@ -41,6 +43,8 @@ function canonical(value: unknown): unknown {
  * policy whose principal ARN IAM replaced by a unique id (`AROA…`, the
  * principal was deleted and recreated) compares unequal, so reconcile re-saves
  * it (IAM trap 1).
+ *
+ * @public
  */
 export function samePolicy(stored: unknown, desired: PolicyDocument): boolean {
   return (

@@ -9,6 +9,8 @@ import { kedaRequestsRouteRef } from '../routes';
  * (path `/autoscaling`), for the same entities as the scaling card. Extra
  * config: `refreshIntervalSeconds`; the blueprint's own `path`, `title`,
  * `group` and `filter` can be overridden in `app.extensions` as well.
+ *
+ * @alpha
  */
 export const kedaEntityContent = EntityContentBlueprint.makeWithOverrides({
   name: 'autoscaling',

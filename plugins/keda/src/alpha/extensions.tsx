@@ -11,7 +11,7 @@ import { KedaClient, kedaApiRef } from '../api';
 import { kedaEntityFilter } from '../lib/isKedaAvailable';
 import { kedaRequestsRouteRef } from '../routes';
 
-/** `api:keda` — the status API client. */
+/** `api:keda` — the status API client. @alpha */
 export const kedaApi = ApiBlueprint.make({
   params: defineParams =>
     defineParams({
@@ -26,6 +26,8 @@ export const kedaApi = ApiBlueprint.make({
  * `entity-card:keda/scaling` — shown for entities with a Kubernetes id or
  * label selector. Extra config: `refreshIntervalSeconds` (overrides
  * `keda.frontend.refreshIntervalSeconds`) and `title`.
+ *
+ * @alpha
  */
 export const kedaScalingEntityCard = EntityCardBlueprint.makeWithOverrides({
   name: 'scaling',
@@ -48,7 +50,7 @@ export const kedaScalingEntityCard = EntityCardBlueprint.makeWithOverrides({
   },
 });
 
-/** `page:keda` — the KEDA requests page, with its nav item. */
+/** `page:keda` — the KEDA requests page, with its nav item. @alpha */
 export const kedaRequestsPage = PageBlueprint.make({
   params: {
     path: '/keda',

@@ -3,7 +3,7 @@ import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
 // `scaffolder-form-field:keda/…` — the KEDA template's form fields, attached
 // to the scaffolder's form-fields API.
 
-/** `ui:field: KedaClusterPicker` — the configured clusters with account and region. */
+/** `ui:field: KedaClusterPicker` — the configured clusters with account and region. @alpha */
 export const kedaClusterPickerField = FormFieldBlueprint.make({
   name: 'cluster-picker',
   params: {
@@ -14,7 +14,7 @@ export const kedaClusterPickerField = FormFieldBlueprint.make({
   },
 });
 
-/** `ui:field: KedaQueuePicker` — the component's SQS queues, any URL typed. */
+/** `ui:field: KedaQueuePicker` — the component's SQS queues, any URL typed. @alpha */
 export const kedaQueuePickerField = FormFieldBlueprint.make({
   name: 'queue-picker',
   params: {
@@ -25,7 +25,7 @@ export const kedaQueuePickerField = FormFieldBlueprint.make({
   },
 });
 
-/** `ui:field: KedaPlanPreview` — the live dry-run plan. */
+/** `ui:field: KedaPlanPreview` — the live dry-run plan. @alpha */
 export const kedaPlanPreviewField = FormFieldBlueprint.make({
   name: 'plan-preview',
   params: {
