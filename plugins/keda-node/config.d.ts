@@ -144,6 +144,15 @@ export interface Config {
       /** Let an approver approve their own request. Default false. */
       allowSelfApproval?: boolean;
     };
+    templates?: {
+      /**
+       * Entity ref of the platform-only template the requests backend
+       * starts, as the approver, when a request is approved (it receives
+       * the parameter `requestId`). Default
+       * `template:default/keda-provision-request`.
+       */
+      provisioning?: string;
+    };
     status?: {
       /**
        * Ignored since events are watched (they used to be read on demand

@@ -11,6 +11,20 @@ export interface Config {
        * @visibility frontend
        */
       refreshIntervalSeconds?: number;
+      /**
+       * The templates the card and the requests page link to, as template
+       * entity refs (`[template:][<namespace>/]<name>`), for a portal that
+       * registers its own copies under other names. Their parameters must
+       * keep the names the links pre-fill (`component`, and `requestId` for
+       * decommission). Defaults: `template:default/keda-sqs-autoscaling`
+       * and `template:default/keda-sqs-decommission`.
+       */
+      templates?: {
+        /** @visibility frontend */
+        autoscaling?: string;
+        /** @visibility frontend */
+        decommission?: string;
+      };
     };
   };
 }

@@ -85,6 +85,20 @@ describe('readKedaConfig', () => {
       allowSelfApproval: false,
     });
     expect(c.status).toEqual({ historyRetentionHours: 24 });
+    expect(c.templates).toEqual({
+      provisioning: 'template:default/keda-provision-request',
+    });
+  });
+
+  it('reads keda.templates.provisioning as a full template ref', () => {
+    expect(
+      read({ keda: { templates: { provisioning: 'platform/provision-keda' } } })
+        .templates.provisioning,
+    ).toBe('template:platform/provision-keda');
+    expect(
+      read({ keda: { templates: { provisioning: 'Template:ops/x' } } })
+        .templates.provisioning,
+    ).toBe('template:ops/x');
   });
 
   it('reads keda.clusters and derives account, partition and operator role from the operator role ARN', () => {
@@ -317,6 +331,14 @@ describe('readKedaConfig', () => {
     [
       { keda: { status: { historyRetentionHours: 0 } } },
       /historyRetentionHours/,
+    ],
+    [
+      { keda: { templates: { provisioning: 'component:default/x' } } },
+      /Invalid config 'keda\.templates\.provisioning': "component:default\/x" is a component, not a template\. Use a template ref/,
+    ],
+    [
+      { keda: { templates: { provisioning: 'template:default/a b' } } },
+      /Invalid config 'keda\.templates\.provisioning': "template:default\/a b" is not an entity ref/,
     ],
   ])(
     'rejects invalid config %#, naming the key and the fix',

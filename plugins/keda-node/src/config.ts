@@ -1,4 +1,10 @@
 import type { Config } from '@backstage/config';
+import {
+  KubernetesValidatorFunctions,
+  parseEntityRef,
+  stringifyEntityRef,
+  type CompoundEntityRef,
+} from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import {
   DEFAULT_KEDA_ROLES,
@@ -149,6 +155,21 @@ export interface KedaStatusConfig {
   historyRetentionHours: number;
 }
 
+/** `keda.templates`: the scaffolder templates the backend starts. @public */
+export interface KedaTemplatesConfig {
+  /**
+   * `keda.templates.provisioning`: entity ref of the platform-only template
+   * the requests backend starts, as the approver, when a request is
+   * approved (its parameter: `requestId`).
+   */
+  provisioning: string;
+}
+
+/** Defaults of `keda.templates`: the templates in this repository. @public */
+export const DEFAULT_KEDA_TEMPLATES: KedaTemplatesConfig = Object.freeze({
+  provisioning: 'template:default/keda-provision-request',
+});
+
 /** The whole `keda.*` block, typed and validated. @public */
 export interface KedaConfig {
   clusters: KedaClusterConfig[];
@@ -157,6 +178,7 @@ export interface KedaConfig {
   guardrails: KedaGuardrailsConfig;
   approvals: KedaApprovalsConfig;
   status: KedaStatusConfig;
+  templates: KedaTemplatesConfig;
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
@@ -778,6 +800,37 @@ function readStatus(config: Config): KedaStatusConfig {
   return { historyRetentionHours: hours };
 }
 
+function readTemplates(config: Config): KedaTemplatesConfig {
+  const key = 'keda.templates.provisioning';
+  const provisioning =
+    config.getOptionalString(key) ?? DEFAULT_KEDA_TEMPLATES.provisioning;
+  const fix = `Use a template ref, e.g. ${DEFAULT_KEDA_TEMPLATES.provisioning}`;
+  let ref: CompoundEntityRef | undefined;
+  try {
+    ref = parseEntityRef(provisioning, {
+      defaultKind: 'template',
+      defaultNamespace: 'default',
+    });
+  } catch {
+    // reported below
+  }
+  if (
+    !ref ||
+    !KubernetesValidatorFunctions.isValidNamespace(ref.namespace) ||
+    !KubernetesValidatorFunctions.isValidObjectName(ref.name)
+  ) {
+    return fail(
+      key,
+      `"${provisioning}" is not an entity ref ([template:][<namespace>/]<name>)`,
+      fix,
+    );
+  }
+  if (ref.kind.toLocaleLowerCase('en-US') !== 'template') {
+    fail(key, `"${provisioning}" is a ${ref.kind}, not a template`, fix);
+  }
+  return { provisioning: stringifyEntityRef(ref) };
+}
+
 /**
  * Reads and validates the whole `keda.*` block (plus the Kubernetes plugin's
  * `config` cluster locator). Throws an `InputError` naming the config key and
@@ -792,6 +845,7 @@ export function readKedaConfig(config: Config): KedaConfig {
     guardrails: readGuardrails(config, clusters),
     approvals: readKedaApprovals(config),
     status: readStatus(config),
+    templates: readTemplates(config),
   };
 }
 

@@ -5,10 +5,6 @@ import type {
 } from '@backstage/backend-plugin-api';
 import { ResponseError } from '@backstage/errors';
 
-/** The platform-only template that provisions an approved request. */
-export const PROVISIONING_TEMPLATE_REF =
-  'template:default/keda-provision-request';
-
 /** What the request service needs from the scaffolder. */
 export interface ProvisioningLauncher {
   /**
@@ -47,7 +43,8 @@ export class ScaffolderProvisioning
     private readonly options: {
       auth: AuthService;
       discovery: DiscoveryService;
-      templateRef?: string;
+      /** the provisioning template (`keda.templates.provisioning`) */
+      templateRef: string;
       fetch?: typeof fetch;
     },
   ) {}
@@ -72,7 +69,7 @@ export class ScaffolderProvisioning
         authorization: `Bearer ${token}`,
       },
       body: JSON.stringify({
-        templateRef: this.options.templateRef ?? PROVISIONING_TEMPLATE_REF,
+        templateRef: this.options.templateRef,
         values: { requestId: options.requestId },
       }),
     });

@@ -46,7 +46,7 @@ import {
   testConfigData,
 } from './__testUtils__/requests';
 import { startLocalBackend } from './__testUtils__/localBackend';
-import { PROVISIONING_TEMPLATE_REF } from './ScaffolderProvisioning';
+import { DEFAULT_KEDA_TEMPLATES } from '@internal/plugin-keda-node';
 
 jest.setTimeout(120_000);
 
@@ -376,7 +376,7 @@ describe.each(shared)('approval flow on %s, two backend instances', dbName => {
       expect(world.tasks[0]).toMatchObject({
         initiator: PAT,
         body: {
-          templateRef: PROVISIONING_TEMPLATE_REF,
+          templateRef: DEFAULT_KEDA_TEMPLATES.provisioning,
           values: { requestId: record.id },
         },
       });

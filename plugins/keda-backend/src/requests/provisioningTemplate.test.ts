@@ -2,7 +2,7 @@ import { parseEntityRef } from '@backstage/catalog-model';
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'yaml';
-import { PROVISIONING_TEMPLATE_REF } from './ScaffolderProvisioning';
+import { DEFAULT_KEDA_TEMPLATES } from '@internal/plugin-keda-node';
 
 const TEMPLATE = path.resolve(
   __dirname,
@@ -13,7 +13,7 @@ describe('the platform-only provisioning template', () => {
   const template = yaml.parse(fs.readFileSync(TEMPLATE, 'utf8'));
 
   it('is the template the backend starts on approval', () => {
-    const ref = parseEntityRef(PROVISIONING_TEMPLATE_REF);
+    const ref = parseEntityRef(DEFAULT_KEDA_TEMPLATES.provisioning);
     expect(template.kind).toBe('Template');
     expect(template.metadata.name).toBe(ref.name);
     expect(template.metadata.namespace ?? 'default').toBe(ref.namespace);

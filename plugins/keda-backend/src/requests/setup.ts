@@ -74,6 +74,7 @@ export async function createKedaRequests(
   const scaffolder = new ScaffolderProvisioning({
     auth: options.auth,
     discovery: options.discovery,
+    templateRef: options.keda.templates.provisioning,
   });
   const service = new KedaRequestService({
     store,

@@ -1,9 +1,10 @@
-import { useRouteRef } from '@backstage/core-plugin-api';
+import { configApiRef, useApi, useRouteRef } from '@backstage/core-plugin-api';
 import type { KedaTemplateRef } from '@internal/plugin-keda-common';
 import {
   KEDA_DECOMMISSION_TEMPLATE_REF,
   KEDA_REQUEST_TEMPLATE,
   standardTemplatePath,
+  templateRefFromConfig,
 } from '../lib/requestTemplateUrl';
 import { scaffolderTemplateRouteRef } from '../routes';
 
@@ -22,12 +23,33 @@ export function useTemplatePath(template: KedaTemplateRef): string {
   );
 }
 
+/**
+ * A KEDA template of this app: `keda.frontend.templates.<name>` when set
+ * (a portal that keeps its own copy of the template under another name),
+ * else the template of this repository.
+ */
+function useConfiguredTemplate(
+  name: 'autoscaling' | 'decommission',
+  fallback: KedaTemplateRef,
+): KedaTemplateRef {
+  const key = `keda.frontend.templates.${name}`;
+  return templateRefFromConfig(
+    useApi(configApiRef).getOptionalString(key),
+    key,
+    fallback,
+  );
+}
+
 /** Path of the autoscaling request template in this app. */
 export function useRequestTemplatePath(): string {
-  return useTemplatePath(KEDA_REQUEST_TEMPLATE);
+  return useTemplatePath(
+    useConfiguredTemplate('autoscaling', KEDA_REQUEST_TEMPLATE),
+  );
 }
 
 /** Path of the decommission template in this app. */
 export function useDecommissionTemplatePath(): string {
-  return useTemplatePath(KEDA_DECOMMISSION_TEMPLATE_REF);
+  return useTemplatePath(
+    useConfiguredTemplate('decommission', KEDA_DECOMMISSION_TEMPLATE_REF),
+  );
 }

@@ -7,7 +7,9 @@ import path from 'node:path';
 import yaml from 'yaml';
 import {
   decommissionTemplateUrl,
+  KEDA_REQUEST_TEMPLATE,
   requestTemplateUrl,
+  templateRefFromConfig,
 } from './requestTemplateUrl';
 
 /** The `formData` the scaffolder's template page would read from a link. */
@@ -119,5 +121,39 @@ describe.each([
         name => !declared.includes(name),
       ),
     ).toEqual([]);
+  });
+});
+
+describe('templateRefFromConfig', () => {
+  const key = 'keda.frontend.templates.autoscaling';
+
+  it('keeps the repository template when nothing is configured', () => {
+    expect(templateRefFromConfig(undefined, key, KEDA_REQUEST_TEMPLATE)).toBe(
+      KEDA_REQUEST_TEMPLATE,
+    );
+  });
+
+  it('reads a template ref, kind and namespace optional', () => {
+    expect(
+      templateRefFromConfig(
+        'template:platform/keda-sqs',
+        key,
+        KEDA_REQUEST_TEMPLATE,
+      ),
+    ).toEqual({ namespace: 'platform', templateName: 'keda-sqs' });
+    expect(
+      templateRefFromConfig('my-keda', key, KEDA_REQUEST_TEMPLATE),
+    ).toEqual({ namespace: 'default', templateName: 'my-keda' });
+  });
+
+  it('names the key for anything but a template ref', () => {
+    expect(() =>
+      templateRefFromConfig('component:default/x', key, KEDA_REQUEST_TEMPLATE),
+    ).toThrow(
+      'keda.frontend.templates.autoscaling: "component:default/x" is a component, not a template; use e.g. template:default/keda-sqs-autoscaling',
+    );
+    expect(() => templateRefFromConfig('', key, KEDA_REQUEST_TEMPLATE)).toThrow(
+      /^keda\.frontend\.templates\.autoscaling: "" is not an entity ref/,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { parseEntityRef } from '@backstage/catalog-model';
 import {
   KEDA_AUTOSCALING_TEMPLATE,
   KEDA_DECOMMISSION_TEMPLATE,
@@ -15,6 +16,39 @@ export const KEDA_DECOMMISSION_TEMPLATE_REF: KedaTemplateRef = {
   namespace: KEDA_DECOMMISSION_TEMPLATE.namespace,
   templateName: KEDA_DECOMMISSION_TEMPLATE.templateName,
 };
+
+/**
+ * A template named in app config (`keda.frontend.templates.*`: a template
+ * entity ref, kind and namespace optional), or `fallback` when not set.
+ * Throws an error naming `key` for anything but a template ref, so a typo
+ * shows on the card instead of a link to a missing template.
+ */
+export function templateRefFromConfig(
+  value: string | undefined,
+  key: string,
+  fallback: KedaTemplateRef,
+): KedaTemplateRef {
+  if (value === undefined) return fallback;
+  let ref;
+  try {
+    ref = parseEntityRef(value, {
+      defaultKind: 'template',
+      defaultNamespace: 'default',
+    });
+  } catch (e) {
+    throw new Error(
+      `${key}: "${value}" is not an entity ref (${
+        (e as Error).message
+      }); use e.g. template:default/${fallback.templateName}`,
+    );
+  }
+  if (ref.kind.toLocaleLowerCase('en-US') !== 'template') {
+    throw new Error(
+      `${key}: "${value}" is a ${ref.kind}, not a template; use e.g. template:default/${fallback.templateName}`,
+    );
+  }
+  return { namespace: ref.namespace, templateName: ref.name };
+}
 
 /**
  * Path of a template under the scaffolder's standard mount point

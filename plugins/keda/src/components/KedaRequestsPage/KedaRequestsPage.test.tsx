@@ -33,6 +33,24 @@ jest.setTimeout(90_000);
 const SLOW = { timeout: 45_000 };
 
 describe('KedaRequestsPage: list', () => {
+  it('links to the autoscaling template the app config names', async () => {
+    await renderPage(requestsApi([]), {
+      user: SAM,
+      config: {
+        keda: { frontend: { templates: { autoscaling: 'platform/our-keda' } } },
+      },
+    });
+    const button = await screen.findByRole(
+      'button',
+      { name: 'Request autoscaling' },
+      SLOW,
+    );
+    expect(button).toHaveAttribute(
+      'href',
+      '/create/templates/platform/our-keda',
+    );
+  });
+
   it('lists requests with entity, requester, cluster, queue, state in words, creation time and pull request', async () => {
     const record = requestRecord({ allowedActions: APPROVER });
     const api = requestsApi([

@@ -1,5 +1,6 @@
 import { ResponseError } from '@backstage/errors';
 import { mockApis, renderInTestApp } from '@backstage/frontend-test-utils';
+import type { JsonObject } from '@backstage/types';
 import type { SignalApi } from '@backstage/plugin-signals-react';
 import { signalApiRef } from '@backstage/plugin-signals-react';
 import type { KedaRequestRecord } from '@internal/plugin-keda-common';
@@ -77,10 +78,17 @@ export function fakeSignals() {
 
 export function renderPage(
   api: MockedRequestsApi,
-  options: { path?: string; user: string; signals?: SignalApi },
+  options: {
+    path?: string;
+    user: string;
+    signals?: SignalApi;
+    /** app config */
+    config?: JsonObject;
+  },
 ) {
   return renderInTestApp(<KedaRequestsPage />, {
     mountPath: '/keda',
+    config: options.config,
     initialRouteEntries: [options.path ?? '/keda'],
     apis: [
       [kedaApiRef, api],
