@@ -9,7 +9,7 @@ import {
   buildScaledObject,
   buildTriggerAuthentication,
   type SqsQueue,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   createObject,
   deleteEventsAbout,

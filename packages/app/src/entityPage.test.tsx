@@ -1,9 +1,9 @@
 import {
   createKedaStatusFixtures,
   ordersWorkerEntity,
-} from '@internal/plugin-keda/fixtures';
-import kedaPlugin from '@internal/plugin-keda/alpha';
-import { kedaApiRef } from '@internal/plugin-keda';
+} from '@keda-self-service/plugin-keda/fixtures';
+import kedaPlugin from '@keda-self-service/plugin-keda/alpha';
+import { kedaApiRef } from '@keda-self-service/plugin-keda';
 import { createFrontendPlugin } from '@backstage/frontend-plugin-api';
 import { renderTestApp } from '@backstage/frontend-test-utils';
 import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';

@@ -17,10 +17,10 @@ backend.add(import('@backstage/plugin-scaffolder-backend-module-github'));
 backend.add(
   import('@backstage/plugin-scaffolder-backend-module-notifications'),
 );
-backend.add(import('@internal/plugin-scaffolder-backend-module-keda'));
+backend.add(import('@keda-self-service/plugin-scaffolder-backend-module-keda'));
 
 // KEDA self-service: status API + approval flow, scaffolder actions
-backend.add(import('@internal/plugin-keda-backend'));
+backend.add(import('@keda-self-service/plugin-keda-backend'));
 
 // techdocs plugin
 backend.add(import('@backstage/plugin-techdocs-backend'));
@@ -44,7 +44,9 @@ backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 // permission plugin
 backend.add(import('@backstage/plugin-permission-backend'));
 // Our policy: platform-team approves KEDA requests and provisions IAM.
-backend.add(import('@internal/plugin-permission-backend-module-keda-policy'));
+backend.add(
+  import('@keda-self-service/plugin-permission-backend-module-keda-policy'),
+);
 
 // search plugin
 backend.add(import('@backstage/plugin-search-backend'));

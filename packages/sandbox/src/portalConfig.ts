@@ -5,7 +5,7 @@ import {
   clusterSpecOf,
   readKedaConfig,
   type KedaConfig,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 
 /**
  * What the sandbox needs to know about the portal, read from the portal's

@@ -8,7 +8,11 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Octokit } from '@octokit/rest';
-import { plan, policyJson, type KedaPlan } from '@internal/plugin-keda-common';
+import {
+  plan,
+  policyJson,
+  type KedaPlan,
+} from '@keda-self-service/plugin-keda-common';
 import { loadConfigFiles } from './portalConfig';
 import { startSandbox, type Sandbox } from './sandbox';
 import { DEMO, parseRepoUrl } from './seed';

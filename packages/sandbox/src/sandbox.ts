@@ -25,7 +25,7 @@ import type { MergeEvent as MergeEventLike } from './gitops';
 import {
   operatorRoleArn,
   type KedaClusterSpec,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 export interface SandboxOptions {
   /** The portal's config (app-config.yaml …): the single source of the demo's facts. */

@@ -23,13 +23,13 @@ import {
   policyJson,
   type KedaClusterSpec,
   type PolicyDocument,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import { clusterSpecOf, type PortalFacts } from './portalConfig';
 import {
   ensurePodIdentityAssociation,
   POD_IDENTITY_AGENT_ADDON,
   type KedaClusterConfig,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import type { AwsStandIn } from './aws';
 import type { KubernetesStandIn, KubernetesObject } from './kubernetes';
 import type { GitHubStandIn } from './github';

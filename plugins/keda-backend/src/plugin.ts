@@ -6,11 +6,11 @@ import { DefaultAwsCredentialsManager } from '@backstage/integration-aws-node';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
-import { kedaPermissions } from '@internal/plugin-keda-common';
+import { kedaPermissions } from '@keda-self-service/plugin-keda-common';
 import {
   createClusterKubeConfig,
   readKedaConfig,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import { EntityStatusSignals } from './service/EntityStatusSignals';
 import { KedaStatusService } from './service/KedaStatusService';
 import { ScalingHistory } from './status/history';

@@ -1,7 +1,7 @@
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { ConfigReader } from '@backstage/config';
 import { InputError } from '@backstage/errors';
-import { plan } from '@internal/plugin-keda-common';
+import { plan } from '@keda-self-service/plugin-keda-common';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { KedaAwsClientFactory } from './aws/clients';
 import { KedaClusterService, KedaGuardrailError } from './clusters';

@@ -5,7 +5,7 @@ import {
   type Finding,
   type KedaClusterSpec,
   type OperatorRolePlan,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import type { KedaAwsClientFactory } from './aws/clients';
 import { discoverOidcIssuer } from './aws/oidcIssuer';
 import {

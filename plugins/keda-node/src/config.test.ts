@@ -2,7 +2,7 @@ import { ConfigReader } from '@backstage/config';
 import {
   operatorRoleTrustPolicy,
   type KedaClusterSpec,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   clusterSpecOf,
   DEFAULT_APPROVER_GROUPS,

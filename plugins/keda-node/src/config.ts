@@ -12,7 +12,7 @@ import {
   partitionForRegion,
   type AwsPartition,
   type ResolvedKedaRolesConfig,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 // `keda.roles` is declared once, in keda-common (the plan builders take it
 // too); re-exported here beside the reader that applies its defaults.
@@ -20,7 +20,7 @@ export {
   DEFAULT_KEDA_ROLES,
   type KedaRolesConfig,
   type ResolvedKedaRolesConfig,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 /**
  * How the backend authenticates to a cluster's Kubernetes API.

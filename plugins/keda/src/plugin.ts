@@ -8,7 +8,7 @@ import {
   fetchApiRef,
 } from '@backstage/core-plugin-api';
 import { createScaffolderFieldExtension } from '@backstage/plugin-scaffolder-react';
-import { KEDA_REQUEST_PICKER_FIELD } from '@internal/plugin-keda-common';
+import { KEDA_REQUEST_PICKER_FIELD } from '@keda-self-service/plugin-keda-common';
 import { KedaClient, kedaApiRef } from './api';
 import { KedaRequestPicker } from './components/fields/KedaRequestPicker/KedaRequestPicker';
 import { scaffolderTemplateRouteRef } from './routes';

@@ -26,7 +26,7 @@ import {
   kedaRequestApprovePermission,
   kedaRequestCreatePermission,
   kedaStatusReadPermission,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 // As an adopter imports them: from the package's index.
 import {
   kedaActionExecuteDecision,

@@ -11,7 +11,7 @@ import {
   kedaIamProvisionPermission,
   kedaPermissions,
   kedaRequestApprovePermission,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   KEDA_APPROVER_PERMISSIONS,
   KEDA_SELF_SERVICE_IAM_ACTION_ID,

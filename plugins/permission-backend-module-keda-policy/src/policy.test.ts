@@ -11,8 +11,8 @@ import {
   kedaRequestApprovePermission,
   kedaRequestCreatePermission,
   kedaStatusReadPermission,
-} from '@internal/plugin-keda-common';
-import { readKedaApprovals } from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-common';
+import { readKedaApprovals } from '@keda-self-service/plugin-keda-node';
 import { DEFAULT_APPROVER_GROUPS, KedaPortalPermissionPolicy } from './policy';
 import { allowsStep, user } from './__testUtils__/decisions';
 

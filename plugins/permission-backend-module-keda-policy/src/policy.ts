@@ -19,7 +19,7 @@ import {
  * Groups whose members approve KEDA requests and provision IAM by default;
  * the one default of keda-node's config reader, re-exported.
  */
-export { DEFAULT_APPROVER_GROUPS } from '@internal/plugin-keda-node';
+export { DEFAULT_APPROVER_GROUPS } from '@keda-self-service/plugin-keda-node';
 
 /**
  * The portal's permission policy: one example use of the KEDA policy pieces

@@ -34,8 +34,8 @@ import {
   PLATFORM_ONLY_LABEL,
   kedaIamProvisionPermission,
   kedaRequestApprovePermission,
-} from '@internal/plugin-keda-common';
-import { readKedaApprovals } from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-common';
+import { readKedaApprovals } from '@keda-self-service/plugin-keda-node';
 
 /*
  * The KEDA rules of a permission policy, as pieces an adopter calls from

@@ -3,7 +3,7 @@ import {
   scaffolderActionsExtensionPoint,
   type TemplateAction,
 } from '@backstage/plugin-scaffolder-node';
-import { KEDA_ACTION_IDS } from '@internal/plugin-keda-common';
+import { KEDA_ACTION_IDS } from '@keda-self-service/plugin-keda-common';
 import * as actions from './actions';
 import { scaffolderModuleKeda } from './module';
 import { startLocalTestBackend } from './__testUtils__/localBackend';

@@ -15,11 +15,11 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   OPERATOR_PERMISSION_POLICY_NAME,
   STS_AUDIENCE,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   decodeIamPolicy,
   KedaAwsClientFactory,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import { KedaPlanner } from './lib/planner';
 import { createKedaScalerRoleEnsureAction } from './actions/scalerRoleEnsure';
 import { fixedPermissions } from './__testUtils__/permissions';

@@ -3,7 +3,7 @@ import {
   createBackendModule,
 } from '@backstage/backend-plugin-api';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
-import { KedaAwsClientFactory } from '@internal/plugin-keda-node';
+import { KedaAwsClientFactory } from '@keda-self-service/plugin-keda-node';
 import {
   createKedaGithubPullRequestReadyAction,
   createKedaManifestsWriteAction,

@@ -11,14 +11,14 @@ import {
   type KedaClusterSpec,
   type KedaPlan,
   type KedaRequestInput,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   clusterSpecOf,
   desiredOperatorRole,
   desiredScalerRole,
   readKedaConfig,
   reconcileRole,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import {
   rootCredentialsFor,
   startAwsStandIn,

@@ -1,6 +1,6 @@
 import { ConfigReader } from '@backstage/config';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { KedaAwsClientFactory } from '@internal/plugin-keda-node';
+import { KedaAwsClientFactory } from '@keda-self-service/plugin-keda-node';
 import {
   rootCredentialsFor,
   startAwsStandIn,

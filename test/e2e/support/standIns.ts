@@ -27,7 +27,7 @@ import {
   type KedaClusterSpec,
   type PolicyDocument,
   type SqsQueue,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import { rootCredentialsFor } from '../../../packages/sandbox/src/aws/state';
 
 // Direct access to the local stand-ins (packages/sandbox) for browser

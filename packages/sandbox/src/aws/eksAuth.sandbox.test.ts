@@ -9,7 +9,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigReader } from '@backstage/config';
-import { operatorRoleArn } from '@internal/plugin-keda-common';
+import { operatorRoleArn } from '@keda-self-service/plugin-keda-common';
 import { startSandbox, type Sandbox } from '../sandbox';
 import { seedSandbox } from '../seed';
 

@@ -22,11 +22,11 @@ import {
   operatorRoleTrustPolicy,
   policyJson,
   type KedaClusterSpec,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   checkPodIdentityAgentAddon,
   ensurePodIdentityAssociation,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import { ServiceAccountIssuer } from '../kubernetes/oidc';
 import { assumeRoleForPodIdentity, EksAuthError } from './eksAuthClient';
 import { AwsStandIn, startAwsStandIn } from './server';

@@ -21,7 +21,7 @@ import {
   parseQueueUrl,
   scalerRolePermissionPolicy,
   scalerRoleTrustPolicy,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import { AwsStandIn, startAwsStandIn } from '../aws';
 import { KubernetesStandIn, startKubernetesStandIn } from '../kubernetes';
 import * as k8sClient from '@kubernetes/client-node';

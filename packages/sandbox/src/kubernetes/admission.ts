@@ -1,4 +1,4 @@
-import { validateKedaAdmission } from '@internal/plugin-keda-common';
+import { validateKedaAdmission } from '@keda-self-service/plugin-keda-common';
 import { KubernetesApiError } from './errors';
 import {
   AdmissionHook,

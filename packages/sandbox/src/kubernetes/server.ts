@@ -123,7 +123,7 @@ export interface KubernetesStandIn {
  */
 export function defaultCrdDir(): string {
   const packageDir = path.dirname(
-    require.resolve('@internal/plugin-keda-common/package.json'),
+    require.resolve('@keda-self-service/plugin-keda-common/package.json'),
   );
   return path.join(packageDir, 'crds', 'keda-v2.20.2');
 }

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import type { KedaClusterCacheState } from '@internal/plugin-keda-common';
+import type { KedaClusterCacheState } from '@keda-self-service/plugin-keda-common';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import {
   CACHED_SCALE_TARGET_KINDS,
@@ -22,7 +22,7 @@ import { ScaledObjectIndex } from './ScaledObjectIndex';
 import { trimHpa, trimScaledObject, trimScaleTarget } from './trim';
 import { EventsIndex, trimEvent, type EventSubject } from './EventsIndex';
 import type { CoreV1Event } from '@kubernetes/client-node';
-import type { KedaEvent } from '@internal/plugin-keda-common';
+import type { KedaEvent } from '@keda-self-service/plugin-keda-common';
 import type { LabelRequirement } from '../kubernetes/labelSelector';
 
 const KEDA = { group: 'keda.sh', version: 'v1alpha1' };

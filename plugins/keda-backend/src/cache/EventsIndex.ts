@@ -1,4 +1,4 @@
-import type { KedaEvent } from '@internal/plugin-keda-common';
+import type { KedaEvent } from '@keda-self-service/plugin-keda-common';
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { toIso } from '../status/buildScaledObjectStatus';
 

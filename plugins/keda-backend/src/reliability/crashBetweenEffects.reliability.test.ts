@@ -20,7 +20,7 @@ import {
   STS_AUDIENCE,
   type KedaPlan,
   type KedaRequestRecord,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   clusterSpecOf,
   decodeIamPolicy,
@@ -28,7 +28,7 @@ import {
   desiredScalerRole,
   readKedaConfig,
   reconcileRole,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import {
   DEFAULT_GITHUB_STAND_IN_TOKEN,
   reportReliability,

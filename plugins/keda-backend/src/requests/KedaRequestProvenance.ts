@@ -2,7 +2,7 @@ import type {
   KedaProvenance,
   KedaRequestRecord,
   KedaRequestState,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import { LRUCache } from 'lru-cache';
 import type { KedaProvenanceSource } from '../service/KedaStatusService';
 import type { KedaRequestStore } from './KedaRequestStore';

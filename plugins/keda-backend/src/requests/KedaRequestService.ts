@@ -44,12 +44,12 @@ import {
   type KedaRequestListFilter,
   type KedaRequestRecord,
   type KedaRequestState,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   KedaGuardrailError,
   type KedaClusterService,
   type KedaConfig,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import type { Request } from 'express';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';

@@ -13,7 +13,7 @@ import {
   KEDA_CURRENT_STATES,
   KEDA_IN_FLIGHT_STATES,
   scaffolderTaskPagePath,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import type {
   KedaDecision,
   KedaDecisionKind,
@@ -24,7 +24,7 @@ import type {
   KedaRequestListFilter,
   KedaRequestRecord,
   KedaRequestState,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import type { Knex } from 'knex';
 
 const REQUESTS = 'keda_requests';
@@ -37,7 +37,7 @@ const DECISIONS = 'keda_request_decisions';
 export async function migrateKedaRequestStore(knex: Knex): Promise<void> {
   await knex.migrate.latest({
     directory: resolvePackagePath(
-      '@internal/plugin-keda-backend',
+      '@keda-self-service/plugin-keda-backend',
       'migrations',
     ),
   });

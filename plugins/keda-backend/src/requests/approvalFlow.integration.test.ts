@@ -19,8 +19,11 @@ import {
 import type { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { notificationService } from '@backstage/plugin-notifications-node';
-import type { KedaRequestRecord } from '@internal/plugin-keda-common';
-import { desiredScalerRole, reconcileRole } from '@internal/plugin-keda-node';
+import type { KedaRequestRecord } from '@keda-self-service/plugin-keda-common';
+import {
+  desiredScalerRole,
+  reconcileRole,
+} from '@keda-self-service/plugin-keda-node';
 import {
   rootCredentialsFor,
   startAwsStandIn,
@@ -46,7 +49,7 @@ import {
   testConfigData,
 } from './__testUtils__/requests';
 import { startLocalBackend } from './__testUtils__/localBackend';
-import { DEFAULT_KEDA_TEMPLATES } from '@internal/plugin-keda-node';
+import { DEFAULT_KEDA_TEMPLATES } from '@keda-self-service/plugin-keda-node';
 
 jest.setTimeout(120_000);
 

@@ -1,5 +1,5 @@
 import { mockCredentials, TestDatabases } from '@backstage/backend-test-utils';
-import type { KedaRequestRecord } from '@internal/plugin-keda-common';
+import type { KedaRequestRecord } from '@keda-self-service/plugin-keda-common';
 import request from 'supertest';
 import { BOB, JANE, PAT } from './__testUtils__/policyPermissions';
 import { EXTERNAL_ID, ordersRequest } from './__testUtils__/requests';

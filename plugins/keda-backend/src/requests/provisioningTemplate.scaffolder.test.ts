@@ -22,14 +22,14 @@ import {
   operatorRoleTrustPolicy,
   STS_AUDIENCE,
   type KedaRequestRecord,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   clusterSpecOf,
   desiredOperatorRole,
   readKedaConfig,
   reconcileRole,
-} from '@internal/plugin-keda-node';
-import scaffolderModuleKeda from '@internal/plugin-scaffolder-backend-module-keda';
+} from '@keda-self-service/plugin-keda-node';
+import scaffolderModuleKeda from '@keda-self-service/plugin-scaffolder-backend-module-keda';
 import {
   rootCredentialsFor,
   startAwsStandIn,

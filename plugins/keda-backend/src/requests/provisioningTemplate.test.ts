@@ -2,7 +2,7 @@ import { parseEntityRef } from '@backstage/catalog-model';
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'yaml';
-import { DEFAULT_KEDA_TEMPLATES } from '@internal/plugin-keda-node';
+import { DEFAULT_KEDA_TEMPLATES } from '@keda-self-service/plugin-keda-node';
 
 const TEMPLATE = path.resolve(
   __dirname,

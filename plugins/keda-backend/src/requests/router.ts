@@ -5,7 +5,7 @@ import {
   pullRequestUrlProblem,
   type KedaRequestListFilter,
   type KedaRequestState,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import type { KedaRequestService } from './KedaRequestService';

@@ -17,7 +17,7 @@ import {
   KedaAwsClientFactory,
   KedaClusterService,
   type KedaConfig,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import type express from 'express';
 import { KedaRequestProvenance } from './KedaRequestProvenance';
 import { KedaRequestService } from './KedaRequestService';

@@ -3,7 +3,7 @@ import type {
   CreateKedaRequestBody,
   KedaRequestProgressBody,
   KedaRequestRecord,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import request from 'supertest';
 import {
   openApiErrors,

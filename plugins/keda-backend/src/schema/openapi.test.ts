@@ -1,4 +1,4 @@
-import type { EntityKedaStatus } from '@internal/plugin-keda-common';
+import type { EntityKedaStatus } from '@keda-self-service/plugin-keda-common';
 import { openApiErrors, openApiResponseErrors } from '../__testUtils__/openApi';
 import {
   deployment,

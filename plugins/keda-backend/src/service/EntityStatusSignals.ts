@@ -1,6 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { SignalsService } from '@backstage/plugin-signals-node';
-import { kedaStatusSignalChannel } from '@internal/plugin-keda-common';
+import { kedaStatusSignalChannel } from '@keda-self-service/plugin-keda-common';
 import { selects, type EntityObjectSelector } from '../status/entitySelector';
 
 /** Labels and namespace of a changed object (a ScaledObject or its target). */

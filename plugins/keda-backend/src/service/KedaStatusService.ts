@@ -8,8 +8,8 @@ import type {
   KedaHistorySample,
   KedaProvenance,
   ScaledObjectStatus,
-} from '@internal/plugin-keda-common';
-import type { KedaClusterConfig } from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-common';
+import type { KedaClusterConfig } from '@keda-self-service/plugin-keda-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';

@@ -13,7 +13,7 @@ import {
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
-import { kedaStatusReadPermission } from '@internal/plugin-keda-common';
+import { kedaStatusReadPermission } from '@keda-self-service/plugin-keda-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import { LRUCache } from 'lru-cache';

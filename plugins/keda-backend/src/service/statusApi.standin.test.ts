@@ -9,11 +9,11 @@ import {
 import type { BackstageCredentials } from '@backstage/backend-plugin-api';
 import type { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import type { EntityKedaStatus } from '@internal/plugin-keda-common';
+import type { EntityKedaStatus } from '@keda-self-service/plugin-keda-common';
 import {
   createClusterKubeConfig,
   readKedaConfig,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import {
   startKubernetesStandIn,
   type KubernetesStandIn,

@@ -10,7 +10,7 @@ import {
   type KedaHpaStatus,
   type KedaTriggerStatus,
   type ScaledObjectStatus,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import { parseQuantity } from '../kubernetes/quantity';
 import type {
   HorizontalPodAutoscaler,

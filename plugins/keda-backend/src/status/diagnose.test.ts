@@ -1,4 +1,7 @@
-import type { KedaAuthChain, KedaEvent } from '@internal/plugin-keda-common';
+import type {
+  KedaAuthChain,
+  KedaEvent,
+} from '@keda-self-service/plugin-keda-common';
 import { diagnose, parseArn, type DiagnosisInput } from './diagnose';
 
 const OPERATOR = 'arn:aws:iam::111111111111:role/keda-operator';

@@ -4,7 +4,7 @@ import type {
   KedaDiagnosis,
   KedaEvent,
   KedaHealth,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 /** What one SQS trigger says about its queue and region. @public */
 export interface SqsTriggerFacts {

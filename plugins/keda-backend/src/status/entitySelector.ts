@@ -4,7 +4,7 @@ import {
   KUBERNETES_ID_ANNOTATION,
   KUBERNETES_ID_LABEL,
   KUBERNETES_NAMESPACE_ANNOTATION,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   LabelSelectorSyntaxError,
   matchesLabelSelector,

@@ -1,4 +1,4 @@
-import type { KedaCondition } from '@internal/plugin-keda-common';
+import type { KedaCondition } from '@keda-self-service/plugin-keda-common';
 import { scaledObjectHealth } from './health';
 
 const c = (type: string, status: KedaCondition['status']): KedaCondition => ({

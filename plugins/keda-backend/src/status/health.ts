@@ -2,7 +2,7 @@ import {
   kedaHealth,
   type KedaCondition,
   type KedaHealth,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 /**
  * keda-common's Argo CD mapping (Ready=False → Degraded, Paused=True →

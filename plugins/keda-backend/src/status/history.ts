@@ -1,5 +1,5 @@
 import type { DatabaseService } from '@backstage/backend-plugin-api';
-import type { KedaHistorySample } from '@internal/plugin-keda-common';
+import type { KedaHistorySample } from '@keda-self-service/plugin-keda-common';
 import type { Knex } from 'knex';
 // Applies all of the package's migrations (migrations/), this table's too.
 import { migrateKedaRequestStore as migrateKedaDatabase } from '../requests/KedaRequestStore';

@@ -8,7 +8,7 @@ import {
 import {
   iamRegionForPartition,
   type AwsPartition,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 /**
  * Retry policy for every client: the SDK's standard strategy (exponential

@@ -9,7 +9,10 @@ import {
   type PodIdentityAssociation,
 } from '@aws-sdk/client-eks';
 import { ConflictError, InputError } from '@backstage/errors';
-import { MANAGED_BY_VALUE, ROLE_TAG_KEYS } from '@internal/plugin-keda-common';
+import {
+  MANAGED_BY_VALUE,
+  ROLE_TAG_KEYS,
+} from '@keda-self-service/plugin-keda-common';
 import crypto from 'node:crypto';
 import { describeAwsError } from './errors';
 import type { RoleEffectRunner } from './roleReconcile';

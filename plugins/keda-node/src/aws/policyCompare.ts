@@ -1,4 +1,4 @@
-import type { PolicyDocument } from '@internal/plugin-keda-common';
+import type { PolicyDocument } from '@keda-self-service/plugin-keda-common';
 
 /**
  * IAM returns stored policy documents URL-encoded (RFC 3986), with the

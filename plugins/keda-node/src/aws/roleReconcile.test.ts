@@ -22,7 +22,7 @@ import {
   ROLE_TAG_KEYS,
   type KedaPlanInput,
   type KedaRequestInput,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import { deleteManagedRole, reconcileRole } from './roleReconcile';
 import {
   desiredOperatorRole,

@@ -22,7 +22,7 @@ import {
   ROLE_IDENTITY_TAG_KEYS,
   ROLE_TAG_KEYS,
   type PolicyDocument,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import { describeAwsError, isNoSuchEntity } from './errors';
 import { decodeIamPolicy, samePolicy } from './policyCompare';
 

@@ -4,7 +4,7 @@ import {
   type KedaClusterSpec,
   type KedaPlan,
   type OperatorRolePlan,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import type { DesiredRole } from './roleReconcile';
 
 /** Tag keys recording who and which task last changed a role. @public */

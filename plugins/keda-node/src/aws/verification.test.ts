@@ -10,7 +10,7 @@ import {
   type KedaPlan,
   type KedaPlanInput,
   type PolicyDocument,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   describeChainFailure,

@@ -24,7 +24,7 @@ import {
   type KedaVerificationCheck,
   type PolicyDocument,
   type PolicyStatement,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import { createHash } from 'node:crypto';
 import type * as IamSimulate from '@cloud-copilot/iam-simulate';
 

@@ -1,5 +1,5 @@
 import { createApiRef } from '@backstage/frontend-plugin-api';
-import type { EntityKedaStatus } from '@internal/plugin-keda-common';
+import type { EntityKedaStatus } from '@keda-self-service/plugin-keda-common';
 import type { KedaRequestsApi } from './KedaRequestsApi';
 import type { KedaTemplateFormApi } from './KedaTemplateFormApi';
 

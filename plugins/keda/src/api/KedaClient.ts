@@ -11,7 +11,7 @@ import type {
   KedaRequestListFilter,
   KedaRequestRecord,
   KedaRequestState,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import type { KedaApi } from './KedaApi';
 import type { KedaRequestsApi } from './KedaRequestsApi';
 import type { KedaTemplateFormApi } from './KedaTemplateFormApi';

@@ -1,7 +1,7 @@
 import type {
   KedaRequestListFilter,
   KedaRequestRecord,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 /**
  * Client of the keda backend's request API (the approval flow):

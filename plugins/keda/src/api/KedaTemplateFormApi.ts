@@ -2,7 +2,7 @@ import type {
   KedaClusterInfo,
   KedaPlanPreview,
   KedaRequestInput,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 /**
  * What the template form's field extensions (`KedaClusterPicker`,

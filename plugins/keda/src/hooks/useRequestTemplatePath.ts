@@ -1,5 +1,5 @@
 import { configApiRef, useApi, useRouteRef } from '@backstage/core-plugin-api';
-import type { KedaTemplateRef } from '@internal/plugin-keda-common';
+import type { KedaTemplateRef } from '@keda-self-service/plugin-keda-common';
 import {
   KEDA_DECOMMISSION_TEMPLATE_REF,
   KEDA_REQUEST_TEMPLATE,

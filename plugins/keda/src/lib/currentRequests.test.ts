@@ -1,7 +1,7 @@
 import type {
   EntityKedaStatus,
   ScaledObjectStatus,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import { currentRequestIds } from './currentRequests';
 
 function status(

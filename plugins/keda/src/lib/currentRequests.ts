@@ -2,7 +2,7 @@ import {
   KEDA_CURRENT_STATES,
   type EntityKedaStatus,
   type KedaRequestState,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 /**
  * Ids of the entity's current requests (provisioned or failed: what its

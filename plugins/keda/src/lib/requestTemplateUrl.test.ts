@@ -1,7 +1,7 @@
 import {
   KEDA_AUTOSCALING_TEMPLATE,
   KEDA_DECOMMISSION_TEMPLATE,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'yaml';

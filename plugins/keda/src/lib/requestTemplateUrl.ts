@@ -3,7 +3,7 @@ import {
   KEDA_AUTOSCALING_TEMPLATE,
   KEDA_DECOMMISSION_TEMPLATE,
   type KedaTemplateRef,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 /** The self-service template that requests KEDA autoscaling. */
 export const KEDA_REQUEST_TEMPLATE: KedaTemplateRef = {

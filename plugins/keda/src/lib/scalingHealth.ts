@@ -1,7 +1,7 @@
 import type {
   KedaCondition,
   ScaledObjectStatus,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 /** Visual tone of a health badge; every tone also has its own text and icon. */
 export type ScalingTone = 'ok' | 'warning' | 'error' | 'paused' | 'progressing';

@@ -1,4 +1,4 @@
-import type { KedaHistorySample } from '@internal/plugin-keda-common';
+import type { KedaHistorySample } from '@keda-self-service/plugin-keda-common';
 
 /** A drawable series: an SVG path plus the numbers the caption needs. */
 export interface SparklineSeries {

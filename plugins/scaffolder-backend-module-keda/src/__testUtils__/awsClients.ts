@@ -1,6 +1,6 @@
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { KedaAwsClientFactory } from '@internal/plugin-keda-node';
+import { KedaAwsClientFactory } from '@keda-self-service/plugin-keda-node';
 
 /**
  * A client factory whose clients are plain SDK clients (for

@@ -6,8 +6,11 @@ import {
   scalerRoleName,
   type KedaRequestInput,
   type KedaRequestPreflight,
-} from '@internal/plugin-keda-common';
-import { clusterSpecOf, readKedaConfig } from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-common';
+import {
+  clusterSpecOf,
+  readKedaConfig,
+} from '@keda-self-service/plugin-keda-node';
 import yaml from 'yaml';
 
 export const CLUSTER_ACCOUNT = '111111111111';

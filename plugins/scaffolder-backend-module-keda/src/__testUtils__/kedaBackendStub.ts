@@ -14,13 +14,13 @@ import {
   type KedaRequestPreflightBody,
   type KedaRequestProgressBody,
   type KedaRequestRecord,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   clusterSpecOf,
   KedaClusterService,
   KedaGuardrailError,
   readKedaConfig,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import type { Config } from '@backstage/config';
 
 export interface RecordedCall {

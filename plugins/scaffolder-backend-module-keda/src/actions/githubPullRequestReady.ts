@@ -9,7 +9,7 @@ import {
   createTemplateAction,
   parseRepoUrl,
 } from '@backstage/plugin-scaffolder-node';
-import { KEDA_ACTION_IDS } from '@internal/plugin-keda-common';
+import { KEDA_ACTION_IDS } from '@keda-self-service/plugin-keda-common';
 import { Octokit } from 'octokit';
 import { examples } from './githubPullRequestReady.examples';
 

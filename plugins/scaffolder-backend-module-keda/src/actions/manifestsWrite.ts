@@ -1,7 +1,7 @@
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { KEDA_ACTION_IDS } from '@internal/plugin-keda-common';
+import { KEDA_ACTION_IDS } from '@keda-self-service/plugin-keda-common';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { plannedFilesSchema } from '../lib/schemas';

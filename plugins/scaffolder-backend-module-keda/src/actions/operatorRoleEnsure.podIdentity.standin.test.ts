@@ -13,12 +13,12 @@ import {
   operatorRoleArn,
   plan,
   type KedaClusterSpec,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   clusterSpecOf,
   KedaAwsClientFactory,
   readKedaConfig,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import {
   ensurePodIdentityNode,
   rootCredentialsFor,

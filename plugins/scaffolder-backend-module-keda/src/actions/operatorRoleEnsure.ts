@@ -11,7 +11,7 @@ import {
   ROLE_TAG_KEYS,
   oidcProviderArn,
   STS_AUDIENCE,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   checkOidcProvider,
   checkPodIdentityAgentAddon,
@@ -19,7 +19,7 @@ import {
   ensurePodIdentityAssociation,
   reconcileRole,
   type KedaAwsClientFactory,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';

@@ -3,13 +3,13 @@ import type { JsonObject } from '@backstage/types';
 import {
   KEDA_ACTION_IDS,
   type KedaRequestPreflight,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   accessAnalyzerClientFor,
   describeChainFailure,
   verifyPlanDocuments,
   type KedaAwsClientFactory,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import type { KedaPlanner } from '../lib/planner';
 import {
   kedaRequestInput,

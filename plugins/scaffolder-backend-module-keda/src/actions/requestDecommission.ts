@@ -3,7 +3,7 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   KEDA_ACTION_IDS,
   KEDA_CURRENT_STATES,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import type { KedaRequestsClient } from '../lib/kedaRequestsClient';
 import { examples } from './requestDecommission.examples';
 

@@ -7,7 +7,7 @@ import {
   kedaWorkloadKey,
   type KedaRequestRecord,
   type KedaRequestState,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import type { KedaRequestsClient } from '../lib/kedaRequestsClient';
 import { examples } from './requestDecommissionTarget.examples';
 

@@ -1,5 +1,5 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { KEDA_ACTION_IDS } from '@internal/plugin-keda-common';
+import { KEDA_ACTION_IDS } from '@keda-self-service/plugin-keda-common';
 import type { KedaRequestsClient } from '../lib/kedaRequestsClient';
 import { verificationSchema } from '../lib/schemas';
 import { examples } from './requestProgress.examples';

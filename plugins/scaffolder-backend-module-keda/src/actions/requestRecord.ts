@@ -7,7 +7,7 @@ import {
   parseKedaRequest,
   pullRequestUrlProblem,
   type CreateKedaRequestBody,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import type { KedaRequestsClient } from '../lib/kedaRequestsClient';
 import { withoutBlankFields, type KedaPlanner } from '../lib/planner';
 import { kedaRequestInput } from '../lib/schemas';

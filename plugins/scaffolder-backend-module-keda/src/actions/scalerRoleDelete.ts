@@ -9,11 +9,11 @@ import {
   ROLE_TAG_KEYS,
   scalerRoleName,
   type SqsQueue,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   deleteManagedRole,
   type KedaAwsClientFactory,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import type { KedaPlanner } from '../lib/planner';
 import {
   checkpointRunner,

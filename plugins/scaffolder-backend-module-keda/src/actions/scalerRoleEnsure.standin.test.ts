@@ -15,14 +15,14 @@ import {
   operatorRoleTrustPolicy,
   STS_AUDIENCE,
   type KedaClusterSpec,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   clusterSpecOf,
   desiredOperatorRole,
   KedaAwsClientFactory,
   readKedaConfig,
   reconcileRole,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import {
   rootCredentialsFor,
   startAwsStandIn,

@@ -17,8 +17,14 @@ import {
 } from '@aws-sdk/client-accessanalyzer';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { mockClient } from 'aws-sdk-client-mock';
-import { plan as planOf, policyJson } from '@internal/plugin-keda-common';
-import { clusterSpecOf, readKedaConfig } from '@internal/plugin-keda-node';
+import {
+  plan as planOf,
+  policyJson,
+} from '@keda-self-service/plugin-keda-common';
+import {
+  clusterSpecOf,
+  readKedaConfig,
+} from '@keda-self-service/plugin-keda-node';
 import { KedaPlanner } from '../lib/planner';
 import { recordingAwsFactory } from '../__testUtils__/awsClients';
 import { NotAllowedError } from '@backstage/errors';

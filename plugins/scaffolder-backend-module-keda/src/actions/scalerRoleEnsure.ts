@@ -4,7 +4,7 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   clusterPartition,
   KEDA_ACTION_IDS,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   accessAnalyzerClientFor,
   describeChainFailure,
@@ -12,7 +12,7 @@ import {
   reconcileRole,
   verifyScalerChain,
   type KedaAwsClientFactory,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import type { KedaPlanner } from '../lib/planner';
 import {
   checkpointRunner,

@@ -13,7 +13,7 @@ import {
   operatorRoleTrustPolicy,
   STS_AUDIENCE,
   type KedaClusterSpec,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   clusterSpecOf,
   desiredOperatorRole,
@@ -22,7 +22,7 @@ import {
   reconcileRole,
   verifyPlanDocuments,
   type VerificationCheck,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import {
   rootCredentialsFor,
   startAwsStandIn,

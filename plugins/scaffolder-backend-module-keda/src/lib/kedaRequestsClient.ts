@@ -19,7 +19,7 @@ import type {
   KedaRequestProgressBody,
   KedaRequestRecord,
   KedaRequestState,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 /**
  * Client of the keda backend's request API (POST /requests, POST

@@ -4,7 +4,7 @@ import {
   ordersRequest,
   testConfig,
 } from '../__testUtils__/fixtures';
-import { KedaGuardrailError } from '@internal/plugin-keda-node';
+import { KedaGuardrailError } from '@keda-self-service/plugin-keda-node';
 import { KedaPlanner, withoutBlankFields } from './planner';
 
 describe('withoutBlankFields', () => {

@@ -15,7 +15,7 @@ import {
   type OperatorRolePlan,
   type KedaRequestInput,
   type KedaRequestPreflight,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   KedaClusterService,
   KedaGuardrailError,
@@ -23,7 +23,7 @@ import {
   type KedaAwsClientFactory,
   type KedaConfig,
   type ResolvedKedaCluster,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import type { KedaRequestsClient } from './kedaRequestsClient';
 import {
   kubernetesServiceAccountReader,

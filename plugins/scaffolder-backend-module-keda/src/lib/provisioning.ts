@@ -4,8 +4,8 @@ import type {
 } from '@backstage/backend-plugin-api';
 import { NotAllowedError } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { kedaIamProvisionPermission } from '@internal/plugin-keda-common';
-import type { RoleEffectRunner } from '@internal/plugin-keda-node';
+import { kedaIamProvisionPermission } from '@keda-self-service/plugin-keda-common';
+import type { RoleEffectRunner } from '@keda-self-service/plugin-keda-node';
 import type { ActionContext } from '@backstage/plugin-scaffolder-node';
 
 /**

@@ -1,4 +1,4 @@
-import { kedaRequestSchema } from '@internal/plugin-keda-common';
+import { kedaRequestSchema } from '@keda-self-service/plugin-keda-common';
 import { z } from 'zod/v3';
 import { kedaRequestInput } from './schemas';
 

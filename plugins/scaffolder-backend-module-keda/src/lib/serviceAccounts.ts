@@ -6,7 +6,7 @@ import {
 import {
   createClusterKubeConfig,
   type KedaClusterConfig,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import { CoreV1Api } from '@kubernetes/client-node';
 
 /** The parts of a ServiceAccount the planner looks at. */

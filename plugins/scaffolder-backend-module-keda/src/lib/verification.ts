@@ -2,7 +2,7 @@ import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
   formatVerificationCheck,
   type ChainVerification,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 
 /**
  * The task log: one line per check (warnings as warnings, failures as

@@ -4,8 +4,8 @@ import {
   KUBERNETES_NAMESPACE_ANNOTATION,
   kedaRequestSchema,
   parseQueueUrl,
-} from '@internal/plugin-keda-common';
-import { readKedaConfig } from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-common';
+import { readKedaConfig } from '@keda-self-service/plugin-keda-node';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import fs from 'node:fs';
 import path from 'node:path';

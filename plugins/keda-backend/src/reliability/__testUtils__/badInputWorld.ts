@@ -10,7 +10,7 @@ import { ConfigReader } from '@backstage/config';
 import {
   readKedaConfig,
   KedaAwsClientFactory,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import {
   createKedaGithubPullRequestReadyAction,
   createKedaManifestsWriteAction,
@@ -23,7 +23,7 @@ import {
   createKedaScalerRoleEnsureAction,
   KedaPlanner,
   KedaRequestsClient,
-} from '@internal/plugin-scaffolder-backend-module-keda';
+} from '@keda-self-service/plugin-scaffolder-backend-module-keda';
 import {
   rootCredentialsFor,
   startAwsStandIn,

@@ -54,7 +54,7 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { createPublishGithubPullRequestAction } from '@backstage/plugin-scaffolder-backend-module-github';
 import type { TemplateAction } from '@backstage/plugin-scaffolder-node';
-import { KedaAwsClientFactory } from '@internal/plugin-keda-node';
+import { KedaAwsClientFactory } from '@keda-self-service/plugin-keda-node';
 import {
   createKedaManifestsWriteAction,
   createKedaPlanAction,
@@ -63,7 +63,7 @@ import {
   createKedaScalerRoleEnsureAction,
   KedaPlanner,
   KedaRequestsClient,
-} from '@internal/plugin-scaffolder-backend-module-keda';
+} from '@keda-self-service/plugin-scaffolder-backend-module-keda';
 import express from 'express';
 import Router from 'express-promise-router';
 import knexFactory from 'knex';

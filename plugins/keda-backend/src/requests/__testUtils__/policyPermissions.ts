@@ -3,7 +3,7 @@ import type {
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { ConfigReader } from '@backstage/config';
-import { KedaPortalPermissionPolicy } from '@internal/plugin-permission-backend-module-keda-policy';
+import { KedaPortalPermissionPolicy } from '@keda-self-service/plugin-permission-backend-module-keda-policy';
 import { APPROVER_GROUP } from './requests';
 
 export const JANE = 'user:default/jane.doe'; // the requester, team-orders

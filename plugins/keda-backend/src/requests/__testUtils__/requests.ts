@@ -3,14 +3,14 @@ import {
   kedaWorkloadKey,
   plan,
   type KedaRequestInput,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   clusterSpecOf,
   KedaClusterService,
   readKedaConfig,
   type KedaAwsClientFactory,
   type KedaConfig,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import type { NewKedaRequest } from '../KedaRequestStore';
 
 // The article's setup: EKS in 111111111111, queues in 222222222222

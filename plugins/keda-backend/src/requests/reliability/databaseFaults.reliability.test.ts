@@ -22,7 +22,7 @@
  * KEDA_SOAK=1 runs more faults; KEDA_SEED=n replays a seed.
  */
 import { TestDatabases } from '@backstage/backend-test-utils';
-import type { KedaRequestRecord } from '@internal/plugin-keda-common';
+import type { KedaRequestRecord } from '@keda-self-service/plugin-keda-common';
 import {
   reportReliability,
   runs,

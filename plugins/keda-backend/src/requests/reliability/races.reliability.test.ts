@@ -18,7 +18,7 @@ import { TestDatabases } from '@backstage/backend-test-utils';
 import {
   KEDA_IN_FLIGHT_STATES,
   kedaWorkloadKey,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   reportReliability,
   runs,

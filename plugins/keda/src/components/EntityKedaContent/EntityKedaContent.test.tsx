@@ -1,6 +1,6 @@
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { renderInTestApp } from '@backstage/frontend-test-utils';
-import type { EntityKedaStatus } from '@internal/plugin-keda-common';
+import type { EntityKedaStatus } from '@keda-self-service/plugin-keda-common';
 import { screen, within } from '@testing-library/react';
 import { kedaApiRef } from '../../api';
 import {

@@ -4,7 +4,7 @@ import {
   Table,
   type TableColumn,
 } from '@backstage/core-components';
-import type { KedaRequestRecord } from '@internal/plugin-keda-common';
+import type { KedaRequestRecord } from '@keda-self-service/plugin-keda-common';
 import Box from '@material-ui/core/Box';
 import RefreshIcon from '@material-ui/icons/Refresh';
 import { useMemo } from 'react';

@@ -1,5 +1,5 @@
 import { Table, type TableColumn } from '@backstage/core-components';
-import type { KedaEvent } from '@internal/plugin-keda-common';
+import type { KedaEvent } from '@keda-self-service/plugin-keda-common';
 import Box from '@material-ui/core/Box';
 import { RelativeTime } from '../EntityKedaScalingCard/RelativeTime';
 

@@ -3,7 +3,7 @@ import { makeStyles } from '@material-ui/core/styles';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
-import type { KedaDiagnosis } from '@internal/plugin-keda-common';
+import type { KedaDiagnosis } from '@keda-self-service/plugin-keda-common';
 
 const useStyles = makeStyles(theme => ({
   evidence: {

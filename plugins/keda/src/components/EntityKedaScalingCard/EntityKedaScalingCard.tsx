@@ -9,7 +9,7 @@ import { useEntity } from '@backstage/plugin-catalog-react';
 import type {
   EntityKedaStatus,
   KedaProvenance,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import IconButton from '@material-ui/core/IconButton';

@@ -11,7 +11,7 @@ import Typography from '@material-ui/core/Typography';
 import CloseIcon from '@material-ui/icons/Close';
 import InfoOutlinedIcon from '@material-ui/icons/InfoOutlined';
 import ReportProblemIcon from '@material-ui/icons/ReportProblem';
-import type { KedaEvent } from '@internal/plugin-keda-common';
+import type { KedaEvent } from '@keda-self-service/plugin-keda-common';
 import { useId, useState } from 'react';
 import { RelativeTime } from './RelativeTime';
 

@@ -1,6 +1,6 @@
 import { Link } from '@backstage/core-components';
 import Typography from '@material-ui/core/Typography';
-import type { KedaProvenance } from '@internal/plugin-keda-common';
+import type { KedaProvenance } from '@keda-self-service/plugin-keda-common';
 
 /**
  * Request state (`KedaRequestState` of the request store) in words; unknown

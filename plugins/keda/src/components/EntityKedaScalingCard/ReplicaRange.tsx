@@ -1,7 +1,7 @@
 import Box from '@material-ui/core/Box';
 import { makeStyles } from '@material-ui/core/styles';
 import Typography from '@material-ui/core/Typography';
-import type { KedaReplicas } from '@internal/plugin-keda-common';
+import type { KedaReplicas } from '@keda-self-service/plugin-keda-common';
 
 const useStyles = makeStyles(theme => ({
   track: {

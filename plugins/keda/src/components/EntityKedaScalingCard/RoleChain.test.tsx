@@ -1,5 +1,5 @@
 import { renderInTestApp } from '@backstage/frontend-test-utils';
-import type { KedaAuthChain } from '@internal/plugin-keda-common';
+import type { KedaAuthChain } from '@keda-self-service/plugin-keda-common';
 import { screen } from '@testing-library/react';
 import { operatorIdentityText, RoleChain } from './RoleChain';
 

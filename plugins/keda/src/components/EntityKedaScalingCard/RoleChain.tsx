@@ -8,7 +8,7 @@ import Alert from '@material-ui/lab/Alert';
 import type {
   KedaAuthChain,
   KedaOperatorIdentity,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 const useStyles = makeStyles(theme => ({
   chain: {

@@ -3,7 +3,7 @@ import Divider from '@material-ui/core/Divider';
 import Grid from '@material-ui/core/Grid';
 import { makeStyles } from '@material-ui/core/styles';
 import Typography from '@material-ui/core/Typography';
-import type { ScaledObjectStatus } from '@internal/plugin-keda-common';
+import type { ScaledObjectStatus } from '@keda-self-service/plugin-keda-common';
 import type { ReactNode } from 'react';
 import { describeScalingHealth } from '../../lib/scalingHealth';
 import { DiagnosisList } from './DiagnosisList';

@@ -1,6 +1,6 @@
 import { makeStyles, useTheme } from '@material-ui/core/styles';
 import Typography from '@material-ui/core/Typography';
-import type { KedaHistorySample } from '@internal/plugin-keda-common';
+import type { KedaHistorySample } from '@keda-self-service/plugin-keda-common';
 import { historySpanText, sparklineSeries } from '../../lib/sparkline';
 
 const WIDTH = 280;

@@ -1,5 +1,5 @@
 import { render, screen } from '@testing-library/react';
-import type { KedaTriggerStatus } from '@internal/plugin-keda-common';
+import type { KedaTriggerStatus } from '@keda-self-service/plugin-keda-common';
 import { depthText, TriggerTable } from './TriggerTable';
 
 const sqs: KedaTriggerStatus = {

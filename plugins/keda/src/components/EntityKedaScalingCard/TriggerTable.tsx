@@ -5,7 +5,7 @@ import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
-import type { KedaTriggerStatus } from '@internal/plugin-keda-common';
+import type { KedaTriggerStatus } from '@keda-self-service/plugin-keda-common';
 
 export function depthText(trigger: KedaTriggerStatus): string {
   if (trigger.idle) {

@@ -1,5 +1,5 @@
 import { TestApiProvider } from '@backstage/frontend-test-utils';
-import type { EntityKedaStatus } from '@internal/plugin-keda-common';
+import type { EntityKedaStatus } from '@keda-self-service/plugin-keda-common';
 import { act, renderHook } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { signalApiRef, type SignalApi } from '@backstage/plugin-signals-react';

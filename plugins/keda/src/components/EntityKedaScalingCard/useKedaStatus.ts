@@ -4,7 +4,7 @@ import { signalApiRef } from '@backstage/plugin-signals-react';
 import {
   kedaStatusSignalChannel,
   type EntityKedaStatus,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { kedaApiRef } from '../../api';
 

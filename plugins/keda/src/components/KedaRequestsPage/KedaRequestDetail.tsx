@@ -14,7 +14,7 @@ import {
   type Finding,
   type KedaRequestRecord,
   type KedaRequestSignal,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Grid from '@material-ui/core/Grid';

@@ -10,7 +10,7 @@ import {
   type KedaRequestRecord,
   type KedaRequestListFilter,
   type KedaRequestState,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import Box from '@material-ui/core/Box';
 import MenuItem from '@material-ui/core/MenuItem';
 import TextField from '@material-ui/core/TextField';

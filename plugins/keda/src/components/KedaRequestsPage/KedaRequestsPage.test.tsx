@@ -1,5 +1,5 @@
 import { ResponseError } from '@backstage/errors';
-import type { KedaRequestAction } from '@internal/plugin-keda-common';
+import type { KedaRequestAction } from '@keda-self-service/plugin-keda-common';
 import {
   act,
   fireEvent,

@@ -2,7 +2,7 @@ import { InfoCard } from '@backstage/core-components';
 import type {
   KedaRequestRecord,
   KedaVerificationCheck,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import { makeStyles } from '@material-ui/core/styles';
 import Typography from '@material-ui/core/Typography';
 import CheckCircleIcon from '@material-ui/icons/CheckCircle';

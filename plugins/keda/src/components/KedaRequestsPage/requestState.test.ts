@@ -1,4 +1,4 @@
-import { KEDA_REQUEST_STATES } from '@internal/plugin-keda-common';
+import { KEDA_REQUEST_STATES } from '@keda-self-service/plugin-keda-common';
 import {
   availableActions,
   decisionLabel,

@@ -3,7 +3,7 @@ import type {
   KedaRequestAction,
   KedaRequestRecord,
   KedaRequestState,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 /** Colour family of a request state; the word always goes with it. */
 export type RequestTone = 'ok' | 'progressing' | 'waiting' | 'error' | 'closed';

@@ -36,7 +36,7 @@ import {
   type KedaRequestInput,
   type KedaRequestPreflight,
   type PolicyDocument,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import {
   clusterSpecOf,
   decodeIamPolicy,
@@ -44,7 +44,7 @@ import {
   KedaAwsClientFactory,
   readKedaConfig,
   type DesiredRole,
-} from '@internal/plugin-keda-node';
+} from '@keda-self-service/plugin-keda-node';
 import {
   rootCredentialsFor,
   startAwsStandIn,

@@ -9,7 +9,7 @@
 import { MiddlewareFactory } from '@backstage/backend-defaults/rootHttpRouter';
 import type { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
-import type { KedaRequestRecord } from '@internal/plugin-keda-common';
+import type { KedaRequestRecord } from '@keda-self-service/plugin-keda-common';
 import express from 'express';
 import type { Knex } from 'knex';
 import http from 'node:http';

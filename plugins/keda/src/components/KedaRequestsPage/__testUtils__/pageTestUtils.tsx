@@ -3,7 +3,7 @@ import { mockApis, renderInTestApp } from '@backstage/frontend-test-utils';
 import type { JsonObject } from '@backstage/types';
 import type { SignalApi } from '@backstage/plugin-signals-react';
 import { signalApiRef } from '@backstage/plugin-signals-react';
-import type { KedaRequestRecord } from '@internal/plugin-keda-common';
+import type { KedaRequestRecord } from '@keda-self-service/plugin-keda-common';
 import { kedaApiRef, type KedaRequestsApi } from '../../../api';
 import { KedaRequestsPage } from '../KedaRequestsPage';
 import { SAM } from './requestRecords';

@@ -4,7 +4,7 @@ import {
   type KedaRequestRecord,
   type KedaRequestState,
   type KedaVerification,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 // Test data only: the article's setup (EKS in 111111111111, queues in
 // 222222222222), planned by the real planner so the page is tested against

@@ -1,4 +1,4 @@
-import type { KedaClusterInfo } from '@internal/plugin-keda-common';
+import type { KedaClusterInfo } from '@keda-self-service/plugin-keda-common';
 import type {
   CustomFieldValidator,
   FieldExtensionComponentProps,

@@ -1,5 +1,5 @@
 import { ResponseError } from '@backstage/errors';
-import type { KedaPlanPreview as Preview } from '@internal/plugin-keda-common';
+import type { KedaPlanPreview as Preview } from '@keda-self-service/plugin-keda-common';
 import { act, screen, waitFor } from '@testing-library/react';
 import {
   formApi,

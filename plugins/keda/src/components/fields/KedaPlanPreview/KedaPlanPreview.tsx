@@ -7,7 +7,7 @@ import type {
   FieldExtensionComponentProps,
 } from '@backstage/plugin-scaffolder-react';
 import type { ApiHolder } from '@backstage/core-plugin-api';
-import type { KedaPlanPreview as Preview } from '@internal/plugin-keda-common';
+import type { KedaPlanPreview as Preview } from '@keda-self-service/plugin-keda-common';
 import Box from '@material-ui/core/Box';
 import LinearProgress from '@material-ui/core/LinearProgress';
 import Typography from '@material-ui/core/Typography';

@@ -1,5 +1,5 @@
 import { renderInTestApp } from '@backstage/frontend-test-utils';
-import type { KedaRequestRecord } from '@internal/plugin-keda-common';
+import type { KedaRequestRecord } from '@keda-self-service/plugin-keda-common';
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { kedaApiRef } from '../../../api';

@@ -3,7 +3,7 @@ import {
   KEDA_CURRENT_STATES,
   KEDA_DECOMMISSION_TEMPLATE,
   type KedaRequestRecord,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
 import FormControl from '@material-ui/core/FormControl';
 import FormControlLabel from '@material-ui/core/FormControlLabel';

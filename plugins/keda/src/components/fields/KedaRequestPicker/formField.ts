@@ -1,4 +1,4 @@
-import { KEDA_REQUEST_PICKER_FIELD } from '@internal/plugin-keda-common';
+import { KEDA_REQUEST_PICKER_FIELD } from '@keda-self-service/plugin-keda-common';
 import { createFormField } from '@backstage/plugin-scaffolder-react/alpha';
 import { KedaRequestPicker } from './KedaRequestPicker';
 

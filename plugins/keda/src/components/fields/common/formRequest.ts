@@ -5,7 +5,7 @@ import {
   KUBERNETES_NAMESPACE_ANNOTATION,
   kedaRequestSchema,
   type KedaRequestInput,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 /**
  * The template parameters that are not request fields of the same name:

@@ -4,7 +4,7 @@ import {
   SQS_QUEUE_RESOURCE_TYPE,
   SQS_QUEUE_URL_ANNOTATION,
   type SqsQueue,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 
 /**
  * What is wrong with a queue URL, in keda-common's words (the parser the

@@ -5,7 +5,7 @@ import type { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-
 import type {
   KedaClusterInfo,
   KedaPlanPreview,
-} from '@internal/plugin-keda-common';
+} from '@keda-self-service/plugin-keda-common';
 import { useState, type ComponentType } from 'react';
 import { kedaApiRef } from '../../../../api';
 import { ordersWorkerEntity } from '../../../../fixtures';
