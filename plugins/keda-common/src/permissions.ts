@@ -1,3 +1,4 @@
+import { KEDA_ACTION_IDS } from './constants';
 import {
   createPermission,
   type BasicPermission,
@@ -67,9 +68,9 @@ export const kedaPermissions = [
  * @public
  */
 export const KEDA_IAM_ACTION_IDS = [
-  'keda:aws:scaler-role:ensure',
-  'keda:aws:scaler-role:delete',
-  'keda:aws:operator-role:ensure',
+  KEDA_ACTION_IDS.scalerRoleEnsure,
+  KEDA_ACTION_IDS.scalerRoleDelete,
+  KEDA_ACTION_IDS.operatorRoleEnsure,
 ] as const;
 
 /**
