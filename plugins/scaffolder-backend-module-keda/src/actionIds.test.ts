@@ -6,7 +6,7 @@ import {
 import { KEDA_ACTION_IDS } from '@keda-self-service/plugin-keda-common';
 import * as actions from './actions';
 import { scaffolderModuleKeda } from './module';
-import { startLocalTestBackend } from './__testUtils__/localBackend';
+import { startLocalTestBackend } from '@internal/test-backend';
 import { kedaConfigData } from './__testUtils__/fixtures';
 
 jest.setTimeout(60_000);

@@ -40,7 +40,7 @@ import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import githubModule from '@backstage/plugin-scaffolder-backend-module-github';
 import { scaffolderModuleKeda } from './module';
 import { startKedaBackendStub } from './__testUtils__/kedaBackendStub';
-import { startLocalTestBackend } from './__testUtils__/localBackend';
+import { startLocalTestBackend } from '@internal/test-backend';
 import {
   CLUSTER_ACCOUNT,
   fakePreflight,
@@ -257,7 +257,7 @@ describe('KEDA templates through the real scaffolder backend', () => {
     ({ backend, baseUrl } = await startLocalTestBackend({
       config: configData,
       externalPlugins: { keda: stub.baseUrl },
-      permissions: approverOnlyIamPermissions,
+      services: [approverOnlyIamPermissions],
       features: [
         catalogServiceMock.factory({
           entities: [

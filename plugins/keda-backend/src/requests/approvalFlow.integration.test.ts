@@ -48,7 +48,7 @@ import {
   ordersRequest,
   testConfigData,
 } from './__testUtils__/requests';
-import { startLocalBackend } from './__testUtils__/localBackend';
+import { startLocalTestBackend } from '@internal/test-backend';
 import { DEFAULT_KEDA_TEMPLATES } from '@keda-self-service/plugin-keda-node';
 
 jest.setTimeout(120_000);
@@ -287,7 +287,7 @@ describe.each(shared)('approval flow on %s, two backend instances', dbName => {
   async function backend(world: ScaffolderWorld, allowSelfApproval = false) {
     const knex = connect();
     open.push(knex);
-    const instance = await startLocalBackend({
+    const instance = await startLocalTestBackend({
       config: {
         ...testConfigData,
         keda: {

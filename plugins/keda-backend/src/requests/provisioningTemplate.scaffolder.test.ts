@@ -39,7 +39,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'yaml';
 import { kedaPlugin } from '../plugin';
-import { startLocalBackend } from './__testUtils__/localBackend';
+import { startLocalTestBackend } from '@internal/test-backend';
 import {
   BOB,
   JANE,
@@ -89,7 +89,7 @@ const ORDERS: Entity = {
 
 describe('approval → keda-provision-request on the real scaffolder', () => {
   let aws: AwsStandIn;
-  let backend: Awaited<ReturnType<typeof startLocalBackend>>;
+  let backend: Awaited<ReturnType<typeof startLocalTestBackend>>;
   let scheduler: SchedulerService | undefined;
   const previousEndpoint = process.env.AWS_ENDPOINT_URL;
 
@@ -164,7 +164,7 @@ describe('approval → keda-provision-request on the real scaffolder', () => {
     });
 
     process.env.AWS_ENDPOINT_URL = aws.url;
-    backend = await startLocalBackend({
+    backend = await startLocalTestBackend({
       config,
       features: [
         kedaPlugin,

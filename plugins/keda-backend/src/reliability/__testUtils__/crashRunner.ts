@@ -25,7 +25,6 @@
  * crashRunner.ts <setup.json> <fail|resume>` over an IPC channel
  * (child_process.fork).
  */
-import { createSpecializedBackend } from '@backstage/backend-app-api';
 import {
   coreServices,
   createBackendPlugin,
@@ -33,19 +32,9 @@ import {
   type LoggerService,
   type SchedulerService,
 } from '@backstage/backend-plugin-api';
-import {
-  createHttpServer,
-  DefaultRootHttpRouter,
-  MiddlewareFactory,
-} from '@backstage/backend-defaults/rootHttpRouter';
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
-import {
-  actionsRegistryServiceMock,
-  actionsServiceMock,
-  metricsServiceMock,
-  tracingServiceMock,
-} from '@backstage/backend-test-utils/alpha';
 import { ConfigReader } from '@backstage/config';
+import { startLocalTestBackend } from '@internal/test-backend';
 import {
   DefaultGithubCredentialsProvider,
   ScmIntegrations,
@@ -64,7 +53,6 @@ import {
   KedaPlanner,
   KedaRequestsClient,
 } from '@keda-self-service/plugin-scaffolder-backend-module-keda';
-import express from 'express';
 import Router from 'express-promise-router';
 import knexFactory from 'knex';
 import fs from 'node:fs';
@@ -164,55 +152,10 @@ async function main() {
     useNullAsDefault: true,
   });
 
-  let port = 0;
   let scheduler: SchedulerService | undefined;
   let runTemplate:
     | ((taskId: string, values: AutoscalingValues) => Promise<void>)
     | undefined;
-
-  const rootHttpRouter = createServiceFactory({
-    service: coreServices.rootHttpRouter,
-    deps: {
-      config: coreServices.rootConfig,
-      lifecycle: coreServices.rootLifecycle,
-      rootLogger: coreServices.rootLogger,
-    },
-    async factory({ config: rootConfig, lifecycle, rootLogger }) {
-      const router = DefaultRootHttpRouter.create();
-      const logger = rootLogger.child({ service: 'rootHttpRouter' });
-      const middleware = MiddlewareFactory.create({
-        config: rootConfig,
-        logger,
-      });
-      const app = express();
-      app.use(router.handler());
-      app.use(middleware.notFound());
-      app.use(middleware.error());
-      const server = await createHttpServer(
-        app,
-        { listen: { host: '127.0.0.1', port: 0 } },
-        { logger },
-      );
-      lifecycle.addShutdownHook(() => server.stop(), { logger });
-      await server.start();
-      port = server.port();
-      return router;
-    },
-  });
-  // The scaffolder's steps reach the keda backend through the test's
-  // pass-through (where the test holds a call to stop at a boundary); the
-  // keda plugin reaches the scaffolder here.
-  const discovery = createServiceFactory({
-    service: coreServices.discovery,
-    deps: { rootHttpRouter: coreServices.rootHttpRouter },
-    async factory() {
-      const url = async (pluginId: string) =>
-        pluginId === 'keda'
-          ? `${setup.kedaBaseUrl}/api/keda`
-          : `http://127.0.0.1:${port}/api/${pluginId}`;
-      return { getBaseUrl: url, getExternalBaseUrl: url };
-    },
-  });
 
   const scaffolderStandIn = createBackendPlugin({
     pluginId: 'scaffolder',
@@ -424,30 +367,14 @@ async function main() {
     }
   }
 
-  const backend = createSpecializedBackend({
-    defaultServiceFactories: [
-      mockServices.auth.factory(),
-      mockServices.auditor.factory(),
-      mockServices.cache.factory(),
-      mockServices.rootConfig.factory({ data: configData as any }),
+  // The scaffolder's steps reach the keda backend through the test's
+  // pass-through (where the test holds a call to stop at a boundary); the
+  // keda plugin reaches the scaffolder in this backend.
+  const { baseUrl } = await startLocalTestBackend({
+    config: configData,
+    externalPlugins: { keda: `${setup.kedaBaseUrl}/api/keda` },
+    services: [
       mockServices.database.factory({ knex }),
-      mockServices.httpAuth.factory(),
-      mockServices.httpRouter.factory(),
-      mockServices.lifecycle.factory(),
-      mockServices.logger.factory(),
-      mockServices.permissionsRegistry.factory(),
-      mockServices.rootHealth.factory(),
-      mockServices.rootLifecycle.factory(),
-      mockServices.rootLogger.factory(),
-      mockServices.scheduler.factory(),
-      mockServices.urlReader.factory(),
-      mockServices.events.factory(),
-      actionsRegistryServiceMock.factory(),
-      actionsServiceMock.factory(),
-      metricsServiceMock.factory(),
-      tracingServiceMock.factory(),
-      rootHttpRouter,
-      discovery,
       createServiceFactory({
         service: coreServices.permissions,
         deps: {},
@@ -464,15 +391,14 @@ async function main() {
         factory: () => ({ send: async () => {} }),
       }),
     ],
+    features: [
+      kedaPlugin,
+      scaffolderStandIn,
+      catalogServiceMock.factory({
+        entities: setup.components.map(componentEntity),
+      }),
+    ],
   });
-  backend.add(kedaPlugin);
-  backend.add(scaffolderStandIn);
-  backend.add(
-    catalogServiceMock.factory({
-      entities: setup.components.map(componentEntity),
-    }),
-  );
-  await backend.start();
 
   const run = (taskId: string, values: AutoscalingValues) => {
     tasks.set(taskId, { status: 'processing', values });
@@ -503,7 +429,7 @@ async function main() {
   });
   send({
     type: 'ready',
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
     recovered: stale.map(([id]) => id),
   });
 }
