@@ -9,7 +9,7 @@ import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { kedaPermissions } from '@keda-self-service/plugin-keda-common';
 import {
   createClusterKubeConfig,
-  readKedaConfig,
+  kedaConfigServiceRef,
 } from '@keda-self-service/plugin-keda-node';
 import { EntityStatusSignals } from './service/EntityStatusSignals';
 import { KedaStatusService } from './service/KedaStatusService';
@@ -37,6 +37,8 @@ export const kedaPlugin = createBackendPlugin({
     env.registerInit({
       deps: {
         config: coreServices.rootConfig,
+        // keda.* read once per process (keda-node), shared with the modules
+        kedaConfig: kedaConfigServiceRef,
         logger: coreServices.logger,
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
@@ -56,6 +58,7 @@ export const kedaPlugin = createBackendPlugin({
       },
       async init({
         config,
+        kedaConfig,
         logger,
         httpRouter,
         httpAuth,
@@ -72,7 +75,7 @@ export const kedaPlugin = createBackendPlugin({
         signals,
         userInfo,
       }) {
-        const keda = readKedaConfig(config);
+        const keda = kedaConfig.config();
         permissionsRegistry.addPermissions(kedaPermissions);
         const requests = await createKedaRequests({
           config,

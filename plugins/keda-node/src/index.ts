@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 export * from './config';
+export * from './configService';
 export * from './clusters';
 export * from './kubernetes';
 export * from './aws';

@@ -1,8 +1,6 @@
-import {
-  coreServices,
-  createBackendModule,
-} from '@backstage/backend-plugin-api';
+import { createBackendModule } from '@backstage/backend-plugin-api';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
+import { kedaConfigServiceRef } from '@keda-self-service/plugin-keda-node';
 import { KedaPortalPermissionPolicy } from './policy';
 
 /**
@@ -16,10 +14,13 @@ export const permissionModuleKedaPolicy = createBackendModule({
     reg.registerInit({
       deps: {
         policy: policyExtensionPoint,
-        config: coreServices.rootConfig,
+        // the process's keda config, read once (keda-node)
+        kedaConfig: kedaConfigServiceRef,
       },
-      async init({ policy, config }) {
-        policy.setPolicy(KedaPortalPermissionPolicy.fromConfig(config));
+      async init({ policy, kedaConfig }) {
+        policy.setPolicy(
+          new KedaPortalPermissionPolicy(kedaConfig.approvals().approverGroups),
+        );
       },
     });
   },

@@ -3,7 +3,10 @@ import {
   createBackendModule,
 } from '@backstage/backend-plugin-api';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
-import { KedaAwsClientFactory } from '@keda-self-service/plugin-keda-node';
+import {
+  KedaAwsClientFactory,
+  kedaConfigServiceRef,
+} from '@keda-self-service/plugin-keda-node';
 import {
   createKedaGithubPullRequestReadyAction,
   createKedaManifestsWriteAction,
@@ -33,18 +36,29 @@ export const scaffolderModuleKeda = createBackendModule({
       deps: {
         scaffolder: scaffolderActionsExtensionPoint,
         config: coreServices.rootConfig,
+        // keda.* read once per process (keda-node), shared with the backend
+        kedaConfig: kedaConfigServiceRef,
         discovery: coreServices.discovery,
         auth: coreServices.auth,
         permissions: coreServices.permissions,
         logger: coreServices.logger,
       },
-      async init({ scaffolder, config, discovery, auth, permissions, logger }) {
+      async init({
+        scaffolder,
+        config,
+        kedaConfig,
+        discovery,
+        auth,
+        permissions,
+        logger,
+      }) {
         const aws = KedaAwsClientFactory.fromConfig(config);
         const client = new KedaRequestsClient({ discovery, auth });
         // keda:plan and the requester's own provisioning ask the keda
         // backend first (ownership, active request, ExternalId).
         const planner = new KedaPlanner({
           config,
+          kedaConfig: () => kedaConfig.config(),
           aws,
           logger,
           requests: client,

@@ -63,6 +63,11 @@ export class KedaPlanner {
   constructor(
     private readonly options: {
       config: Config;
+      /**
+       * `keda.*` as the process reads it (keda-node's kedaConfigServiceRef);
+       * default: read from `config` once with readKedaConfig
+       */
+      kedaConfig?: () => KedaConfig;
       aws: KedaAwsClientFactory;
       logger?: LoggerService;
       /** the keda backend's request API: ownership, active request, ExternalId */
@@ -117,6 +122,7 @@ export class KedaPlanner {
    * the backend restarts with a fixed configuration).
    */
   kedaConfig(): KedaConfig {
+    if (this.options.kedaConfig) return this.options.kedaConfig();
     this.config ??= readKedaConfig(this.options.config);
     return this.config;
   }
