@@ -34,6 +34,7 @@ import {
   KEDA_REQUESTS_SIGNAL_CHANNEL,
   parseKedaRequest,
   plan,
+  pullRequestUrlProblem,
   type KedaPlan,
   type KedaPlanPreview,
   type KedaRequest,
@@ -116,8 +117,18 @@ export interface KedaRequestServiceOptions {
  */
 export const APPROVED_WITHOUT_TASK_TIMEOUT_MS = 5 * 60_000;
 
+/**
+ * The pull request's web URL, which the request page links to: an http(s)
+ * URL of a sane length (`pullRequestUrlProblem`), so a `javascript:` or
+ * `data:` link never gets as far as the store.
+ */
+const pullRequestUrlSchema = z.string().superRefine((url, ctx) => {
+  const problem = pullRequestUrlProblem(url);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 const pullRequestSchema = z.object({
-  url: z.string().url('pullRequest.url must be the URL of the pull request'),
+  url: pullRequestUrlSchema,
   number: z.number().int().positive('pullRequest.number must be positive'),
   repoUrl: z.string().min(1, 'pullRequest.repoUrl is required'),
 });
@@ -182,6 +193,22 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
     );
   }
   return result.data;
+}
+
+/**
+ * A recording body's pull request URL alone, checked before anything else
+ * (who asks, the rest of the body): a link the request page could not show
+ * safely is refused whatever else is wrong, naming only the URL.
+ */
+function refuseUnsafePullRequestUrl(body: unknown) {
+  const url = (body as { pullRequest?: { url?: unknown } } | null | undefined)
+    ?.pullRequest?.url;
+  if (typeof url !== 'string') return;
+  parseBody(
+    z.object({ pullRequest: z.object({ url: pullRequestUrlSchema }) }),
+    { pullRequest: { url } },
+    'KEDA request body',
+  );
 }
 
 /** A person (user entity ref) or a service (`service:<subject>`). */
@@ -795,6 +822,7 @@ export class KedaRequestService {
     credentials: BackstageCredentials,
     httpRequest?: Request,
   ): Promise<{ record: KedaRequestRecord; created: boolean }> {
+    refuseUnsafePullRequestUrl(body);
     const requester = this.requesterOf(credentials);
     await this.requireCreate(credentials);
     const input = parseBody(createBodySchema, body, 'KEDA request body');

@@ -1,7 +1,7 @@
 import { mockCredentials, TestDatabases } from '@backstage/backend-test-utils';
 import request from 'supertest';
 import { openApiOperationResponseErrors } from '../__testUtils__/openApi';
-import { JANE } from './__testUtils__/policyPermissions';
+import { JANE, PAT } from './__testUtils__/policyPermissions';
 import { ordersRequest } from './__testUtils__/requests';
 import { startRequestsApp } from './__testUtils__/requestsApp';
 import { JSON_BODY_LIMIT } from './router';
@@ -71,4 +71,63 @@ describe('request API pull request links', () => {
       expect(await store.list({})).toEqual([]);
     },
   );
+
+  // The check is the service's request schema, run before anything else:
+  // whoever asks and whatever else is wrong, the answer names the URL alone.
+  it.each([
+    ['a user, with another field wrong too', mockCredentials.user.header(JANE)],
+    ['a service (which may not record)', mockCredentials.service.header()],
+  ])(
+    'POST /requests refuses a javascript: pullRequest.url first, from %s',
+    async (_who, authorization) => {
+      const { app, store } = await startRequestsApp(databases);
+      const res = await request(app)
+        .post('/requests')
+        .set('authorization', authorization)
+        .send({
+          request: ordersRequest(),
+          pullRequest: {
+            // eslint-disable-next-line no-script-url
+            url: 'javascript:alert(1)',
+            number: 0,
+            repoUrl: 'github.com?owner=acme&repo=gitops',
+          },
+        });
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toBe(
+        'Invalid KEDA request body: pullRequest.url: must be an http(s) URL (the request page links to it), got "javascript:"',
+      );
+      expect(await store.list({})).toEqual([]);
+    },
+  );
+
+  it('POST /requests/:id/progress records no pull request URL', async () => {
+    const { app, store } = await startRequestsApp(databases);
+    const as = (user: string, url: string, body: object) =>
+      request(app)
+        .post(url)
+        .set('authorization', mockCredentials.user.header(user))
+        .send(body);
+    const pullRequest = {
+      url: 'https://github.com/acme/gitops/pull/7',
+      number: 7,
+      repoUrl: 'github.com?owner=acme&repo=gitops',
+    };
+    const created = await as(JANE, '/requests', {
+      request: ordersRequest(),
+      pullRequest,
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect((await as(PAT, `/requests/${id}/approve`, {})).status).toBe(200);
+    const res = await as(PAT, `/requests/${id}/progress`, {
+      state: 'provisioned',
+      taskId: 'task-1',
+      // eslint-disable-next-line no-script-url
+      pullRequest: { ...pullRequest, url: 'javascript:alert(1)' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.pullRequest).toEqual(pullRequest);
+    expect((await store.get(id))!.pullRequest).toEqual(pullRequest);
+  });
 });

@@ -2,7 +2,6 @@ import type { HttpAuthService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import {
   KEDA_REQUEST_STATES,
-  pullRequestUrlProblem,
   type KedaRequestListFilter,
   type KedaRequestState,
 } from '@keda-self-service/plugin-keda-common';
@@ -94,14 +93,6 @@ export async function createRequestsRouter(options: {
   });
 
   router.post('/requests', async (req, res) => {
-    // The request page links to the pull request: only an http(s) URL of a
-    // sane length is kept (the service's schema checks the rest).
-    const problem = pullRequestUrlProblem(req.body?.pullRequest?.url);
-    if (problem) {
-      throw new InputError(
-        `Invalid KEDA request body: pullRequest.url: ${problem}`,
-      );
-    }
     const { record, created } = await service.create(
       req.body,
       await credentials(req),
