@@ -13,6 +13,7 @@
 // Configuration: `keda.clusters[]`, `keda.roles`, `keda.guardrails` as the
 // plan builders take them (keda-node reads and validates them).
 export {
+  DEFAULT_GITOPS_PATH,
   DEFAULT_KEDA_ROLES,
   type KedaClusterSpec,
   type KedaGuardrails,

@@ -7,6 +7,7 @@ import {
 } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import {
+  DEFAULT_GITOPS_PATH,
   DEFAULT_KEDA_ROLES,
   defaultOperatorRoleName,
   partitionForRegion,
@@ -193,9 +194,6 @@ const DEFAULT_MAX_REPLICAS = 100;
 export const DEFAULT_APPROVER_GROUPS: readonly string[] = Object.freeze([
   'group:default/platform-team',
 ]);
-
-/** Default GitOps path template (same as keda-common's). @public */
-export const DEFAULT_KEDA_GITOPS_PATH = 'clusters/{cluster}/{namespace}/{name}';
 
 function fail(key: string, problem: string, fix: string): never {
   throw new InputError(`Invalid config '${key}': ${problem}. ${fix}`);
@@ -406,7 +404,7 @@ function readKedaCluster(
     },
     gitops: gitops && {
       repoUrl: gitops.getString('repoUrl'),
-      path: gitops.getOptionalString('path') ?? DEFAULT_KEDA_GITOPS_PATH,
+      path: gitops.getOptionalString('path') ?? DEFAULT_GITOPS_PATH,
     },
     source: 'keda.clusters',
   };
