@@ -13,8 +13,8 @@ import { pullRequestLabel } from '../EntityKedaScalingCard/Provenance';
 import { requestDetailPath } from '../KedaRequestsPage/KedaRequestsList';
 import { requestStateView } from '../KedaRequestsPage/requestState';
 import { useKedaRequestsApi } from '../KedaRequestsPage/useKedaRequestsApi';
-import { StatusChip } from '../shared/StatusChip';
-import { REQUEST_STATE_CHIP } from '../shared/statusKinds';
+import { StatusChip } from '../StatusChip/StatusChip';
+import { REQUEST_STATE_CHIP } from '../StatusChip/statusKinds';
 import { formatTime, queueName } from '../../lib/format';
 
 function columns(basePath: string): TableColumn<KedaRequestRecord>[] {

@@ -14,8 +14,8 @@ import { ReplicaRange } from './ReplicaRange';
 import { RoleChain } from './RoleChain';
 import { ScalingSparkline } from './ScalingSparkline';
 import { TriggerTable } from './TriggerTable';
-import { StatusChip } from '../shared/StatusChip';
-import { SCALING_HEALTH_CHIP } from '../shared/statusKinds';
+import { StatusChip } from '../StatusChip/StatusChip';
+import { SCALING_HEALTH_CHIP } from '../StatusChip/statusKinds';
 
 const useStyles = makeStyles(theme => ({
   header: {

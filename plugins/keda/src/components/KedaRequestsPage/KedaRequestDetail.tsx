@@ -37,8 +37,8 @@ import {
   requestDetailPath,
 } from './KedaRequestsList';
 import { useKedaRequestsApi } from './useKedaRequestsApi';
-import { StatusChip } from '../shared/StatusChip';
-import { REQUEST_STATE_CHIP } from '../shared/statusKinds';
+import { StatusChip } from '../StatusChip/StatusChip';
+import { REQUEST_STATE_CHIP } from '../StatusChip/statusKinds';
 import { formatTime } from '../../lib/format';
 
 function prettyJson(value: unknown): string {

@@ -22,8 +22,8 @@ import { useSignalRefresh } from '../../lib/useSignalRefresh';
 import { pullRequestLabel } from '../EntityKedaScalingCard/Provenance';
 import { requestStateView } from './requestState';
 import { useKedaRequestsApi } from './useKedaRequestsApi';
-import { StatusChip } from '../shared/StatusChip';
-import { REQUEST_STATE_CHIP } from '../shared/statusKinds';
+import { StatusChip } from '../StatusChip/StatusChip';
+import { REQUEST_STATE_CHIP } from '../StatusChip/statusKinds';
 import { formatTime, queueName } from '../../lib/format';
 
 /** Path of a request's detail view below the page at `basePath`. */
