@@ -59,6 +59,7 @@ check "type check (tsc)" yarn tsc
 check "lint (backstage-cli repo lint)" yarn backstage-cli repo lint
 check "format (prettier --check .; yarn prettier --write . fixes it)" yarn prettier --check .
 check "API reports (report*.api.md match the packages' public API; yarn build:api-reports updates them)" yarn build:api-reports:check
+check "OpenAPI (keda-backend's generated router matches openapi.yaml; yarn openapi:generate updates it)" yarn openapi:check
 
 log "== unit and integration tests (jest)"
 rm -f "$ARTIFACTS/jest.json"

@@ -6,7 +6,7 @@ import {
   type KedaRequestState,
 } from '@keda-self-service/plugin-keda-common';
 import express from 'express';
-import Router from 'express-promise-router';
+import { createKedaApiRouter } from '../schema/validatedRouter';
 import type { KedaRequestService } from './KedaRequestService';
 
 /** The largest JSON body the keda API reads; a KEDA request is a few kB. */
@@ -67,32 +67,44 @@ function listFilter(query: express.Request['query']): KedaRequestListFilter {
 }
 
 /**
+ * The paths of the request API (the status router serves the others), as
+ * the validator sees them: `/requests…` at the root, `<base>//requests…`
+ * under a prefix.
+ */
+const REQUESTS_API_PATH = /(^|\/)\/(plan|requests(\/.*)?)$/;
+
+/**
  * The request API (contract: ../schema/openapi.yaml; POST /plan, POST/GET /requests, GET /requests/:id,
  * POST /requests/:id/{approve,reject,withdraw,retry,progress,decommission}). Permission
- * checks live in the service; this maps HTTP to it. Mount it on the keda
- * plugin's router, after `express.json()`; errors go to the plugin's error
- * middleware.
+ * checks live in the service; this maps HTTP to it. It parses JSON bodies
+ * itself ({@link jsonBody}) and validates each request against the spec
+ * first (`createKedaApiRouter`); mount it on the keda plugin's router,
+ * errors go to the plugin's error middleware.
  */
 export async function createRequestsRouter(options: {
   httpAuth: HttpAuthService;
   service: KedaRequestService;
 }): Promise<express.Router> {
   const { httpAuth, service } = options;
-  const router = Router();
-  router.use('/requests', jsonBody());
+  // Validated against openapi.yaml before any handler (see
+  // createKedaApiRouter): a refused request is a 400, with nothing done.
+  const { router, routes } = await createKedaApiRouter({
+    serves: path => REQUESTS_API_PATH.test(path),
+    jsonBody: jsonBody(),
+  });
   const credentials = (req: express.Request) =>
     httpAuth.credentials(req, { allow: ['user', 'service'] });
 
-  router.post('/requests/preflight', async (req, res) => {
+  routes.post('/requests/preflight', async (req, res) => {
     res.json(await service.preflight(req.body, await credentials(req)));
   });
 
   // The template form's live plan preview: a dry run of POST /requests.
-  router.post('/plan', jsonBody(), async (req, res) => {
+  routes.post('/plan', async (req, res) => {
     res.json(await service.planPreview(req.body, await credentials(req)));
   });
 
-  router.post('/requests', async (req, res) => {
+  routes.post('/requests', async (req, res) => {
     const { record, created } = await service.create(
       req.body,
       await credentials(req),
@@ -101,7 +113,7 @@ export async function createRequestsRouter(options: {
     res.status(created ? 201 : 200).json(record);
   });
 
-  router.get('/requests', async (req, res) => {
+  routes.get('/requests', async (req, res) => {
     const items = await service.list(
       listFilter(req.query),
       await credentials(req),
@@ -109,11 +121,11 @@ export async function createRequestsRouter(options: {
     res.json({ items });
   });
 
-  router.get('/requests/:id', async (req, res) => {
+  routes.get('/requests/:id', async (req, res) => {
     res.json(await service.get(req.params.id, await credentials(req)));
   });
 
-  router.post('/requests/:id/approve', async (req, res) => {
+  routes.post('/requests/:id/approve', async (req, res) => {
     res.json(
       await service.approve(
         req.params.id,
@@ -124,7 +136,7 @@ export async function createRequestsRouter(options: {
     );
   });
 
-  router.post('/requests/:id/reject', async (req, res) => {
+  routes.post('/requests/:id/reject', async (req, res) => {
     res.json(
       await service.reject(
         req.params.id,
@@ -135,7 +147,7 @@ export async function createRequestsRouter(options: {
     );
   });
 
-  router.post('/requests/:id/withdraw', async (req, res) => {
+  routes.post('/requests/:id/withdraw', async (req, res) => {
     res.json(
       await service.withdraw(
         req.params.id,
@@ -146,11 +158,11 @@ export async function createRequestsRouter(options: {
     );
   });
 
-  router.post('/requests/:id/retry', async (req, res) => {
+  routes.post('/requests/:id/retry', async (req, res) => {
     res.json(await service.retry(req.params.id, await credentials(req), req));
   });
 
-  router.post('/requests/:id/decommission', async (req, res) => {
+  routes.post('/requests/:id/decommission', async (req, res) => {
     res.json(
       await service.decommission(
         req.params.id,
@@ -161,7 +173,7 @@ export async function createRequestsRouter(options: {
     );
   });
 
-  router.post('/requests/:id/progress', async (req, res) => {
+  routes.post('/requests/:id/progress', async (req, res) => {
     res.json(
       await service.progress(
         req.params.id,

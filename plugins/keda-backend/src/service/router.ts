@@ -15,10 +15,10 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import type { CatalogService } from '@backstage/plugin-catalog-node';
 import { kedaStatusReadPermission } from '@keda-self-service/plugin-keda-common';
 import express from 'express';
-import Router from 'express-promise-router';
 import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import { jsonBody } from '../requests/router';
+import { createKedaApiRouter } from '../schema/validatedRouter';
 import type { KedaStatusService } from './KedaStatusService';
 
 export interface RouterOptions {
@@ -97,6 +97,9 @@ function entityRefParam(req: express.Request): string {
   }
 }
 
+/** The paths of the status API, as the validator sees them (see ../requests/router). */
+const STATUS_API_PATH = /(^|\/)\/(status|clusters)$/;
+
 /**
  * The keda status API (see `src/schema/openapi.yaml`):
  * `GET /status?entityRef=…` and `GET /clusters`.
@@ -105,8 +108,11 @@ export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
   const { httpAuth, permissions, catalog, status } = options;
-  const router = Router();
-  router.use(jsonBody());
+  // Validated against openapi.yaml before any handler (see createKedaApiRouter).
+  const { router, routes } = await createKedaApiRouter({
+    serves: path => STATUS_API_PATH.test(path),
+    jsonBody: jsonBody(),
+  });
   const ttlMs = options.callerCacheTtlMs ?? CALLER_CACHE_TTL_MS;
   // Keyed by the caller's exact credentials, never shared between callers.
   const decisions = new ShortLived<{ allowed: boolean }>(ttlMs);
@@ -133,7 +139,7 @@ export async function createRouter(
   const callerCredentials = (req: express.Request) =>
     httpAuth.credentials(req, { allow: ['user', 'service'] });
 
-  router.get('/status', async (req, res) => {
+  routes.get('/status', async (req, res) => {
     // The credentials are verified on every request; only what follows
     // from them is reused.
     const credentials = await callerCredentials(req);
@@ -164,7 +170,7 @@ export async function createRouter(
     res.type('application/json').send(view.json());
   });
 
-  router.get('/clusters', async (req, res) => {
+  routes.get('/clusters', async (req, res) => {
     await authorizeStatusRead(await callerCredentials(req), callerKey(req));
     res.json({ clusters: status.clusterInfos() });
   });
