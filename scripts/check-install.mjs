@@ -500,6 +500,11 @@ async function verify(app, base) {
       throw new Error(
         `the card's /api/keda/status call answered ${res.status()}`,
       );
+    if (process.env.INSTALL_SCREENSHOT)
+      await page.screenshot({
+        path: process.env.INSTALL_SCREENSHOT,
+        fullPage: true,
+      });
     say(
       'the entity page shows the card "Autoscaling" (its /api/keda/status call answered 200)',
     );

@@ -9,6 +9,7 @@
 #   SKIP_BROWSER=1 scripts/test.sh   # without the browser suite
 #   SKIP_CLONE_CHECK=1 scripts/test.sh   # without the fresh-clone start check
 #   SKIP_START_VARIANTS=1 scripts/test.sh   # without the start variants check
+#   SKIP_INSTALL_TEST=1 scripts/test.sh   # without the install into a fresh app (scripts/check-install.sh)
 #   SKIP_BENCH=1 scripts/test.sh   # without the benchmark's smoke run
 #   KEDA_SOAK=1 scripts/test.sh   # the reliability suites' long runs (KEDA_SEED=n replays a seed)
 set -euo pipefail
@@ -105,6 +106,11 @@ fi
 [[ "${SKIP_START_VARIANTS:-0}" == 1 ]] ||
   check "the start command's variants start and stop (production, portal only, PostgreSQL)" \
     bash scripts/check-start-variants.sh
+
+# The packed plugins install into a fresh create-app app by their READMEs and
+# work there: the keda actions, the status route, the card (about 5 minutes).
+[[ "${SKIP_INSTALL_TEST:-0}" == 1 ]] ||
+  check "install into a fresh app (scripts/check-install.sh)" bash scripts/check-install.sh
 
 # The benchmark's smoke run (100 objects, 2 s runs): every route answers,
 # the stand-ins count, the template converges. Targets are not judged here.
