@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { ResponseError } from '@backstage/errors';
 import { mockApis } from '@backstage/frontend-test-utils';
+import YAML from 'yaml';
 import { KedaClient } from './KedaClient';
 
 function jsonResponse(status: number, body: unknown): Response {
@@ -7,6 +10,20 @@ function jsonResponse(status: number, body: unknown): Response {
     status,
     headers: { 'Content-Type': 'application/json' },
   });
+}
+
+/** What the client sent on a call: openapi-fetch fetches one `Request`. */
+async function sent(fetch: jest.Mock, call = 0) {
+  const request = fetch.mock.calls[call][0] as Request;
+  expect(request).toBeInstanceOf(Request);
+  const text = await request.clone().text();
+  return {
+    url: request.url,
+    method: request.method,
+    headers: request.headers,
+    signal: request.signal,
+    body: text ? JSON.parse(text) : undefined,
+  };
 }
 
 describe('KedaClient', () => {
@@ -29,16 +46,16 @@ describe('KedaClient', () => {
     const status = await client.getStatus('component:default/orders-worker');
 
     expect(fetch).toHaveBeenCalledTimes(1);
-    const url = new URL(String(fetch.mock.calls[0][0]));
+    const { url: sentUrl, method } = await sent(fetch);
+    const url = new URL(sentUrl);
+    expect(method).toBe('GET');
     expect(url.origin + url.pathname).toBe(
       'http://backstage.test/api/keda/status',
     );
     expect(url.searchParams.get('entityRef')).toBe(
       'component:default/orders-worker',
     );
-    expect(fetch.mock.calls[0][0]).toContain(
-      'entityRef=component%3Adefault%2Forders-worker',
-    );
+    expect(sentUrl).toContain('entityRef=component%3Adefault%2Forders-worker');
     expect(status.entityRef).toBe('component:default/orders-worker');
   });
 
@@ -54,7 +71,11 @@ describe('KedaClient', () => {
       signal: controller.signal,
     });
 
-    expect(fetch.mock.calls[0][1]?.signal).toBe(controller.signal);
+    // the Request follows the caller's signal
+    const { signal } = await sent(fetch);
+    expect(signal.aborted).toBe(false);
+    controller.abort();
+    expect(signal.aborted).toBe(true);
   });
 
   it('throws a ResponseError carrying the backend error on a non-2xx answer', async () => {
@@ -113,7 +134,7 @@ describe('KedaClient request API', () => {
     });
 
     expect(items).toEqual([record]);
-    const url = new URL(String(fetch.mock.calls[0][0]));
+    const url = new URL((await sent(fetch)).url);
     expect(url.pathname).toBe('/api/keda/requests');
     expect(url.searchParams.get('state')).toBe('pending,failed');
     expect(url.searchParams.get('team')).toBe('group:default/team-orders');
@@ -127,7 +148,7 @@ describe('KedaClient request API', () => {
 
     await client.listRequests();
 
-    expect(fetch.mock.calls[0][0]).toBe(
+    expect((await sent(fetch)).url).toBe(
       'http://backstage.test/api/keda/requests',
     );
   });
@@ -138,7 +159,7 @@ describe('KedaClient request API', () => {
 
     await client.getRequest('req/1');
 
-    expect(fetch.mock.calls[0][0]).toBe(
+    expect((await sent(fetch)).url).toBe(
       'http://backstage.test/api/keda/requests/req%2F1',
     );
   });
@@ -159,18 +180,20 @@ describe('KedaClient request API', () => {
     ['withdrawRequest', 'withdraw', {}, {}],
   ] as const)(
     '%s posts the trimmed comment to /requests/:id/%s',
-    async (method, action, body, sent) => {
+    async (method, action, body, expected) => {
       const fetch = fetchAnswering(200, { ...record, state: 'approved' });
       const client = new KedaClient({ discoveryApi, fetchApi: { fetch } });
 
       const result = await (client[method] as any)('req-1', body);
 
       expect(result.state).toBe('approved');
-      expect(fetch.mock.calls[0][0]).toBe(
+      const request = await sent(fetch);
+      expect(request.url).toBe(
         `http://backstage.test/api/keda/requests/req-1/${action}`,
       );
-      expect(fetch.mock.calls[0][1]?.method).toBe('POST');
-      expect(JSON.parse(String(fetch.mock.calls[0][1]?.body))).toEqual(sent);
+      expect(request.method).toBe('POST');
+      expect(request.headers.get('Content-Type')).toBe('application/json');
+      expect(request.body).toEqual(expected);
     },
   );
 
@@ -180,10 +203,13 @@ describe('KedaClient request API', () => {
 
     await client.retryRequest('req-1');
 
-    expect(fetch.mock.calls[0][0]).toBe(
+    const request = await sent(fetch);
+    expect(request.url).toBe(
       'http://backstage.test/api/keda/requests/req-1/retry',
     );
-    expect(fetch.mock.calls[0][1]?.method).toBe('POST');
+    expect(request.method).toBe('POST');
+    // the spec gives retry no request body
+    expect(request.body).toBeUndefined();
   });
 
   it('refuses a rejection without a comment before calling the backend', async () => {
@@ -237,7 +263,7 @@ describe('KedaClient template form API', () => {
     const client = new KedaClient({ discoveryApi, fetchApi: { fetch } });
 
     expect(await client.listClusters()).toEqual(clusters);
-    expect(fetch.mock.calls[0][0]).toBe(
+    expect((await sent(fetch)).url).toBe(
       'http://backstage.test/api/keda/clusters',
     );
   });
@@ -259,9 +285,10 @@ describe('KedaClient template form API', () => {
       fetchApi: { fetch: ok },
     }).previewPlan(request);
     expect(preview.autoApproved).toBe(true);
-    expect(ok.mock.calls[0][0]).toBe('http://backstage.test/api/keda/plan');
-    expect(ok.mock.calls[0][1]?.method).toBe('POST');
-    expect(JSON.parse(String(ok.mock.calls[0][1]?.body))).toEqual({ request });
+    const sentPlan = await sent(ok);
+    expect(sentPlan.url).toBe('http://backstage.test/api/keda/plan');
+    expect(sentPlan.method).toBe('POST');
+    expect(sentPlan.body).toEqual({ request });
 
     const refused = jest.fn(async () =>
       jsonResponse(403, {
@@ -280,5 +307,186 @@ describe('KedaClient template form API', () => {
       .catch(e => e);
     expect(error).toBeInstanceOf(ResponseError);
     expect(error.statusCode).toBe(403);
+  });
+});
+
+describe('KedaClient against the OpenAPI document', () => {
+  const spec = YAML.parse(
+    fs.readFileSync(
+      path.resolve(__dirname, '../../../keda-backend/src/schema/openapi.yaml'),
+      'utf8',
+    ),
+  );
+  const resolve = (node: any): any =>
+    node?.$ref
+      ? resolve(
+          node.$ref
+            .replace(/^#\//, '')
+            .split('/')
+            .reduce((at: any, key: string) => at[key], spec),
+        )
+      : node;
+
+  /** The spec's operation the sent method and URL (below /api/keda) select. */
+  function operationOf(method: string, url: URL) {
+    const pathname = url.pathname.replace(/^\/api\/keda/, '');
+    const templates = Object.keys(spec.paths).filter(template =>
+      new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(pathname),
+    );
+    // a literal path (/requests/preflight) before a templated one
+    templates.sort((a, b) => a.split('{').length - b.split('{').length);
+    for (const template of templates) {
+      const item = spec.paths[template];
+      const operation = item[method.toLowerCase()];
+      if (operation) {
+        const parameters = [
+          ...(item.parameters ?? []),
+          ...(operation.parameters ?? []),
+        ].map(resolve);
+        return { template, operation, parameters };
+      }
+    }
+    throw new Error(`openapi.yaml has no operation ${method} ${pathname}`);
+  }
+
+  /** How the sent query and body differ from what the operation declares. */
+  function specViolations(
+    operation: any,
+    parameters: any[],
+    url: URL,
+    sentRequest: { headers: Headers; body: any },
+  ): string[] {
+    const violations: string[] = [];
+    const query = parameters.filter(p => p.in === 'query');
+    for (const name of url.searchParams.keys()) {
+      if (!query.some(p => p.name === name)) {
+        violations.push(`undeclared query parameter ${name}`);
+      }
+    }
+    for (const p of query.filter(q => q.required)) {
+      if (!url.searchParams.has(p.name)) {
+        violations.push(`missing query parameter ${p.name}`);
+      }
+    }
+    const bodySchema = resolve(
+      operation.requestBody?.content?.['application/json']?.schema,
+    );
+    if (!bodySchema) {
+      if (sentRequest.body !== undefined) violations.push('a body');
+      return violations;
+    }
+    if (sentRequest.headers.get('Content-Type') !== 'application/json') {
+      violations.push('not a JSON body');
+    }
+    for (const key of bodySchema.required ?? []) {
+      if (!(key in sentRequest.body)) violations.push(`missing body.${key}`);
+    }
+    if (bodySchema.additionalProperties === false) {
+      for (const key of Object.keys(sentRequest.body)) {
+        if (!(key in bodySchema.properties)) {
+          violations.push(`undeclared body.${key}`);
+        }
+      }
+    }
+    const requestSchema = resolve(bodySchema.properties?.request);
+    for (const key of Object.keys(sentRequest.body.request ?? {})) {
+      if (!(key in requestSchema.properties)) {
+        violations.push(`undeclared body.request.${key}`);
+      }
+    }
+    return violations;
+  }
+
+  const discoveryApi = mockApis.discovery({
+    baseUrl: 'http://backstage.test',
+  });
+  const request = {
+    entityRef: 'component:default/orders-worker',
+    cluster: 'demo-eks',
+    namespace: 'orders',
+    workload: { name: 'orders-worker' },
+    kubernetesId: 'orders-worker',
+    queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
+    maxReplicas: 5,
+  };
+
+  it.each<[string, string, (client: KedaClient) => Promise<unknown>]>([
+    [
+      'getStatus',
+      'getEntityStatus',
+      c => c.getStatus('component:default/orders-worker'),
+    ],
+    [
+      'listRequests',
+      'listRequests',
+      c =>
+        c.listRequests({
+          state: ['pending', 'failed'],
+          entityRef: 'component:default/orders-worker',
+          cluster: 'demo-eks',
+          team: 'group:default/team-orders',
+          requester: 'user:default/jane.doe',
+        }),
+    ],
+    ['getRequest', 'getRequest', c => c.getRequest('req-1')],
+    [
+      'approveRequest',
+      'approveRequest',
+      c => c.approveRequest('req-1', { comment: 'ok' }),
+    ],
+    [
+      'rejectRequest',
+      'rejectRequest',
+      c => c.rejectRequest('req-1', { comment: 'no' }),
+    ],
+    ['withdrawRequest', 'withdrawRequest', c => c.withdrawRequest('req-1')],
+    ['retryRequest', 'retryRequest', c => c.retryRequest('req-1')],
+    ['listClusters', 'getClusters', c => c.listClusters()],
+    ['previewPlan', 'previewPlan', c => c.previewPlan(request)],
+  ])(
+    '%s sends the method, path, query and body of operation %s',
+    async (_name, operationId, call) => {
+      const fetch = jest.fn(
+        async (_url: RequestInfo | URL, _init?: RequestInit) =>
+          jsonResponse(200, { items: [], clusters: [] }),
+      );
+      await call(new KedaClient({ discoveryApi, fetchApi: { fetch } }));
+
+      const sentRequest = await sent(fetch);
+      const url = new URL(sentRequest.url);
+      const { operation, parameters } = operationOf(sentRequest.method, url);
+      expect(operation.operationId).toBe(operationId);
+      expect(specViolations(operation, parameters, url, sentRequest)).toEqual(
+        [],
+      );
+    },
+  );
+
+  it('maps an error answer of the spec (404 ErrorResponse) to a ResponseError', async () => {
+    const { operation } = operationOf(
+      'GET',
+      new URL('http://backstage.test/api/keda/requests/req-9'),
+    );
+    expect(resolve(operation.responses['404']).description).toBe(
+      'Backstage error body.',
+    );
+    const fetch = jest.fn(async () =>
+      jsonResponse(404, {
+        error: { name: 'NotFoundError', message: 'No request req-9' },
+        request: { method: 'GET', url: '/api/keda/requests/req-9' },
+        response: { statusCode: 404 },
+      }),
+    );
+
+    const error = await new KedaClient({ discoveryApi, fetchApi: { fetch } })
+      .getRequest('req-9')
+      .catch(e => e);
+
+    expect(error).toBeInstanceOf(ResponseError);
+    expect(error.statusCode).toBe(404);
+    expect(error.body.error).toEqual({
+      name: 'NotFoundError',
+      message: 'No request req-9',
+    });
   });
 });

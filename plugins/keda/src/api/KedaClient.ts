@@ -3,24 +3,26 @@ import { ResponseError } from '@backstage/errors';
 import type {
   EntityKedaStatus,
   KedaClusterInfo,
-  KedaClusterList,
   KedaPlanPreview,
-  KedaPlanPreviewBody,
   KedaRequestInput,
-  KedaRequestList,
   KedaRequestListFilter,
   KedaRequestRecord,
   KedaRequestState,
 } from '@keda-self-service/plugin-keda-common';
+import createClient, { type Client } from 'openapi-fetch';
 import type { KedaApi } from './KedaApi';
 import type { KedaRequestsApi } from './KedaRequestsApi';
 import type { KedaTemplateFormApi } from './KedaTemplateFormApi';
+import type { paths } from './generated/openapi';
 
 /**
  * {@link KedaApi} over HTTP: `GET <keda backend>/status?entityRef=<ref>`,
- * plus the request API (`<keda backend>/requests…`) of {@link KedaRequestsApi}.
+ * plus the request API (`<keda backend>/requests…`) of {@link KedaRequestsApi}
+ * and the template form's `/clusters` and `/plan`.
  *
- * The fetch API adds the user's Backstage token, so the backend can check
+ * A thin wrapper over an `openapi-fetch` client typed by the keda backend's
+ * OpenAPI document (`./generated/openapi.ts`, `yarn openapi:clients`). The
+ * fetch API adds the user's Backstage token, so the backend can check
  * `keda.status.read` and catalog read access for the entity.
  *
  * @public
@@ -29,11 +31,22 @@ export class KedaClient
   implements KedaApi, KedaRequestsApi, KedaTemplateFormApi
 {
   private readonly discoveryApi: DiscoveryApi;
-  private readonly fetchApi: FetchApi;
+  private readonly client: Client<paths>;
 
   constructor(options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {
     this.discoveryApi = options.discoveryApi;
-    this.fetchApi = options.fetchApi;
+    const fetchApi = options.fetchApi;
+    this.client = createClient<paths>({
+      fetch: request => fetchApi.fetch(request),
+    });
+    this.client.use({
+      async onResponse({ response }) {
+        // ResponseError keeps the backend's serialised error (name, message,
+        // status) so ResponseErrorPanel can show what the server said.
+        if (!response.ok) throw await ResponseError.fromResponse(response);
+        return undefined;
+      },
+    });
   }
 
   async getStatus(
@@ -45,52 +58,63 @@ export class KedaClient
         'KedaClient.getStatus needs an entityRef such as "component:default/orders-worker"',
       );
     }
-    const baseUrl = await this.discoveryApi.getBaseUrl('keda');
-    const query = new URLSearchParams({ entityRef });
-    const response = await this.fetchApi.fetch(`${baseUrl}/status?${query}`, {
+    const { data } = await this.client.request('get', '/status', {
+      baseUrl: await this.baseUrl(),
+      params: { query: { entityRef } },
       signal: options?.signal,
     });
-    if (!response.ok) {
-      // ResponseError keeps the backend's serialised error (name, message,
-      // status) so ResponseErrorPanel can show what the server said.
-      throw await ResponseError.fromResponse(response);
-    }
-    return (await response.json()) as EntityKedaStatus;
+    return data!;
   }
 
   async listRequests(
     filter: KedaRequestListFilter = {},
     options?: { signal?: AbortSignal },
   ): Promise<KedaRequestRecord[]> {
-    const query = new URLSearchParams();
     const states = ([] as KedaRequestState[]).concat(filter.state ?? []);
-    if (states.length > 0) query.set('state', states.join(','));
-    for (const key of ['entityRef', 'cluster', 'team', 'requester'] as const) {
-      const value = filter[key];
-      if (value) query.set(key, value);
-    }
-    const search = query.toString();
-    const list = await this.request<KedaRequestList>(
-      `/requests${search ? `?${search}` : ''}`,
-      { signal: options?.signal },
-    );
-    return list.items;
+    const { data } = await this.client.request('get', '/requests', {
+      baseUrl: await this.baseUrl(),
+      params: {
+        query: {
+          // one comma-separated item, which the spec allows as well as
+          // repeating the parameter
+          state: states.length > 0 ? [states.join(',')] : undefined,
+          entityRef: filter.entityRef || undefined,
+          cluster: filter.cluster || undefined,
+          team: filter.team || undefined,
+          requester: filter.requester || undefined,
+        },
+      },
+      signal: options?.signal,
+    });
+    return data!.items;
   }
 
   async getRequest(
     id: string,
     options?: { signal?: AbortSignal },
   ): Promise<KedaRequestRecord> {
-    return this.request(`/requests/${requestIdSegment(id, 'getRequest')}`, {
+    const { data } = await this.client.request('get', '/requests/{id}', {
+      baseUrl: await this.baseUrl(),
+      params: { path: { id: requestId(id, 'getRequest') } },
       signal: options?.signal,
     });
+    return data!;
   }
 
   async approveRequest(
     id: string,
     body: { comment?: string } = {},
   ): Promise<KedaRequestRecord> {
-    return this.decide(id, 'approve', body);
+    const { data } = await this.client.request(
+      'post',
+      '/requests/{id}/approve',
+      {
+        baseUrl: await this.baseUrl(),
+        params: { path: { id: requestId(id, 'approveRequest') } },
+        body: trimmedComment(body),
+      },
+    );
+    return data!;
   }
 
   async rejectRequest(
@@ -99,76 +123,84 @@ export class KedaClient
   ): Promise<KedaRequestRecord> {
     // The backend answers 400 too, but this saves a round trip and names the
     // fix where the caller can act on it.
-    if (!body?.comment?.trim()) {
+    const comment = body?.comment?.trim();
+    if (!comment) {
       throw new TypeError(
         'KedaClient.rejectRequest needs a comment telling the requester why',
       );
     }
-    return this.decide(id, 'reject', body);
+    const { data } = await this.client.request(
+      'post',
+      '/requests/{id}/reject',
+      {
+        baseUrl: await this.baseUrl(),
+        params: { path: { id: requestId(id, 'rejectRequest') } },
+        body: { comment },
+      },
+    );
+    return data!;
   }
 
   async withdrawRequest(
     id: string,
     body: { comment?: string } = {},
   ): Promise<KedaRequestRecord> {
-    return this.decide(id, 'withdraw', body);
+    const { data } = await this.client.request(
+      'post',
+      '/requests/{id}/withdraw',
+      {
+        baseUrl: await this.baseUrl(),
+        params: { path: { id: requestId(id, 'withdrawRequest') } },
+        body: trimmedComment(body),
+      },
+    );
+    return data!;
   }
 
   async retryRequest(id: string): Promise<KedaRequestRecord> {
-    return this.decide(id, 'retry', {});
+    const { data } = await this.client.request('post', '/requests/{id}/retry', {
+      baseUrl: await this.baseUrl(),
+      params: { path: { id: requestId(id, 'retryRequest') } },
+    });
+    return data!;
   }
 
   async listClusters(options?: {
     signal?: AbortSignal;
   }): Promise<KedaClusterInfo[]> {
-    const list = await this.request<KedaClusterList>('/clusters', {
+    const { data } = await this.client.request('get', '/clusters', {
+      baseUrl: await this.baseUrl(),
       signal: options?.signal,
     });
-    return list.clusters;
+    return data!.clusters;
   }
 
   async previewPlan(
     request: KedaRequestInput,
     options?: { signal?: AbortSignal },
   ): Promise<KedaPlanPreview> {
-    const body: KedaPlanPreviewBody = { request };
-    return this.request('/plan', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
+    const { data } = await this.client.request('post', '/plan', {
+      baseUrl: await this.baseUrl(),
+      body: { request },
       signal: options?.signal,
     });
+    return data!;
   }
 
-  private async decide(
-    id: string,
-    action: 'approve' | 'reject' | 'withdraw' | 'retry',
-    body: { comment?: string },
-  ): Promise<KedaRequestRecord> {
-    const comment = body.comment?.trim();
-    return this.request(
-      `/requests/${requestIdSegment(id, `${action}Request`)}/${action}`,
-      {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(comment ? { comment } : {}),
-      },
-    );
-  }
-
-  private async request<T>(path: string, init: RequestInit): Promise<T> {
-    const baseUrl = await this.discoveryApi.getBaseUrl('keda');
-    const response = await this.fetchApi.fetch(`${baseUrl}${path}`, init);
-    if (!response.ok) {
-      throw await ResponseError.fromResponse(response);
-    }
-    return (await response.json()) as T;
+  /** The keda backend's base URL; the spec's paths are relative to it. */
+  private baseUrl(): Promise<string> {
+    return this.discoveryApi.getBaseUrl('keda');
   }
 }
 
-function requestIdSegment(id: string, method: string): string {
+function requestId(id: string, method: string): string {
   if (!id) {
     throw new TypeError(`KedaClient.${method} needs a request id`);
   }
-  return encodeURIComponent(id);
+  return id;
+}
+
+function trimmedComment(body: { comment?: string }): { comment?: string } {
+  const comment = body?.comment?.trim();
+  return comment ? { comment } : {};
 }

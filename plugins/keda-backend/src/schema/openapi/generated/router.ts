@@ -2085,27 +2085,36 @@ export const spec = {
       KedaRequest: {
         description:
           'A validated request (`KedaRequest`) — `KedaRequestInput` with its defaults applied.',
+        required: [
+          'minReplicas',
+          'maxReplicas',
+          'queueLength',
+          'activationQueueLength',
+          'pollingInterval',
+          'cooldownPeriod',
+          'scaleOnInFlight',
+          'scaleOnDelayed',
+          'providerMode',
+        ],
         allOf: [
           {
             $ref: '#/components/schemas/KedaRequestInput',
           },
           {
             type: 'object',
-            required: [
-              'minReplicas',
-              'maxReplicas',
-              'queueLength',
-              'activationQueueLength',
-              'pollingInterval',
-              'cooldownPeriod',
-              'scaleOnInFlight',
-              'scaleOnDelayed',
-              'providerMode',
-            ],
             properties: {
               workload: {
                 type: 'object',
                 required: ['kind', 'name'],
+                properties: {
+                  kind: {
+                    type: 'string',
+                    enum: ['Deployment', 'StatefulSet'],
+                  },
+                  name: {
+                    type: 'string',
+                  },
+                },
               },
             },
           },
