@@ -127,7 +127,9 @@ step "starting the app's backend (it serves the built app)"
 pids+=($!)
 deadline=$((SECONDS + ${INSTALL_CHECK_START_TIMEOUT:-300}))
 until curl -sf -o /dev/null "$BACKEND/.backstage/health/v1/readiness"; do
-  if ! kill -0 "${pids[1]}" 2>/dev/null || ((SECONDS > deadline)); then
+  # (in watch mode the start command outlives a backend that failed to start)
+  if ! kill -0 "${pids[1]}" 2>/dev/null || ((SECONDS > deadline)) ||
+    grep -qE 'Cannot find (package|module)|Backend failed to start|ERR_MODULE_NOT_FOUND' "$tmp/backend.log"; then
     tail -n 40 "$tmp/backend.log" >&2
     mkdir -p "$REPO_ROOT/artifacts" && cp "$tmp/backend.log" "$REPO_ROOT/artifacts/install-check-backend.log"
     say "the app's backend did not become ready (end of its log above)"; exit 1
