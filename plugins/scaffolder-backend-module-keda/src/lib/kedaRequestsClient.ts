@@ -13,68 +13,66 @@ import {
 import type {
   CreateKedaRequestBody,
   KedaRequestInput,
-  KedaRequestList,
   KedaRequestPreflight,
-  KedaRequestPreflightBody,
   KedaRequestProgressBody,
   KedaRequestRecord,
   KedaRequestState,
 } from '@keda-self-service/plugin-keda-common';
+import createClient, { type Client } from 'openapi-fetch';
+import type { paths } from './generated/openapi';
 
 /**
  * Client of the keda backend's request API (POST /requests, POST
- * /requests/preflight, GET /requests/:id, POST /requests/:id/progress),
- * calling as the task's
- * initiator: the backend's permission checks and decision log then see the
- * person who ran the template, not the scaffolder.
+ * /requests/preflight, GET /requests, GET /requests/:id, POST
+ * /requests/:id/progress, POST /requests/:id/decommission), calling as the
+ * task's initiator: the backend's permission checks and decision log then
+ * see the person who ran the template, not the scaffolder.
+ *
+ * A thin wrapper over an `openapi-fetch` client typed by the keda backend's
+ * OpenAPI document (`./generated/openapi.ts`, `yarn openapi:clients`).
  */
 export class KedaRequestsClient {
+  private readonly client: Client<paths>;
+
   constructor(
     private readonly options: {
       discovery: DiscoveryService;
       auth: AuthService;
     },
-  ) {}
+  ) {
+    // the global fetch as it is at call time, not when the client was made
+    this.client = createClient<paths>({ fetch: request => fetch(request) });
+    this.client.use({
+      async onResponse({ request, response, options: { baseUrl } }) {
+        if (!response.ok) {
+          throw await responseError(
+            response,
+            `${request.method} ${pathBelow(baseUrl, request.url)}`,
+          );
+        }
+        return undefined;
+      },
+    });
+  }
 
-  private async call<T>(
-    credentials: BackstageCredentials,
-    method: 'GET' | 'POST',
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }> {
+  /** The base URL and the initiator's token for one call. */
+  private async as(credentials: BackstageCredentials) {
     const baseUrl = await this.options.discovery.getBaseUrl('keda');
     const { token } = await this.options.auth.getPluginRequestToken({
       onBehalfOf: credentials,
       targetPluginId: 'keda',
     });
-    const response = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${token}`,
-        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-      },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    if (!response.ok) {
-      throw await responseError(response, `${method} ${path}`);
-    }
-    // JSON.parse of the text (not response.json()): values then belong to
-    // this realm, which the scaffolder's output checks rely on.
-    return {
-      status: response.status,
-      body: JSON.parse(await response.text()) as T,
-    };
+    return { baseUrl, headers: { Authorization: `Bearer ${token}` } };
   }
 
   /** Creates a request, or returns the one this task already created (200). */
   async create(body: CreateKedaRequestBody, credentials: BackstageCredentials) {
-    const { status, body: record } = await this.call<KedaRequestRecord>(
-      credentials,
-      'POST',
-      '/requests',
+    const { data, response } = await this.client.request('post', '/requests', {
+      ...(await this.as(credentials)),
       body,
-    );
-    return { record, created: status === 201 };
+    });
+    const record: KedaRequestRecord = data!;
+    return { record, created: response.status === 201 };
   }
 
   /**
@@ -89,32 +87,26 @@ export class KedaRequestsClient {
     credentials: BackstageCredentials,
     options: { externalId?: string; taskId?: string } = {},
   ): Promise<KedaRequestPreflight> {
-    const body: KedaRequestPreflightBody = {
-      request,
-      ...(options.externalId ? { externalId: options.externalId } : {}),
-      ...(options.taskId ? { taskId: options.taskId } : {}),
-    };
-    return (
-      await this.call<KedaRequestPreflight>(
-        credentials,
-        'POST',
-        '/requests/preflight',
-        body,
-      )
-    ).body;
+    const { data } = await this.client.request('post', '/requests/preflight', {
+      ...(await this.as(credentials)),
+      body: {
+        request,
+        ...(options.externalId ? { externalId: options.externalId } : {}),
+        ...(options.taskId ? { taskId: options.taskId } : {}),
+      },
+    });
+    return data!;
   }
 
   async get(
     id: string,
     credentials: BackstageCredentials,
   ): Promise<KedaRequestRecord> {
-    return (
-      await this.call<KedaRequestRecord>(
-        credentials,
-        'GET',
-        `/requests/${encodeURIComponent(id)}`,
-      )
-    ).body;
+    const { data } = await this.client.request('get', '/requests/{id}', {
+      ...(await this.as(credentials)),
+      params: { path: { id } },
+    });
+    return data!;
   }
 
   async progress(
@@ -122,14 +114,16 @@ export class KedaRequestsClient {
     body: KedaRequestProgressBody,
     credentials: BackstageCredentials,
   ): Promise<KedaRequestRecord> {
-    return (
-      await this.call<KedaRequestRecord>(
-        credentials,
-        'POST',
-        `/requests/${encodeURIComponent(id)}/progress`,
+    const { data } = await this.client.request(
+      'post',
+      '/requests/{id}/progress',
+      {
+        ...(await this.as(credentials)),
+        params: { path: { id } },
         body,
-      )
-    ).body;
+      },
+    );
+    return data!;
   }
 
   /** Requests matching the filter (GET /requests). */
@@ -141,13 +135,18 @@ export class KedaRequestsClient {
     },
     credentials: BackstageCredentials,
   ): Promise<KedaRequestRecord[]> {
-    const query = new URLSearchParams();
-    if (filter.entityRef) query.set('entityRef', filter.entityRef);
-    if (filter.cluster) query.set('cluster', filter.cluster);
-    for (const state of filter.state ?? []) query.append('state', state);
-    return (
-      await this.call<KedaRequestList>(credentials, 'GET', `/requests?${query}`)
-    ).body.items;
+    const { data } = await this.client.request('get', '/requests', {
+      ...(await this.as(credentials)),
+      params: {
+        query: {
+          entityRef: filter.entityRef || undefined,
+          cluster: filter.cluster || undefined,
+          // repeated: ?state=provisioned&state=failed
+          state: filter.state?.length ? filter.state : undefined,
+        },
+      },
+    });
+    return data!.items;
   }
 
   /** Marks a provisioned (or failed) request as taken down. */
@@ -156,15 +155,24 @@ export class KedaRequestsClient {
     body: { comment?: string },
     credentials: BackstageCredentials,
   ): Promise<KedaRequestRecord> {
-    return (
-      await this.call<KedaRequestRecord>(
-        credentials,
-        'POST',
-        `/requests/${encodeURIComponent(id)}/decommission`,
+    const { data } = await this.client.request(
+      'post',
+      '/requests/{id}/decommission',
+      {
+        ...(await this.as(credentials)),
+        params: { path: { id } },
         body,
-      )
-    ).body;
+      },
+    );
+    return data!;
   }
+}
+
+/** `/requests/…?…` of a URL below the keda backend's base URL. */
+function pathBelow(baseUrl: string, url: string): string {
+  const { pathname, search } = new URL(url);
+  const base = new URL(baseUrl).pathname.replace(/\/$/, '');
+  return `${pathname.slice(base.length)}${search}`;
 }
 
 // The backend answers errors in Backstage's `{ error: { name, message } }`
