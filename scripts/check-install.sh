@@ -47,8 +47,19 @@ stop_all() {
   done
   pids=()
 }
+# `yarn pack` runs prepack, which rewrites a package's package.json until
+# postpack puts it back; a pack that fails or is interrupted in between
+# would leave it rewritten, so the originals are kept and put back here.
+restore_manifests() {
+  local saved
+  for saved in "$tmp"/manifests/*.json; do
+    [[ -e "$saved" ]] || continue
+    cp "$saved" "$REPO_ROOT/plugins/$(basename "$saved" .json)/package.json"
+  done
+}
 cleanup() {
   stop_all
+  restore_manifests
   if [[ "${KEEP_INSTALL_APP:-0}" == 1 ]]; then say "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
@@ -77,8 +88,9 @@ step "building and packing ${#packages[@]} packages"
 # the type declarations the build bundles come from dist-types (the type
 # check itself is the test command's own check)
 yarn tsc >"$tmp/tsc.log" 2>&1 || say "yarn tsc reported errors (see the type check); packing what it emitted"
-mkdir -p "$tmp/tarballs"
+mkdir -p "$tmp/tarballs" "$tmp/manifests"
 for package in "${packages[@]}"; do
+  cp "plugins/$package/package.json" "$tmp/manifests/$package.json"
   run_logged "build-$package" bash -c "cd plugins/$package && backstage-cli package build"
   run_logged "pack-$package" bash -c "cd plugins/$package && yarn pack --out '$tmp/tarballs/$package.tgz'"
 done
