@@ -3,8 +3,9 @@
 # check, lint, every unit and integration test (Jest, SQLite always,
 # PostgreSQL when reachable), and the browser suite (Playwright + Chromium).
 # Ends with one line `N passed, N failed`: Jest tests + browser tests, plus
-# one for each whole-run check (self-contained tree, type check, lint, format, the
-# moved-clock run, the fresh-clone start, the start command's variants).
+# one for each whole-run check (self-contained tree, type check, lint, format,
+# API reports, OpenAPI, the moved-clock run, the fresh-clone start, the start
+# command's variants, the install into a fresh app, the benchmark's smoke run).
 # Exits non-zero on any failure.
 #   SKIP_BROWSER=1 scripts/test.sh   # without the browser suite
 #   SKIP_CLONE_CHECK=1 scripts/test.sh   # without the fresh-clone start check
@@ -60,7 +61,7 @@ check "type check (tsc)" yarn tsc
 check "lint (backstage-cli repo lint)" yarn backstage-cli repo lint
 check "format (prettier --check .; yarn prettier --write . fixes it)" yarn prettier --check .
 check "API reports (report*.api.md match the packages' public API; yarn build:api-reports updates them)" yarn build:api-reports:check
-check "OpenAPI (keda-backend's generated router matches openapi.yaml; yarn openapi:generate updates it)" yarn openapi:check
+check "OpenAPI (the generated router and client types match keda-backend's openapi.yaml; yarn openapi:generate and yarn openapi:clients update them)" yarn openapi:check
 
 log "== unit and integration tests (jest)"
 rm -f "$ARTIFACTS/jest.json"
