@@ -71,7 +71,7 @@ export class KedaRequestsClient {
       ...(await this.as(credentials)),
       body,
     });
-    const record: KedaRequestRecord = data!;
+    const record: KedaRequestRecord = plain(data);
     return { record, created: response.status === 201 };
   }
 
@@ -95,7 +95,7 @@ export class KedaRequestsClient {
         ...(options.taskId ? { taskId: options.taskId } : {}),
       },
     });
-    return data!;
+    return plain(data);
   }
 
   async get(
@@ -106,7 +106,7 @@ export class KedaRequestsClient {
       ...(await this.as(credentials)),
       params: { path: { id } },
     });
-    return data!;
+    return plain(data);
   }
 
   async progress(
@@ -123,7 +123,7 @@ export class KedaRequestsClient {
         body,
       },
     );
-    return data!;
+    return plain(data);
   }
 
   /** Requests matching the filter (GET /requests). */
@@ -146,7 +146,7 @@ export class KedaRequestsClient {
         },
       },
     });
-    return data!.items;
+    return plain(data).items;
   }
 
   /** Marks a provisioned (or failed) request as taken down. */
@@ -164,8 +164,18 @@ export class KedaRequestsClient {
         body,
       },
     );
-    return data!;
+    return plain(data);
   }
+}
+
+/**
+ * A 2xx answer's body as plain values of this realm: openapi-fetch parses
+ * with `response.json()`, whose objects come from the realm of the global
+ * fetch; the scaffolder only takes plain records as template values (its
+ * check is by prototype), so a step's outputs must be this realm's.
+ */
+function plain<T>(data: T | undefined): T {
+  return JSON.parse(JSON.stringify(data ?? null));
 }
 
 /** `/requests/…?…` of a URL below the keda backend's base URL. */
