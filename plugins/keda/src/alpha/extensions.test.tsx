@@ -148,7 +148,7 @@ describe('kedaApi', () => {
     expect(factory.api.id).toBe(kedaApiRef.id);
 
     const fetch = jest.fn(
-      async (_request: Request) =>
+      async (_url: string, _init?: RequestInit) =>
         new Response(JSON.stringify(fixtures.healthy)),
     );
     const client = factory.factory({
@@ -157,11 +157,10 @@ describe('kedaApi', () => {
     }) as KedaClient;
     expect(client).toBeInstanceOf(KedaClient);
     await client.getStatus('component:default/orders-worker');
-    // the generated client hands the fetch API one Request
     expect(fetch).toHaveBeenCalledTimes(1);
-    const [request] = fetch.mock.calls[0];
-    expect(request.method).toBe('GET');
-    expect(request.url).toBe(
+    const [url, init] = fetch.mock.calls[0];
+    expect(init?.method).toBe('GET');
+    expect(url).toBe(
       'http://backstage.test/api/keda/status?entityRef=component%3Adefault%2Forders-worker',
     );
   });

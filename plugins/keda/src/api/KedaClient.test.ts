@@ -12,10 +12,11 @@ function jsonResponse(status: number, body: unknown): Response {
   });
 }
 
-/** What the client sent on a call: openapi-fetch fetches one `Request`. */
+/** What the client sent on a call (the fetch API's URL and init). */
 async function sent(fetch: jest.Mock, call = 0) {
-  const request = fetch.mock.calls[call][0] as Request;
-  expect(request).toBeInstanceOf(Request);
+  const [input, init] = fetch.mock.calls[call] as [string, RequestInit];
+  expect(typeof input).toBe('string');
+  const request = new Request(input, init);
   const text = await request.clone().text();
   return {
     url: request.url,
@@ -266,6 +267,37 @@ describe('KedaClient template form API', () => {
     expect((await sent(fetch)).url).toBe(
       'http://backstage.test/api/keda/clusters',
     );
+  });
+
+  it('posts through fetch middlewares that build new Requests from their input, as the app does', async () => {
+    // Each middleware of the app's fetch API wraps its input in a new
+    // Request; a Request whose body was taken cannot be wrapped again.
+    const seen: unknown[] = [];
+    const middlewareFetch = async (
+      input: RequestInfo | URL,
+      init?: RequestInit,
+    ) => {
+      const outer = new Request(input, init);
+      const inner = new Request(input, init);
+      seen.push(await inner.json(), outer.method);
+      return jsonResponse(200, { autoApproved: true });
+    };
+    const client = new KedaClient({
+      discoveryApi,
+      fetchApi: { fetch: middlewareFetch },
+    });
+    const request = {
+      entityRef: 'component:default/orders-worker',
+      cluster: 'demo-eks',
+      namespace: 'orders',
+      workload: { name: 'orders-worker' },
+      kubernetesId: 'orders-worker',
+      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/222222222222/orders-queue',
+    };
+    await expect(client.previewPlan(request)).resolves.toEqual({
+      autoApproved: true,
+    });
+    expect(seen).toEqual([{ request }, 'POST']);
   });
 
   it('posts the request to POST /plan and throws the backend refusal as a ResponseError', async () => {

@@ -37,7 +37,17 @@ export class KedaClient
     this.discoveryApi = options.discoveryApi;
     const fetchApi = options.fetchApi;
     this.client = createClient<paths>({
-      fetch: request => fetchApi.fetch(request),
+      // Handed on as URL and init, not as openapi-fetch's Request: the
+      // app's fetch middlewares build new Requests from their input, and a
+      // Request's body can be taken only once ("Cannot construct a Request
+      // with a Request object that has already been used").
+      fetch: async request =>
+        fetchApi.fetch(request.url, {
+          method: request.method,
+          headers: request.headers,
+          body: request.body ? await request.text() : undefined,
+          signal: request.signal,
+        }),
     });
     this.client.use({
       async onResponse({ response }) {
