@@ -91,7 +91,7 @@ export interface ScalerRolePlan {
   permissionPolicy: PolicyDocument;
   permissionPolicyName: string;
   tags: Record<string, string>;
-  /** required by the trust policy; absent for KEDA < 2.20 and mode aws-eks */
+  /** required by the trust policy; absent for KEDA before 2.20 and mode aws-eks */
   externalId?: string;
   permissionsBoundaryArn?: string;
   maxSessionDuration: number;

@@ -41,7 +41,7 @@ export interface KedaTriggerStatus {
   region?: string;
   /** Target messages per replica (`queueLength`). */
   targetPerReplica?: number;
-  /** Active when depth > this (`activationQueueLength`). */
+  /** Active when the depth is above this (`activationQueueLength`). */
   activationThreshold?: number;
   scaleOnInFlight?: boolean;
   scaleOnDelayed?: boolean;

@@ -21,7 +21,7 @@ export type {
   KedaRequestPickerUiOptions,
 } from './components/fields/KedaRequestPicker';
 export { kedaApiRef, KedaClient } from './api';
-export type { KedaApi, KedaTemplateFormApi } from './api';
+export type { KedaApi, KedaRequestsApi, KedaTemplateFormApi } from './api';
 export {
   KedaClusterPickerFieldExtension,
   KedaPlanPreviewFieldExtension,

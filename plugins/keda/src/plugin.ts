@@ -11,6 +11,8 @@ import { createScaffolderFieldExtension } from '@backstage/plugin-scaffolder-rea
 import { KEDA_REQUEST_PICKER_FIELD } from '@keda-self-service/plugin-keda-common';
 import { KedaClient, kedaApiRef } from './api';
 import { KedaRequestPicker } from './components/fields/KedaRequestPicker/KedaRequestPicker';
+import type { EntityKedaContentProps } from './components/EntityKedaContent';
+import type { EntityKedaScalingCardProps } from './components/EntityKedaScalingCard';
 import { scaffolderTemplateRouteRef } from './routes';
 
 /** Legacy route ref of the KEDA requests page. */
@@ -45,7 +47,9 @@ export const kedaPlugin = createPlugin({
  *
  * @public
  */
-export const EntityKedaScalingCard = kedaPlugin.provide(
+export const EntityKedaScalingCard: (
+  props: EntityKedaScalingCardProps,
+) => JSX.Element = kedaPlugin.provide(
   createComponentExtension({
     name: 'EntityKedaScalingCard',
     component: {
@@ -62,7 +66,7 @@ export const EntityKedaScalingCard = kedaPlugin.provide(
  *
  * @public
  */
-export const KedaRequestsPage = kedaPlugin.provide(
+export const KedaRequestsPage: () => JSX.Element = kedaPlugin.provide(
   createRoutableExtension({
     name: 'KedaRequestsPage',
     component: () =>
@@ -78,15 +82,18 @@ export const KedaRequestsPage = kedaPlugin.provide(
  *
  * @public
  */
-export const EntityKedaContent = kedaPlugin.provide(
-  createComponentExtension({
-    name: 'EntityKedaContent',
-    component: {
-      lazy: () =>
-        import('./components/EntityKedaContent').then(m => m.EntityKedaContent),
-    },
-  }),
-);
+export const EntityKedaContent: (props: EntityKedaContentProps) => JSX.Element =
+  kedaPlugin.provide(
+    createComponentExtension({
+      name: 'EntityKedaContent',
+      component: {
+        lazy: () =>
+          import('./components/EntityKedaContent').then(
+            m => m.EntityKedaContent,
+          ),
+      },
+    }),
+  );
 
 /**
  * The `KedaRequestPicker` template field for legacy apps: put it inside

@@ -36,6 +36,8 @@ export { DEFAULT_APPROVER_GROUPS } from '@keda-self-service/plugin-keda-node';
  *   platform templates) are readable by the approver groups only.
  * - Everything else (what {@link kedaPolicyDecision} leaves undecided) is
  *   allowed to signed-in users, as in the default portal.
+ *
+ * @public
  */
 export class KedaPortalPermissionPolicy implements PermissionPolicy {
   /**

@@ -7,4 +7,8 @@
 export { scaffolderModuleKeda as default } from './module';
 export * from './actions';
 export { KedaPlanner } from './lib/planner';
+export type {
+  ServiceAccountInfo,
+  ServiceAccountReader,
+} from './lib/serviceAccounts';
 export { KedaRequestsClient } from './lib/kedaRequestsClient';

@@ -72,7 +72,7 @@ export interface TriggerAuthenticationInput {
  * `roleArn` (+ `externalID`), identityOwner left at its default `keda`
  * because KEDA's webhook rejects roleArn with identityOwner workload. Mode
  * `aws-eks`: only the provider; the role comes from the workload
- * ServiceAccount's annotation (see {@link buildServiceAccount}).
+ * ServiceAccount's annotation (see `buildServiceAccount`).
  * @public
  */
 export function buildTriggerAuthentication(

@@ -114,9 +114,9 @@ export interface PodIdentityAssociationOptions {
   /** The role pods of the service account get (the KEDA operator role). */
   roleArn: string;
   /**
-   * Tags of a new association. Ours carry `backstage.io/managed-by:
-   * backstage-keda` and `keda.backstage.io/cluster: <cluster>`; only an
-   * association with both is ever updated.
+   * Tags of a new association. Ours carry `backstage.io/managed-by` =
+   * `backstage-keda` and `keda.backstage.io/cluster` = the cluster's name;
+   * only an association with both is ever updated.
    */
   tags: Record<string, string>;
   /**

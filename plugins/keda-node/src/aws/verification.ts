@@ -29,7 +29,7 @@ import { createHash } from 'node:crypto';
 import type * as IamSimulate from '@cloud-copilot/iam-simulate';
 
 /**
- * One verification check (keda-common's {@link KedaVerificationCheck}, the
+ * One verification check (keda-common's `KedaVerificationCheck`, the
  * shape the request record stores).
  * @public
  */

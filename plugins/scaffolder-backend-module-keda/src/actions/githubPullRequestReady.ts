@@ -18,7 +18,7 @@ import { examples } from './githubPullRequestReady.examples';
 const GITHUB_OWNER = /^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}$/;
 const GITHUB_REPO = /^[A-Za-z0-9._-]{1,100}$/;
 
-/** Action id of {@link createKedaGithubPullRequestReadyAction}. */
+/** Action id of {@link createKedaGithubPullRequestReadyAction}. @public */
 export const KEDA_GITHUB_PR_READY_ACTION_ID =
   KEDA_ACTION_IDS.githubPullRequestReady;
 
@@ -35,6 +35,8 @@ const MARK_READY = `
  * draft pull request and marks it ready for review. GitHub allows the draft
  * → ready change only through GraphQL (`markPullRequestReadyForReview`).
  * Uses the GitHub integration's credentials and honours `apiBaseUrl`.
+ *
+ * @public
  */
 export function createKedaGithubPullRequestReadyAction(options: {
   config: Config;

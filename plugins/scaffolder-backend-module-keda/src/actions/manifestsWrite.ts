@@ -10,7 +10,7 @@ import { examples } from './manifestsWrite.examples';
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
-/** Action id of {@link createKedaManifestsWriteAction}. */
+/** Action id of {@link createKedaManifestsWriteAction}. @public */
 export const KEDA_MANIFESTS_WRITE_ACTION_ID = KEDA_ACTION_IDS.manifestsWrite;
 
 /**
@@ -20,6 +20,8 @@ export const KEDA_MANIFESTS_WRITE_ACTION_ID = KEDA_ACTION_IDS.manifestsWrite;
  * with `sourcePath: <targetPath>`. Every path is resolved with
  * `resolveSafeChildPath`: a file cannot land outside the workspace.
  * Writing the workspace is local, so it also runs under dry run.
+ *
+ * @public
  */
 export function createKedaManifestsWriteAction() {
   return createTemplateAction({

@@ -31,7 +31,7 @@ import {
 } from '../lib/provisioning';
 import { examples } from './operatorRoleEnsure.examples';
 
-/** Action id of {@link createKedaOperatorRoleEnsureAction}. */
+/** Action id of {@link createKedaOperatorRoleEnsureAction}. @public */
 export const KEDA_OPERATOR_ROLE_ENSURE_ACTION_ID =
   KEDA_ACTION_IDS.operatorRoleEnsure;
 
@@ -49,6 +49,8 @@ const CHART_OPERATOR_SERVICE_ACCOUNT = 'keda-operator';
  * cluster's is not the chart's `keda-operator` — the IRSA trust's `sub` and
  * an EKS Pod Identity association both name that ServiceAccount, so the
  * chart must create the operator under the same name.
+ *
+ * @public
  */
 export function kedaHelmValues(
   roleArn: string,
@@ -84,6 +86,8 @@ export function kedaHelmValues(
  * operator's service account to the role with a pod identity association
  * (created, or converged when it is ours). Platform team only
  * (`keda.iam.provision`).
+ *
+ * @public
  */
 export function createKedaOperatorRoleEnsureAction(options: {
   planner: KedaPlanner;

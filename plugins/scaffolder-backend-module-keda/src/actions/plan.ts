@@ -19,7 +19,7 @@ import {
 import { logVerification } from '../lib/verification';
 import { examples } from './plan.examples';
 
-/** Action id of {@link createKedaPlanAction}. */
+/** Action id of {@link createKedaPlanAction}. @public */
 export const KEDA_PLAN_ACTION_ID = KEDA_ACTION_IDS.plan;
 
 /**
@@ -41,6 +41,8 @@ export const KEDA_PLAN_ACTION_ID = KEDA_ACTION_IDS.plan;
  * credentials from `aws`; not under dry run) and the in-process trust
  * evaluation. A failed check fails the step: provisioning would create a
  * role that does not work or admits too much.
+ *
+ * @public
  */
 export function createKedaPlanAction(options: {
   planner: KedaPlanner;

@@ -7,7 +7,7 @@ import {
 import type { KedaRequestsClient } from '../lib/kedaRequestsClient';
 import { examples } from './requestDecommission.examples';
 
-/** Action id of {@link createKedaRequestDecommissionAction}. */
+/** Action id of {@link createKedaRequestDecommissionAction}. @public */
 export const KEDA_REQUEST_DECOMMISSION_ACTION_ID =
   KEDA_ACTION_IDS.requestDecommission;
 
@@ -21,6 +21,8 @@ export const KEDA_REQUEST_DECOMMISSION_ACTION_ID =
  * closed: they all described autoscaling that is now gone. None found is not
  * an error (autoscaling set up before the request records existed, or a
  * re-run after they were closed).
+ *
+ * @public
  */
 export function createKedaRequestDecommissionAction(options: {
   client: KedaRequestsClient;

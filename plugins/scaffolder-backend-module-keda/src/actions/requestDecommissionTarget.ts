@@ -11,7 +11,7 @@ import {
 import type { KedaRequestsClient } from '../lib/kedaRequestsClient';
 import { examples } from './requestDecommissionTarget.examples';
 
-/** Action id of {@link createKedaRequestDecommissionTargetAction}. */
+/** Action id of {@link createKedaRequestDecommissionTargetAction}. @public */
 export const KEDA_REQUEST_DECOMMISSION_TARGET_ACTION_ID =
   KEDA_ACTION_IDS.requestDecommissionTarget;
 
@@ -154,6 +154,8 @@ export function selectDecommissionTarget(
  * knows. Refuses, before any side effect, a request of another entity, one
  * that is not current, and form values that contradict the record. A read:
  * it runs in dry run too.
+ *
+ * @public
  */
 export function createKedaRequestDecommissionTargetAction(options: {
   client: KedaRequestsClient;

@@ -4,13 +4,15 @@ import type { JsonObject } from '@backstage/types';
 import type { KedaRequestsClient } from '../lib/kedaRequestsClient';
 import { examples } from './requestGet.examples';
 
-/** Action id of {@link createKedaRequestGetAction}. */
+/** Action id of {@link createKedaRequestGetAction}. @public */
 export const KEDA_REQUEST_GET_ACTION_ID = KEDA_ACTION_IDS.requestGet;
 
 /**
  * `keda:request:get`: loads a request record, for the provisioning template
  * the approval starts: the request and its ExternalId feed
  * `keda:aws:scaler-role:ensure`, which re-plans from them server-side.
+ *
+ * @public
  */
 export function createKedaRequestGetAction(options: {
   client: KedaRequestsClient;

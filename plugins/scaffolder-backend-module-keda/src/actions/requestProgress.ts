@@ -4,7 +4,7 @@ import type { KedaRequestsClient } from '../lib/kedaRequestsClient';
 import { verificationSchema } from '../lib/schemas';
 import { examples } from './requestProgress.examples';
 
-/** Action id of {@link createKedaRequestProgressAction}. */
+/** Action id of {@link createKedaRequestProgressAction}. @public */
 export const KEDA_REQUEST_PROGRESS_ACTION_ID = KEDA_ACTION_IDS.requestProgress;
 
 /**
@@ -12,6 +12,8 @@ export const KEDA_REQUEST_PROGRESS_ACTION_ID = KEDA_ACTION_IDS.requestProgress;
  * provisioned with the role ARNs, failed with the error) to the request
  * record, as the task's initiator, with the role chain's verification by
  * `keda:aws:scaler-role:ensure` for the request page.
+ *
+ * @public
  */
 export function createKedaRequestProgressAction(options: {
   client: KedaRequestsClient;

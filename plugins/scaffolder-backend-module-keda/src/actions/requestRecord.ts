@@ -13,13 +13,15 @@ import { withoutBlankFields, type KedaPlanner } from '../lib/planner';
 import { kedaRequestInput } from '../lib/schemas';
 import { examples } from './requestRecord.examples';
 
-/** Action id of {@link createKedaRequestRecordAction}. */
+/** Action id of {@link createKedaRequestRecordAction}. @public */
 export const KEDA_REQUEST_RECORD_ACTION_ID = KEDA_ACTION_IDS.requestRecord;
 
 /**
  * `keda:request:record`: records the request in the keda backend (which
  * recomputes the plan and decides auto-approval itself) as the task's
  * initiator. Idempotent per task: a re-run returns the existing record.
+ *
+ * @public
  */
 export function createKedaRequestRecordAction(options: {
   client: KedaRequestsClient;

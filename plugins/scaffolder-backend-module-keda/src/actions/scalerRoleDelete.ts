@@ -21,7 +21,7 @@ import {
 } from '../lib/provisioning';
 import { examples } from './scalerRoleDelete.examples';
 
-/** Action id of {@link createKedaScalerRoleDeleteAction}. */
+/** Action id of {@link createKedaScalerRoleDeleteAction}. @public */
 export const KEDA_SCALER_ROLE_DELETE_ACTION_ID =
   KEDA_ACTION_IDS.scalerRoleDelete;
 
@@ -30,6 +30,8 @@ export const KEDA_SCALER_ROLE_DELETE_ACTION_ID =
  * cluster, namespace, workload and queue exactly as planning named it,
  * and deletes it only when it carries our managed-by tag and the tags of
  * that workload. Idempotent: an absent role is success.
+ *
+ * @public
  */
 export function createKedaScalerRoleDeleteAction(options: {
   planner: KedaPlanner;

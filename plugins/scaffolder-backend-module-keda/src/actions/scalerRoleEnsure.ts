@@ -25,7 +25,7 @@ import { logVerification } from '../lib/verification';
 // A catalog user entity ref: `user:<namespace>/<name>`, with catalog name characters.
 const USER_ENTITY_REF = /^user:[A-Za-z0-9-_.]{1,63}\/[A-Za-z0-9-_.]{1,63}$/;
 
-/** Action id of {@link createKedaScalerRoleEnsureAction}. */
+/** Action id of {@link createKedaScalerRoleEnsureAction}. @public */
 export const KEDA_SCALER_ROLE_ENSURE_ACTION_ID =
   KEDA_ACTION_IDS.scalerRoleEnsure;
 
@@ -45,6 +45,8 @@ export const KEDA_SCALER_ROLE_ENSURE_ACTION_ID =
  * recomputed plan needs approval (or the input does not claim
  * auto-approval, or the backend cannot be asked) the initiator must hold
  * `keda.iam.provision`.
+ *
+ * @public
  */
 export function createKedaScalerRoleEnsureAction(options: {
   planner: KedaPlanner;

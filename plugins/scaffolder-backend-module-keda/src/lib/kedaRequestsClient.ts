@@ -30,6 +30,8 @@ import type { paths } from './generated/openapi';
  *
  * A thin wrapper over an `openapi-fetch` client typed by the keda backend's
  * OpenAPI document (`./generated/openapi.ts`, `yarn openapi:clients`).
+ *
+ * @public
  */
 export class KedaRequestsClient {
   private readonly client: Client<paths>;

@@ -30,9 +30,6 @@ import {
   type ServiceAccountReader,
 } from './serviceAccounts';
 
-/** A configured cluster and the plan's view of it (keda-node's). @public */
-export type ResolvedCluster = ResolvedKedaCluster;
-
 /**
  * Template forms send "" (and the templating `null`) for optional fields the
  * user left empty; to the request schema an absent field means "default",
@@ -54,6 +51,8 @@ export function withoutBlankFields(value: unknown): unknown {
  * service (the keda backend's too) and calls keda-common's `plan`. Actions never take
  * IAM documents as input; they recompute them here, so a crafted template
  * cannot smuggle a trust policy into provisioning.
+ *
+ * @public
  */
 export class KedaPlanner {
   private readonly serviceAccounts: ServiceAccountReader;
@@ -136,7 +135,7 @@ export class KedaPlanner {
   resolveCluster(
     name: string,
     options: { dryRun: boolean },
-  ): Promise<ResolvedCluster> {
+  ): Promise<ResolvedKedaCluster> {
     return this.clusters.resolve(name, options);
   }
 
@@ -164,7 +163,7 @@ export class KedaPlanner {
     allowViolations?: boolean;
     preflight?: KedaRequestPreflight;
     checkServiceAccount?: boolean;
-  }): Promise<{ plan: KedaPlan; cluster: ResolvedCluster }> {
+  }): Promise<{ plan: KedaPlan; cluster: ResolvedKedaCluster }> {
     const request = parseKedaRequest(withoutBlankFields(input.request));
     const workloadExternalId = input.preflight?.externalId;
     if (
@@ -213,7 +212,7 @@ export class KedaPlanner {
    */
   private async checkWorkloadServiceAccount(
     result: KedaPlan,
-    cluster: ResolvedCluster,
+    cluster: ResolvedKedaCluster,
   ): Promise<boolean> {
     const name = result.names.serviceAccount;
     if (result.request.providerMode !== 'aws-eks' || !name) return false;

@@ -9,7 +9,7 @@ import {
 } from '@keda-self-service/plugin-keda-node';
 import { CoreV1Api } from '@kubernetes/client-node';
 
-/** The parts of a ServiceAccount the planner looks at. */
+/** The parts of a ServiceAccount the planner looks at. @public */
 export interface ServiceAccountInfo {
   annotations: Record<string, string>;
 }
@@ -17,6 +17,8 @@ export interface ServiceAccountInfo {
 /**
  * Reads one ServiceAccount of a configured cluster; `undefined` when it does
  * not exist. Throws when the cluster cannot be asked.
+ *
+ * @public
  */
 export type ServiceAccountReader = (
   cluster: KedaClusterConfig,

@@ -27,7 +27,7 @@ export interface KedaRequestPickerUiOptions {
   entityRefField?: string;
 }
 
-/** Props of {@link KedaRequestPicker}. @public */
+/** Props of the `KedaRequestPicker` field ({@link KedaRequestPickerFieldExtension}). @public */
 export type KedaRequestPickerProps = FieldExtensionComponentProps<
   string,
   KedaRequestPickerUiOptions
