@@ -183,7 +183,9 @@ export const kedaRequestSchema = z
       .max(63, 'requestId is at most 63 characters')
       .regex(LABEL_VALUE, 'requestId must be letters, digits, "-", "_" or "."')
       .optional()
-      .describe('Id of the request record; set by the backend'),
+      .describe(
+        'Id of the request record; the backend sets one (a UUID) when the request names none',
+      ),
   })
   .superRefine((req, ctx) => {
     try {

@@ -812,7 +812,7 @@ export interface components {
         replicas: number;
       };
       awsEndpoint?: string;
-      /** @description Id of the request record; set by the backend. */
+      /** @description Id of the request record; the backend sets one (a UUID) when the request names none. A request naming an id that exists already is refused (409). */
       requestId?: string;
     };
     /** @description A validated request (`KedaRequest`) — `KedaRequestInput` with its defaults applied. */

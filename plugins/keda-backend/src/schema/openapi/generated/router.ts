@@ -2078,7 +2078,8 @@ export const spec = {
             type: 'string',
             maxLength: 63,
             pattern: '^([A-Za-z0-9]([\\-A-Za-z0-9_.]*[A-Za-z0-9])?)?$',
-            description: 'Id of the request record; set by the backend.',
+            description:
+              'Id of the request record; the backend sets one (a UUID) when the request names none. A request naming an id that exists already is refused (409).',
           },
         },
       },
