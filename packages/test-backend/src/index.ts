@@ -35,7 +35,7 @@ export interface LocalTestBackendOptions {
   features: BackendFeature[];
   /**
    * Plugins that live elsewhere: discovery answers these base URLs (e.g.
-   * `keda` → a stub of its API) instead of this backend's.
+   * `keda` → a keda backend in another process) instead of this backend's.
    */
   externalPlugins?: Record<string, string>;
   /**
@@ -44,6 +44,26 @@ export interface LocalTestBackendOptions {
    * or add services the defaults lack.
    */
   services?: ServiceFactory[];
+  /**
+   * Record the HTTP requests whose path starts with this prefix (e.g.
+   * `/api/keda`) in {@link LocalTestBackend.requests}, as they reach the
+   * backend: method, path below the prefix, Authorization header, JSON
+   * body and the answer's status. The request stream is observed, not
+   * consumed: the plugins read and parse it as they would without it.
+   */
+  recordRequests?: string;
+}
+
+/** A request {@link LocalTestBackendOptions.recordRequests} recorded. */
+export interface RecordedRequest {
+  method: string;
+  /** the path (and query) below the recorded prefix, e.g. `/requests?state=pending` */
+  path: string;
+  authorization?: string;
+  /** the parsed JSON body, once it was read; undefined without one */
+  body?: any;
+  /** the answer's status, once it was sent */
+  status?: number;
 }
 
 /** A started {@link startLocalTestBackend}. */
@@ -51,6 +71,11 @@ export interface LocalTestBackend {
   backend: Backend;
   /** `http://127.0.0.1:<port>` */
   baseUrl: string;
+  /**
+   * The requests under `recordRequests`, in the order they arrived (empty
+   * without the option).
+   */
+  requests: RecordedRequest[];
   stop(): Promise<void>;
 }
 
@@ -64,6 +89,7 @@ export async function startLocalTestBackend(
   options: LocalTestBackendOptions,
 ): Promise<LocalTestBackend> {
   let port = 0;
+  const requests: RecordedRequest[] = [];
   const rootHttpRouter = createServiceFactory({
     service: coreServices.rootHttpRouter,
     deps: {
@@ -76,6 +102,9 @@ export async function startLocalTestBackend(
       const logger = rootLogger.child({ service: 'rootHttpRouter' });
       const middleware = MiddlewareFactory.create({ config, logger });
       const app = express();
+      if (options.recordRequests !== undefined) {
+        app.use(recordingMiddleware(options.recordRequests, requests));
+      }
       app.use(router.handler());
       app.use(middleware.notFound());
       app.use(middleware.error());
@@ -138,6 +167,62 @@ export async function startLocalTestBackend(
   return {
     backend,
     baseUrl: `http://127.0.0.1:${port}`,
+    requests,
     stop: () => backend.stop(),
+  };
+}
+
+/**
+ * Records the requests below `prefix` without consuming their bodies: the
+ * chunks are seen as the stream emits them to whoever reads it (the
+ * plugin's body parser), and the JSON body is parsed from them at the end.
+ */
+function recordingMiddleware(
+  prefix: string,
+  requests: RecordedRequest[],
+): express.RequestHandler {
+  const base = prefix.replace(/\/+$/, '');
+  return (req, res, next) => {
+    const url = req.originalUrl;
+    if (
+      url !== base &&
+      !url.startsWith(`${base}/`) &&
+      !url.startsWith(`${base}?`)
+    ) {
+      next();
+      return;
+    }
+    const entry: RecordedRequest = {
+      method: req.method,
+      path: url.slice(base.length) || '/',
+      ...(req.headers.authorization
+        ? { authorization: req.headers.authorization }
+        : {}),
+    };
+    requests.push(entry);
+    const chunks: Buffer[] = [];
+    const emit = req.emit;
+    req.emit = function recordingEmit(
+      this: typeof req,
+      event: any,
+      ...args: any[]
+    ) {
+      if (event === 'data') {
+        const [chunk] = args;
+        chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+      } else if (event === 'end' && chunks.length > 0) {
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          entry.body = JSON.parse(text);
+        } catch {
+          entry.body = text;
+        }
+      }
+      return emit.call(this, event, ...args);
+    } as typeof req.emit;
+    res.on('finish', () => {
+      entry.status = res.statusCode;
+    });
+    next();
   };
 }

@@ -11,7 +11,6 @@ import {
 } from '@backstage/backend-plugin-api';
 import { mockCredentials } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   OPERATOR_PERMISSION_POLICY_NAME,
   STS_AUDIENCE,
@@ -39,8 +38,10 @@ import yaml from 'yaml';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import githubModule from '@backstage/plugin-scaffolder-backend-module-github';
 import { scaffolderModuleKeda } from './module';
-import { startKedaBackendStub } from './__testUtils__/kedaBackendStub';
-import { startLocalTestBackend } from '@internal/test-backend';
+import {
+  startKedaBackend,
+  type KedaBackend,
+} from './__testUtils__/kedaBackend';
 import {
   CLUSTER_ACCOUNT,
   fakePreflight,
@@ -63,8 +64,11 @@ jest.setTimeout(180_000);
  * the GitHub module's publish:github:pull-request, a catalog mock with the
  * component and the template, AWS at the sandbox's AWS stand-in (through
  * AWS_ENDPOINT_URL and aws.accounts, as a portal would point at AWS), GitHub
- * at the GitHub stand-in (integrations.github[].apiBaseUrl) and the keda
- * backend's request API at a local stub of its contract.
+ * at the GitHub stand-in (integrations.github[].apiBaseUrl) and the REAL
+ * keda backend plugin in the same backend (its request API, approval flow
+ * and permission checks; the requests reaching it are recorded). Approval
+ * goes through its route: the keda plugin then starts
+ * keda-provision-request itself, as the approver.
  */
 
 const TEMPLATES = path.resolve(__dirname, '../../../templates');
@@ -136,23 +140,30 @@ const APPROVER = 'user:default/priya';
 /** a member of team-billing, which owns billing-worker */
 const BILLING_USER = 'user:default/ben';
 
+/** The permissions only approvers hold, as the keda permission policy decides. */
+const APPROVER_ONLY = ['keda.iam.provision', 'keda.request.approve'];
+
 /**
- * The portal's rule for IAM, as the keda permission policy decides it:
- * only approvers hold keda.iam.provision. Everything else is allowed. Records
- * who was asked about keda.iam.provision, to prove the actions ask as the
- * task's initiator.
+ * The portal's rule for IAM and approval, as the keda permission policy
+ * decides it: only approvers hold keda.iam.provision and
+ * keda.request.approve. Everything else is allowed. Records who the
+ * scaffolder's actions asked about keda.iam.provision, to prove they ask as
+ * the task's initiator (the keda backend asks too, for its own routes;
+ * those asks are not recorded).
  */
 const iamProvisionAsked: string[] = [];
 const approverOnlyIamPermissions = createServiceFactory({
   service: coreServices.permissions,
-  deps: {},
-  async factory() {
+  deps: { plugin: coreServices.pluginMetadata },
+  async factory({ plugin }) {
     const decide = (name: string, credentials: BackstageCredentials) => {
+      if (!APPROVER_ONLY.includes(name)) return AuthorizeResult.ALLOW;
       const user =
         (credentials.principal as { userEntityRef?: string }).userEntityRef ??
         '';
-      if (name !== 'keda.iam.provision') return AuthorizeResult.ALLOW;
-      iamProvisionAsked.push(user);
+      if (name === 'keda.iam.provision' && plugin.getId() === 'scaffolder') {
+        iamProvisionAsked.push(user);
+      }
       return user === APPROVER ? AuthorizeResult.ALLOW : AuthorizeResult.DENY;
     };
     return {
@@ -179,8 +190,7 @@ const MUTATING_IAM = /^(Create|Put|Update|Tag|Untag|Delete|Attach|Detach)/;
 describe('KEDA templates through the real scaffolder backend', () => {
   let aws: AwsStandIn;
   let github: GitHubStandIn;
-  let stub: Awaited<ReturnType<typeof startKedaBackendStub>>;
-  let backend: Awaited<ReturnType<typeof startLocalTestBackend>>['backend'];
+  let keda: KedaBackend;
   let baseUrl: string;
   let configData: any;
   const previousEndpoint = process.env.AWS_ENDPOINT_URL;
@@ -201,8 +211,8 @@ describe('KEDA templates through the real scaffolder backend', () => {
       files: { 'README.md': '# GitOps\n' },
     });
 
-    const keda = kedaConfigData();
-    keda.clusters[0].gitops.repoUrl = `${github.host}?owner=platform&repo=gitops`;
+    const kedaConfig = kedaConfigData();
+    kedaConfig.clusters[0].gitops.repoUrl = `${github.host}?owner=platform&repo=gitops`;
     configData = {
       app: { baseUrl: 'http://localhost:3000' },
       backend: {
@@ -224,7 +234,7 @@ describe('KEDA templates through the real scaffolder backend', () => {
           ...rootCredentialsFor(accountId),
         })),
       },
-      keda,
+      keda: kedaConfig,
     };
 
     // EKS with IRSA: the cluster's OIDC provider is registered in account A.
@@ -237,48 +247,33 @@ describe('KEDA templates through the real scaffolder backend', () => {
       }),
     );
 
-    // The keda backend's view of the catalog: who owns what, who is in which group.
-    stub = await startKedaBackendStub(new ConfigReader(configData), {
-      owners: Object.fromEntries(
-        [ordersWorker, billingWorker].map(e => [
-          `component:default/${e.metadata.name}`,
-          e.spec!.owner as string,
-        ]),
-      ),
+    // The SDK's own endpoint override: no code path in the plugins knows the stand-in.
+    process.env.AWS_ENDPOINT_URL = aws.url;
+
+    keda = await startKedaBackend({
+      config: configData,
+      services: [approverOnlyIamPermissions],
+      // who is in which group, for the keda backend's ownership rule
       memberships: {
         [USER]: ['group:default/team-orders'],
         [BILLING_USER]: ['group:default/team-billing'],
         [APPROVER]: ['group:default/platform-team'],
       },
-    });
-    // The SDK's own endpoint override: no code path in the plugins knows the stand-in.
-    process.env.AWS_ENDPOINT_URL = aws.url;
-
-    ({ backend, baseUrl } = await startLocalTestBackend({
-      config: configData,
-      externalPlugins: { keda: stub.baseUrl },
-      services: [approverOnlyIamPermissions],
-      features: [
-        catalogServiceMock.factory({
-          entities: [
-            ordersWorker,
-            billingWorker,
-            templateEntity('keda-sqs-autoscaling'),
-            templateEntity('keda-cluster-onboarding'),
-            templateEntity('keda-sqs-decommission'),
-            templateEntity('keda-provision-request'),
-          ],
-        }),
-        scaffolderPlugin,
-        githubModule,
-        scaffolderModuleKeda,
+      entities: [
+        ordersWorker,
+        billingWorker,
+        templateEntity('keda-sqs-autoscaling'),
+        templateEntity('keda-cluster-onboarding'),
+        templateEntity('keda-sqs-decommission'),
+        templateEntity('keda-provision-request'),
       ],
-    }));
+      features: [scaffolderPlugin, githubModule, scaffolderModuleKeda],
+    });
+    baseUrl = keda.baseUrl;
   });
 
   afterAll(async () => {
-    await backend?.stop();
-    await stub?.close();
+    await keda?.stop();
     await github?.close();
     await aws?.close();
     if (previousEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL;
@@ -316,13 +311,20 @@ describe('KEDA templates through the real scaffolder backend', () => {
       { templateRef: `template:default/${name}`, values: templateValues },
       user,
     );
+    return taskCompleted(id);
+  }
+
+  /** Waits for task `id` to complete; its output, or its log as the error. */
+  async function taskCompleted(
+    id: string,
+  ): Promise<{ id: string; output: any; task: any }> {
     const deadline = Date.now() + 120_000;
     for (;;) {
       const task = await api('GET', `/v2/tasks/${id}`);
       if (task.status === 'completed') {
         const events = await api('GET', `/v2/tasks/${id}/events`);
         const completion = events.find((e: any) => e.type === 'completion');
-        return { id, output: completion.body.output };
+        return { id, output: completion.body.output, task };
       }
       if (
         task.status === 'failed' ||
@@ -383,7 +385,7 @@ describe('KEDA templates through the real scaffolder backend', () => {
     expect(
       github.listPullRequests('platform', 'gitops', { state: 'all' }),
     ).toEqual([]);
-    expect(stub.calls).toEqual([]);
+    expect(keda.calls()).toEqual([]);
   });
 
   it('onboards the cluster: operator role in account A and a pull request with the KEDA Helm values', async () => {
@@ -531,17 +533,20 @@ describe('KEDA templates through the real scaffolder backend', () => {
     });
 
     // keda backend: recorded as the initiator, then reported provisioned
-    const record = [...stub.records.values()][0];
+    const [record] = await keda.records({
+      entityRef: 'component:default/orders-worker',
+    });
     expect(record).toMatchObject({
       state: 'provisioned',
       autoApproved: true,
       pullRequest: { number: pull.number, url: pull.html_url },
       provisioning: { roleArns: { scaler: Role!.Arn } },
     });
+    expect(record.requester).toBe(USER);
     expect(record.plan.scalerRole.externalId).toBe(externalId);
-    const create = stub.calls.find(
-      c => c.method === 'POST' && c.path === '/requests',
-    )!;
+    const create = keda
+      .calls()
+      .find(c => c.method === 'POST' && c.path === '/requests')!;
     expect(create.authorization).toContain(`"obo":"${USER}"`);
     expect(first.output.links).toEqual(
       expect.arrayContaining([
@@ -555,9 +560,9 @@ describe('KEDA templates through the real scaffolder backend', () => {
 
     // keda:plan asked the keda backend first, as the initiator
     const preflights = () =>
-      stub.calls.filter(
-        c => c.method === 'POST' && c.path === '/requests/preflight',
-      );
+      keda
+        .calls()
+        .filter(c => c.method === 'POST' && c.path === '/requests/preflight');
     expect(preflights()).toHaveLength(2);
     expect(preflights()[0].authorization).toContain(`"obo":"${USER}"`);
 
@@ -577,6 +582,15 @@ describe('KEDA templates through the real scaffolder backend', () => {
     expect(preflights()).toHaveLength(4);
     expect(preflights()[2].body.externalId).toBeUndefined();
     expect(preflights()[3].body.externalId).toBe(externalId);
+    // the re-run's request supersedes the first one: one current request
+    // per workload
+    const orders = await keda.records({
+      entityRef: 'component:default/orders-worker',
+    });
+    expect(orders.map(r => [r.id, r.state])).toEqual([
+      [record.id, 'superseded'],
+      [orders[1].id, 'provisioned'],
+    ]);
     const after = await scaler.send(
       new GetRoleCommand({ RoleName: Role!.RoleName }),
     );
@@ -607,7 +621,7 @@ describe('KEDA templates through the real scaffolder backend', () => {
     const rerun = await runAction(
       ensure,
       {
-        request: [...stub.records.values()][1].plan.request as any,
+        request: orders[1].plan.request as any,
         externalId: newExternalId,
         autoApproved: true,
       },
@@ -632,7 +646,7 @@ describe('KEDA templates through the real scaffolder backend', () => {
 
   it("refuses a run for another team's workload at keda:plan, before any AWS, GitHub or record call", async () => {
     const awsCallsBefore = aws.requestLog().length;
-    const stubCallsBefore = stub.calls.length;
+    const kedaCallsBefore = keda.calls().length;
     const pullsBefore = github.listPullRequests('platform', 'gitops', {
       state: 'all',
     }).length;
@@ -656,14 +670,16 @@ describe('KEDA templates through the real scaffolder backend', () => {
         'keda/demo-eks/billing/billing-worker',
       ),
     ).toThrow("No ref 'keda/demo-eks/billing/billing-worker'");
-    // only the preflight reached the keda backend: nothing was recorded
+    // only the preflight reached the keda backend, and it refused (403):
+    // nothing was recorded
     expect(
-      stub.calls.slice(stubCallsBefore).map(c => `${c.method} ${c.path}`),
-    ).toEqual(['POST /requests/preflight']);
+      keda
+        .calls()
+        .slice(kedaCallsBefore)
+        .map(c => `${c.method} ${c.path} ${c.status}`),
+    ).toEqual(['POST /requests/preflight 403']);
     expect(
-      [...stub.records.values()].filter(
-        r => r.entityRef === 'component:default/billing-worker',
-      ),
+      await keda.records({ entityRef: 'component:default/billing-worker' }),
     ).toEqual([]);
   });
 
@@ -686,9 +702,9 @@ describe('KEDA templates through the real scaffolder backend', () => {
         }),
       ),
     ).rejects.toMatchObject({ name: 'NoSuchEntityException' });
-    const record = [...stub.records.values()].find(
-      r => r.entityRef === 'component:default/billing-worker',
-    )!;
+    const [record] = await keda.records({
+      entityRef: 'component:default/billing-worker',
+    });
     expect(record).toMatchObject({
       state: 'pending',
       autoApproved: false,
@@ -725,17 +741,37 @@ describe('KEDA templates through the real scaffolder backend', () => {
   });
 
   it("after approval, the approver's provisioning run creates the role, records it and marks the pull request ready", async () => {
-    const record = [...stub.records.values()].find(
-      r => r.entityRef === 'component:default/billing-worker',
-    )!;
-    // what POST /requests/:id/approve does in the keda backend before it starts the task
-    record.state = 'approved';
-
-    await runTemplate(
-      'keda-provision-request',
-      { requestId: record.id },
-      APPROVER,
+    const [pending] = await keda.records({
+      entityRef: 'component:default/billing-worker',
+    });
+    expect(pending.state).toBe('pending');
+    // only an approver may approve
+    const denied = await keda.call(
+      USER,
+      'POST',
+      `/requests/${pending.id}/approve`,
+      {},
     );
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.message).toContain(
+      "permission 'keda.request.approve' was denied",
+    );
+
+    // the keda backend starts keda-provision-request as the approver
+    const approved = await keda.call(
+      APPROVER,
+      'POST',
+      `/requests/${pending.id}/approve`,
+      { comment: 'ok for billing' },
+    );
+    expect(approved.status).toBe(200);
+    expect(approved.body.state).toBe('provisioning');
+    const { task } = await taskCompleted(approved.body.provisioning.taskId);
+    expect(task.spec.user.ref).toBe(APPROVER);
+    expect(task.spec.templateInfo.entityRef).toBe(
+      'template:default/keda-provision-request',
+    );
+    const record = await keda.record(pending.id);
 
     const { Role } = await iam(QUEUE_ACCOUNT).send(
       new GetRoleCommand({
@@ -756,6 +792,13 @@ describe('KEDA templates through the real scaffolder backend', () => {
       state: 'provisioned',
       provisioning: { roleArns: { scaler: Role!.Arn } },
     });
+    // the task reported as the approver it ran for
+    expect(record.decisions.map(d => [d.actor, d.decision])).toEqual([
+      [BILLING_USER, 'created'],
+      [APPROVER, 'approved'],
+      [APPROVER, 'provisioning'],
+      [APPROVER, 'provisioned'],
+    ]);
     const [pull] = github.listPullRequests('platform', 'gitops', {
       head: 'keda/demo-eks/billing/billing-worker',
     });
@@ -770,9 +813,10 @@ describe('KEDA templates through the real scaffolder backend', () => {
   });
 
   it("a change to the approved request needs approval again, even inside the guardrails, and leaves the approver's role alone", async () => {
-    const approved = [...stub.records.values()].find(
-      r => r.entityRef === 'component:default/billing-worker',
-    )!;
+    const [approved] = await keda.records({
+      entityRef: 'component:default/billing-worker',
+    });
+    expect(approved.state).toBe('provisioned');
     const before = await iam(QUEUE_ACCOUNT).send(
       new GetRoleCommand({ RoleName: BILLING_SCALER_ROLE }),
     );
@@ -815,13 +859,15 @@ describe('KEDA templates through the real scaffolder backend', () => {
     expect(triggerAuth.spec.podIdentity.externalID).toBe(
       approved.plan.scalerRole.externalId,
     );
-    const change = [...stub.records.values()].at(-1)!;
+    const change = (
+      await keda.records({ entityRef: 'component:default/billing-worker' })
+    ).at(-1)!;
     expect(change).toMatchObject({
       entityRef: 'component:default/billing-worker',
       state: 'pending',
       autoApproved: false,
       approvalReasons: [
-        `It changes request ${approved.id}, which an approver approved: a change to an approved request needs approval again`,
+        `It changes request ${approved.id}, which ${APPROVER} approved: a change to an approved request needs approval again`,
       ],
     });
     expect(run.output.text[0].content).toContain(
@@ -929,10 +975,11 @@ describe('KEDA templates through the real scaffolder backend', () => {
         }),
       ),
     ).rejects.toMatchObject({ name: 'NoSuchEntityException' });
-    // the provisioned orders requests are decommissioned; billing's are untouched
-    const states = [...stub.records.values()].map(r => [r.entityRef, r.state]);
+    // the current orders request is decommissioned (the first one was
+    // superseded by the re-run); billing's are untouched
+    const states = (await keda.records()).map(r => [r.entityRef, r.state]);
     expect(states).toEqual([
-      ['component:default/orders-worker', 'decommissioned'],
+      ['component:default/orders-worker', 'superseded'],
       ['component:default/orders-worker', 'decommissioned'],
       ['component:default/billing-worker', 'provisioned'],
       ['component:default/billing-worker', 'pending'],

@@ -1,15 +1,20 @@
 import { mockServices } from '@backstage/backend-test-utils';
+import { ConfigReader } from '@backstage/config';
 import { KedaRequestsClient } from '../lib/kedaRequestsClient';
 import { KedaPlanner } from '../lib/planner';
 import { recordingAwsFactory } from '../__testUtils__/awsClients';
 import {
   exampleInputs,
+  kedaConfigData,
   ORDERS_SCALER_ROLE_ARN,
   ordersRequest,
   runAction,
-  testConfig,
 } from '../__testUtils__/fixtures';
-import { startKedaBackendStub } from '../__testUtils__/kedaBackendStub';
+import {
+  componentEntity,
+  startKedaBackend,
+  type KedaBackend,
+} from '../__testUtils__/kedaBackend';
 import { createKedaRequestDecommissionAction } from './requestDecommission';
 import { createKedaRequestDecommissionTargetAction } from './requestDecommissionTarget';
 import { createKedaRequestProgressAction } from './requestProgress';
@@ -18,11 +23,16 @@ import { createKedaRequestRecordAction } from './requestRecord';
 const EXTERNAL_ID = '0123456789abcdef0123456789abcdef';
 
 // Decommission by request id: the template's first step resolves the
-// request on record, the last one closes it. Against the keda backend stub
-// (the request API contract), as in requestActions.test.ts.
+// request on record, the last one closes it. Against the real keda backend
+// plugin, as in requestActions.test.ts.
 describe('decommission by request id', () => {
-  const config = testConfig();
-  let stub: Awaited<ReturnType<typeof startKedaBackendStub>>;
+  const configData = {
+    app: { baseUrl: 'http://localhost:3000' },
+    keda: kedaConfigData(),
+  };
+  const config = new ConfigReader(configData);
+  let keda: KedaBackend;
+  let tasks = 0;
   let record: ReturnType<typeof createKedaRequestRecordAction>;
   let progress: ReturnType<typeof createKedaRequestProgressAction>;
   let target: ReturnType<typeof createKedaRequestDecommissionTargetAction>;
@@ -37,34 +47,50 @@ describe('decommission by request id', () => {
     queueUrl: ordersRequest.queueUrl.replace('orders-queue', 'billing-queue'),
   };
 
-  /** Records a request and moves it to `state` (provisioned by default). */
+  /**
+   * Records a request (auto-approved, so its own run provisions) and moves
+   * it to `state` (provisioned by default) as that run would report it.
+   */
   async function recorded(
-    request: typeof ordersRequest,
+    request: typeof ordersRequest & { requestId?: string },
     state: 'provisioned' | 'failed' | 'provisioning' = 'provisioned',
   ): Promise<string> {
+    const taskId = `t-${++tasks}`;
     const { outputs } = await runAction(
       record,
       { request, externalId: EXTERNAL_ID },
-      { taskId: `t-${stub.records.size + 1}` },
+      { taskId },
     );
     if (state !== 'provisioning') {
-      await runAction(progress, {
-        id: outputs.id,
-        state,
-        ...(state === 'provisioned'
-          ? { roleArns: { scaler: ORDERS_SCALER_ROLE_ARN } }
-          : { error: 'AccessDenied' }),
-      });
+      // the backend takes only the role its plan names
+      const planned = (await keda.record(outputs.id)).plan.scalerRole.arn;
+      await runAction(
+        progress,
+        {
+          id: outputs.id,
+          state,
+          ...(state === 'provisioned'
+            ? { roleArns: { scaler: planned } }
+            : { error: 'AccessDenied' }),
+        },
+        { taskId },
+      );
     }
     return outputs.id;
   }
 
   beforeEach(async () => {
-    stub = await startKedaBackendStub(config);
+    keda = await startKedaBackend({
+      config: configData,
+      entities: [
+        componentEntity('orders-worker', 'group:default/team-orders'),
+        componentEntity('billing-worker', 'group:default/team-billing'),
+      ],
+    });
     const client = new KedaRequestsClient({
       discovery: {
-        getBaseUrl: async () => stub.baseUrl,
-        getExternalBaseUrl: async () => stub.baseUrl,
+        getBaseUrl: async () => keda.kedaBaseUrl,
+        getExternalBaseUrl: async () => keda.kedaBaseUrl,
       },
       auth: mockServices.auth(),
     });
@@ -78,7 +104,7 @@ describe('decommission by request id', () => {
     decommission = createKedaRequestDecommissionAction({ client });
   });
 
-  afterEach(() => stub.close());
+  afterEach(() => keda?.stop());
 
   it('resolves cluster, namespace, workload, queue and role from the recorded request', async () => {
     const id = await recorded(ordersRequest);
@@ -200,17 +226,18 @@ describe('decommission by request id', () => {
     expect(
       (await runAction(decommission, input, { dryRun: true })).outputs,
     ).toEqual({ decommissioned: [] });
-    expect(stub.records.get(ordersId)!.state).toBe('provisioned');
+    expect((await keda.record(ordersId)).state).toBe('provisioned');
 
     expect((await runAction(decommission, input)).outputs).toEqual({
       decommissioned: [ordersId],
     });
-    expect(stub.records.get(ordersId)!.decisions.at(-1)).toMatchObject({
+    expect((await keda.record(ordersId)).decisions.at(-1)).toMatchObject({
+      actor: 'user:default/mock',
       decision: 'decommissioned',
       comment: 'removed',
     });
-    expect(stub.records.get(replayId)!.state).toBe('provisioned');
-    expect(stub.records.get(billingId)!.state).toBe('provisioned');
+    expect((await keda.record(replayId)).state).toBe('provisioned');
+    expect((await keda.record(billingId)).state).toBe('provisioned');
     expect((await runAction(decommission, input)).outputs).toEqual({
       decommissioned: [],
     });
@@ -231,11 +258,12 @@ describe('decommission by request id', () => {
     ).rejects.toThrow(
       'Give requestId (the request whose autoscaling was removed), or all of entityRef, cluster, namespace and workloadName; missing cluster, namespace, workloadName',
     );
-    expect(stub.records.get(billingId)!.state).toBe('provisioned');
+    expect((await keda.record(billingId)).state).toBe('provisioned');
   });
 
   it('runs the examples against a recorded request', async () => {
-    const id = await recorded(ordersRequest);
+    // recorded under the id the examples name (request.requestId)
+    const id = await recorded({ ...ordersRequest, requestId: 'req-0001' });
     expect(id).toBe('req-0001');
     for (const { input } of exampleInputs(target)) {
       expect((await runAction(target, input)).outputs.requestId).toBe(id);
