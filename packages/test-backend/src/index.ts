@@ -11,6 +11,8 @@ import {
 import {
   coreServices,
   createServiceFactory,
+  type BackstageCredentials,
+  type UserInfoService,
   type BackendFeature,
   type ServiceFactory,
 } from '@backstage/backend-plugin-api';
@@ -224,5 +226,26 @@ function recordingMiddleware(
       entry.status = res.statusCode;
     });
     next();
+  };
+}
+
+/**
+ * A user-info service (`coreServices.userInfo`) answering from a fixed map:
+ * a user owns what its own ref and the groups `memberships` lists for it
+ * own. Throws for a caller that is not a user.
+ */
+export function membershipUserInfo(
+  memberships: Record<string, string[]>,
+): UserInfoService {
+  return {
+    getUserInfo: async (credentials: BackstageCredentials) => {
+      const ref = (credentials.principal as { userEntityRef?: string })
+        .userEntityRef;
+      if (!ref) throw new Error('not a user');
+      return {
+        userEntityRef: ref,
+        ownershipEntityRefs: [ref, ...(memberships[ref] ?? [])],
+      };
+    },
   };
 }

@@ -2,7 +2,6 @@ import {
   coreServices,
   createServiceFactory,
   type BackendFeature,
-  type BackstageCredentials,
   type ServiceFactory,
 } from '@backstage/backend-plugin-api';
 import { mockCredentials } from '@backstage/backend-test-utils';
@@ -14,6 +13,7 @@ import type { KedaRequestRecord } from '@keda-self-service/plugin-keda-common';
 // eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import kedaPlugin from '@keda-self-service/plugin-keda-backend';
 import {
+  membershipUserInfo,
   startLocalTestBackend,
   type LocalTestBackend,
   type RecordedRequest,
@@ -85,17 +85,7 @@ export async function startKedaBackend(
       createServiceFactory({
         service: coreServices.userInfo,
         deps: {},
-        factory: () => ({
-          getUserInfo: async (credentials: BackstageCredentials) => {
-            const ref = (credentials.principal as { userEntityRef?: string })
-              .userEntityRef;
-            if (!ref) throw new Error('not a user');
-            return {
-              userEntityRef: ref,
-              ownershipEntityRefs: [ref, ...(memberships[ref] ?? [])],
-            };
-          },
-        }),
+        factory: () => membershipUserInfo(memberships),
       }),
       createServiceFactory({
         service: notificationService,

@@ -3,6 +3,7 @@ import type {
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { ConfigReader } from '@backstage/config';
+import { membershipUserInfo as userInfoFromMemberships } from '@internal/test-backend';
 import { KedaPortalPermissionPolicy } from '@keda-self-service/plugin-permission-backend-module-keda-policy';
 import { APPROVER_GROUP } from './requests';
 
@@ -73,15 +74,5 @@ export function policyPermissions(
 export function membershipUserInfo(
   memberships: Record<string, string[]> = MEMBERSHIPS,
 ) {
-  return {
-    getUserInfo: async (credentials: BackstageCredentials) => {
-      const ref = (credentials.principal as { userEntityRef?: string })
-        .userEntityRef;
-      if (!ref) throw new Error('not a user');
-      return {
-        userEntityRef: ref,
-        ownershipEntityRefs: [ref, ...(memberships[ref] ?? [])],
-      };
-    },
-  };
+  return userInfoFromMemberships(memberships);
 }
